@@ -1,0 +1,51 @@
+# Hearth — the README's commands. Every target installs what it needs and is safe to run twice.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+FLASK   := $(VENV)/bin/flask --app wsgi
+STAMP   := $(VENV)/.installed
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint format i18n i18n-update bench browser-deps install clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP) i18n
+
+# Compiled catalogs are build output (git-ignored), rebuilt whenever a .po changes.
+i18n: $(STAMP)
+	@$(VENV)/bin/pybabel compile -d app/translations
+
+i18n-update: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot app
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+# Debian's Chromium for the browser tests (Playwright's own download cannot work here),
+# and CJK fonts so Chinese renders in screenshots.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium and fonts-noto-cjk…"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+run: install
+	$(FLASK) serve
+
+test: install browser-deps
+	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff format --check app tests bench
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format app tests bench
+	$(VENV)/bin/ruff check --fix app tests bench
+
+bench: install browser-deps
+	@if ! command -v wrk >/dev/null 2>&1; then $(SUDO) apt-get install -y -qq wrk >/dev/null; fi
+	$(PY) -m bench.run

@@ -1,0 +1,149 @@
+"""Hearth: the application factory."""
+
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import extensions
+from app.config import Config, ensure_secret_key, instance_path
+from app.extensions import (
+    babel,
+    check_sqlite,
+    configure_sqlite,
+    csrf,
+    db,
+    huey,
+    login_manager,
+    mail,
+    migrate,
+)
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    folder = instance_path()
+    app = Flask(__name__, instance_path=folder, instance_relative_config=True)
+    app.config.from_object(Config)
+    testing = bool(
+        (isinstance(config, dict) and config.get("TESTING"))
+        or (config is not None and not isinstance(config, dict) and getattr(config, "TESTING", False))
+    )
+    if not testing:
+        ensure_secret_key(folder)
+        app.config.from_pyfile("config.py", silent=True)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'hearth.sqlite'}"
+        )
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app import cli, errors, templating
+    from app.htmx import install_vary_header
+    from app.security import install_security_headers
+
+    errors.register(app)
+    cli.register(app)
+    templating.register(app)
+    install_security_headers(app)
+    install_vary_header(app)
+    return app
+
+
+def _select_locale() -> str:
+    from flask import current_app
+    from flask_login import current_user
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    match = request.accept_languages.best_match(
+        ["en", "zh-TW", "zh-Hant", "zh-HK", "zh"], default=None
+    )
+    if match:
+        return "en" if match == "en" else "zh_Hant"
+    return _shop_setting("default_locale") or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _select_timezone() -> str:
+    return _shop_setting("timezone") or "Asia/Taipei"
+
+
+def _shop_setting(name: str):
+    from app.services.shop import get_shop
+
+    if "shop" not in g:
+        g.shop = get_shop(db.session)
+    return getattr(g.shop, name)
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    login_manager.init_app(app)
+    mail.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    # Not imported by name: the submodule app.htmx would shadow it in this package.
+    extensions.htmx.init_app(app)
+
+    with app.app_context():
+        configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        check_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    filename = app.config.get("HUEY_FILENAME") or str(Path(app.instance_path) / "huey.sqlite")
+    huey.storage_kwargs = {"filename": filename}
+    huey._immediate = bool(app.config.get("HUEY_IMMEDIATE"))
+    huey.storage = huey.create_storage()
+    app.extensions["hearth_huey"] = huey
+
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please sign in to see that page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from flask import flash, redirect, url_for
+
+        from app.htmx import client_redirect
+
+        target = url_for("auth.login", next=request.full_path.rstrip("?"))
+        if extensions.htmx:
+            return client_redirect(target)
+        flash(str(login_manager.login_message), login_manager.login_message_category)
+        return redirect(target)
+
+    @login_manager.user_loader
+    def _load_user(token: str):
+        from app.services.accounts import load_user_by_session
+
+        return load_user_by_session(db.session, token)
+
+    app.jinja_env.globals["get_locale"] = get_locale
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.main import bp as main_bp
+    from app.blueprints.settings import bp as settings_bp
+    from app.blueprints.staff import bp as staff_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(settings_bp, url_prefix="/settings")

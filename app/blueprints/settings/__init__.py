@@ -1,0 +1,7 @@
+"""Shop settings, owner only."""
+
+from flask import Blueprint
+
+bp = Blueprint("settings", __name__)
+
+from app.blueprints.settings import routes  # noqa: E402,F401

@@ -1,0 +1,153 @@
+"""flask commands: users, demo data, the background worker, serve (web + worker)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from app.extensions import db
+
+from app.services.demo import DEMO_PASSWORD, DEMO_STAFF
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(demo)
+    app.cli.add_command(worker)
+    app.cli.add_command(serve)
+
+
+@click.group(help="Manage staff accounts.")
+def users():
+    pass
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["owner", "frontdesk", "teacher"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def users_create(email: str, name: str, role: str, password_stdin: bool):
+    """Create a staff account (the password is prompted for)."""
+    from app.security import audit
+    from app.services.accounts import AccountError, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(
+            db.session,
+            email=email,
+            name=name,
+            role=role,
+            password=password,
+            hash_method=current_app.config.get("PASSWORD_METHOD", "scrypt"),
+        )
+    except AccountError as error:
+        db.session.rollback()
+        messages = {"email-taken": "Another account already uses this email."}
+        raise click.ClickException(
+            messages.get(str(error), "The password needs at least 10 characters.")
+        ) from None
+    audit("user.create", "user", user.id, detail="command line")
+    db.session.commit()
+    click.echo(f"Created {role} {user.email}")
+
+
+def database_is_empty() -> bool:
+    from app.models import User
+
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+@click.command(help="Seed the demo shop (demo staff logins and sample data).")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no staff yet.")
+@with_appcontext
+def demo(if_empty: bool):
+    from app.services.demo import seed_demo
+
+    if if_empty and not database_is_empty():
+        click.echo("The database already has data; demo not seeded.")
+        return
+    seed_demo(db.session, password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"))
+    db.session.commit()
+    click.echo("Demo shop ready.")
+
+
+@click.command(help="Run the background worker (huey consumer).")
+@click.option("--workers", default=2, show_default=True)
+@with_appcontext
+def worker(workers: int):
+    from app import tasks
+
+    tasks.bind_app(current_app._get_current_object())
+    consumer = tasks.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    consumer.run()
+
+
+@click.command(help="Start the web server and the background worker together (Ctrl-C stops both).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="PORT or 5000")
+@with_appcontext
+def serve(host: str, port: int):
+    from flask_migrate import upgrade
+
+    upgrade()
+    if database_is_empty():
+        from app.services.demo import seed_demo
+
+        seed_demo(db.session, password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"))
+        db.session.commit()
+        click.echo("Seeded the demo shop.")
+    db.session.remove()
+
+    env = dict(os.environ)
+    env["HEARTH_INSTANCE"] = current_app.instance_path
+    env.setdefault("HEARTH_ENV", "development")
+    flask_cmd = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    web_cmd = [
+        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
+        "--access-logfile", "-", "wsgi:app",
+    ]  # fmt: skip
+    children = [
+        subprocess.Popen(web_cmd, env=env),
+        subprocess.Popen([*flask_cmd, "worker"], env=env),
+    ]
+    click.echo("")
+    click.echo(f"Hearth is running at http://{host}:{port}")
+    click.echo(f"Instance folder: {current_app.instance_path}")
+    click.echo(f"Web server pid {children[0].pid}, worker pid {children[1].pid}")
+    click.echo(f"Demo logins (password {DEMO_PASSWORD}):")
+    for email, _name, role in DEMO_STAFF:
+        click.echo(f"  {role:10} {email}")
+    click.echo("Press Ctrl-C to stop the web server and the worker.")
+
+    def _stop(*_args):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        deadline = time.time() + 10
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+    click.echo("Stopped.")

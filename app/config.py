@@ -1,0 +1,77 @@
+"""Configuration: defaults, the environment, and the instance folder's config.py."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def instance_path() -> str:
+    """The instance folder: HEARTH_INSTANCE, or ./instance beside the code."""
+    configured = os.environ.get("HEARTH_INSTANCE")
+    if configured:
+        return str(Path(configured).resolve())
+    return str(Path(__file__).resolve().parent.parent / "instance")
+
+
+def ensure_secret_key(folder: str) -> None:
+    """Write a random SECRET_KEY into instance/config.py once; secrets never live in the repo."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    path = Path(folder) / "config.py"
+    if path.exists():
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker wrote it first
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(
+            "# Written on first start. Keep this file private; it is not in git.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+        )
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    DEVELOPMENT = os.environ.get("HEARTH_ENV", "production") == "development"
+    SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 10}}
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    HUEY_FILENAME: str | None = None  # default: instance/huey.sqlite
+    HUEY_IMMEDIATE = False
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Taipei"
+    LANGUAGES = {"en": "English", "zh_Hant": "中文"}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("HEARTH_COOKIE_SECURE", not DEVELOPMENT)
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session does
+
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_WINDOW_SECONDS = 15 * 60
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "hearth@localhost")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SESSION_COOKIE_SECURE = False
+    HUEY_IMMEDIATE = True
+    MAIL_SUPPRESS_SEND = True
+    # Werkzeug's scrypt is slow on purpose; tests log in a lot.
+    PASSWORD_METHOD = "pbkdf2:sha256:1000"

@@ -1,0 +1,81 @@
+"""Flask extensions, created once and bound to the app in create_app()."""
+
+from flask import has_request_context, request
+from flask_babel import Babel
+from flask_htmx import HTMX
+from flask_login import LoginManager
+from flask_mail import Mail
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from huey import SqliteHuey
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+mail = Mail()
+csrf = CSRFProtect()
+babel = Babel()
+htmx = HTMX()
+# Real storage (instance/huey.sqlite) is attached in create_app(); memory until then.
+huey = SqliteHuey("hearth", immediate=True)
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL, a busy timeout and foreign keys on every connection; explicit transactions.
+
+    pysqlite's own transaction handling is switched off so that SQLAlchemy's BEGIN is
+    what SQLite sees. State-changing requests (and background jobs) start with
+    BEGIN IMMEDIATE: taking the write lock up front avoids the "database is locked"
+    failures that deferred read-then-write transactions hit under concurrency.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        writing = connection.info.get("immediate") or (
+            has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+        )
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def check_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """Refuses to start on a SQLite connection without WAL, the busy timeout or foreign keys."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+    with engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    if str(mode).lower() != "wal" or int(timeout) < busy_timeout_ms or int(foreign_keys) != 1:
+        raise RuntimeError(
+            f"SQLite is not set up safely (journal_mode={mode}, busy_timeout={timeout}, "
+            f"foreign_keys={foreign_keys})"
+        )

@@ -1,0 +1,19 @@
+"""Shop settings: one row describing the shop this install serves."""
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+SHOP_KINDS = ("homestay", "afterschool")
+
+
+class Shop(db.Model):
+    __tablename__ = "shop"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="Hearth")
+    kind: Mapped[str] = mapped_column(String(20), default="homestay")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
+    default_locale: Mapped[str] = mapped_column(String(16), default="zh_Hant")
+    sender_address: Mapped[str | None] = mapped_column(String(254))

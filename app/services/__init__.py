@@ -1,0 +1,1 @@
+"""Use-cases as plain functions: (session, args) -> result; no flask.request here."""

@@ -1,0 +1,214 @@
+"""Fixtures: app on a real SQLite file, client, login helpers, live server, Chromium."""
+
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.config import TestConfig
+from tests.factories import PASSWORD, make_user
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory) -> Path:
+    """One database built by the real migrations, copied for every test."""
+    folder = tmp_path_factory.mktemp("template")
+    os.environ["HEARTH_INSTANCE"] = str(folder)
+    app = create_app(
+        {**_test_config(), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'hearth.sqlite'}"}
+    )
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+    return folder / "hearth.sqlite"
+
+
+def _test_config() -> dict:
+    return {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+
+
+class EnglishClient(FlaskClient):
+    """A test client whose browser asks for English, as most of the assertions read."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
+def build_app(tmp_path: Path, migrated_db: Path, **overrides):
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    database = instance / "hearth.sqlite"
+    shutil.copy(migrated_db, database)
+    os.environ["HEARTH_INSTANCE"] = str(instance)
+    config = {
+        **_test_config(),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "HUEY_FILENAME": str(instance / "huey.sqlite"),
+        "WTF_CSRF_ENABLED": False,
+        **overrides,
+    }
+    app = create_app(config)
+    app.test_client_class = EnglishClient
+
+    @app.teardown_request
+    def _like_production(_exc):
+        # Tests keep one app context open, which Flask reuses for every request: drop what
+        # a real request would lose at its end (uncommitted changes, g's caches).
+        from flask import g
+
+        from app.extensions import db
+
+        db.session.rollback()
+        for key in list(g):
+            g.pop(key)
+
+    return app
+
+
+@pytest.fixture
+def app(tmp_path, migrated_db):
+    app = build_app(tmp_path, migrated_db)
+    with app.app_context():
+        yield app
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def csrf_app(tmp_path, migrated_db):
+    """The app with CSRF protection on, as in production."""
+    app = build_app(tmp_path, migrated_db, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def owner(app):
+    return make_user("owner", email="boss@example.com", name="Boss")
+
+
+@pytest.fixture
+def frontdesk(app):
+    return make_user("frontdesk", email="desk@example.com", name="Desk")
+
+
+@pytest.fixture
+def teacher(app):
+    return make_user("teacher", email="teach@example.com", name="Teach")
+
+
+def login(client, user, password: str = PASSWORD):
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert response.headers["Location"] != "/setup", "no owner yet: create one first"
+    return response
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(user):
+        login(client, user)
+        return client
+
+    return _login
+
+
+# ---- browser tests -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def live_app(tmp_path, migrated_db):
+    app = build_app(tmp_path, migrated_db, WTF_CSRF_ENABLED=True)
+    yield app
+    with app.app_context():
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(live_app):
+    with LiveServer(live_app) as server:
+        yield server
+
+
+@pytest.fixture
+def demo_shop(live_app):
+    """The demo shop (as `flask demo` makes it) in the live server's database."""
+    from app.extensions import db
+    from app.services.demo import seed_demo
+
+    with live_app.app_context():
+        seed_demo(db.session, password_method="pbkdf2:sha256:1000")
+        db.session.commit()
+        db.session.remove()
+
+
+def browser_login(page, server, email: str, password: str = "hearth-demo-1"):
+    page.goto(f"{server.url}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.url}/")

@@ -1,0 +1,122 @@
+"""The flask commands: users create, demo, and serve (the `make run` path) end to end."""
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Role, User
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_users_create_with_password_stdin(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "--email", "Owner@Shop.tw", "--name", "老闆", "--role", "owner", "--password-stdin"],
+        input="a long password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "owner@shop.tw"))
+    assert user.role == Role.OWNER
+
+
+def test_users_create_rejects_short_password_and_duplicates(app):
+    runner = app.test_cli_runner()
+    short = runner.invoke(
+        args=["users", "create", "--email", "a@b.tw", "--name", "A", "--role", "teacher", "--password-stdin"],
+        input="short\n",
+    )
+    assert short.exit_code != 0 and "10 characters" in short.output
+    runner.invoke(
+        args=["users", "create", "--email", "a@b.tw", "--name", "A", "--role", "teacher", "--password-stdin"],
+        input="a long password\n",
+    )
+    again = runner.invoke(
+        args=["users", "create", "--email", "a@b.tw", "--name", "A", "--role", "teacher", "--password-stdin"],
+        input="a long password\n",
+    )
+    assert again.exit_code != 0 and "already" in again.output
+
+
+def test_demo_is_idempotent(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    emails = db.session.scalars(sa.select(User.email).order_by(User.email)).all()
+    assert emails == ["desk@example.com", "owner@example.com", "teacher@example.com"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); check its state.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_make_run_path_serves_demo_shop_and_stops_both(tmp_path):
+    """What `make run` runs after installing: migrate, seed, web + worker, Ctrl-C stops both."""
+    port = _free_port()
+    env = {**os.environ, "HEARTH_INSTANCE": str(tmp_path / "inst"), "PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "serve"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    output = []
+    try:
+        deadline = time.time() + 60
+        pids = None
+        while time.time() < deadline:
+            line = process.stdout.readline()
+            output.append(line)
+            match = re.search(r"Web server pid (\d+), worker pid (\d+)", line)
+            if match:
+                pids = int(match.group(1)), int(match.group(2))
+                break
+        assert pids, "".join(output)
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        base = f"http://127.0.0.1:{port}"
+        page = None
+        while time.time() < deadline:
+            try:
+                page = opener.open(f"{base}/login", timeout=5).read().decode()
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert page and "Sign in" in page or "登入" in page
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode(
+            {"csrf_token": token, "email": "owner@example.com", "password": "hearth-demo-1"}
+        ).encode()
+        home = opener.open(f"{base}/login", data=form, timeout=10).read().decode()
+        assert "林老闆" in home
+        assert (tmp_path / "inst" / "hearth.sqlite").exists()
+        assert (tmp_path / "inst" / "config.py").exists()
+        assert all(_alive(pid) for pid in pids)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    time.sleep(0.5)
+    assert not any(_alive(pid) for pid in pids)
