@@ -118,5 +118,6 @@ def test_make_run_path_serves_demo_shop_and_stops_both(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+        process.stdout.close()
     time.sleep(0.5)
     assert not any(_alive(pid) for pid in pids)

@@ -1,7 +1,32 @@
 """The domain model: one module per aggregate, all imported here for Alembic."""
 
 from app.models.audit import AuditEvent
+from app.models.customer import (
+    CustomField,
+    CustomFieldValue,
+    Customer,
+    FamilyMember,
+    ImportantDate,
+)
 from app.models.shop import Shop
+from app.models.tag import Tag, customer_tag
+from app.models.timeline import TimelineEntry, TimelineRevision
 from app.models.user import LoginAttempt, Role, StaffSession, User
 
-__all__ = ["AuditEvent", "LoginAttempt", "Role", "Shop", "StaffSession", "User"]
+__all__ = [
+    "AuditEvent",
+    "CustomField",
+    "CustomFieldValue",
+    "Customer",
+    "FamilyMember",
+    "ImportantDate",
+    "LoginAttempt",
+    "Role",
+    "Shop",
+    "StaffSession",
+    "Tag",
+    "TimelineEntry",
+    "TimelineRevision",
+    "User",
+    "customer_tag",
+]
