@@ -142,8 +142,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.main import bp as main_bp
     from app.blueprints.settings import bp as settings_bp
     from app.blueprints.staff import bp as staff_bp
+    from app.blueprints.customers import bp as customers_bp
+    from app.blueprints.tags import bp as tags_bp
+    from app.blueprints.timeline import bp as timeline_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(settings_bp, url_prefix="/settings")
+    app.register_blueprint(customers_bp, url_prefix="/customers")
+    app.register_blueprint(tags_bp, url_prefix="/tags")
+    app.register_blueprint(timeline_bp)

@@ -53,6 +53,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("HEARTH_COOKIE_SECURE", not DEVELOPMENT)
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    WTF_I18N_ENABLED = False  # WTForms ships Simplified Chinese only; our fields carry messages
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session does
 
     LOGIN_MAX_FAILURES = 10

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from huey import SqliteHuey
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -60,7 +60,7 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        writing = connection.info.get("immediate") or (
+        writing = connection.get_execution_options().get("hearth_immediate") or (
             has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
         )
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
@@ -79,3 +79,14 @@ def check_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             f"SQLite is not set up safely (journal_mode={mode}, busy_timeout={timeout}, "
             f"foreign_keys={foreign_keys})"
         )
+
+
+def begin_write(session) -> None:
+    """Starts the session's transaction with BEGIN IMMEDIATE if none is open yet.
+
+    Web requests that change state already do (see configure_sqlite); this covers the
+    command line, background jobs and tests calling services directly.
+    """
+    real = session() if isinstance(session, scoped_session) else session
+    if not real.in_transaction():
+        real.connection(execution_options={"hearth_immediate": True})

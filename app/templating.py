@@ -44,6 +44,57 @@ def register(app: Flask) -> None:
 
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["kind_label"] = kind_label
+    app.jinja_env.globals["channel_label"] = channel_label
+    app.jinja_env.globals["consent_text"] = consent_text
+    app.jinja_env.globals["can_edit_entry"] = _can_edit_entry
+
+
+def _can_edit_entry(entry) -> bool:
+    from app.services.timeline import can_edit
+
+    return current_user.is_authenticated and can_edit(entry, current_user)
+
+
+def kind_label(kind: str) -> str:
+    from flask_babel import gettext as _
+
+    return {
+        "note": _("Note"),
+        "call": _("Call"),
+        "visit": _("Visit / stay"),
+        "purchase": _("Purchase"),
+        "email": _("Email"),
+        "alert": _("Alert"),
+        "tag": _("Tag change"),
+    }.get(kind, kind)
+
+
+def channel_label(channel: str | None) -> str:
+    from flask_babel import gettext as _
+
+    return {
+        "email": _("Email"),
+        "phone": _("Phone"),
+        "sms": _("SMS"),
+        "line": _("LINE"),
+        "in_person": _("In person"),
+    }.get(channel or "", _("No preference"))
+
+
+def consent_text(customer) -> str:
+    from flask_babel import gettext as _
+
+    purposes = {"service": _("service records"), "marketing": _("marketing email")}
+    methods = {"paper": _("paper form"), "in_person": _("in person"), "online": _("online")}
+    what = ", ".join(purposes[p] for p in sorted(customer.consents) if p in purposes)
+    return _(
+        "Agreed to %(what)s (%(how)s) on %(when)s, recorded by %(who)s.",
+        what=what,
+        how=methods.get(customer.consent_method or "", _("how not recorded")),
+        when=format_date(customer.consent_given_at) if customer.consent_given_at else "?",
+        who=customer.consent_recorded_by.name if customer.consent_recorded_by else "?",
+    )
 
 
 def role_label(value: str) -> str:

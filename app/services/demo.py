@@ -1,9 +1,16 @@
-"""The demo shop: staff logins and sample data for trying Hearth out."""
+"""The demo shop: staff logins and about 200 customers with two years of history."""
+
+import random
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import User
+from app.clock import utcnow
+from app.models import CustomField, Customer, User
+from app.services import customers as customer_service
+from app.services import tags as tag_service
+from app.services import timeline as timeline_service
 from app.services.accounts import create_user
 from app.services.shop import get_shop
 
@@ -13,24 +20,163 @@ DEMO_STAFF = [
     ("desk@example.com", "陳小姐 Chen", "frontdesk"),
     ("teacher@example.com", "王老師 Wang", "teacher"),
 ]
+DEMO_CUSTOMERS = 200
+
+SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴"
+GIVEN = ["小明", "東城", "怡君", "家豪", "雅婷", "冠宇", "宜蓁", "承恩", "子晴", "宥辰", "品妍", "柏翰", "詩涵", "宇軒", "欣妤", "采潔", "彥廷", "思妤", "俊傑", "心怡"]
+ENGLISH = ["Amy Chen", "Brian Lee", "Chloe Wu", "Daniel Lin", "Emma Huang", "Felix Chang", "Grace Liu", "Henry Tsai", "Ivy Yang", "Jason Hsu", "Kelly Cheng", "Leo Kuo"]
+TAGS = [
+    ("VIP", "amber"),
+    ("紅酒同好會", "purple"),
+    ("競爭對手", "red"),
+    ("潛在客戶", "blue"),
+    ("二月品酒會", "pink"),
+    ("已報名", "green"),
+    ("三年級", "teal"),
+    ("四年級", "indigo"),
+    ("才藝班", "orange"),
+    ("wine club", "brown"),
+]
+ALERTS = [
+    ("allergy", "花生, peanut", "對花生過敏，點心請避開花生與花生醬。"),
+    ("allergy", "海鮮, shellfish", "Shellfish allergy — no shrimp crackers."),
+    ("diet", "蛋奶素, vegetarian", "全家蛋奶素，午餐請準備素食便當。"),
+    ("medical", "氣喘, asthma", "Asthma: inhaler in the front pocket of the school bag."),
+    ("preference", "靠窗, window seat", "喜歡坐靠窗的位子。"),
+    ("allergy", "奶, milk", "乳糖不耐，點心換成豆漿。"),
+]
+NOTES = [
+    "今天數學作業全對，很開心。",
+    "媽媽來接時提到最近睡不好，請多留意。",
+    "Read aloud for 10 minutes without help today.",
+    "和同學分享了自己帶的水果。",
+    "家長詢問寒假營隊的時間，已提供簡章。",
+    "Forgot the homework notebook; called home.",
+    "作文比賽得到佳作，已在聯絡簿表揚。",
+    "下午有點發燒，已通知家長提早接回。",
+    "Asked about the piano class schedule for next term.",
+    "生日快到了，想要恐龍主題的小卡片。",
+    "英文單字小考進步很多。",
+    "爸爸說下週三由阿嬤接送。",
+]
+CALLS = ["與媽媽電話聯絡，確認下週請假。", "Called dad about the field trip form.", "回電家長說明成績單。"]
+VISITS = ["參加了週六才藝班。", "Came to the open day with both parents.", "寒假營隊第一天，適應良好。"]
+PURCHASES = ["購買寒假營隊 (NT$6,800)。", "Bought the workbook set.", "繳交下學期學費。"]
+TEACHERS_WORDS = [
+    "東城這學期很認真，數學進步很多。",
+    "小明很照顧低年級的同學，是大家的好榜樣。",
+    "Reads every day and loves dinosaur books.",
+    "上課專心，作業整齊，繼續加油！",
+]
 
 
-def seed_demo(session: Session, *, password_method: str = "scrypt") -> None:
-    """Creates the demo shop; safe to call twice (existing demo accounts are kept)."""
+def _birthday(rng: random.Random, today: date) -> date:
+    start = date(today.year - 12, 1, 1)
+    return start + timedelta(days=rng.randrange(365 * 6))
+
+
+def seed_demo(session: Session, *, password_method: str = "scrypt", customers: int = DEMO_CUSTOMERS) -> None:
+    """Creates the demo shop; safe to call twice (staff kept, customers only seeded once)."""
     shop = get_shop(session)
     shop.name = "小森林安親班 Little Forest"
     shop.kind = "afterschool"
     shop.timezone = "Asia/Taipei"
     shop.default_locale = "zh_Hant"
     shop.sender_address = "hello@example.com"
+    staff = []
     for email, name, role in DEMO_STAFF:
-        if session.scalar(sa.select(User.id).where(User.email == email)) is None:
-            create_user(
-                session,
-                email=email,
-                name=name,
-                role=role,
-                password=DEMO_PASSWORD,
-                hash_method=password_method,
+        user = session.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            user = create_user(
+                session, email=email, name=name, role=role, password=DEMO_PASSWORD, hash_method=password_method
             )
+        staff.append(user)
+    session.flush()
+    if session.scalar(sa.select(sa.func.count()).select_from(Customer)):
+        return
+    _seed_customers(session, staff, customers)
+
+
+def _seed_customers(session: Session, staff: list[User], count: int) -> None:
+    rng = random.Random(2026)
+    now = utcnow()
+    today = now.date()
+    words = session.scalar(sa.select(CustomField).where(CustomField.key == "teachers_words"))
+    if words is None:
+        words = CustomField(key="teachers_words", label="老師的話 Teacher's words", position=1)
+        session.add(words)
+        session.flush()
+    tags = [tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in TAGS]
+    owner, desk, teacher = staff
+    for number in range(count):
+        if number % 5 == 4:
+            name = ENGLISH[number % len(ENGLISH)] + (f" {number // len(ENGLISH)}" if number >= len(ENGLISH) else "")
+            nickname = name.split()[0]
+            guardian = f"{name.split()[1]} family"
+        else:
+            surname = SURNAMES[number % len(SURNAMES)]
+            given = GIVEN[(number * 7) % len(GIVEN)]
+            name = surname + given
+            nickname = given
+            guardian = f"{surname}媽媽"
+        created = now - timedelta(days=rng.randrange(730), hours=rng.randrange(24))
+        customer = customer_service.create_customer(
+            session,
+            {
+                "display_name": name,
+                "nickname": nickname,
+                "level": rng.choice("AABBBCC"),
+                "birthday": _birthday(rng, today),
+                "phone": f"09{rng.randrange(10, 99)}-{rng.randrange(100, 999)}-{rng.randrange(100, 999)}",
+                "email": f"family{number + 1}@example.com" if number % 9 else None,
+                "postal_address": f"台北市大安區和平東路{rng.randrange(1, 300)}號" if number % 3 else None,
+                "preferred_channel": rng.choice(["email", "phone", "line", "in_person"]),
+                "summary": rng.choice(["", "喜歡畫畫", "Loves football", "數學小天才", "個性安靜，需要多鼓勵"]),
+                "assigned_user_id": rng.choice([desk.id, teacher.id, None]),
+            },
+            actor=owner,
+            consent={"service", "marketing"} if number % 7 else {"service"},
+            consent_method=rng.choice(["paper", "in_person", "online"]),
+            custom_values={words.id: rng.choice(TEACHERS_WORDS)} if number % 2 == 0 else None,
+        )
+        customer.created_at = created
+        customer_service.add_family_member(
+            session,
+            customer,
+            {
+                "name": guardian,
+                "relation": "母親" if "媽媽" in guardian else "parent",
+                "phone": customer.phone,
+                "email": customer.email,
+                "is_guardian": True,
+            },
+        )
+        if number % 6 == 0:
+            customer_service.add_important_date(session, customer, "入學日 Enrolment", created.date())
+        for tag in rng.sample(tags, rng.randrange(0, 4)):
+            tag_service.stick(session, customer, tag, actor=desk)
+        moments = sorted(created + timedelta(seconds=rng.randrange(int((now - created).total_seconds()) or 1)) for _ in range(rng.randrange(2, 14)))
+        for moment in moments:
+            kind = rng.choice(["note", "note", "note", "call", "visit", "purchase"])
+            text = rng.choice({"note": NOTES, "call": CALLS, "visit": VISITS, "purchase": PURCHASES}[kind])
+            author = rng.choice([desk, teacher, teacher, owner])
+            timeline_service.add_entry(session, customer, author=author, kind=kind, body=text, created_at=moment)
+        if number % 8 == 0:
+            category, keywords, body = ALERTS[(number // 8) % len(ALERTS)]
+            timeline_service.add_alert(
+                session,
+                customer,
+                author=teacher,
+                category=category,
+                keywords=keywords,
+                body=body,
+                created_at=now - timedelta(days=rng.randrange(60)),
+            )
+    # A few notes from today, so the shop feed and "what happened today" are not empty.
+    first = session.scalars(sa.select(Customer).order_by(Customer.id).limit(5)).all()
+    for customer in first:
+        timeline_service.add_entry(
+            session, customer, author=teacher, kind="note", body="今天午睡很安穩，下午完成美勞作品。",
+            created_at=now - timedelta(minutes=rng.randrange(30, 300)),
+        )
     session.flush()

@@ -25,4 +25,4 @@ def test_bad_settings_get_messages(client, owner):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Unknown time zone" in page and "Enter a valid email address." in page
-    assert "Not a valid choice" in page
+    assert "Choose one of the options." in page

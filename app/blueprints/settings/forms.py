@@ -4,15 +4,17 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from app.forms import Choice
+from wtforms import EmailField, SelectChoice, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 
 class ShopForm(FlaskForm):
     name = StringField(
         _l("Shop name"), validators=[DataRequired(message=_l("Enter the shop's name.")), Length(max=120)]
     )
-    kind = SelectField(
+    kind = Choice(
         _l("Kind of shop"),
         choices=[
             SelectChoice("homestay", _l("Homestay (guests and stays)")),
@@ -20,7 +22,7 @@ class ShopForm(FlaskForm):
         ],
     )
     timezone = StringField(_l("Time zone"), validators=[DataRequired(message=_l("Enter a time zone."))])
-    default_locale = SelectField(_l("Default language"), choices=[SelectChoice("zh_Hant", "中文"), SelectChoice("en", "English")])
+    default_locale = Choice(_l("Default language"), choices=[SelectChoice("zh_Hant", "中文"), SelectChoice("en", "English")])
     sender_address = EmailField(
         _l("Sender address for email"),
         validators=[Optional(), Email(message=_l("Enter a valid email address."), check_deliverability=False)],
@@ -30,3 +32,19 @@ class ShopForm(FlaskForm):
     def validate_timezone(self, field):
         if field.data.strip() not in available_timezones():
             raise ValidationError(_l("Unknown time zone; use a name such as Asia/Taipei."))
+
+
+class CustomFieldForm(FlaskForm):
+    label = StringField(
+        _l("Label (what staff see)"),
+        validators=[DataRequired(message=_l("Enter a label.")), Length(max=80)],
+    )
+    key = StringField(
+        _l("Merge-field name (letters, digits, _)"),
+        validators=[
+            Optional(),
+            Length(max=40),
+            Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Use lower-case letters, digits and _, starting with a letter.")),
+        ],
+    )
+    submit = SubmitField(_l("Add field"))

@@ -1,12 +1,15 @@
 """Shop settings views."""
 
+import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.blueprints.settings import bp
-from app.blueprints.settings.forms import ShopForm
+from app.blueprints.settings.forms import CustomFieldForm, ShopForm
 from app.extensions import db
 from app.security import audit, owner_required
+from app.models import CustomField
+from app.services.customers import custom_fields
 from app.services.shop import get_shop
 
 
@@ -28,3 +31,40 @@ def shop():
         return redirect(url_for("settings.shop"))
     status = 422 if request.method == "POST" else 200
     return render_template("settings/shop.html", form=form), status
+
+
+@bp.route("/fields", methods=["GET", "POST"])
+@owner_required
+def fields():
+    """Custom fields every customer has, e.g. "teacher's words" (merge field custom.KEY)."""
+    form = CustomFieldForm()
+    status = 200
+    if form.validate_on_submit():
+        key = (form.key.data or "").strip()
+        if not key:
+            key = f"field_{(db.session.scalar(sa.select(sa.func.max(CustomField.id))) or 0) + 1}"
+        if db.session.scalar(sa.select(CustomField.id).where(CustomField.key == key)):
+            form.key.errors = [_("Another field already uses this name.")]
+            status = 422
+        else:
+            position = (db.session.scalar(sa.select(sa.func.max(CustomField.position))) or 0) + 1
+            db.session.add(CustomField(key=key, label=form.label.data.strip(), position=position))
+            audit("settings.field_add", detail=key)
+            db.session.commit()
+            flash(_("Field %(label)s added.", label=form.label.data.strip()), "success")
+            return redirect(url_for("settings.fields"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("settings/fields.html", form=form, fields=custom_fields(db.session)), status
+
+
+@bp.route("/fields/<int:field_id>/delete", methods=["POST"])
+@owner_required
+def delete_field(field_id: int):
+    field = db.get_or_404(CustomField, field_id)
+    label = field.label
+    db.session.delete(field)
+    audit("settings.field_delete", detail=field.key)
+    db.session.commit()
+    flash(_("Field %(label)s and its values were removed.", label=label), "info")
+    return redirect(url_for("settings.fields"))

@@ -2,7 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, EmailField, PasswordField, SelectField, StringField, SubmitField
+
+from app.forms import Choice
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
 from app.services.accounts import MIN_PASSWORD_LENGTH
@@ -35,14 +37,14 @@ class StaffCreateForm(FlaskForm):
             Email(message=_l("Enter a valid email address."), check_deliverability=False),
         ],
     )
-    role = SelectField(_l("Role"), choices=role_choices)
+    role = Choice(_l("Role"), choices=role_choices)
     password = PasswordField(_l("First password"), validators=_password_validators())
     submit = SubmitField(_l("Add staff member"))
 
 
 class StaffEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)])
-    role = SelectField(_l("Role"), choices=role_choices)
+    role = Choice(_l("Role"), choices=role_choices)
     active = BooleanField(_l("Active (can sign in)"))
     submit = SubmitField(_l("Save"))
 

@@ -1,11 +1,44 @@
 // Hearth's small bits of behaviour that htmx does not cover. No inline scripts (CSP).
 (function () {
   "use strict";
-  // Move focus to the message area when htmx swaps an error into it, so keyboard and
-  // screen-reader users notice.
+
+  // Move the message area into view when htmx swaps an error into it.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "messages") {
       event.detail.target.scrollIntoView({ block: "nearest" });
     }
+  });
+
+  // Forms marked data-reset-on-success clear themselves (and the error box named by the
+  // attribute) after htmx reports success, so the composer is ready for the next entry.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-reset-on-success]")) return;
+    if (!event.detail.successful) return;
+    form.reset();
+    var errorBox = document.querySelector(form.getAttribute("data-reset-on-success"));
+    if (errorBox) errorBox.innerHTML = "";
+    var first = form.querySelector("textarea, input:not([type=hidden])");
+    if (first) first.focus();
+  });
+
+  // Enter in a textarea marked data-enter-submits sends the form; Shift+Enter is a new line.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    if (!target.matches || !target.matches("textarea[data-enter-submits]")) return;
+    event.preventDefault();
+    if (target.form) target.form.requestSubmit();
+  });
+
+  // "Select all" checkboxes for bulk actions.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-select-all]")) return;
+    var name = box.getAttribute("data-select-all");
+    var form = box.form || document;
+    form.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (other) {
+      other.checked = box.checked;
+    });
   });
 })();

@@ -1,0 +1,7 @@
+"""Customers: the list, the customer page, the profile form, family, dates and tags."""
+
+from flask import Blueprint
+
+bp = Blueprint("customers", __name__)
+
+from app.blueprints.customers import routes  # noqa: E402,F401

@@ -1,0 +1,437 @@
+"""Customer views: thin; the rules live in services.customers, services.tags, services.timeline."""
+
+import sqlalchemy as sa
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.blueprints.customers import bp
+from app.blueprints.customers.forms import (
+    BulkTagForm,
+    CustomerForm,
+    FamilyMemberForm,
+    ImportantDateForm,
+    TagAddForm,
+)
+from app.extensions import db
+from app.forms import as_select_choices
+from app.htmx import is_partial
+from app.models import Customer, CustomFieldValue, FamilyMember, ImportantDate, Tag, User
+from app.security import audit, desk_required, staff_required
+from app.services import customers as customer_service
+from app.services import tags as tag_service
+from app.services import timeline as timeline_service
+from app.services.customers import CustomerError, VersionConflict
+
+SORTS = {
+    "name": Customer.display_name,
+    "member": Customer.member_number,
+    "level": Customer.level,
+    "last_contact": Customer.last_contact_at,
+    "created": Customer.created_at,
+}
+PER_PAGE = 50
+
+
+def _customer_or_404(customer_id: int, *, full: bool = False) -> Customer:
+    query = sa.select(Customer).where(Customer.id == customer_id)
+    if full:
+        query = query.options(
+            joinedload(Customer.assigned_user),
+            joinedload(Customer.consent_recorded_by),
+            selectinload(Customer.tags),
+            selectinload(Customer.family_members),
+            selectinload(Customer.important_dates),
+            selectinload(Customer.field_values).joinedload(CustomFieldValue.field),
+        )
+    customer = db.session.scalar(query)
+    if customer is None:
+        abort(404)
+    return customer
+
+
+def customer_error_message(error: CustomerError) -> str:
+    if error.code == "taken":
+        return _("Another customer already has this member number.")
+    return _("This field is required.")
+
+
+# ---- list -------------------------------------------------------------------------------
+
+
+def _list_query(args):
+    query = sa.select(Customer)
+    if args.get("archived") == "1":
+        query = query.where(Customer.archived_at.is_not(None))
+    else:
+        query = query.where(Customer.archived_at.is_(None))
+    level = args.get("level")
+    if level in ("A", "B", "C"):
+        query = query.where(Customer.level == level)
+    tag_name = (args.get("tag") or "").strip()
+    if tag_name:
+        from app.models import customer_tag
+
+        tag = tag_service.find_tag(db.session, tag_name)
+        tag_id = tag.id if tag else -1
+        query = query.where(
+            Customer.id.in_(sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == tag_id))
+        )
+    return query
+
+
+@bp.route("/")
+@staff_required
+def index():
+    sort = request.args.get("sort", "name")
+    direction = request.args.get("dir", "asc")
+    column = SORTS.get(sort, Customer.display_name)
+    order = column.desc() if direction == "desc" else column.asc()
+    if sort == "last_contact":
+        # Never-contacted customers last whichever way the list is sorted.
+        order = (column.is_(None), order)
+    else:
+        order = (order,)
+    query = _list_query(request.args).order_by(*order, Customer.id).options(selectinload(Customer.tags))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    alerts = timeline_service.open_alerts_by_customer(db.session, [c.id for c in page.items])
+    context = {
+        "page": page,
+        "alerts": alerts,
+        "sort": sort,
+        "direction": direction,
+        "all_tags": db.session.scalars(sa.select(Tag).order_by(Tag.name)).all(),
+        "bulk_form": BulkTagForm(),
+        "filters": {k: v for k, v in request.args.items() if k in ("tag", "level", "archived") and v},
+    }
+    if is_partial("customer-results"):
+        return render_template("customers/_results.html", **context)
+    return render_template("customers/list.html", **context)
+
+
+@bp.route("/bulk-tags", methods=["POST"])
+@desk_required
+def bulk_tags():
+    form = BulkTagForm()
+    ids = [int(value) for value in request.form.getlist("customer_ids") if value.isdigit()]
+    back = request.form.get("next") or url_for("customers.index")
+    if not back.startswith("/"):
+        back = url_for("customers.index")
+    if not ids:
+        flash(_("Select at least one customer first."), "error")
+        return redirect(back)
+    if not form.validate():
+        flash(" ".join(form.tag.errors + form.action.errors), "error")
+        return redirect(back)
+    try:
+        if form.action.data == "add":
+            tag, _created = tag_service.get_or_create_tag(db.session, form.tag.data)
+        else:
+            tag = tag_service.find_tag(db.session, form.tag.data.strip())
+            if tag is None:
+                flash(_("There is no tag called %(name)s.", name=form.tag.data), "error")
+                return redirect(back)
+        changed = tag_service.bulk(db.session, ids, tag, add=form.action.data == "add", actor=current_user)
+    except tag_service.TagError:
+        db.session.rollback()
+        flash(_("Enter a tag name of at most 60 characters."), "error")
+        return redirect(back)
+    db.session.commit()
+    if form.action.data == "add":
+        flash(_("Added %(tag)s to %(count)d customers.", tag=tag.name, count=changed), "success")
+    else:
+        flash(_("Removed %(tag)s from %(count)d customers.", tag=tag.name, count=changed), "success")
+    return redirect(back)
+
+
+# ---- create / edit ----------------------------------------------------------------------
+
+
+def _staff_choices():
+    users = db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    return [(0, _("Nobody in particular"))] + [(user.id, user.name) for user in users]
+
+
+def _custom_values_from_request(fields) -> tuple[dict[int, str], dict[int, str]]:
+    values, errors = {}, {}
+    for field in fields:
+        text = request.form.get(f"custom_{field.id}", "")
+        if len(text) > 2000:
+            errors[field.id] = _("At most 2,000 characters.")
+        values[field.id] = text
+    return values, errors
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@desk_required
+def create():
+    form = CustomerForm()
+    form.assigned_user_id.choices = as_select_choices(_staff_choices())
+    fields = customer_service.custom_fields(db.session)
+    custom_values, custom_errors = ({}, {})
+    if request.method == "POST":
+        custom_values, custom_errors = _custom_values_from_request(fields)
+    if form.validate_on_submit() and not custom_errors:
+        try:
+            customer = customer_service.create_customer(
+                db.session,
+                form.profile_data(),
+                actor=current_user,
+                consent=form.consent_purposes(),
+                consent_method=form.consent_method.data or None,
+                custom_values=custom_values,
+            )
+        except CustomerError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors = [customer_error_message(error)]
+        else:
+            audit("customer.create", "customer", customer.id)
+            db.session.commit()
+            flash(_("%(name)s was added.", name=customer.display_name), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "customers/form.html",
+            form=form,
+            customer=None,
+            fields=fields,
+            custom_values=custom_values,
+            custom_errors=custom_errors,
+            conflict=None,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@desk_required
+def edit(customer_id: int):
+    customer = _customer_or_404(customer_id, full=True)
+    fields = customer_service.custom_fields(db.session)
+    if request.method == "GET":
+        form = CustomerForm(obj=customer)
+        form.version.data = customer.version
+        form.consent_service.data = "service" in customer.consents
+        form.consent_marketing.data = "marketing" in customer.consents
+        form.assigned_user_id.data = customer.assigned_user_id or 0
+        custom_values = {value.field_id: value.value for value in customer.field_values}
+        custom_errors = {}
+    else:
+        form = CustomerForm()
+        custom_values, custom_errors = _custom_values_from_request(fields)
+    form.assigned_user_id.choices = as_select_choices(_staff_choices())
+    conflict = None
+    if form.validate_on_submit() and not custom_errors:
+        try:
+            expected = int(form.version.data or 0)
+            customer_service.update_customer(
+                db.session,
+                customer,
+                form.profile_data(),
+                expected_version=expected,
+                actor=current_user,
+                consent=form.consent_purposes(),
+                consent_method=form.consent_method.data or None,
+                custom_values=custom_values,
+            )
+        except VersionConflict as error:
+            db.session.rollback()
+            conflict = error
+            form.version.data = error.current_version
+        except CustomerError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors = [customer_error_message(error)]
+        else:
+            audit("customer.update", "customer", customer.id)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    status = 409 if conflict else (422 if request.method == "POST" else 200)
+    return (
+        render_template(
+            "customers/form.html",
+            form=form,
+            customer=customer,
+            fields=fields,
+            custom_values=custom_values,
+            custom_errors=custom_errors,
+            conflict=conflict,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:customer_id>/archive", methods=["POST"])
+@desk_required
+def archive(customer_id: int):
+    customer = _customer_or_404(customer_id)
+    archived = request.form.get("archived", "1") == "1"
+    customer_service.archive_customer(db.session, customer, archived)
+    audit("customer.archive" if archived else "customer.unarchive", "customer", customer.id)
+    db.session.commit()
+    if archived:
+        flash(_("%(name)s is archived. Archived customers are hidden from lists.", name=customer.display_name), "info")
+    else:
+        flash(_("%(name)s is back in the lists.", name=customer.display_name), "success")
+    return redirect(url_for("customers.show", customer_id=customer.id))
+
+
+# ---- the customer page ------------------------------------------------------------------
+
+
+@bp.route("/<int:customer_id>")
+@staff_required
+def show(customer_id: int):
+    from app.blueprints.timeline.forms import AlertForm, EntryForm
+
+    customer = _customer_or_404(customer_id, full=True)
+    page = timeline_service.customer_page(db.session, customer.id)
+    pinned = timeline_service.pinned_entries(db.session, customer.id)
+    return render_template(
+        "customers/page.html",
+        customer=customer,
+        page=page,
+        pinned=pinned,
+        alerts=[entry for entry in pinned if entry.alert_open],
+        fields=customer_service.custom_fields(db.session),
+        values={value.field_id: value.value for value in customer.field_values},
+        entry_form=EntryForm(),
+        alert_form=AlertForm(),
+        family_form=FamilyMemberForm(prefix="family"),
+        date_form=ImportantDateForm(prefix="date"),
+        tag_form=TagAddForm(),
+    )
+
+
+@bp.route("/<int:customer_id>/family", methods=["POST"])
+@desk_required
+def add_family(customer_id: int):
+    customer = _customer_or_404(customer_id)
+    form = FamilyMemberForm(prefix="family")
+    if form.validate():
+        customer_service.add_family_member(db.session, customer, form.data)
+        db.session.commit()
+        flash(_("Family member added."), "success")
+    else:
+        flash(_("Family member not added: %(errors)s", errors=_errors_text(form)), "error")
+    return redirect(url_for("customers.show", customer_id=customer.id) + "#family")
+
+
+@bp.route("/<int:customer_id>/family/<int:member_id>/delete", methods=["POST"])
+@desk_required
+def remove_family(customer_id: int, member_id: int):
+    member = db.session.get(FamilyMember, member_id)
+    if member is None or member.customer_id != customer_id:
+        abort(404)
+    db.session.delete(member)
+    db.session.commit()
+    flash(_("Family member removed."), "info")
+    return redirect(url_for("customers.show", customer_id=customer_id) + "#family")
+
+
+@bp.route("/<int:customer_id>/dates", methods=["POST"])
+@desk_required
+def add_date(customer_id: int):
+    customer = _customer_or_404(customer_id)
+    form = ImportantDateForm(prefix="date")
+    if form.validate():
+        customer_service.add_important_date(db.session, customer, form.label.data, form.date.data)
+        db.session.commit()
+        flash(_("Date added."), "success")
+    else:
+        flash(_("Date not added: %(errors)s", errors=_errors_text(form)), "error")
+    return redirect(url_for("customers.show", customer_id=customer.id) + "#dates")
+
+
+@bp.route("/<int:customer_id>/dates/<int:date_id>/delete", methods=["POST"])
+@desk_required
+def remove_date(customer_id: int, date_id: int):
+    row = db.session.get(ImportantDate, date_id)
+    if row is None or row.customer_id != customer_id:
+        abort(404)
+    db.session.delete(row)
+    db.session.commit()
+    flash(_("Date removed."), "info")
+    return redirect(url_for("customers.show", customer_id=customer_id) + "#dates")
+
+
+def _errors_text(form) -> str:
+    return " ".join(f"{field.label.text}: {' '.join(map(str, field.errors))}" for field in form if field.errors)
+
+
+# ---- tags on a customer (htmx component that replaces itself) ---------------------------
+
+
+def _tag_box(customer: Customer, *, message: str | None = None, undo_tag: Tag | None = None, error: str | None = None, status: int = 200):
+    db.session.refresh(customer, ["tags"])
+    html = render_template(
+        "customers/_tag_box.html",
+        customer=customer,
+        tag_form=TagAddForm(formdata=None),
+        tag_error=error,
+        oob_message=message,
+        undo_tag=undo_tag,
+    )
+    response = make_response(html, status)
+    if error:
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _tag_page_or_box(customer: Customer, **kwargs):
+    if is_partial():
+        return _tag_box(customer, **kwargs)
+    if kwargs.get("error"):
+        flash(kwargs["error"], "error")
+    elif kwargs.get("message"):
+        flash(kwargs["message"], "success")
+    return redirect(url_for("customers.show", customer_id=customer.id))
+
+
+@bp.route("/<int:customer_id>/tags", methods=["POST"])
+@desk_required
+def add_tag(customer_id: int):
+    customer = _customer_or_404(customer_id)
+    form = TagAddForm()
+    name = (form.pick.data or form.name.data or "").strip()
+    if not form.validate() or not name:
+        return _tag_page_or_box(customer, error=_("Type a tag name or pick one."), status=422)
+    try:
+        tag, created = tag_service.get_or_create_tag(db.session, name, form.colour.data)
+    except tag_service.TagError:
+        db.session.rollback()
+        return _tag_page_or_box(customer, error=_("Enter a tag name of at most 60 characters."), status=422)
+    tag_service.stick(db.session, customer, tag, actor=current_user)
+    db.session.commit()
+    return _tag_page_or_box(customer, message=_("Tagged %(tag)s.", tag=tag.name))
+
+
+@bp.route("/<int:customer_id>/tags/<int:tag_id>/remove", methods=["POST"])
+@desk_required
+def remove_tag(customer_id: int, tag_id: int):
+    customer = _customer_or_404(customer_id)
+    tag = db.get_or_404(Tag, tag_id)
+    tag_service.peel(db.session, customer, tag, actor=current_user)
+    db.session.commit()
+    return _tag_page_or_box(customer, message=_("Removed %(tag)s.", tag=tag.name), undo_tag=tag)
+
+
+@bp.route("/<int:customer_id>/tags/suggest")
+@desk_required
+def suggest_tags(customer_id: int):
+    customer = _customer_or_404(customer_id)
+    text = request.args.get("name", "")
+    have = {tag.id for tag in customer.tags}
+    suggestions = tag_service.suggest(db.session, text, exclude_ids=have)
+    exact = any(tag.name.lower() == text.strip().lower() for tag in suggestions) or any(
+        tag.name.lower() == text.strip().lower() for tag in customer.tags
+    )
+    return render_template(
+        "customers/_tag_suggestions.html",
+        customer=customer,
+        suggestions=suggestions,
+        text=text.strip(),
+        offer_new=bool(text.strip()) and not exact,
+    )

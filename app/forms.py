@@ -1,0 +1,38 @@
+"""Form fields shared by the blueprints, with messages in our own catalog."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, SelectChoice, SelectField
+
+
+class DateInput(DateField):
+    """An HTML date input whose parse error is a clear, translated message."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = date.fromisoformat(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a real date (year-month-day), e.g. 2018-02-28.")) from None
+
+
+class Choice(SelectField):
+    """A select whose "not one of the choices" message is translated."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("invalid_choice_message", _l("Choose one of the options."))
+        choices = kwargs.get("choices")
+        if callable(choices):
+            kwargs["choices"] = lambda: as_select_choices(choices())
+        elif choices is not None:
+            kwargs["choices"] = as_select_choices(choices)
+        super().__init__(*args, **kwargs)
+
+
+def as_select_choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms' SelectChoice (tuples are deprecated in WTForms 3.3)."""
+    return [pair if isinstance(pair, SelectChoice) else SelectChoice(*pair) for pair in pairs]

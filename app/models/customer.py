@@ -1,0 +1,130 @@
+"""Customers (guests or children) with their family, important dates and custom fields."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+from app.extensions import db
+
+LEVELS = ("A", "B", "C")
+CHANNELS = ("email", "phone", "sms", "line", "in_person")
+CONSENT_PURPOSES = ("service", "marketing")
+CONSENT_METHODS = ("paper", "in_person", "online")
+
+
+class Customer(db.Model):
+    __tablename__ = "customer"
+    __table_args__ = (
+        Index("ix_customer_archived_name", "archived_at", "display_name"),
+        Index("ix_customer_last_contact", "last_contact_at"),
+        Index("ix_customer_level", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    nickname: Mapped[str | None] = mapped_column(String(60))
+    member_number: Mapped[str] = mapped_column(String(20), unique=True)
+    level: Mapped[str] = mapped_column(String(1), default="C")
+    birthday: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    phone_digits: Mapped[str | None] = mapped_column(String(40), index=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    preferred_channel: Mapped[str | None] = mapped_column(String(20))
+    occupation: Mapped[str | None] = mapped_column(String(120))
+    summary: Mapped[str | None] = mapped_column(String(200))
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+
+    consent_purposes: Mapped[str] = mapped_column(String(60), default="")
+    consent_method: Mapped[str | None] = mapped_column(String(20))
+    consent_given_at: Mapped[datetime | None] = mapped_column(DateTime)
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_opt_out_at: Mapped[datetime | None] = mapped_column(DateTime)
+    email_opt_out_source: Mapped[str | None] = mapped_column(String(60))
+
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Optimistic locking for profile edits; bumped only by profile edits, not by notes.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    assigned_user = relationship("User", foreign_keys=[assigned_user_id])
+    consent_recorded_by = relationship("User", foreign_keys=[consent_recorded_by_id])
+    tags = relationship("Tag", secondary="customer_tag", order_by="Tag.name", back_populates="customers")
+    family_members: Mapped[list["FamilyMember"]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="FamilyMember.id"
+    )
+    important_dates: Mapped[list["ImportantDate"]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="ImportantDate.date"
+    )
+    field_values: Mapped[list["CustomFieldValue"]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan"
+    )
+
+    @property
+    def greeting_name(self) -> str:
+        return self.nickname or self.display_name
+
+    @property
+    def consents(self) -> set[str]:
+        return {p for p in (self.consent_purposes or "").split(",") if p}
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class FamilyMember(db.Model):
+    """A family member; for a child, the guardians who receive the shop's email."""
+
+    __tablename__ = "family_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    relation: Mapped[str | None] = mapped_column(String(60))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    is_guardian: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    customer: Mapped[Customer] = relationship(back_populates="family_members")
+
+
+class ImportantDate(db.Model):
+    __tablename__ = "important_date"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    date: Mapped[date] = mapped_column(Date)
+
+    customer: Mapped[Customer] = relationship(back_populates="important_dates")
+
+
+class CustomField(db.Model):
+    """A field the owner adds to every customer, e.g. "teacher's words"."""
+
+    __tablename__ = "custom_field"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CustomFieldValue(db.Model):
+    __tablename__ = "custom_field_value"
+    __table_args__ = (UniqueConstraint("customer_id", "field_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("custom_field.id", ondelete="CASCADE"), index=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+    customer: Mapped[Customer] = relationship(back_populates="field_values")
+    field: Mapped[CustomField] = relationship()

@@ -1,0 +1,32 @@
+"""Colour tags, stuck on customers like sticky notes."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+from app.extensions import db
+
+# Colours chosen so the chip's text stays readable (contrast ≥ 4.5:1); see app.css.
+PALETTE = ("red", "orange", "amber", "green", "teal", "blue", "indigo", "purple", "pink", "brown", "grey")
+
+customer_tag = Table(
+    "customer_tag",
+    db.metadata,
+    Column("customer_id", ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", DateTime, default=utcnow),
+    Index("ix_customer_tag_tag_id", "tag_id", "customer_id"),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    colour: Mapped[str] = mapped_column(String(20), default="blue")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    customers = relationship("Customer", secondary=customer_tag, back_populates="tags")

@@ -1,0 +1,247 @@
+"""Customer records: create, edit with a version check, archive, family, dates, custom fields."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.clock import utcnow
+from app.extensions import begin_write
+from app.models import CustomField, CustomFieldValue, Customer, FamilyMember, ImportantDate, User
+
+MEMBER_PREFIX = "M"
+MEMBER_DIGITS = 6
+
+# The profile fields a person edits on the customer form, in display order.
+PROFILE_FIELDS = (
+    "display_name",
+    "nickname",
+    "member_number",
+    "level",
+    "birthday",
+    "phone",
+    "email",
+    "postal_address",
+    "preferred_channel",
+    "occupation",
+    "summary",
+    "assigned_user_id",
+    "email_opt_out",
+)
+
+
+class CustomerError(ValueError):
+    """A rule was broken; `field` names the form field, `code` the message to show."""
+
+    def __init__(self, field: str, code: str):
+        super().__init__(f"{field}: {code}")
+        self.field = field
+        self.code = code
+
+
+@dataclass
+class VersionConflict(Exception):
+    """Someone saved the customer after this form was opened."""
+
+    current_version: int
+    # field -> (value saved by the other person, value in this form)
+    differences: dict[str, tuple[object, object]] = field(default_factory=dict)
+
+
+def digits_of(phone: str | None) -> str | None:
+    """Phone digits only, so 0912-345-678, (09) 1234 5678 and +886912345678 all match."""
+    if not phone:
+        return None
+    digits = re.sub(r"\D", "", phone)
+    return digits or None
+
+
+def format_member_number(number: int) -> str:
+    return f"{MEMBER_PREFIX}{number:0{MEMBER_DIGITS}d}"
+
+
+def next_member_number(session: Session) -> str:
+    """One more than the highest number in the M000123 pattern.
+
+    Called inside a write (BEGIN IMMEDIATE) transaction, so two processes cannot pick the
+    same number; the unique index is the last line of defence.
+    """
+    pattern = f"{MEMBER_PREFIX}{'[0-9]' * MEMBER_DIGITS}"
+    highest = session.scalar(
+        sa.select(sa.func.max(Customer.member_number)).where(Customer.member_number.op("GLOB")(pattern))
+    )
+    current = int(highest[len(MEMBER_PREFIX) :]) if highest else 0
+    return format_member_number(current + 1)
+
+
+def _clean(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _check_unique_member_number(session: Session, number: str, customer_id: int | None) -> None:
+    query = sa.select(Customer.id).where(Customer.member_number == number)
+    if customer_id is not None:
+        query = query.where(Customer.id != customer_id)
+    if session.scalar(query) is not None:
+        raise CustomerError("member_number", "taken")
+
+
+def _apply_profile(customer: Customer, data: dict) -> None:
+    for name in PROFILE_FIELDS:
+        if name in data:
+            value = _clean(data[name])
+            if name == "email_opt_out":
+                value = bool(value)
+            if name == "email" and value:
+                value = value.lower()
+            setattr(customer, name, value)
+    customer.phone_digits = digits_of(customer.phone)
+
+
+def _apply_consent(customer: Customer, purposes: set[str] | None, method: str | None, actor: User | None):
+    if purposes is None:
+        return
+    new = ",".join(sorted(purposes))
+    if new != (customer.consent_purposes or "") or (method and method != customer.consent_method):
+        customer.consent_purposes = new
+        customer.consent_method = method or customer.consent_method
+        customer.consent_given_at = utcnow() if purposes else None
+        customer.consent_recorded_by_id = actor.id if actor else None
+
+
+def _apply_opt_out_bookkeeping(customer: Customer, was_opted_out: bool, source: str) -> None:
+    if customer.email_opt_out and not was_opted_out:
+        customer.email_opt_out_at = utcnow()
+        customer.email_opt_out_source = source
+    elif not customer.email_opt_out:
+        customer.email_opt_out_at = None
+        customer.email_opt_out_source = None
+
+
+def set_custom_values(session: Session, customer: Customer, values: dict[int, str]) -> None:
+    existing = {value.field_id: value for value in customer.field_values}
+    for field_id, text in values.items():
+        text = (text or "").strip()
+        row = existing.get(field_id)
+        if row is None and text:
+            customer.field_values.append(CustomFieldValue(field_id=field_id, value=text))
+        elif row is not None and text:
+            row.value = text
+        elif row is not None and not text:
+            customer.field_values.remove(row)
+
+
+def create_customer(
+    session: Session,
+    data: dict,
+    *,
+    actor: User | None,
+    consent: set[str] | None = None,
+    consent_method: str | None = None,
+    custom_values: dict[int, str] | None = None,
+) -> Customer:
+    begin_write(session)
+    if not _clean(data.get("display_name")):
+        raise CustomerError("display_name", "required")
+    number = _clean(data.get("member_number")) or next_member_number(session)
+    _check_unique_member_number(session, number, None)
+    customer = Customer(version=1, consent_purposes="")
+    _apply_profile(customer, {**data, "member_number": number})
+    _apply_opt_out_bookkeeping(customer, False, "staff")
+    _apply_consent(customer, consent, consent_method, actor)
+    session.add(customer)
+    if custom_values:
+        set_custom_values(session, customer, custom_values)
+    session.flush()
+    return customer
+
+
+def _comparable(customer: Customer, name: str):
+    value = getattr(customer, name)
+    return value
+
+
+def update_customer(
+    session: Session,
+    customer: Customer,
+    data: dict,
+    *,
+    expected_version: int,
+    actor: User | None,
+    consent: set[str] | None = None,
+    consent_method: str | None = None,
+    custom_values: dict[int, str] | None = None,
+) -> Customer:
+    """Saves a profile edit, or raises VersionConflict if someone saved in between."""
+    begin_write(session)
+    session.refresh(customer)
+    if customer.version != expected_version:
+        differences = {}
+        for name in PROFILE_FIELDS:
+            if name not in data:
+                continue
+            mine = _clean(data[name])
+            if name == "email_opt_out":
+                mine = bool(mine)
+            theirs = _comparable(customer, name)
+            if (mine or None) != (theirs or None):
+                differences[name] = (theirs, mine)
+        raise VersionConflict(current_version=customer.version, differences=differences)
+    if not _clean(data.get("display_name", customer.display_name)):
+        raise CustomerError("display_name", "required")
+    number = _clean(data.get("member_number")) or customer.member_number
+    _check_unique_member_number(session, number, customer.id)
+    was_opted_out = customer.email_opt_out
+    _apply_profile(customer, {**data, "member_number": number})
+    _apply_opt_out_bookkeeping(customer, was_opted_out, "staff")
+    _apply_consent(customer, consent, consent_method, actor)
+    if custom_values is not None:
+        set_custom_values(session, customer, custom_values)
+    customer.version = expected_version + 1
+    customer.updated_at = utcnow()
+    session.flush()
+    return customer
+
+
+def archive_customer(session: Session, customer: Customer, archived: bool = True) -> None:
+    customer.archived_at = utcnow() if archived else None
+    customer.updated_at = utcnow()
+
+
+def add_family_member(session: Session, customer: Customer, data: dict) -> FamilyMember:
+    if not _clean(data.get("name")):
+        raise CustomerError("name", "required")
+    member = FamilyMember(
+        name=_clean(data["name"]),
+        relation=_clean(data.get("relation")),
+        phone=_clean(data.get("phone")),
+        email=(_clean(data.get("email")) or "").lower() or None,
+        birthday=data.get("birthday"),
+        is_guardian=bool(data.get("is_guardian")),
+    )
+    customer.family_members.append(member)
+    session.flush()
+    return member
+
+
+def add_important_date(session: Session, customer: Customer, label: str, when: date) -> ImportantDate:
+    if not _clean(label):
+        raise CustomerError("label", "required")
+    row = ImportantDate(label=label.strip(), date=when)
+    customer.important_dates.append(row)
+    session.flush()
+    return row
+
+
+def custom_fields(session: Session) -> list[CustomField]:
+    return list(session.scalars(sa.select(CustomField).order_by(CustomField.position, CustomField.id)))
+
+
+def touch_last_contact(customer: Customer, moment: datetime) -> None:
+    if customer.last_contact_at is None or moment > customer.last_contact_at:
+        customer.last_contact_at = moment

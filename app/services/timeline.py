@@ -1,0 +1,248 @@
+"""The feed: write, edit (keeping revisions), pin, alerts, pages of entries, the shop feed."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from app.clock import utcnow
+from app.extensions import begin_write
+from app.models import Customer, TimelineEntry, TimelineRevision, User
+from app.models.timeline import ALERT_CATEGORIES, CONTACT_KINDS, ENTRY_KINDS, MAX_BODY_LENGTH
+from app.services.customers import touch_last_contact
+
+PAGE_SIZE = 20
+
+
+class TimelineError(ValueError):
+    """Bad input for an entry; `code` picks the message shown to the user."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def _check_body(body: str | None) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise TimelineError("empty")
+    if len(body) > MAX_BODY_LENGTH:
+        raise TimelineError("too-long")
+    return body
+
+
+def normalise_keywords(text: str | None) -> str:
+    """"花生, Peanut ，堅果" -> "花生,peanut,堅果" (commas of either width, lower case)."""
+    parts = [part.strip().lower() for part in (text or "").replace("，", ",").replace("、", ",").split(",")]
+    seen: list[str] = []
+    for part in parts:
+        if part and part not in seen:
+            seen.append(part[:40])
+    return ",".join(seen)
+
+
+def add_entry(
+    session: Session,
+    customer: Customer,
+    *,
+    author: User | None,
+    kind: str,
+    body: str | None,
+    created_at: datetime | None = None,
+) -> TimelineEntry:
+    if kind not in ENTRY_KINDS or kind in ("alert", "tag"):
+        raise TimelineError("kind")
+    begin_write(session)
+    entry = TimelineEntry(
+        customer=customer,
+        author=author,
+        kind=kind,
+        body=_check_body(body),
+        created_at=created_at or utcnow(),
+        pinned=False,
+    )
+    session.add(entry)
+    if kind in CONTACT_KINDS:
+        touch_last_contact(customer, entry.created_at)
+    session.flush()
+    return entry
+
+
+def add_alert(
+    session: Session,
+    customer: Customer,
+    *,
+    author: User | None,
+    category: str,
+    keywords: str | None,
+    body: str | None,
+    created_at: datetime | None = None,
+) -> TimelineEntry:
+    """An alert: a pinned entry with a category and keywords, shown on every view."""
+    if category not in ALERT_CATEGORIES:
+        raise TimelineError("category")
+    normalised = normalise_keywords(keywords)
+    if not normalised:
+        raise TimelineError("keywords")
+    begin_write(session)
+    entry = TimelineEntry(
+        customer=customer,
+        author=author,
+        kind="alert",
+        body=_check_body(body),
+        created_at=created_at or utcnow(),
+        pinned=True,
+        alert_category=category,
+        alert_keywords=normalised,
+    )
+    session.add(entry)
+    touch_last_contact(customer, entry.created_at)
+    session.flush()
+    return entry
+
+
+def resolve_alert(session: Session, entry: TimelineEntry, *, actor: User | None) -> None:
+    """Ends an alert; it stays in the timeline as history, unpinned."""
+    if not entry.is_alert or entry.alert_resolved_at is not None:
+        return
+    entry.alert_resolved_at = utcnow()
+    entry.alert_resolved_by_id = actor.id if actor else None
+    entry.pinned = False
+
+
+def add_tag_event(session: Session, customer: Customer, *, author: User | None, tag_name: str, action: str):
+    entry = TimelineEntry(
+        customer=customer, author=author, kind="tag", body=tag_name, action=action, created_at=utcnow()
+    )
+    session.add(entry)
+    return entry
+
+
+def can_edit(entry: TimelineEntry, user: User) -> bool:
+    """Staff edit their own words; the owner may correct anyone's. System entries stay."""
+    if entry.kind in ("tag", "email"):
+        return False
+    return entry.author_id == user.id or user.is_owner
+
+
+def edit_entry(session: Session, entry: TimelineEntry, *, editor: User, body: str | None) -> TimelineEntry:
+    body = _check_body(body)
+    if body == entry.body:
+        return entry
+    entry.revisions.append(TimelineRevision(body=entry.body, replaced_by_id=editor.id, replaced_at=utcnow()))
+    entry.body = body
+    entry.edited_at = utcnow()
+    entry.edited_by_id = editor.id
+    session.flush()
+    return entry
+
+
+def set_pinned(entry: TimelineEntry, pinned: bool) -> None:
+    if entry.alert_open:
+        return  # open alerts stay pinned until resolved
+    entry.pinned = pinned
+
+
+def _with_people(query):
+    return query.options(
+        joinedload(TimelineEntry.author), joinedload(TimelineEntry.edited_by)
+    )
+
+
+@dataclass
+class Page:
+    entries: list[TimelineEntry]
+    next_cursor: str | None
+
+
+def _cursor(entry: TimelineEntry) -> str:
+    return f"{entry.created_at.isoformat()}_{entry.id}"
+
+
+def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        moment, _, ident = cursor.rpartition("_")
+        return datetime.fromisoformat(moment), int(ident)
+    except ValueError:
+        return None
+
+
+def customer_page(session: Session, customer_id: int, cursor: str | None = None, size: int = PAGE_SIZE) -> Page:
+    """Unpinned entries, newest first, `size` at a time (keyset paging on created_at, id)."""
+    query = _with_people(
+        sa.select(TimelineEntry).where(TimelineEntry.customer_id == customer_id, TimelineEntry.pinned.is_(False))
+    )
+    return _page(session, query, cursor, size)
+
+
+def pinned_entries(session: Session, customer_id: int) -> list[TimelineEntry]:
+    query = _with_people(
+        sa.select(TimelineEntry)
+        .where(TimelineEntry.customer_id == customer_id, TimelineEntry.pinned.is_(True))
+        .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc())
+    )
+    return list(session.scalars(query).unique())
+
+
+def shop_feed(
+    session: Session,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    author_id: int | None = None,
+    kind: str | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+) -> Page:
+    query = _with_people(sa.select(TimelineEntry)).options(joinedload(TimelineEntry.customer))
+    if start:
+        query = query.where(TimelineEntry.created_at >= start)
+    if end:
+        query = query.where(TimelineEntry.created_at < end)
+    if author_id:
+        query = query.where(TimelineEntry.author_id == author_id)
+    if kind:
+        query = query.where(TimelineEntry.kind == kind)
+    return _page(session, query, cursor, size)
+
+
+def _page(session: Session, query, cursor: str | None, size: int) -> Page:
+    position = _parse_cursor(cursor)
+    if position:
+        moment, ident = position
+        query = query.where(
+            sa.or_(
+                TimelineEntry.created_at < moment,
+                sa.and_(TimelineEntry.created_at == moment, TimelineEntry.id < ident),
+            )
+        )
+    query = query.order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc()).limit(size + 1)
+    rows = list(session.scalars(query).unique())
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, _cursor(rows[-1]) if more and rows else None)
+
+
+def open_alerts_by_customer(session: Session, customer_ids: list[int]) -> dict[int, list[TimelineEntry]]:
+    """Open alerts for many customers in one query (list rows, search results, cards)."""
+    if not customer_ids:
+        return {}
+    rows = session.scalars(
+        sa.select(TimelineEntry)
+        .where(
+            TimelineEntry.kind == "alert",
+            TimelineEntry.alert_resolved_at.is_(None),
+            TimelineEntry.customer_id.in_(customer_ids),
+        )
+        .order_by(TimelineEntry.created_at)
+    )
+    result: dict[int, list[TimelineEntry]] = {}
+    for row in rows:
+        result.setdefault(row.customer_id, []).append(row)
+    severity = {"allergy": 0, "medical": 1, "diet": 2, "preference": 3}
+    for alerts in result.values():
+        alerts.sort(key=lambda alert: severity.get(alert.alert_category, 9))
+    return result
