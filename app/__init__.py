@@ -27,7 +27,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.config.from_object(Config)
     testing = bool(
         (isinstance(config, dict) and config.get("TESTING"))
-        or (config is not None and not isinstance(config, dict) and getattr(config, "TESTING", False))
+        or (
+            config is not None
+            and not isinstance(config, dict)
+            and getattr(config, "TESTING", False)
+        )
     )
     if not testing:
         ensure_secret_key(folder)
@@ -139,10 +143,10 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.customers import bp as customers_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.settings import bp as settings_bp
     from app.blueprints.staff import bp as staff_bp
-    from app.blueprints.customers import bp as customers_bp
     from app.blueprints.tags import bp as tags_bp
     from app.blueprints.timeline import bp as timeline_bp
 

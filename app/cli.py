@@ -12,7 +12,6 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
-
 from app.services.demo import DEMO_PASSWORD, DEMO_STAFF
 
 
@@ -96,7 +95,9 @@ def worker(workers: int):
 
 @click.command(help="Start the web server and the background worker together (Ctrl-C stops both).")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="PORT or 5000")
+@click.option(
+    "--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="PORT or 5000"
+)
 @with_appcontext
 def serve(host: str, port: int):
     from flask_migrate import upgrade

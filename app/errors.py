@@ -18,7 +18,10 @@ def _titles() -> dict[int, tuple[str, str]]:
         413: (_("Too large"), _("What you sent is too large.")),
         422: (_("Check the form"), _("Some fields need fixing.")),
         429: (_("Too many attempts"), _("Please wait a while and try again.")),
-        500: (_("Something went wrong"), _("We could not finish that. Nothing was saved; please try again.")),
+        500: (
+            _("Something went wrong"),
+            _("We could not finish that. Nothing was saved; please try again."),
+        ),
     }
 
 
@@ -36,7 +39,9 @@ def register(app: Flask) -> None:
     def _csrf(error):
         return render_error(
             400,
-            _("This form has expired or did not come from this site. Reload the page and try again."),
+            _(
+                "This form has expired or did not come from this site. Reload the page and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

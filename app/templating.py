@@ -100,4 +100,6 @@ def consent_text(customer) -> str:
 def role_label(value: str) -> str:
     from flask_babel import gettext as _
 
-    return {"owner": _("Owner"), "frontdesk": _("Front desk"), "teacher": _("Teacher")}.get(value, value)
+    return {"owner": _("Owner"), "frontdesk": _("Front desk"), "teacher": _("Teacher")}.get(
+        value, value
+    )

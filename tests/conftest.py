@@ -201,7 +201,7 @@ def demo_shop(live_app):
     from app.services.demo import seed_demo
 
     with live_app.app_context():
-        seed_demo(db.session, password_method="pbkdf2:sha256:1000")
+        seed_demo(db.session, password_method="pbkdf2:sha256:1000", customers=12)
         db.session.commit()
         db.session.remove()
 

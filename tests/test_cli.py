@@ -23,7 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_users_create_with_password_stdin(app):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["users", "create", "--email", "Owner@Shop.tw", "--name", "老闆", "--role", "owner", "--password-stdin"],
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Owner@Shop.tw",
+            "--name",
+            "老闆",
+            "--role",
+            "owner",
+            "--password-stdin",
+        ],
         input="a long password\n",
     )
     assert result.exit_code == 0, result.output
@@ -34,16 +44,46 @@ def test_users_create_with_password_stdin(app):
 def test_users_create_rejects_short_password_and_duplicates(app):
     runner = app.test_cli_runner()
     short = runner.invoke(
-        args=["users", "create", "--email", "a@b.tw", "--name", "A", "--role", "teacher", "--password-stdin"],
+        args=[
+            "users",
+            "create",
+            "--email",
+            "a@b.tw",
+            "--name",
+            "A",
+            "--role",
+            "teacher",
+            "--password-stdin",
+        ],
         input="short\n",
     )
     assert short.exit_code != 0 and "10 characters" in short.output
     runner.invoke(
-        args=["users", "create", "--email", "a@b.tw", "--name", "A", "--role", "teacher", "--password-stdin"],
+        args=[
+            "users",
+            "create",
+            "--email",
+            "a@b.tw",
+            "--name",
+            "A",
+            "--role",
+            "teacher",
+            "--password-stdin",
+        ],
         input="a long password\n",
     )
     again = runner.invoke(
-        args=["users", "create", "--email", "a@b.tw", "--name", "A", "--role", "teacher", "--password-stdin"],
+        args=[
+            "users",
+            "create",
+            "--email",
+            "a@b.tw",
+            "--name",
+            "A",
+            "--role",
+            "teacher",
+            "--password-stdin",
+        ],
         input="a long password\n",
     )
     assert again.exit_code != 0 and "already" in again.output

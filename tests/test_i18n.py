@@ -10,7 +10,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_zh_hant_catalog_is_complete_and_not_fuzzy():
     with open(ROOT / "app/translations/zh_Hant/LC_MESSAGES/messages.po", "rb") as handle:
         catalog = read_po(handle, locale="zh_Hant")
-    missing = [m.id for m in catalog if m.id and not (m.string if isinstance(m.string, str) else all(m.string))]
+    missing = [
+        m.id
+        for m in catalog
+        if m.id and not (m.string if isinstance(m.string, str) else all(m.string))
+    ]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert not missing, f"untranslated: {missing}"
     assert not fuzzy, f"fuzzy: {fuzzy}"
@@ -21,7 +25,11 @@ def test_catalog_covers_every_string_in_the_code():
 
     with open(ROOT / "app/translations/zh_Hant/LC_MESSAGES/messages.po", "rb") as handle:
         known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
-    method_map = [("**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
+    method_map = [
+        ("**.py", "python"),
+        ("templates/**.html", "jinja2"),
+        ("templates/**.txt", "jinja2"),
+    ]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(

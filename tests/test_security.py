@@ -22,7 +22,9 @@ def test_form_token_and_htmx_header_token_both_work(csrf_app):
     client = csrf_app.test_client()
     user = make_user("owner")
     token = _token(client)
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     page = client.get("/").get_data(as_text=True)
     header_token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
@@ -94,7 +96,9 @@ def test_chinese_language_switch(client):
 
 def test_accept_language_picks_chinese(client):
     make_user("owner")
-    page = client.get("/login", headers={"Accept-Language": "zh-TW,zh;q=0.9"}).get_data(as_text=True)
+    page = client.get("/login", headers={"Accept-Language": "zh-TW,zh;q=0.9"}).get_data(
+        as_text=True
+    )
     assert "登入" in page
 
 

@@ -2,9 +2,9 @@
 
 from app.models.audit import AuditEvent
 from app.models.customer import (
+    Customer,
     CustomField,
     CustomFieldValue,
-    Customer,
     FamilyMember,
     ImportantDate,
 )

@@ -2,7 +2,17 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -35,12 +45,16 @@ class Customer(db.Model):
     preferred_channel: Mapped[str | None] = mapped_column(String(20))
     occupation: Mapped[str | None] = mapped_column(String(120))
     summary: Mapped[str | None] = mapped_column(String(200))
-    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    assigned_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
 
     consent_purposes: Mapped[str] = mapped_column(String(60), default="")
     consent_method: Mapped[str | None] = mapped_column(String(20))
     consent_given_at: Mapped[datetime | None] = mapped_column(DateTime)
-    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
     email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     email_opt_out_at: Mapped[datetime | None] = mapped_column(DateTime)
     email_opt_out_source: Mapped[str | None] = mapped_column(String(60))
@@ -54,7 +68,9 @@ class Customer(db.Model):
 
     assigned_user = relationship("User", foreign_keys=[assigned_user_id])
     consent_recorded_by = relationship("User", foreign_keys=[consent_recorded_by_id])
-    tags = relationship("Tag", secondary="customer_tag", order_by="Tag.name", back_populates="customers")
+    tags = relationship(
+        "Tag", secondary="customer_tag", order_by="Tag.name", back_populates="customers"
+    )
     family_members: Mapped[list["FamilyMember"]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="FamilyMember.id"
     )
@@ -84,7 +100,9 @@ class FamilyMember(db.Model):
     __tablename__ = "family_member"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120))
     relation: Mapped[str | None] = mapped_column(String(60))
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -99,7 +117,9 @@ class ImportantDate(db.Model):
     __tablename__ = "important_date"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
     label: Mapped[str] = mapped_column(String(80))
     date: Mapped[date] = mapped_column(Date)
 
@@ -122,8 +142,12 @@ class CustomFieldValue(db.Model):
     __table_args__ = (UniqueConstraint("customer_id", "field_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
-    field_id: Mapped[int] = mapped_column(ForeignKey("custom_field.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    field_id: Mapped[int] = mapped_column(
+        ForeignKey("custom_field.id", ondelete="CASCADE"), index=True
+    )
     value: Mapped[str] = mapped_column(Text, default="")
 
     customer: Mapped[Customer] = relationship(back_populates="field_values")

@@ -9,7 +9,19 @@ from app.clock import utcnow
 from app.extensions import db
 
 # Colours chosen so the chip's text stays readable (contrast ≥ 4.5:1); see app.css.
-PALETTE = ("red", "orange", "amber", "green", "teal", "blue", "indigo", "purple", "pink", "brown", "grey")
+PALETTE = (
+    "red",
+    "orange",
+    "amber",
+    "green",
+    "teal",
+    "blue",
+    "indigo",
+    "purple",
+    "pink",
+    "brown",
+    "grey",
+)
 
 customer_tag = Table(
     "customer_tag",

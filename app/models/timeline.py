@@ -26,7 +26,9 @@ class TimelineEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(20), default="note")
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -38,7 +40,9 @@ class TimelineEntry(db.Model):
     alert_category: Mapped[str | None] = mapped_column(String(20))
     alert_keywords: Mapped[str | None] = mapped_column(String(200))
     alert_resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
-    alert_resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    alert_resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
 
     customer = relationship("Customer")
     author = relationship("User", foreign_keys=[author_id])
@@ -67,7 +71,9 @@ class TimelineRevision(db.Model):
     __tablename__ = "timeline_revision"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("timeline_entry.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("timeline_entry.id", ondelete="CASCADE"), index=True
+    )
     body: Mapped[str] = mapped_column(Text)
     replaced_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -133,7 +133,9 @@ def active_owner_count(session: Session) -> int:
     )
 
 
-def update_user(session: Session, user: User, *, role: Role | str, active: bool, name: str) -> list[str]:
+def update_user(
+    session: Session, user: User, *, role: Role | str, active: bool, name: str
+) -> list[str]:
     """Changes role/active/name; refuses to leave the shop without an active owner.
 
     Returns the list of changes made (for the audit log).
@@ -157,7 +159,9 @@ def update_user(session: Session, user: User, *, role: Role | str, active: bool,
     return changes
 
 
-def reset_password(session: Session, user: User, password: str, hash_method: str = "scrypt") -> None:
+def reset_password(
+    session: Session, user: User, password: str, hash_method: str = "scrypt"
+) -> None:
     """Sets a new password and signs the account out everywhere."""
     validate_password(password)
     user.password_hash = hash_password(password, hash_method)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.extensions import begin_write
-from app.models import CustomField, CustomFieldValue, Customer, FamilyMember, ImportantDate, User
+from app.models import Customer, CustomField, CustomFieldValue, FamilyMember, ImportantDate, User
 
 MEMBER_PREFIX = "M"
 MEMBER_DIGITS = 6
@@ -70,7 +70,9 @@ def next_member_number(session: Session) -> str:
     """
     pattern = f"{MEMBER_PREFIX}{'[0-9]' * MEMBER_DIGITS}"
     highest = session.scalar(
-        sa.select(sa.func.max(Customer.member_number)).where(Customer.member_number.op("GLOB")(pattern))
+        sa.select(sa.func.max(Customer.member_number)).where(
+            Customer.member_number.op("GLOB")(pattern)
+        )
     )
     current = int(highest[len(MEMBER_PREFIX) :]) if highest else 0
     return format_member_number(current + 1)
@@ -103,7 +105,9 @@ def _apply_profile(customer: Customer, data: dict) -> None:
     customer.phone_digits = digits_of(customer.phone)
 
 
-def _apply_consent(customer: Customer, purposes: set[str] | None, method: str | None, actor: User | None):
+def _apply_consent(
+    customer: Customer, purposes: set[str] | None, method: str | None, actor: User | None
+):
     if purposes is None:
         return
     new = ",".join(sorted(purposes))
@@ -229,7 +233,9 @@ def add_family_member(session: Session, customer: Customer, data: dict) -> Famil
     return member
 
 
-def add_important_date(session: Session, customer: Customer, label: str, when: date) -> ImportantDate:
+def add_important_date(
+    session: Session, customer: Customer, label: str, when: date
+) -> ImportantDate:
     if not _clean(label):
         raise CustomerError("label", "required")
     row = ImportantDate(label=label.strip(), date=when)
@@ -239,7 +245,9 @@ def add_important_date(session: Session, customer: Customer, label: str, when: d
 
 
 def custom_fields(session: Session) -> list[CustomField]:
-    return list(session.scalars(sa.select(CustomField).order_by(CustomField.position, CustomField.id)))
+    return list(
+        session.scalars(sa.select(CustomField).order_by(CustomField.position, CustomField.id))
+    )
 
 
 def touch_last_contact(customer: Customer, moment: datetime) -> None:

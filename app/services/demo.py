@@ -7,12 +7,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.models import CustomField, Customer, User
+from app.models import Customer, CustomField, User
 from app.services import customers as customer_service
 from app.services import tags as tag_service
 from app.services import timeline as timeline_service
 from app.services.accounts import create_user
-from app.services.shop import get_shop
+from app.services.shop import ensure_shop
 
 DEMO_PASSWORD = "hearth-demo-1"
 DEMO_STAFF = [
@@ -23,8 +23,42 @@ DEMO_STAFF = [
 DEMO_CUSTOMERS = 200
 
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴"
-GIVEN = ["小明", "東城", "怡君", "家豪", "雅婷", "冠宇", "宜蓁", "承恩", "子晴", "宥辰", "品妍", "柏翰", "詩涵", "宇軒", "欣妤", "采潔", "彥廷", "思妤", "俊傑", "心怡"]
-ENGLISH = ["Amy Chen", "Brian Lee", "Chloe Wu", "Daniel Lin", "Emma Huang", "Felix Chang", "Grace Liu", "Henry Tsai", "Ivy Yang", "Jason Hsu", "Kelly Cheng", "Leo Kuo"]
+GIVEN = [
+    "小明",
+    "東城",
+    "怡君",
+    "家豪",
+    "雅婷",
+    "冠宇",
+    "宜蓁",
+    "承恩",
+    "子晴",
+    "宥辰",
+    "品妍",
+    "柏翰",
+    "詩涵",
+    "宇軒",
+    "欣妤",
+    "采潔",
+    "彥廷",
+    "思妤",
+    "俊傑",
+    "心怡",
+]
+ENGLISH = [
+    "Amy Chen",
+    "Brian Lee",
+    "Chloe Wu",
+    "Daniel Lin",
+    "Emma Huang",
+    "Felix Chang",
+    "Grace Liu",
+    "Henry Tsai",
+    "Ivy Yang",
+    "Jason Hsu",
+    "Kelly Cheng",
+    "Leo Kuo",
+]
 TAGS = [
     ("VIP", "amber"),
     ("紅酒同好會", "purple"),
@@ -59,8 +93,16 @@ NOTES = [
     "英文單字小考進步很多。",
     "爸爸說下週三由阿嬤接送。",
 ]
-CALLS = ["與媽媽電話聯絡，確認下週請假。", "Called dad about the field trip form.", "回電家長說明成績單。"]
-VISITS = ["參加了週六才藝班。", "Came to the open day with both parents.", "寒假營隊第一天，適應良好。"]
+CALLS = [
+    "與媽媽電話聯絡，確認下週請假。",
+    "Called dad about the field trip form.",
+    "回電家長說明成績單。",
+]
+VISITS = [
+    "參加了週六才藝班。",
+    "Came to the open day with both parents.",
+    "寒假營隊第一天，適應良好。",
+]
 PURCHASES = ["購買寒假營隊 (NT$6,800)。", "Bought the workbook set.", "繳交下學期學費。"]
 TEACHERS_WORDS = [
     "東城這學期很認真，數學進步很多。",
@@ -75,9 +117,11 @@ def _birthday(rng: random.Random, today: date) -> date:
     return start + timedelta(days=rng.randrange(365 * 6))
 
 
-def seed_demo(session: Session, *, password_method: str = "scrypt", customers: int = DEMO_CUSTOMERS) -> None:
+def seed_demo(
+    session: Session, *, password_method: str = "scrypt", customers: int = DEMO_CUSTOMERS
+) -> None:
     """Creates the demo shop; safe to call twice (staff kept, customers only seeded once)."""
-    shop = get_shop(session)
+    shop = ensure_shop(session)
     shop.name = "小森林安親班 Little Forest"
     shop.kind = "afterschool"
     shop.timezone = "Asia/Taipei"
@@ -88,7 +132,12 @@ def seed_demo(session: Session, *, password_method: str = "scrypt", customers: i
         user = session.scalar(sa.select(User).where(User.email == email))
         if user is None:
             user = create_user(
-                session, email=email, name=name, role=role, password=DEMO_PASSWORD, hash_method=password_method
+                session,
+                email=email,
+                name=name,
+                role=role,
+                password=DEMO_PASSWORD,
+                hash_method=password_method,
             )
         staff.append(user)
     session.flush()
@@ -110,7 +159,9 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
     owner, desk, teacher = staff
     for number in range(count):
         if number % 5 == 4:
-            name = ENGLISH[number % len(ENGLISH)] + (f" {number // len(ENGLISH)}" if number >= len(ENGLISH) else "")
+            name = ENGLISH[number % len(ENGLISH)] + (
+                f" {number // len(ENGLISH)}" if number >= len(ENGLISH) else ""
+            )
             nickname = name.split()[0]
             guardian = f"{name.split()[1]} family"
         else:
@@ -129,9 +180,13 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
                 "birthday": _birthday(rng, today),
                 "phone": f"09{rng.randrange(10, 99)}-{rng.randrange(100, 999)}-{rng.randrange(100, 999)}",
                 "email": f"family{number + 1}@example.com" if number % 9 else None,
-                "postal_address": f"台北市大安區和平東路{rng.randrange(1, 300)}號" if number % 3 else None,
+                "postal_address": f"台北市大安區和平東路{rng.randrange(1, 300)}號"
+                if number % 3
+                else None,
                 "preferred_channel": rng.choice(["email", "phone", "line", "in_person"]),
-                "summary": rng.choice(["", "喜歡畫畫", "Loves football", "數學小天才", "個性安靜，需要多鼓勵"]),
+                "summary": rng.choice(
+                    ["", "喜歡畫畫", "Loves football", "數學小天才", "個性安靜，需要多鼓勵"]
+                ),
                 "assigned_user_id": rng.choice([desk.id, teacher.id, None]),
             },
             actor=owner,
@@ -152,15 +207,24 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
             },
         )
         if number % 6 == 0:
-            customer_service.add_important_date(session, customer, "入學日 Enrolment", created.date())
+            customer_service.add_important_date(
+                session, customer, "入學日 Enrolment", created.date()
+            )
         for tag in rng.sample(tags, rng.randrange(0, 4)):
             tag_service.stick(session, customer, tag, actor=desk)
-        moments = sorted(created + timedelta(seconds=rng.randrange(int((now - created).total_seconds()) or 1)) for _ in range(rng.randrange(2, 14)))
+        moments = sorted(
+            created + timedelta(seconds=rng.randrange(int((now - created).total_seconds()) or 1))
+            for _ in range(rng.randrange(2, 14))
+        )
         for moment in moments:
             kind = rng.choice(["note", "note", "note", "call", "visit", "purchase"])
-            text = rng.choice({"note": NOTES, "call": CALLS, "visit": VISITS, "purchase": PURCHASES}[kind])
+            text = rng.choice(
+                {"note": NOTES, "call": CALLS, "visit": VISITS, "purchase": PURCHASES}[kind]
+            )
             author = rng.choice([desk, teacher, teacher, owner])
-            timeline_service.add_entry(session, customer, author=author, kind=kind, body=text, created_at=moment)
+            timeline_service.add_entry(
+                session, customer, author=author, kind=kind, body=text, created_at=moment
+            )
         if number % 8 == 0:
             category, keywords, body = ALERTS[(number // 8) % len(ALERTS)]
             timeline_service.add_alert(
@@ -176,7 +240,11 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
     first = session.scalars(sa.select(Customer).order_by(Customer.id).limit(5)).all()
     for customer in first:
         timeline_service.add_entry(
-            session, customer, author=teacher, kind="note", body="今天午睡很安穩，下午完成美勞作品。",
+            session,
+            customer,
+            author=teacher,
+            kind="note",
+            body="今天午睡很安穩，下午完成美勞作品。",
             created_at=now - timedelta(minutes=rng.randrange(30, 300)),
         )
     session.flush()

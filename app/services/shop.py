@@ -1,16 +1,29 @@
-"""The shop's settings row and the vocabulary that follows from the shop's kind."""
+"""The shop's settings row."""
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import Shop
 
+DEFAULTS = {
+    "name": "Hearth",
+    "kind": "homestay",
+    "timezone": "Asia/Taipei",
+    "default_locale": "zh_Hant",
+}
+
 
 def get_shop(session: Session) -> Shop:
-    """The settings row, created with defaults on first use."""
+    """The settings row; before anyone saved settings, unsaved defaults (reads never write)."""
+    shop = session.scalar(sa.select(Shop).order_by(Shop.id).limit(1))
+    return shop if shop is not None else Shop(**DEFAULTS)
+
+
+def ensure_shop(session: Session) -> Shop:
+    """The settings row, created with the defaults if missing, for code about to change it."""
     shop = session.scalar(sa.select(Shop).order_by(Shop.id).limit(1))
     if shop is None:
-        shop = Shop(name="Hearth", kind="homestay", timezone="Asia/Taipei", default_locale="zh_Hant")
+        shop = Shop(**DEFAULTS)
         session.add(shop)
         session.flush()
     return shop

@@ -65,7 +65,9 @@ def stick(session: Session, customer: Customer, tag: Tag, *, actor: User | None)
 
 def peel(session: Session, customer: Customer, tag: Tag, *, actor: User | None) -> bool:
     result = session.execute(
-        sa.delete(customer_tag).where(customer_tag.c.customer_id == customer.id, customer_tag.c.tag_id == tag.id)
+        sa.delete(customer_tag).where(
+            customer_tag.c.customer_id == customer.id, customer_tag.c.tag_id == tag.id
+        )
     )
     if not result.rowcount:
         return False
@@ -74,11 +76,17 @@ def peel(session: Session, customer: Customer, tag: Tag, *, actor: User | None) 
     return True
 
 
-def bulk(session: Session, customer_ids: list[int], tag: Tag, *, add: bool, actor: User | None) -> int:
+def bulk(
+    session: Session, customer_ids: list[int], tag: Tag, *, add: bool, actor: User | None
+) -> int:
     customers = session.scalars(sa.select(Customer).where(Customer.id.in_(customer_ids))).all()
     changed = 0
     for customer in customers:
-        changed += stick(session, customer, tag, actor=actor) if add else peel(session, customer, tag, actor=actor)
+        changed += (
+            stick(session, customer, tag, actor=actor)
+            if add
+            else peel(session, customer, tag, actor=actor)
+        )
     return changed
 
 
@@ -128,7 +136,9 @@ def delete(session: Session, tag: Tag) -> None:
     session.flush()
 
 
-def suggest(session: Session, text: str, exclude_ids: set[int] | None = None, limit: int = 8) -> list[Tag]:
+def suggest(
+    session: Session, text: str, exclude_ids: set[int] | None = None, limit: int = 8
+) -> list[Tag]:
     text = (text or "").strip()
     query = sa.select(Tag).order_by(Tag.name).limit(limit + len(exclude_ids or ()))
     if text:

@@ -33,8 +33,11 @@ def _check_body(body: str | None) -> str:
 
 
 def normalise_keywords(text: str | None) -> str:
-    """"花生, Peanut ，堅果" -> "花生,peanut,堅果" (commas of either width, lower case)."""
-    parts = [part.strip().lower() for part in (text or "").replace("，", ",").replace("、", ",").split(",")]
+    """ "花生, Peanut ，堅果" -> "花生,peanut,堅果" (commas of either width, lower case)."""
+    parts = [
+        part.strip().lower()
+        for part in (text or "").replace("，", ",").replace("、", ",").split(",")
+    ]
     seen: list[str] = []
     for part in parts:
         if part and part not in seen:
@@ -111,9 +114,16 @@ def resolve_alert(session: Session, entry: TimelineEntry, *, actor: User | None)
     entry.pinned = False
 
 
-def add_tag_event(session: Session, customer: Customer, *, author: User | None, tag_name: str, action: str):
+def add_tag_event(
+    session: Session, customer: Customer, *, author: User | None, tag_name: str, action: str
+):
     entry = TimelineEntry(
-        customer=customer, author=author, kind="tag", body=tag_name, action=action, created_at=utcnow()
+        customer=customer,
+        author=author,
+        kind="tag",
+        body=tag_name,
+        action=action,
+        created_at=utcnow(),
     )
     session.add(entry)
     return entry
@@ -126,11 +136,15 @@ def can_edit(entry: TimelineEntry, user: User) -> bool:
     return entry.author_id == user.id or user.is_owner
 
 
-def edit_entry(session: Session, entry: TimelineEntry, *, editor: User, body: str | None) -> TimelineEntry:
+def edit_entry(
+    session: Session, entry: TimelineEntry, *, editor: User, body: str | None
+) -> TimelineEntry:
     body = _check_body(body)
     if body == entry.body:
         return entry
-    entry.revisions.append(TimelineRevision(body=entry.body, replaced_by_id=editor.id, replaced_at=utcnow()))
+    entry.revisions.append(
+        TimelineRevision(body=entry.body, replaced_by_id=editor.id, replaced_at=utcnow())
+    )
     entry.body = body
     entry.edited_at = utcnow()
     entry.edited_by_id = editor.id
@@ -145,9 +159,7 @@ def set_pinned(entry: TimelineEntry, pinned: bool) -> None:
 
 
 def _with_people(query):
-    return query.options(
-        joinedload(TimelineEntry.author), joinedload(TimelineEntry.edited_by)
-    )
+    return query.options(joinedload(TimelineEntry.author), joinedload(TimelineEntry.edited_by))
 
 
 @dataclass
@@ -170,10 +182,14 @@ def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
 
 
-def customer_page(session: Session, customer_id: int, cursor: str | None = None, size: int = PAGE_SIZE) -> Page:
+def customer_page(
+    session: Session, customer_id: int, cursor: str | None = None, size: int = PAGE_SIZE
+) -> Page:
     """Unpinned entries, newest first, `size` at a time (keyset paging on created_at, id)."""
     query = _with_people(
-        sa.select(TimelineEntry).where(TimelineEntry.customer_id == customer_id, TimelineEntry.pinned.is_(False))
+        sa.select(TimelineEntry).where(
+            TimelineEntry.customer_id == customer_id, TimelineEntry.pinned.is_(False)
+        )
     )
     return _page(session, query, cursor, size)
 
@@ -226,7 +242,9 @@ def _page(session: Session, query, cursor: str | None, size: int) -> Page:
     return Page(rows, _cursor(rows[-1]) if more and rows else None)
 
 
-def open_alerts_by_customer(session: Session, customer_ids: list[int]) -> dict[int, list[TimelineEntry]]:
+def open_alerts_by_customer(
+    session: Session, customer_ids: list[int]
+) -> dict[int, list[TimelineEntry]]:
     """Open alerts for many customers in one query (list rows, search results, cards)."""
     if not customer_ids:
         return {}

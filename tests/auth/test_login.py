@@ -20,7 +20,9 @@ def test_login_and_home_page_per_role(client, owner, frontdesk, teacher):
 
 def test_unknown_email_and_wrong_password_look_the_same(client, owner):
     wrong = client.post("/login", data={"email": owner.email, "password": "nope nope nope"})
-    unknown = client.post("/login", data={"email": "ghost@example.com", "password": "nope nope nope"})
+    unknown = client.post(
+        "/login", data={"email": "ghost@example.com", "password": "nope nope nope"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     text = "That email and password do not match an active account."
     assert text in wrong.get_data(as_text=True)
@@ -96,7 +98,10 @@ def test_empty_login_form_shows_messages(client, owner):
 
 def test_setup_page_only_without_owner(client):
     assert client.get("/login").headers["Location"] == "/setup"
-    bad = client.post("/setup", data={"shop_name": "", "name": "A", "email": "bad", "password": "short", "confirm": "x"})
+    bad = client.post(
+        "/setup",
+        data={"shop_name": "", "name": "A", "email": "bad", "password": "short", "confirm": "x"},
+    )
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
     assert "Enter the shop&#39;s name." in text or "Enter the shop's name." in text
@@ -114,12 +119,16 @@ def test_setup_page_only_without_owner(client):
     )
     assert ok.status_code == 302
     assert client.get("/setup").status_code == 404
-    response = client.post("/login", data={"email": "lin@example.com", "password": "a long password"})
+    response = client.post(
+        "/login", data={"email": "lin@example.com", "password": "a long password"}
+    )
     assert response.status_code == 302
 
 
 def test_password_hash_is_scrypt_by_default(app):
     from app.services.accounts import create_user
 
-    user = create_user(db.session, email="s@example.com", name="S", role="teacher", password="0123456789")
+    user = create_user(
+        db.session, email="s@example.com", name="S", role="teacher", password="0123456789"
+    )
     assert user.password_hash.startswith("scrypt:")

@@ -14,7 +14,9 @@ from tests.conftest import browser_login
         ("teacher@example.com", "My day", False),
     ],
 )
-def test_each_demo_role_signs_in_sees_home_and_signs_out(page, live_server, demo_shop, email, heading, sees_staff_menu):
+def test_each_demo_role_signs_in_sees_home_and_signs_out(
+    page, live_server, demo_shop, email, heading, sees_staff_menu
+):
     browser_login(page, live_server, email)
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     nav = page.get_by_role("navigation", name="Main")
@@ -69,7 +71,9 @@ def test_owner_adds_a_staff_member_by_keyboard(page, live_server, demo_shop):
 def test_no_console_errors_on_pages_at_tablet_size(page, live_server, demo_shop):
     """The CSP blocks inline scripts and styles: nothing on our pages may trip it."""
     errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
     page.set_viewport_size({"width": 768, "height": 1024})
     browser_login(page, live_server, "owner@example.com")
     for path in ["/", "/staff/", "/settings/"]:

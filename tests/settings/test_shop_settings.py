@@ -1,7 +1,7 @@
 """Shop settings: validation and effect."""
 
 from app.extensions import db
-from app.services.shop import get_shop
+from app.services.shop import ensure_shop
 from tests.conftest import login
 
 
@@ -9,10 +9,16 @@ def test_owner_saves_settings(client, owner):
     login(client, owner)
     response = client.post(
         "/settings/",
-        data={"name": "海邊民宿", "kind": "homestay", "timezone": "Asia/Taipei", "default_locale": "zh_Hant", "sender_address": ""},
+        data={
+            "name": "海邊民宿",
+            "kind": "homestay",
+            "timezone": "Asia/Taipei",
+            "default_locale": "zh_Hant",
+            "sender_address": "",
+        },
     )
     assert response.status_code == 302
-    assert get_shop(db.session).name == "海邊民宿"
+    assert ensure_shop(db.session).name == "海邊民宿"
     assert "海邊民宿" in client.get("/").get_data(as_text=True)
 
 
@@ -20,7 +26,13 @@ def test_bad_settings_get_messages(client, owner):
     login(client, owner)
     response = client.post(
         "/settings/",
-        data={"name": "", "kind": "castle", "timezone": "Mars/Base", "default_locale": "en", "sender_address": "nope"},
+        data={
+            "name": "",
+            "kind": "castle",
+            "timezone": "Mars/Base",
+            "default_locale": "en",
+            "sender_address": "nope",
+        },
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)

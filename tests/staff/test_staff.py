@@ -12,28 +12,47 @@ def test_owner_adds_staff_who_can_then_sign_in(app, client, owner):
     login(client, owner)
     response = client.post(
         "/staff/new",
-        data={"name": "新同事", "email": "New@Example.com", "role": "teacher", "password": "long enough pw"},
+        data={
+            "name": "新同事",
+            "email": "New@Example.com",
+            "role": "teacher",
+            "password": "long enough pw",
+        },
     )
     assert response.status_code == 302
     user = db.session.scalar(sa.select(User).where(User.email == "new@example.com"))
     assert user.role == Role.TEACHER and user.password_hash.startswith("pbkdf2:")
     other = app.test_client()
-    assert other.post("/login", data={"email": "new@example.com", "password": "long enough pw"}).status_code == 302
+    assert (
+        other.post(
+            "/login", data={"email": "new@example.com", "password": "long enough pw"}
+        ).status_code
+        == 302
+    )
 
 
 def test_add_staff_bad_input(client, owner):
     login(client, owner)
-    response = client.post("/staff/new", data={"name": "", "email": "not-an-email", "role": "teacher", "password": "short"})
+    response = client.post(
+        "/staff/new",
+        data={"name": "", "email": "not-an-email", "role": "teacher", "password": "short"},
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "Enter a name." in page and "Enter a valid email address." in page and "Use at least 10" in page
+    assert (
+        "Enter a name." in page
+        and "Enter a valid email address." in page
+        and "Use at least 10" in page
+    )
     duplicate = client.post(
-        "/staff/new", data={"name": "X", "email": owner.email, "role": "teacher", "password": "long enough pw"}
+        "/staff/new",
+        data={"name": "X", "email": owner.email, "role": "teacher", "password": "long enough pw"},
     )
     assert duplicate.status_code == 422
     assert "Another account already uses this email." in duplicate.get_data(as_text=True)
     invalid_role = client.post(
-        "/staff/new", data={"name": "X", "email": "x@example.com", "role": "admin", "password": "long enough pw"}
+        "/staff/new",
+        data={"name": "X", "email": "x@example.com", "role": "admin", "password": "long enough pw"},
     )
     assert invalid_role.status_code == 422
 
@@ -43,13 +62,17 @@ def test_change_role_and_deactivate_signs_out(app, client, owner):
     desk_client = app.test_client()
     login(desk_client, desk)
     login(client, owner)
-    response = client.post(f"/staff/{desk.id}", data={"name": desk.name, "role": "teacher", "active": ""})
+    response = client.post(
+        f"/staff/{desk.id}", data={"name": desk.name, "role": "teacher", "active": ""}
+    )
     assert response.status_code == 302
     db.session.refresh(desk)
     assert desk.role == Role.TEACHER and not desk.active
     assert db.session.scalar(sa.select(sa.func.count()).where(StaffSession.user_id == desk.id)) == 0
     assert desk_client.get("/").status_code == 302
-    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.target_id == desk.id)).all()
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.target_id == desk.id)
+    ).all()
     assert "user.role" in actions and "user.update" in actions
 
 
@@ -68,5 +91,12 @@ def test_reset_password(app, client, owner):
     ok = client.post(f"/staff/{teacher.id}/password", data={"pw-password": "brand new password"})
     assert ok.status_code == 302
     other = app.test_client()
-    assert other.post("/login", data={"email": teacher.email, "password": PASSWORD}).status_code == 401
-    assert other.post("/login", data={"email": teacher.email, "password": "brand new password"}).status_code == 302
+    assert (
+        other.post("/login", data={"email": teacher.email, "password": PASSWORD}).status_code == 401
+    )
+    assert (
+        other.post(
+            "/login", data={"email": teacher.email, "password": "brand new password"}
+        ).status_code
+        == 302
+    )

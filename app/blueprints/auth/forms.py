@@ -18,7 +18,8 @@ class LoginForm(FlaskForm):
 
 class SetupForm(FlaskForm):
     shop_name = StringField(
-        _l("Shop name"), validators=[DataRequired(message=_l("Enter the shop's name.")), Length(max=120)]
+        _l("Shop name"),
+        validators=[DataRequired(message=_l("Enter the shop's name.")), Length(max=120)],
     )
     name = StringField(
         _l("Your name"), validators=[DataRequired(message=_l("Enter your name.")), Length(max=120)]

@@ -12,7 +12,7 @@ from app.blueprints.auth.forms import LoginForm, SetupForm
 from app.extensions import db
 from app.security import audit, client_ip, public
 from app.services import accounts
-from app.services.shop import get_shop
+from app.services.shop import ensure_shop
 
 
 def _safe_next(target: str | None) -> str:
@@ -94,7 +94,7 @@ def setup():
         abort(404)
     form = SetupForm()
     if form.validate_on_submit():
-        shop = get_shop(db.session)
+        shop = ensure_shop(db.session)
         shop.name = form.shop_name.data.strip()
         user = accounts.create_user(
             db.session,

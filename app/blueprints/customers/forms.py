@@ -134,7 +134,9 @@ class CustomerForm(FlaskForm):
 
 
 class FamilyMemberForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)]
+    )
     relation = StringField(_l("Relation (e.g. mother)"), validators=[Optional(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=phone_validators)
     email = EmailField(_l("Email"), validators=email_validators)
@@ -147,7 +149,9 @@ class ImportantDateForm(FlaskForm):
         _l("What (e.g. anniversary)"),
         validators=[DataRequired(message=_l("Say what the date is.")), Length(max=80)],
     )
-    date = DateInput(_l("Date"), validators=[DataRequired(message=_l("Enter a date.")), _not_before_1900])
+    date = DateInput(
+        _l("Date"), validators=[DataRequired(message=_l("Enter a date.")), _not_before_1900]
+    )
 
 
 class TagAddForm(FlaskForm):
@@ -157,7 +161,9 @@ class TagAddForm(FlaskForm):
 
 
 class BulkTagForm(FlaskForm):
-    tag = StringField(_l("Tag"), validators=[DataRequired(message=_l("Enter a tag.")), Length(max=60)])
+    tag = StringField(
+        _l("Tag"), validators=[DataRequired(message=_l("Enter a tag.")), Length(max=60)]
+    )
     action = Choice(
         _l("Action"),
         choices=[("add", _l("Add to selected")), ("remove", _l("Remove from selected"))],

@@ -76,7 +76,9 @@ def _list_query(args):
         tag = tag_service.find_tag(db.session, tag_name)
         tag_id = tag.id if tag else -1
         query = query.where(
-            Customer.id.in_(sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == tag_id))
+            Customer.id.in_(
+                sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == tag_id)
+            )
         )
     return query
 
@@ -93,8 +95,12 @@ def index():
         order = (column.is_(None), order)
     else:
         order = (order,)
-    query = _list_query(request.args).order_by(*order, Customer.id).options(selectinload(Customer.tags))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    query = (
+        _list_query(request.args).order_by(*order, Customer.id).options(selectinload(Customer.tags))
+    )
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False
+    )
     alerts = timeline_service.open_alerts_by_customer(db.session, [c.id for c in page.items])
     context = {
         "page": page,
@@ -103,7 +109,9 @@ def index():
         "direction": direction,
         "all_tags": db.session.scalars(sa.select(Tag).order_by(Tag.name)).all(),
         "bulk_form": BulkTagForm(),
-        "filters": {k: v for k, v in request.args.items() if k in ("tag", "level", "archived") and v},
+        "filters": {
+            k: v for k, v in request.args.items() if k in ("tag", "level", "archived") and v
+        },
     }
     if is_partial("customer-results"):
         return render_template("customers/_results.html", **context)
@@ -132,7 +140,9 @@ def bulk_tags():
             if tag is None:
                 flash(_("There is no tag called %(name)s.", name=form.tag.data), "error")
                 return redirect(back)
-        changed = tag_service.bulk(db.session, ids, tag, add=form.action.data == "add", actor=current_user)
+        changed = tag_service.bulk(
+            db.session, ids, tag, add=form.action.data == "add", actor=current_user
+        )
     except tag_service.TagError:
         db.session.rollback()
         flash(_("Enter a tag name of at most 60 characters."), "error")
@@ -141,7 +151,9 @@ def bulk_tags():
     if form.action.data == "add":
         flash(_("Added %(tag)s to %(count)d customers.", tag=tag.name, count=changed), "success")
     else:
-        flash(_("Removed %(tag)s from %(count)d customers.", tag=tag.name, count=changed), "success")
+        flash(
+            _("Removed %(tag)s from %(count)d customers.", tag=tag.name, count=changed), "success"
+        )
     return redirect(back)
 
 
@@ -149,7 +161,9 @@ def bulk_tags():
 
 
 def _staff_choices():
-    users = db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    users = db.session.scalars(
+        sa.select(User).where(User.active.is_(True)).order_by(User.name)
+    ).all()
     return [(0, _("Nobody in particular"))] + [(user.id, user.name) for user in users]
 
 
@@ -272,7 +286,13 @@ def archive(customer_id: int):
     audit("customer.archive" if archived else "customer.unarchive", "customer", customer.id)
     db.session.commit()
     if archived:
-        flash(_("%(name)s is archived. Archived customers are hidden from lists.", name=customer.display_name), "info")
+        flash(
+            _(
+                "%(name)s is archived. Archived customers are hidden from lists.",
+                name=customer.display_name,
+            ),
+            "info",
+        )
     else:
         flash(_("%(name)s is back in the lists.", name=customer.display_name), "success")
     return redirect(url_for("customers.show", customer_id=customer.id))
@@ -358,13 +378,22 @@ def remove_date(customer_id: int, date_id: int):
 
 
 def _errors_text(form) -> str:
-    return " ".join(f"{field.label.text}: {' '.join(map(str, field.errors))}" for field in form if field.errors)
+    return " ".join(
+        f"{field.label.text}: {' '.join(map(str, field.errors))}" for field in form if field.errors
+    )
 
 
 # ---- tags on a customer (htmx component that replaces itself) ---------------------------
 
 
-def _tag_box(customer: Customer, *, message: str | None = None, undo_tag: Tag | None = None, error: str | None = None, status: int = 200):
+def _tag_box(
+    customer: Customer,
+    *,
+    message: str | None = None,
+    undo_tag: Tag | None = None,
+    error: str | None = None,
+    status: int = 200,
+):
     db.session.refresh(customer, ["tags"])
     html = render_template(
         "customers/_tag_box.html",
@@ -402,7 +431,9 @@ def add_tag(customer_id: int):
         tag, created = tag_service.get_or_create_tag(db.session, name, form.colour.data)
     except tag_service.TagError:
         db.session.rollback()
-        return _tag_page_or_box(customer, error=_("Enter a tag name of at most 60 characters."), status=422)
+        return _tag_page_or_box(
+            customer, error=_("Enter a tag name of at most 60 characters."), status=422
+        )
     tag_service.stick(db.session, customer, tag, actor=current_user)
     db.session.commit()
     return _tag_page_or_box(customer, message=_("Tagged %(tag)s.", tag=tag.name))

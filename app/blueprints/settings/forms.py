@@ -4,15 +4,16 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-
-from app.forms import Choice
 from wtforms import EmailField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from app.forms import Choice
 
 
 class ShopForm(FlaskForm):
     name = StringField(
-        _l("Shop name"), validators=[DataRequired(message=_l("Enter the shop's name.")), Length(max=120)]
+        _l("Shop name"),
+        validators=[DataRequired(message=_l("Enter the shop's name.")), Length(max=120)],
     )
     kind = Choice(
         _l("Kind of shop"),
@@ -21,11 +22,19 @@ class ShopForm(FlaskForm):
             SelectChoice("afterschool", _l("After-school centre (children and guardians)")),
         ],
     )
-    timezone = StringField(_l("Time zone"), validators=[DataRequired(message=_l("Enter a time zone."))])
-    default_locale = Choice(_l("Default language"), choices=[SelectChoice("zh_Hant", "中文"), SelectChoice("en", "English")])
+    timezone = StringField(
+        _l("Time zone"), validators=[DataRequired(message=_l("Enter a time zone."))]
+    )
+    default_locale = Choice(
+        _l("Default language"),
+        choices=[SelectChoice("zh_Hant", "中文"), SelectChoice("en", "English")],
+    )
     sender_address = EmailField(
         _l("Sender address for email"),
-        validators=[Optional(), Email(message=_l("Enter a valid email address."), check_deliverability=False)],
+        validators=[
+            Optional(),
+            Email(message=_l("Enter a valid email address."), check_deliverability=False),
+        ],
     )
     submit = SubmitField(_l("Save settings"))
 
@@ -44,7 +53,10 @@ class CustomFieldForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=40),
-            Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Use lower-case letters, digits and _, starting with a letter.")),
+            Regexp(
+                r"^[a-z][a-z0-9_]*$",
+                message=_l("Use lower-case letters, digits and _, starting with a letter."),
+            ),
         ],
     )
     submit = SubmitField(_l("Add field"))

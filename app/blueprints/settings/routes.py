@@ -7,16 +7,16 @@ from flask_babel import gettext as _
 from app.blueprints.settings import bp
 from app.blueprints.settings.forms import CustomFieldForm, ShopForm
 from app.extensions import db
-from app.security import audit, owner_required
 from app.models import CustomField
+from app.security import audit, owner_required
 from app.services.customers import custom_fields
-from app.services.shop import get_shop
+from app.services.shop import ensure_shop
 
 
 @bp.route("/", methods=["GET", "POST"])
 @owner_required
 def shop():
-    shop = get_shop(db.session)
+    shop = ensure_shop(db.session)
     form = ShopForm(obj=shop)
     if form.validate_on_submit():
         shop.name = form.name.data.strip()
@@ -55,7 +55,9 @@ def fields():
             return redirect(url_for("settings.fields"))
     elif request.method == "POST":
         status = 422
-    return render_template("settings/fields.html", form=form, fields=custom_fields(db.session)), status
+    return render_template(
+        "settings/fields.html", form=form, fields=custom_fields(db.session)
+    ), status
 
 
 @bp.route("/fields/<int:field_id>/delete", methods=["POST"])

@@ -2,11 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-
-from app.forms import Choice
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
+from app.forms import Choice
 from app.services.accounts import MIN_PASSWORD_LENGTH
 
 
@@ -29,7 +28,9 @@ def _password_validators():
 
 
 class StaffCreateForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)]
+    )
     email = EmailField(
         _l("Email"),
         validators=[
@@ -43,7 +44,9 @@ class StaffCreateForm(FlaskForm):
 
 
 class StaffEditForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)]
+    )
     role = Choice(_l("Role"), choices=role_choices)
     active = BooleanField(_l("Active (can sign in)"))
     submit = SubmitField(_l("Save"))

@@ -72,12 +72,19 @@ def edit(user_id: int):
             flash(_account_error_message(error), "error")
         else:
             for change in changes:
-                audit("user.role" if change.startswith("role") else "user.update", "user", user.id, change)
+                audit(
+                    "user.role" if change.startswith("role") else "user.update",
+                    "user",
+                    user.id,
+                    change,
+                )
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("staff.index"))
     status = 422 if request.method == "POST" else 200
-    return render_template("staff/form.html", form=form, password_form=password_form, user=user), status
+    return render_template(
+        "staff/form.html", form=form, password_form=password_form, user=user
+    ), status
 
 
 @bp.route("/<int:user_id>/password", methods=["POST"])
@@ -94,8 +101,13 @@ def reset_password(user_id: int):
         )
         audit("user.password_reset", "user", user.id)
         db.session.commit()
-        flash(_("The new password is set; %(name)s is signed out everywhere.", name=user.name), "success")
+        flash(
+            _("The new password is set; %(name)s is signed out everywhere.", name=user.name),
+            "success",
+        )
         return redirect(url_for("staff.index"))
     form = StaffEditForm(obj=user)
     form.role.data = user.role.value
-    return render_template("staff/form.html", form=form, password_form=password_form, user=user), 422
+    return render_template(
+        "staff/form.html", form=form, password_form=password_form, user=user
+    ), 422

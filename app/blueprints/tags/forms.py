@@ -10,7 +10,9 @@ from app.forms import Choice
 
 
 class RenameTagForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=60)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=60)]
+    )
 
 
 class RecolourTagForm(FlaskForm):
@@ -22,5 +24,7 @@ class MergeTagForm(FlaskForm):
 
 
 class NewTagForm(FlaskForm):
-    name = StringField(_l("New tag"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=60)])
+    name = StringField(
+        _l("New tag"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=60)]
+    )
     colour = Choice(_l("Colour"), choices=colour_choices, default="blue")

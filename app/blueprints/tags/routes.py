@@ -25,7 +25,9 @@ def tag_error_message(error: tag_service.TagError) -> str:
 
 def _merge_form(tag: Tag, tags: list[Tag]) -> MergeTagForm:
     form = MergeTagForm(prefix=f"merge{tag.id}")
-    form.target.choices = as_select_choices([(other.id, other.name) for other in tags if other.id != tag.id])
+    form.target.choices = as_select_choices(
+        [(other.id, other.name) for other in tags if other.id != tag.id]
+    )
     return form
 
 
@@ -37,7 +39,9 @@ def index():
     if request.method == "POST":
         if new_form.validate():
             try:
-                tag, created = tag_service.get_or_create_tag(db.session, new_form.name.data, new_form.colour.data)
+                tag, created = tag_service.get_or_create_tag(
+                    db.session, new_form.name.data, new_form.colour.data
+                )
             except tag_service.TagError as error:
                 db.session.rollback()
                 new_form.name.errors = [tag_error_message(error)]
@@ -121,7 +125,12 @@ def merge(tag_id: int):
     audit("tag.merge", "tag", target.id, f"{source_name} -> {target.name}")
     db.session.commit()
     flash(
-        _("Merged %(old)s into %(new)s (%(count)d customers moved).", old=source_name, new=target.name, count=moved),
+        _(
+            "Merged %(old)s into %(new)s (%(count)d customers moved).",
+            old=source_name,
+            new=target.name,
+            count=moved,
+        ),
         "success",
     )
     return redirect(url_for("tags.index"))

@@ -47,14 +47,20 @@ class EntryForm(FlaskForm):
     kind = Choice(_l("Kind"), choices=kind_choices, default="note")
     body = TextAreaField(
         _l("New entry"),
-        validators=[DataRequired(message=_l("Write something first.")), BodyLength(max=MAX_BODY_LENGTH)],
+        validators=[
+            DataRequired(message=_l("Write something first.")),
+            BodyLength(max=MAX_BODY_LENGTH),
+        ],
     )
 
 
 class EditEntryForm(FlaskForm):
     body = TextAreaField(
         _l("Text"),
-        validators=[DataRequired(message=_l("Write something first.")), BodyLength(max=MAX_BODY_LENGTH)],
+        validators=[
+            DataRequired(message=_l("Write something first.")),
+            BodyLength(max=MAX_BODY_LENGTH),
+        ],
     )
 
 
@@ -66,5 +72,8 @@ class AlertForm(FlaskForm):
     )
     body = TextAreaField(
         _l("What everyone must know"),
-        validators=[DataRequired(message=_l("Write something first.")), BodyLength(max=MAX_BODY_LENGTH)],
+        validators=[
+            DataRequired(message=_l("Write something first.")),
+            BodyLength(max=MAX_BODY_LENGTH),
+        ],
     )

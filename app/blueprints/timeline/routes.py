@@ -192,7 +192,12 @@ def feed():
     author_id = request.args.get("author", type=int)
     kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
     page = timeline_service.shop_feed(
-        db.session, start=start, end=end, author_id=author_id, kind=kind, cursor=request.args.get("cursor")
+        db.session,
+        start=start,
+        end=end,
+        author_id=author_id,
+        kind=kind,
+        cursor=request.args.get("cursor"),
     )
     staff = db.session.scalars(sa.select(User).order_by(User.name)).all()
     context = {

@@ -14,7 +14,7 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
     if (!form || !form.matches || !form.matches("form[data-reset-on-success]")) return;
-    if (!event.detail.successful) return;
+    if (!event.detail.successful || !event.detail.xhr || event.detail.xhr.status >= 300) return;
     form.reset();
     var errorBox = document.querySelector(form.getAttribute("data-reset-on-success"));
     if (errorBox) errorBox.innerHTML = "";

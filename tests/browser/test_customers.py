@@ -1,0 +1,170 @@
+"""Real Chromium: the composer, tags with autocomplete and undo, infinite scroll, alerts, escaping."""
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from app.clock import utcnow
+from app.extensions import db
+from tests.conftest import browser_login
+from tests.factories import make_alert, make_customer, make_entry, make_tag, make_user, tag_customer
+
+
+@pytest.fixture
+def shop(live_app, demo_shop):
+    """A child with a long history and an allergy, in the demo shop's database."""
+    import sqlalchemy as sa
+
+    from app.models import User
+
+    with live_app.app_context():
+        teacher = db.session.scalar(sa.select(User).where(User.email == "teacher@example.com"))
+        child = make_customer("林小明", nickname="小明")
+        start = utcnow() - timedelta(days=90)
+        for number in range(45):
+            make_entry(
+                child,
+                author=teacher,
+                body=f"第 {number + 1} 則紀錄",
+                created_at=start + timedelta(hours=number),
+            )
+        make_alert(
+            child,
+            author=teacher,
+            category="allergy",
+            keywords="花生, peanut",
+            body="小明對花生過敏",
+        )
+        make_tag("VIP", "amber")
+        make_tag("紅酒同好會", "purple")
+        ids = {"child": child.id}
+        db.session.remove()
+    return ids
+
+
+def _no_navigation(page):
+    """Marks the window; if the page reloads or navigates, the mark is gone."""
+    page.evaluate("window.__stayed = true")
+    return lambda: page.evaluate("window.__stayed === true")
+
+
+def test_note_appears_at_the_top_without_reload(page, live_server, shop):
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/{shop['child']}")
+    stayed = _no_navigation(page)
+    box = page.get_by_label("New entry")
+    box.fill("今天主動幫忙收拾教室 🧹")
+    box.press("Enter")
+    first = page.locator("#feed > li").first
+    expect(first).to_contain_text("今天主動幫忙收拾教室")
+    expect(first).to_contain_text("陳小姐 Chen")
+    expect(box).to_have_value("")
+    assert stayed()
+    # An empty note gets a message, not an empty entry.
+    page.get_by_role("button", name="Add to timeline").click()
+    expect(page.locator("#composer-error")).to_contain_text("Write something first.")
+    expect(page.locator("#feed > li.entry")).to_have_count(21)
+    # Choosing another kind works too, and the error clears on success.
+    page.get_by_label("Kind").select_option("call")
+    box.fill("回電給媽媽")
+    page.get_by_role("button", name="Add to timeline").click()
+    expect(page.locator("#feed > li").first).to_contain_text("Call")
+    expect(page.locator("#composer-error")).to_be_empty()
+    assert stayed()
+
+
+def test_add_tag_with_autocomplete_then_remove_and_undo(page, live_server, shop):
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/{shop['child']}")
+    stayed = _no_navigation(page)
+    page.get_by_label("Add a tag").fill("紅酒")
+    page.locator("#tag-suggestions").get_by_role("button", name="紅酒同好會").click()
+    chips = page.get_by_role("list", name="Tags")
+    expect(chips).to_contain_text("紅酒同好會")
+    # A new tag with a colour of its own.
+    page.get_by_label("Add a tag").fill("三月親子日")
+    page.get_by_label("Colour for a new tag").select_option("green")
+    page.locator("#tag-suggestions").get_by_role("button", name="Create “三月親子日”").click()
+    expect(chips.locator(".tag-green")).to_contain_text("三月親子日")
+    # One click peels it off; the message offers undo.
+    page.get_by_role("button", name="Remove tag 紅酒同好會").click()
+    expect(chips).not_to_contain_text("紅酒同好會")
+    expect(page.locator("#messages")).to_contain_text("Removed 紅酒同好會.")
+    page.locator("#messages").get_by_role("button", name="Undo").click()
+    expect(chips).to_contain_text("紅酒同好會")
+    assert stayed()
+    page.reload()
+    expect(page.locator("#feed")).to_contain_text("Removed tag 紅酒同好會")
+
+
+def test_scrolling_loads_older_entries(page, live_server, shop):
+    browser_login(page, live_server, "teacher@example.com")
+    page.goto(f"{live_server.url}/customers/{shop['child']}")
+    entries = page.locator("#feed > li.entry")
+    expect(entries).to_have_count(20)
+    stayed = _no_navigation(page)
+    for expected in (40, 45):
+        page.locator("#feed > li").last.scroll_into_view_if_needed()
+        page.mouse.wheel(0, 5000)
+        expect(entries).to_have_count(expected)
+    expect(page.locator("#feed")).to_contain_text("第 1 則紀錄")
+    expect(page.locator("#feed")).to_contain_text("That is the beginning of the timeline.")
+    assert stayed()
+
+
+def test_teacher_sees_the_allergy_banner(page, live_server, shop):
+    page.set_viewport_size({"width": 768, "height": 1024})
+    browser_login(page, live_server, "teacher@example.com")
+    page.goto(f"{live_server.url}/customers/{shop['child']}")
+    banner = page.get_by_role("alert")
+    expect(banner).to_contain_text("Allergy: 花生, peanut")
+    expect(banner).to_contain_text("小明對花生過敏")
+    page.goto(f"{live_server.url}/customers/")
+    expect(page.locator("tr", has_text="林小明").locator(".alert-badge")).to_contain_text("花生")
+
+
+def test_edit_entry_inline_and_see_earlier_version(page, live_server, shop):
+    browser_login(page, live_server, "teacher@example.com")
+    page.goto(f"{live_server.url}/customers/{shop['child']}")
+    stayed = _no_navigation(page)
+    entry = page.locator("#feed > li.entry").first
+    entry.get_by_role("link", name="Edit").click()
+    page.get_by_label("Text").fill("第 45 則紀錄（更正）")
+    page.get_by_role("button", name="Save").click()
+    entry = page.locator("#feed > li.entry").first
+    expect(entry).to_contain_text("更正")
+    entry.get_by_role("link", name="Earlier versions").click()
+    expect(entry.locator(".revisions")).to_contain_text("第 45 則紀錄")
+    assert stayed()
+
+
+@pytest.mark.parametrize("evil", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>'])
+def test_hostile_text_shows_as_text_and_never_runs(page, live_server, live_app, demo_shop, evil):
+    with live_app.app_context():
+        customer = make_customer(evil, nickname=evil, summary=evil)
+        desk = make_user("frontdesk", email="evil-desk@example.com")
+        make_entry(customer, author=desk, body=evil)
+        make_alert(customer, keywords=evil, body=evil)
+        tag_customer(customer, make_tag(evil[:60]))
+        customer_id = customer.id
+        db.session.remove()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    browser_login(page, live_server, "owner@example.com")
+    for path in [
+        f"/customers/{customer_id}",
+        "/customers/",
+        "/feed",
+        "/tags/",
+        f"/customers/{customer_id}/edit",
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/customers/{customer_id}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(evil)
+    # Typed into the composer, too.
+    page.get_by_label("New entry").fill(evil)
+    page.get_by_label("New entry").press("Enter")
+    expect(page.locator("#feed > li").first.locator(".entry-body")).to_have_text(evil)
+    assert dialogs == []

@@ -1,0 +1,319 @@
+"""Customer views: forms and their messages, conflicts, roles, escaping, query counts."""
+
+import contextlib
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import Customer, TimelineEntry
+from app.services.shop import ensure_shop
+from tests.conftest import login
+from tests.factories import make_alert, make_customer, make_entry, make_tag, make_user, tag_customer
+
+HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
+
+
+@pytest.fixture
+def desk_client(app, owner, frontdesk):
+    client = app.test_client()
+    login(client, frontdesk)
+    return client
+
+
+@pytest.fixture
+def teacher_client(app, owner, teacher):
+    client = app.test_client()
+    login(client, teacher)
+    return client
+
+
+def test_create_customer_with_every_field(app, desk_client, frontdesk):
+    from app.models import CustomField
+
+    field = CustomField(key="teachers_words", label="老師的話")
+    db.session.add(field)
+    db.session.commit()
+    response = desk_client.post(
+        "/customers/new",
+        data={
+            "display_name": "王東城", "nickname": "東城", "level": "A", "birthday": "2016-02-29",
+            "phone": "0912-345-678", "email": "dong@example.com", "postal_address": "台北市",
+            "preferred_channel": "line", "occupation": "學生", "summary": "數學小天才",
+            "assigned_user_id": str(frontdesk.id), "consent_service": "y", "consent_marketing": "y",
+            "consent_method": "paper", f"custom_{field.id}": "很認真",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    customer = db.session.scalar(sa.select(Customer).where(Customer.display_name == "王東城"))
+    assert customer.member_number == "M000001" and customer.birthday.isoformat() == "2016-02-29"
+    assert (
+        customer.consents == {"service", "marketing"} and customer.assigned_user_id == frontdesk.id
+    )
+    page = desk_client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert "很認真" in page and "數學小天才" in page and "M000001" in page
+
+
+def test_bad_customer_input_gets_field_messages(desk_client):
+    make_customer("A", member_number="M000009")
+    response = desk_client.post(
+        "/customers/new",
+        data={"display_name": "", "email": "not-an-email", "birthday": "2019-02-30", "phone": "call me!",
+              "level": "Z", "member_number": "M000009"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for message in [
+        "Enter a name.",
+        "Enter a valid email address.",
+        "Enter a real date",
+        "Enter a phone number",
+        "Choose one of the options.",
+    ]:
+        assert message in page
+    ok_but_duplicate = desk_client.post(
+        "/customers/new", data={"display_name": "B", "level": "A", "member_number": "M000009"}
+    )
+    assert ok_but_duplicate.status_code == 422
+    assert "Another customer already has this member number." in ok_but_duplicate.get_data(
+        as_text=True
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 1
+
+
+def test_stale_edit_shows_conflict_and_both_values(app, desk_client):
+    customer = make_customer("王小明", phone="0911")
+    other = app.test_client()
+    login(other, make_user("frontdesk"))
+    assert (
+        other.post(
+            f"/customers/{customer.id}/edit",
+            data={"display_name": "王小明", "level": "C", "phone": "0922", "version": "1"},
+        ).status_code
+        == 302
+    )
+    response = desk_client.post(
+        f"/customers/{customer.id}/edit",
+        data={"display_name": "王小明", "level": "C", "phone": "0933", "version": "1"},
+    )
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Someone else saved this customer" in page and "0922" in page and "0933" in page
+    db.session.refresh(customer)
+    assert customer.phone == "0922"
+    # Saving again from the conflict form (which now carries version 2) keeps "mine".
+    again = desk_client.post(
+        f"/customers/{customer.id}/edit",
+        data={"display_name": "王小明", "level": "C", "phone": "0933", "version": "2"},
+    )
+    assert again.status_code == 302
+    db.session.refresh(customer)
+    assert customer.phone == "0933" and customer.version == 3
+
+
+def test_teacher_reads_and_writes_notes_but_cannot_change_the_profile(teacher_client):
+    customer = make_customer("小明")
+    tag = make_tag("VIP")
+    page = teacher_client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert "Edit profile" not in page and "Archive" not in page and 'id="tag-name"' not in page
+    assert (
+        teacher_client.post(
+            f"/customers/{customer.id}/entries", data={"kind": "note", "body": "午睡很好"}
+        ).status_code
+        == 302
+    )
+    assert db.session.scalar(sa.select(TimelineEntry.body)) == "午睡很好"
+    assert (
+        teacher_client.post(
+            f"/customers/{customer.id}/edit", data={"display_name": "X", "version": "1"}
+        ).status_code
+        == 403
+    )
+    assert (
+        teacher_client.post(f"/customers/{customer.id}/tags", data={"name": "VIP"}).status_code
+        == 403
+    )
+    assert teacher_client.post(f"/customers/{customer.id}/tags/{tag.id}/remove").status_code == 403
+    assert teacher_client.post(f"/customers/{customer.id}/archive").status_code == 403
+    assert teacher_client.get("/tags/").status_code == 403
+
+
+def test_archive_hides_from_list_and_can_be_undone(desk_client):
+    customer = make_customer("要封存")
+    desk_client.post(
+        f"/customers/{customer.id}/archive", data={"archived": "1"}, follow_redirects=True
+    )
+    assert "要封存" not in desk_client.get("/customers/").get_data(as_text=True)
+    assert "要封存" in desk_client.get("/customers/?archived=1").get_data(as_text=True)
+    desk_client.post(
+        f"/customers/{customer.id}/archive", data={"archived": "0"}, follow_redirects=True
+    )
+    assert "要封存" in desk_client.get("/customers/").get_data(as_text=True)
+
+
+def test_htmx_compose_returns_the_new_entry_and_errors_retarget(desk_client):
+    customer = make_customer()
+    headers = {"HX-Request": "true", "HX-Target": "feed"}
+    ok = desk_client.post(
+        f"/customers/{customer.id}/entries", data={"kind": "call", "body": "回電"}, headers=headers
+    )
+    assert ok.status_code == 201
+    assert 'class="entry kind-call' in ok.get_data(as_text=True) and "<html" not in ok.get_data(
+        as_text=True
+    )
+    empty = desk_client.post(
+        f"/customers/{customer.id}/entries", data={"kind": "note", "body": "  "}, headers=headers
+    )
+    assert empty.status_code == 422 and empty.headers["HX-Retarget"] == "#composer-error"
+    assert "Write something first." in empty.get_data(as_text=True)
+    long = desk_client.post(
+        f"/customers/{customer.id}/entries",
+        data={"kind": "note", "body": "長" * 10_000},
+        headers=headers,
+    )
+    assert long.status_code == 422
+    assert "At most 5000 characters, please (this has 10000)." in long.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TimelineEntry)) == 1
+
+
+def test_edit_entry_keeps_revisions_visible(app, desk_client, frontdesk):
+    customer = make_customer()
+    entry = make_entry(customer, author=frontdesk, body="first words")
+    response = desk_client.post(
+        f"/entries/{entry.id}/edit", data={"body": "second words"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "second words" in response.get_data(as_text=True)
+    revisions = desk_client.get(f"/entries/{entry.id}/revisions").get_data(as_text=True)
+    assert "first words" in revisions and frontdesk.name in revisions
+
+
+def test_tag_add_creates_with_colour_and_remove_offers_undo(desk_client):
+    customer = make_customer()
+    headers = {"HX-Request": "true", "HX-Target": "tag-box"}
+    added = desk_client.post(
+        f"/customers/{customer.id}/tags",
+        data={"name": "紅酒同好會", "colour": "purple"},
+        headers=headers,
+    )
+    text = added.get_data(as_text=True)
+    assert added.status_code == 200 and "tag-purple" in text and "紅酒同好會" in text
+    tag_id = db.session.scalar(sa.select(sa.text("id")).select_from(sa.text("tag")))
+    removed = desk_client.post(f"/customers/{customer.id}/tags/{tag_id}/remove", headers=headers)
+    text = removed.get_data(as_text=True)
+    assert "Removed 紅酒同好會." in text and 'hx-swap-oob="innerHTML"' in text and "Undo" in text
+    suggestions = desk_client.get(f"/customers/{customer.id}/tags/suggest?name=紅酒").get_data(
+        as_text=True
+    )
+    assert 'value="紅酒同好會"' in suggestions
+
+
+def test_bulk_tag_selected_customers(desk_client):
+    customers = [make_customer(f"C{n}") for n in range(3)]
+    response = desk_client.post(
+        "/customers/bulk-tags",
+        data={
+            "customer_ids": [str(c.id) for c in customers[:2]],
+            "tag": "二月品酒會",
+            "action": "add",
+            "next": "/customers/",
+        },
+    )
+    assert response.status_code == 302
+    listing = desk_client.get("/customers/?tag=二月品酒會").get_data(as_text=True)
+    assert "C0" in listing and "C1" in listing and ">C2<" not in listing
+    assert "2 customers" in listing
+
+
+def test_list_sorts_and_filters(desk_client):
+    make_customer("Bob", level="B")
+    make_customer("Alice", level="A")
+    page = desk_client.get("/customers/?sort=name&dir=desc").get_data(as_text=True)
+    assert page.index("Bob") < page.index("Alice")
+    page = desk_client.get("/customers/?level=A").get_data(as_text=True)
+    assert "Alice" in page and "Bob" not in page
+    partial = desk_client.get(
+        "/customers/?level=A", headers={"HX-Request": "true", "HX-Target": "customer-results"}
+    )
+    assert "<html" not in partial.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("evil", HOSTILE)
+def test_hostile_text_is_escaped_everywhere(desk_client, frontdesk, evil):
+    customer = make_customer(evil, nickname=evil, summary=evil)
+    make_entry(customer, author=frontdesk, body=evil)
+    make_alert(customer, keywords=evil, body=evil)
+    tag_customer(customer, make_tag(evil[:60]))
+    for url in [
+        f"/customers/{customer.id}",
+        "/customers/",
+        "/feed",
+        "/tags/",
+        f"/customers/{customer.id}/edit",
+    ]:
+        page = desk_client.get(url).get_data(as_text=True)
+        assert "<script>alert(1)" not in page and "<img src=x" not in page, url
+
+
+def test_shop_kind_changes_vocabulary(desk_client):
+    shop = ensure_shop(db.session)
+    shop.kind = "homestay"
+    db.session.commit()
+    assert "<h1>Guests</h1>" in desk_client.get("/customers/").get_data(as_text=True)
+    shop.kind = "afterschool"
+    db.session.commit()
+    assert "<h1>Children</h1>" in desk_client.get("/customers/").get_data(as_text=True)
+    desk_client.post("/language", data={"lang": "zh_Hant"})
+    assert "<h1>學生</h1>" in desk_client.get("/customers/").get_data(as_text=True)
+
+
+@contextlib.contextmanager
+def count_queries():
+    statements = []
+
+    def _count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", _count)
+
+
+def _fill(customer, entries: int, tags: int, author):
+    for number in range(entries):
+        make_entry(customer, author=author, body=f"note {number}")
+    for number in range(tags):
+        tag_customer(customer, make_tag(f"{customer.display_name}-tag-{number}"))
+    make_alert(customer, author=author)
+
+
+def test_customer_page_runs_a_fixed_number_of_queries(desk_client, frontdesk, owner):
+    small, large = make_customer("Small"), make_customer("Large")
+    _fill(small, 2, 1, frontdesk)
+    _fill(large, 40, 12, owner)
+    counts = []
+    for customer in (small, large):
+        with count_queries() as statements:
+            assert desk_client.get(f"/customers/{customer.id}").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    print("customer page queries:", counts[0])
+    print("\n".join(s.split("\n")[0][:150] for s in statements))
+
+
+def test_list_page_runs_a_fixed_number_of_queries(desk_client, frontdesk):
+    first = make_customer("First")
+    tag_customer(first, make_tag("first tag"))
+    with count_queries() as few:
+        desk_client.get("/customers/")
+    for number in range(30):
+        customer = make_customer(f"Customer {number}")
+        tag_customer(customer, make_tag(f"tag {number % 7}"))
+        if number % 3 == 0:
+            make_alert(customer)
+    with count_queries() as many:
+        assert desk_client.get("/customers/").status_code == 200
+    assert len(few) == len(many), (len(few), len(many))
+    print("list page queries:", len(many))
