@@ -317,3 +317,18 @@ def test_list_page_runs_a_fixed_number_of_queries(desk_client, frontdesk):
         assert desk_client.get("/customers/").status_code == 200
     assert len(few) == len(many), (len(few), len(many))
     print("list page queries:", len(many))
+
+
+def test_shop_feed_shows_todays_entries_with_alert_badges(desk_client, frontdesk, teacher):
+    child = make_customer("林小明")
+    make_alert(child, author=teacher)
+    make_entry(child, author=teacher, body="午睡很好")
+    make_entry(make_customer("Amy"), author=frontdesk, body="called mum", kind="call")
+    page = desk_client.get("/feed").get_data(as_text=True)
+    assert "午睡很好" in page and "called mum" in page and "alert-badge" in page
+    only_teacher = desk_client.get(f"/feed?author={teacher.id}").get_data(as_text=True)
+    assert "午睡很好" in only_teacher and "called mum" not in only_teacher
+    only_calls = desk_client.get("/feed?kind=call").get_data(as_text=True)
+    assert "called mum" in only_calls and "午睡很好" not in only_calls
+    yesterday = desk_client.get("/feed?day=2020-01-01").get_data(as_text=True)
+    assert "Nothing was written on this day." in yesterday

@@ -200,8 +200,12 @@ def feed():
         cursor=request.args.get("cursor"),
     )
     staff = db.session.scalars(sa.select(User).order_by(User.name)).all()
+    alerts = timeline_service.open_alerts_by_customer(
+        db.session, sorted({entry.customer_id for entry in page.entries})
+    )
     context = {
         "page": page,
+        "alerts": alerts,
         "day": day,
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1) if day < now_local.date() else None,
