@@ -94,7 +94,9 @@ def _shop_setting(name: str):
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, render_as_batch=True)
+    from app.services.search import include_in_migrations
+
+    migrate.init_app(app, db, render_as_batch=True, include_name=include_in_migrations)
     login_manager.init_app(app)
     mail.init_app(app)
     csrf.init_app(app)
@@ -111,6 +113,10 @@ def _init_extensions(app: Flask) -> None:
     huey._immediate = bool(app.config.get("HUEY_IMMEDIATE"))
     huey.storage = huey.create_storage()
     app.extensions["hearth_huey"] = huey
+
+    from app.services.search import install_reindex_hook
+
+    install_reindex_hook()
 
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
@@ -147,6 +153,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.main import bp as main_bp
     from app.blueprints.settings import bp as settings_bp
     from app.blueprints.staff import bp as staff_bp
+    from app.blueprints.search import bp as search_bp
+    from app.blueprints.segments import bp as segments_bp
     from app.blueprints.tags import bp as tags_bp
     from app.blueprints.timeline import bp as timeline_bp
 
@@ -157,3 +165,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(customers_bp, url_prefix="/customers")
     app.register_blueprint(tags_bp, url_prefix="/tags")
     app.register_blueprint(timeline_bp)
+    app.register_blueprint(segments_bp, url_prefix="/segments")
+    app.register_blueprint(search_bp)

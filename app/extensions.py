@@ -48,9 +48,13 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     if engine.dialect.name != "sqlite":
         return
 
+    from app.services.tokens import bigrams
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
+        # Used by the triggers that keep the short-query search index in sync.
+        dbapi_connection.create_function("hearth_bigrams", 1, bigrams, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")

@@ -45,6 +45,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["kind_label"] = kind_label
+    app.jinja_env.globals["tag_query"] = tag_query
     app.jinja_env.globals["channel_label"] = channel_label
     app.jinja_env.globals["consent_text"] = consent_text
     app.jinja_env.globals["can_edit_entry"] = _can_edit_entry
@@ -103,3 +104,10 @@ def role_label(value: str) -> str:
     return {"owner": _("Owner"), "frontdesk": _("Front desk"), "teacher": _("Teacher")}.get(
         value, value
     )
+
+
+def tag_query(name: str) -> str:
+    """The segment expression for one tag, e.g. tag:"wine club"."""
+    from app.services.segments import TagAtom, to_text
+
+    return to_text(TagAtom(name))

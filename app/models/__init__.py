@@ -8,6 +8,7 @@ from app.models.customer import (
     FamilyMember,
     ImportantDate,
 )
+from app.models.segment import Segment
 from app.models.shop import Shop
 from app.models.tag import Tag, customer_tag
 from app.models.timeline import TimelineEntry, TimelineRevision
@@ -22,6 +23,7 @@ __all__ = [
     "ImportantDate",
     "LoginAttempt",
     "Role",
+    "Segment",
     "Shop",
     "StaffSession",
     "Tag",

@@ -62,6 +62,7 @@ class Customer(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_visit_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Optimistic locking for profile edits; bumped only by profile edits, not by notes.
     version: Mapped[int] = mapped_column(Integer, default=1)

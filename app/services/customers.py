@@ -250,6 +250,8 @@ def custom_fields(session: Session) -> list[CustomField]:
     )
 
 
-def touch_last_contact(customer: Customer, moment: datetime) -> None:
+def touch_last_contact(customer: Customer, moment: datetime, *, visit: bool = False) -> None:
     if customer.last_contact_at is None or moment > customer.last_contact_at:
         customer.last_contact_at = moment
+    if visit and (customer.last_visit_at is None or moment > customer.last_visit_at):
+        customer.last_visit_at = moment

@@ -67,7 +67,7 @@ def add_entry(
     )
     session.add(entry)
     if kind in CONTACT_KINDS:
-        touch_last_contact(customer, entry.created_at)
+        touch_last_contact(customer, entry.created_at, visit=kind == "visit")
     session.flush()
     return entry
 

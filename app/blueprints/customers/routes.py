@@ -14,15 +14,19 @@ from app.blueprints.customers.forms import (
     ImportantDateForm,
     TagAddForm,
 )
-from app.extensions import db
+from app.blueprints.segments.messages import segment_error_message
+from app.clock import utcnow
+from app.extensions import db, htmx
 from app.forms import as_select_choices
 from app.htmx import is_partial
-from app.models import Customer, CustomFieldValue, FamilyMember, ImportantDate, Tag, User
+from app.models import Customer, CustomFieldValue, FamilyMember, ImportantDate, Segment, Tag, User
 from app.security import audit, desk_required, staff_required
 from app.services import customers as customer_service
+from app.services import segments as seg
 from app.services import tags as tag_service
 from app.services import timeline as timeline_service
 from app.services.customers import CustomerError, VersionConflict
+from app.services.shop import get_shop
 
 SORTS = {
     "name": Customer.display_name,
@@ -57,64 +61,90 @@ def customer_error_message(error: CustomerError) -> str:
     return _("This field is required.")
 
 
-# ---- list -------------------------------------------------------------------------------
+# ---- list (filtered by a segment expression) ---------------------------------------------
 
 
-def _list_query(args):
-    query = sa.select(Customer)
-    if args.get("archived") == "1":
-        query = query.where(Customer.archived_at.is_not(None))
-    else:
-        query = query.where(Customer.archived_at.is_(None))
-    level = args.get("level")
-    if level in ("A", "B", "C"):
-        query = query.where(Customer.level == level)
-    tag_name = (args.get("tag") or "").strip()
-    if tag_name:
-        from app.models import customer_tag
+def segment_context() -> seg.Context:
+    return seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
 
-        tag = tag_service.find_tag(db.session, tag_name)
-        tag_id = tag.id if tag else -1
-        query = query.where(
-            Customer.id.in_(
-                sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == tag_id)
-            )
-        )
-    return query
+
+def builder_from_args(args) -> seg.Builder:
+    """The builder's state from its form, applying an add/remove button if one was pressed."""
+    builder = seg.Builder(
+        include=[name for name in args.getlist("inc") if name.strip()],
+        exclude=[name for name in args.getlist("exc") if name.strip()],
+        levels=[level for level in args.getlist("level") if level in ("A", "B", "C")],
+        birthday=args.get("birthday", "") if args.get("birthday") in ("this_month", "next_month", "within30") else "",
+        has_email=args.get("has_email") == "1",
+        text=args.get("text", ""),
+    )
+    days = args.get("nocontact", "").strip()
+    builder.no_contact_days = int(days) if days.isdigit() and 0 < int(days) < 100000 else None
+    for key, target in (("inc", builder.include), ("exc", builder.exclude)):
+        new = " ".join(args.get(f"{key}_new", "").split())
+        if new and args.get("add") == key and new not in target:
+            target.append(new)
+    drop = args.get("drop", "")
+    if ":" in drop:
+        key, name = drop.split(":", 1)
+        target = builder.include if key == "inc" else builder.exclude if key == "exc" else []
+        if name in target:
+            target.remove(name)
+    return builder
+
+
+def _list_url(**params) -> str:
+    return url_for("customers.index", **{key: value for key, value in params.items() if value})
 
 
 @bp.route("/")
 @staff_required
 def index():
-    sort = request.args.get("sort", "name")
-    direction = request.args.get("dir", "asc")
-    column = SORTS.get(sort, Customer.display_name)
+    args = request.args
+    building = args.get("build") == "1"
+    expression = builder_from_args(args).to_text() if building else args.get("q", "").strip()
+    sort = args.get("sort", "name") if args.get("sort") in SORTS else "name"
+    direction = "desc" if args.get("dir") == "desc" else "asc"
+    archived = args.get("archived") == "1"
+    canonical = _list_url(q=expression, sort=sort if sort != "name" else None, dir=direction if direction != "asc" else None, archived="1" if archived else None)
+    if building and not htmx:
+        return redirect(canonical)
+
+    error = None
+    query = sa.select(Customer)
+    if expression:
+        try:
+            query = seg.customers_query(db.session, expression, segment_context(), include_archived=True)
+        except seg.SegmentError as problem:
+            error = segment_error_message(problem, expression)
+            query = sa.select(Customer).where(sa.false())
+    query = query.where(Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None))
+    column = SORTS[sort]
     order = column.desc() if direction == "desc" else column.asc()
-    if sort == "last_contact":
-        # Never-contacted customers last whichever way the list is sorted.
-        order = (column.is_(None), order)
-    else:
-        order = (order,)
-    query = (
-        _list_query(request.args).order_by(*order, Customer.id).options(selectinload(Customer.tags))
-    )
-    page = db.paginate(
-        query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False
-    )
+    # Never-contacted customers last whichever way the list is sorted.
+    orders = (column.is_(None), order) if sort == "last_contact" else (order,)
+    query = query.order_by(*orders, Customer.id).options(selectinload(Customer.tags))
+    page = db.paginate(query, page=args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
     alerts = timeline_service.open_alerts_by_customer(db.session, [c.id for c in page.items])
     context = {
         "page": page,
         "alerts": alerts,
         "sort": sort,
         "direction": direction,
+        "expression": expression,
+        "segment_error": error,
+        "builder": seg.builder_from_text(expression),
+        "archived": archived,
+        "list_params": {"q": expression or None, "archived": "1" if archived else None},
         "all_tags": db.session.scalars(sa.select(Tag).order_by(Tag.name)).all(),
         "bulk_form": BulkTagForm(),
-        "filters": {
-            k: v for k, v in request.args.items() if k in ("tag", "level", "archived") and v
-        },
+        "saved_segments": db.session.scalars(sa.select(Segment).order_by(Segment.name)).all(),
+        "building": building,
     }
     if is_partial("customer-results"):
-        return render_template("customers/_results.html", **context)
+        response = make_response(render_template("customers/_results.html", oob=True, **context))
+        response.headers["HX-Push-Url"] = canonical
+        return response
     return render_template("customers/list.html", **context)
 
 

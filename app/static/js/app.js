@@ -31,6 +31,17 @@
     if (target.form) target.form.requestSubmit();
   });
 
+  // Enter in an input marked data-enter-clicks presses the named button (e.g. "Include").
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key !== "Enter" || event.isComposing) return;
+    if (!target.matches || !target.matches("input[data-enter-clicks]")) return;
+    var button = document.querySelector(target.getAttribute("data-enter-clicks"));
+    if (!button) return;
+    event.preventDefault();
+    button.click();
+  });
+
   // "Select all" checkboxes for bulk actions.
   document.addEventListener("change", function (event) {
     var box = event.target;

@@ -1,0 +1,269 @@
+"""Instant search that works for Chinese: trigram FTS for 3+ characters, a CJK bigram index
+for 1–2 characters (the way Lucene's CJK analyzer splits text), kept in sync by triggers.
+
+SQLite's trigram tokenizer matches nothing for queries under 3 characters, and on SQLite
+3.40 `LIKE` against a trigram table is wrong, so short queries go to a second, contentless
+FTS5 table whose tokens are every pair of neighbouring letters/digits plus the last one of
+each run: a 2-character query is one exact token, a 1-character query a prefix token.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session, joinedload
+
+from app.models import Customer, FamilyMember, TimelineEntry
+from app.services.tokens import bigrams  # noqa: F401  (re-exported for callers)
+
+# Tables that live outside the ORM metadata (created by a migration, not autogenerate).
+fts_metadata = sa.MetaData()
+customer_search = sa.Table(
+    "customer_search", fts_metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.Text)
+)
+customer_tri = sa.Table("customer_tri", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text))
+customer_bi = sa.Table("customer_bi", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text))
+note_tri = sa.Table("note_tri", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text))
+note_bi = sa.Table("note_bi", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text))
+
+# Everything the search migration creates, incl. FTS5 shadow tables (kept out of autogenerate).
+FTS_TABLE_PREFIXES = ("customer_search", "customer_tri", "customer_bi", "note_tri", "note_bi")
+
+
+def include_in_migrations(name, type_, _parent_names) -> bool:
+    """Alembic autogenerate hook: the search tables are managed by hand in their migration."""
+    return not (type_ == "table" and name and name.startswith(FTS_TABLE_PREFIXES))
+
+
+SHORT = 3  # queries shorter than this use the bigram index
+RESULT_LIMIT = 10
+
+
+INDEXED_CUSTOMER_FIELDS = ("display_name", "nickname", "member_number", "phone", "phone_digits", "email")
+INDEXED_MEMBER_FIELDS = ("name", "phone", "email")
+
+
+def customer_document(customer, guardians) -> str:
+    """The text a customer is found by: names, member number, phone (also as digits), email,
+    and the family members' names and contacts."""
+    parts = [getattr(customer, name) for name in INDEXED_CUSTOMER_FIELDS]
+    for member in guardians:
+        parts.extend(getattr(member, name) for name in INDEXED_MEMBER_FIELDS)
+    return "\n".join(part for part in parts if part)
+
+
+def reindex_customers(connection, customer_ids: set[int]) -> None:
+    """Rewrites these customers' search documents (triggers update the FTS tables).
+
+    Core statements on a connection only, so it can run inside the ORM's after_flush.
+    """
+    if not customer_ids:
+        return
+    ids = sorted(customer_ids)
+    customer_table, member_table = Customer.__table__, FamilyMember.__table__
+    customers = {
+        row.id: row
+        for row in connection.execute(
+            sa.select(customer_table.c.id, *[customer_table.c[n] for n in INDEXED_CUSTOMER_FIELDS]).where(
+                customer_table.c.id.in_(ids)
+            )
+        )
+    }
+    members: dict[int, list] = {}
+    for row in connection.execute(
+        sa.select(member_table.c.customer_id, *[member_table.c[n] for n in INDEXED_MEMBER_FIELDS])
+        .where(member_table.c.customer_id.in_(ids))
+        .order_by(member_table.c.id)
+    ):
+        members.setdefault(row.customer_id, []).append(row)
+    connection.execute(sa.delete(customer_search).where(customer_search.c.id.in_(ids)))
+    rows = [{"id": cid, "body": customer_document(row, members.get(cid, []))} for cid, row in customers.items()]
+    if rows:
+        connection.execute(sa.insert(customer_search), rows)
+
+
+def _changed(obj, names) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _after_flush(session, _context) -> None:
+    """Keeps customer search documents in step with every ORM write."""
+    touched: set[int] = set()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Customer):
+            if obj in session.new or obj in session.deleted or _changed(obj, INDEXED_CUSTOMER_FIELDS):
+                touched.add(obj.id)
+        elif isinstance(obj, FamilyMember):
+            if obj in session.new or obj in session.deleted or _changed(obj, INDEXED_MEMBER_FIELDS + ("customer_id",)):
+                if obj.customer_id is not None:
+                    touched.add(obj.customer_id)
+    if touched:
+        reindex_customers(session.connection(), touched)
+
+
+def install_reindex_hook() -> None:
+    from sqlalchemy.orm import Session as OrmSession
+
+    if not sa.event.contains(OrmSession, "after_flush", _after_flush):
+        sa.event.listen(OrmSession, "after_flush", _after_flush)
+
+
+def rebuild(session: Session) -> dict[str, int]:
+    """Rebuilds every search table from the data (CLI: flask search rebuild)."""
+    session.execute(sa.text("INSERT INTO note_tri(note_tri) VALUES ('rebuild')"))
+    session.execute(sa.text("INSERT INTO note_bi(note_bi) VALUES ('delete-all')"))
+    session.execute(
+        sa.text("INSERT INTO note_bi(rowid, body) SELECT id, hearth_bigrams(body) FROM timeline_entry")
+    )
+    session.execute(sa.delete(customer_search))
+    ids = sorted(session.scalars(sa.select(Customer.id)))
+    for start in range(0, len(ids), 1000):
+        reindex_customers(session.connection(), set(ids[start : start + 1000]))
+    session.execute(sa.text("INSERT INTO customer_tri(customer_tri) VALUES ('rebuild')"))
+    session.execute(sa.text("INSERT INTO customer_bi(customer_bi) VALUES ('delete-all')"))
+    session.execute(
+        sa.text("INSERT INTO customer_bi(rowid, body) SELECT id, hearth_bigrams(body) FROM customer_search")
+    )
+    notes = session.scalar(sa.select(sa.func.count()).select_from(TimelineEntry))
+    return {"customers": len(ids), "entries": notes}
+
+
+# ---- querying ---------------------------------------------------------------------------
+
+
+def normalise_query(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _digits_variant(query: str) -> str | None:
+    """"0912-345" also finds 0912345678: phone digits are indexed without formatting."""
+    if re.fullmatch(r"[\d\s()+\-.]+", query):
+        digits = re.sub(r"\D", "", query)
+        if len(digits) >= 3 and digits != query:
+            return digits
+    return None
+
+
+def _match(table: sa.Table, expression: str):
+    """`<fts table> MATCH :expression`; the table name is ours, the user's text is a parameter."""
+    return sa.literal_column(table.name).op("MATCH")(sa.bindparam(None, expression, type_=sa.Text))
+
+
+def _like(column, text: str):
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def _matching_ids(query: str, *, tri, bi, content_table, content_column, id_column):
+    """A SELECT of rowids whose text contains `query` (case-insensitive)."""
+    if len(query) >= SHORT:
+        return sa.select(tri.c.rowid).where(_match(tri, _phrase(query)))
+    lowered = query.lower()
+    if all(char.isalnum() for char in lowered):
+        token = _phrase(lowered) + ("*" if len(lowered) == 1 else "")
+        return sa.select(bi.c.rowid).where(_match(bi, token))
+    # 1–2 characters with punctuation or a space: rare, so a plain scan is fine.
+    return sa.select(id_column).where(_like(content_column, query))
+
+
+def customer_ids_matching(query: str):
+    """SELECT of customer ids whose own text (names, numbers, phone, email, guardians) matches."""
+    query = normalise_query(query)
+    selects = [
+        _matching_ids(
+            query, tri=customer_tri, bi=customer_bi, content_table=customer_search,
+            content_column=customer_search.c.body, id_column=customer_search.c.id,
+        )
+    ]  # fmt: skip
+    digits = _digits_variant(query)
+    if digits:
+        selects.append(
+            _matching_ids(
+                digits, tri=customer_tri, bi=customer_bi, content_table=customer_search,
+                content_column=customer_search.c.body, id_column=customer_search.c.id,
+            )
+        )  # fmt: skip
+    return selects[0] if len(selects) == 1 else sa.union(*selects)
+
+
+def entry_ids_matching(query: str):
+    query = normalise_query(query)
+    return _matching_ids(
+        query, tri=note_tri, bi=note_bi, content_table=TimelineEntry.__table__,
+        content_column=TimelineEntry.body, id_column=TimelineEntry.id,
+    )  # fmt: skip
+
+
+def customers_with_notes_matching(query: str):
+    """SELECT of customer ids with at least one timeline entry (not a tag change) matching."""
+    return sa.select(TimelineEntry.customer_id).where(
+        TimelineEntry.id.in_(entry_ids_matching(query)), TimelineEntry.kind != "tag"
+    )
+
+
+@dataclass
+class SearchResults:
+    query: str
+    customers: list[Customer] = field(default_factory=list)
+    entries: list[TimelineEntry] = field(default_factory=list)
+    more_customers: bool = False
+    more_entries: bool = False
+
+
+def search(session: Session, text: str, *, limit: int = RESULT_LIMIT, include_archived: bool = False) -> SearchResults:
+    query = normalise_query(text)
+    results = SearchResults(query=query)
+    if not query:
+        return results
+    customer_query = sa.select(Customer).where(Customer.id.in_(customer_ids_matching(query)))
+    if not include_archived:
+        customer_query = customer_query.where(Customer.archived_at.is_(None))
+    customers = list(session.scalars(customer_query.order_by(Customer.display_name, Customer.id).limit(limit + 1)))
+    results.more_customers = len(customers) > limit
+    results.customers = customers[:limit]
+    entry_query = (
+        sa.select(TimelineEntry)
+        .where(TimelineEntry.id.in_(entry_ids_matching(query)), TimelineEntry.kind != "tag")
+        .order_by(TimelineEntry.id.desc())
+        .limit(limit + 1)
+        .options(joinedload(TimelineEntry.customer), joinedload(TimelineEntry.author))
+    )
+    entries = list(session.scalars(entry_query))
+    results.more_entries = len(entries) > limit
+    results.entries = entries[:limit]
+    return results
+
+
+def highlight(text: str | None, query: str, *, context: int | None = None) -> Markup:
+    """Escapes `text` and wraps each case-insensitive occurrence of `query` in <mark>.
+
+    With `context`, only a window of that many characters around the first match is kept.
+    """
+    text = text or ""
+    query = normalise_query(query)
+    if not query:
+        return escape(text)
+    lowered, needle = text.lower(), query.lower()
+    if context is not None:
+        first = lowered.find(needle)
+        if first > context:
+            start = max(0, first - context // 2)
+            text, lowered = "…" + text[start:], "…" + lowered[start:]
+        if len(text) > context * 2:
+            text, lowered = text[: context * 2] + "…", lowered[: context * 2] + "…"
+    pieces, position = [], 0
+    while needle:
+        found = lowered.find(needle, position)
+        if found < 0:
+            break
+        pieces.append(escape(text[position:found]))
+        pieces.append(Markup("<mark>") + escape(text[found : found + len(needle)]) + Markup("</mark>"))
+        position = found + len(needle)
+    pieces.append(escape(text[position:]))
+    return Markup("").join(pieces)
