@@ -151,10 +151,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.customers import bp as customers_bp
     from app.blueprints.main import bp as main_bp
-    from app.blueprints.settings import bp as settings_bp
-    from app.blueprints.staff import bp as staff_bp
     from app.blueprints.search import bp as search_bp
     from app.blueprints.segments import bp as segments_bp
+    from app.blueprints.settings import bp as settings_bp
+    from app.blueprints.staff import bp as staff_bp
     from app.blueprints.tags import bp as tags_bp
     from app.blueprints.timeline import bp as timeline_bp
 

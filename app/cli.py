@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(worker)
     app.cli.add_command(serve)
+    app.cli.add_command(search_group)
 
 
 @click.group(help="Manage staff accounts.")
@@ -152,3 +153,23 @@ def serve(host: str, port: int):
             except subprocess.TimeoutExpired:
                 child.kill()
     click.echo("Stopped.")
+
+
+@click.group("search", help="The search index.")
+def search_group():
+    pass
+
+
+@search_group.command("rebuild")
+@with_appcontext
+def search_rebuild():
+    """Rebuild the search index from the data (after a restore or a bulk change by hand)."""
+    from app.extensions import begin_write
+    from app.services.search import rebuild
+
+    begin_write(db.session)
+    counts = rebuild(db.session)
+    db.session.commit()
+    click.echo(
+        f"Search index rebuilt: {counts['customers']} customers, {counts['entries']} timeline entries."
+    )

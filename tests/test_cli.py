@@ -97,6 +97,16 @@ def test_demo_is_idempotent(app):
     assert emails == ["desk@example.com", "owner@example.com", "teacher@example.com"]
 
 
+def test_search_rebuild_command(app):
+    from app.services.search import search
+    from tests.factories import make_customer, make_entry
+
+    make_entry(make_customer("王小明"), body="小明對花生過敏")
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0 and "1 customers, 1 timeline entries" in result.output
+    assert len(search(db.session, "花生").entries) == 1
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -94,6 +94,14 @@ ROUTES = [
     ),
     ("POST", "/entries/{alert}/resolve", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("GET", "/feed", None, STAFF_ONLY),
+    # segments and search
+    ("GET", "/segments/", None, STAFF_ONLY),
+    ("POST", "/segments/", {"name": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("GET", "/segments/{segment}/edit", None, DESK_UP),
+    ("POST", "/segments/{segment}/edit", {"name": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("GET", "/segments/{segment}/delete", None, DESK_UP),
+    ("POST", "/segments/{segment}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("GET", "/search?q=王", None, STAFF_ONLY),
     # tags
     ("GET", "/tags/", None, DESK_UP),
     ("POST", "/tags/", {"new-name": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
@@ -113,7 +121,7 @@ def ids(app):
     from datetime import date
 
     from app.extensions import db
-    from app.models import CustomField
+    from app.models import CustomField, Segment
     from app.services.customers import add_family_member, add_important_date
     from tests.factories import make_alert, make_customer, make_entry, make_tag, tag_customer
 
@@ -125,6 +133,8 @@ def ids(app):
     when = add_important_date(db.session, customer, "入學日", date(2025, 9, 1))
     field = CustomField(key="teachers_words", label="老師的話")
     db.session.add(field)
+    segment = Segment(name="VIPs", expression="tag:VIP")
+    db.session.add(segment)
     db.session.commit()
     return {
         "other_user": make_user("teacher", email="managed@example.com").id,
@@ -133,6 +143,7 @@ def ids(app):
         "family": family.id,
         "date": when.id,
         "field": field.id,
+        "segment": segment.id,
         "entry": make_entry(customer, author=first_owner, body="owner's note").id,
         "alert": make_alert(customer, author=first_owner).id,
     }

@@ -20,12 +20,23 @@ from app.services.tokens import bigrams  # noqa: F401  (re-exported for callers)
 # Tables that live outside the ORM metadata (created by a migration, not autogenerate).
 fts_metadata = sa.MetaData()
 customer_search = sa.Table(
-    "customer_search", fts_metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.Text)
+    "customer_search",
+    fts_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("body", sa.Text),
 )
-customer_tri = sa.Table("customer_tri", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text))
-customer_bi = sa.Table("customer_bi", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text))
-note_tri = sa.Table("note_tri", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text))
-note_bi = sa.Table("note_bi", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text))
+customer_tri = sa.Table(
+    "customer_tri", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text)
+)
+customer_bi = sa.Table(
+    "customer_bi", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text)
+)
+note_tri = sa.Table(
+    "note_tri", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text)
+)
+note_bi = sa.Table(
+    "note_bi", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text)
+)
 
 # Everything the search migration creates, incl. FTS5 shadow tables (kept out of autogenerate).
 FTS_TABLE_PREFIXES = ("customer_search", "customer_tri", "customer_bi", "note_tri", "note_bi")
@@ -40,7 +51,14 @@ SHORT = 3  # queries shorter than this use the bigram index
 RESULT_LIMIT = 10
 
 
-INDEXED_CUSTOMER_FIELDS = ("display_name", "nickname", "member_number", "phone", "phone_digits", "email")
+INDEXED_CUSTOMER_FIELDS = (
+    "display_name",
+    "nickname",
+    "member_number",
+    "phone",
+    "phone_digits",
+    "email",
+)
 INDEXED_MEMBER_FIELDS = ("name", "phone", "email")
 
 
@@ -65,9 +83,9 @@ def reindex_customers(connection, customer_ids: set[int]) -> None:
     customers = {
         row.id: row
         for row in connection.execute(
-            sa.select(customer_table.c.id, *[customer_table.c[n] for n in INDEXED_CUSTOMER_FIELDS]).where(
-                customer_table.c.id.in_(ids)
-            )
+            sa.select(
+                customer_table.c.id, *[customer_table.c[n] for n in INDEXED_CUSTOMER_FIELDS]
+            ).where(customer_table.c.id.in_(ids))
         )
     }
     members: dict[int, list] = {}
@@ -78,7 +96,10 @@ def reindex_customers(connection, customer_ids: set[int]) -> None:
     ):
         members.setdefault(row.customer_id, []).append(row)
     connection.execute(sa.delete(customer_search).where(customer_search.c.id.in_(ids)))
-    rows = [{"id": cid, "body": customer_document(row, members.get(cid, []))} for cid, row in customers.items()]
+    rows = [
+        {"id": cid, "body": customer_document(row, members.get(cid, []))}
+        for cid, row in customers.items()
+    ]
     if rows:
         connection.execute(sa.insert(customer_search), rows)
 
@@ -93,10 +114,18 @@ def _after_flush(session, _context) -> None:
     touched: set[int] = set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Customer):
-            if obj in session.new or obj in session.deleted or _changed(obj, INDEXED_CUSTOMER_FIELDS):
+            if (
+                obj in session.new
+                or obj in session.deleted
+                or _changed(obj, INDEXED_CUSTOMER_FIELDS)
+            ):
                 touched.add(obj.id)
         elif isinstance(obj, FamilyMember):
-            if obj in session.new or obj in session.deleted or _changed(obj, INDEXED_MEMBER_FIELDS + ("customer_id",)):
+            if (
+                obj in session.new
+                or obj in session.deleted
+                or _changed(obj, INDEXED_MEMBER_FIELDS + ("customer_id",))
+            ):
                 if obj.customer_id is not None:
                     touched.add(obj.customer_id)
     if touched:
@@ -115,7 +144,9 @@ def rebuild(session: Session) -> dict[str, int]:
     session.execute(sa.text("INSERT INTO note_tri(note_tri) VALUES ('rebuild')"))
     session.execute(sa.text("INSERT INTO note_bi(note_bi) VALUES ('delete-all')"))
     session.execute(
-        sa.text("INSERT INTO note_bi(rowid, body) SELECT id, hearth_bigrams(body) FROM timeline_entry")
+        sa.text(
+            "INSERT INTO note_bi(rowid, body) SELECT id, hearth_bigrams(body) FROM timeline_entry"
+        )
     )
     session.execute(sa.delete(customer_search))
     ids = sorted(session.scalars(sa.select(Customer.id)))
@@ -124,7 +155,9 @@ def rebuild(session: Session) -> dict[str, int]:
     session.execute(sa.text("INSERT INTO customer_tri(customer_tri) VALUES ('rebuild')"))
     session.execute(sa.text("INSERT INTO customer_bi(customer_bi) VALUES ('delete-all')"))
     session.execute(
-        sa.text("INSERT INTO customer_bi(rowid, body) SELECT id, hearth_bigrams(body) FROM customer_search")
+        sa.text(
+            "INSERT INTO customer_bi(rowid, body) SELECT id, hearth_bigrams(body) FROM customer_search"
+        )
     )
     notes = session.scalar(sa.select(sa.func.count()).select_from(TimelineEntry))
     return {"customers": len(ids), "entries": notes}
@@ -142,7 +175,7 @@ def _phrase(text: str) -> str:
 
 
 def _digits_variant(query: str) -> str | None:
-    """"0912-345" also finds 0912345678: phone digits are indexed without formatting."""
+    """ "0912-345" also finds 0912345678: phone digits are indexed without formatting."""
     if re.fullmatch(r"[\d\s()+\-.]+", query):
         digits = re.sub(r"\D", "", query)
         if len(digits) >= 3 and digits != query:
@@ -216,7 +249,9 @@ class SearchResults:
     more_entries: bool = False
 
 
-def search(session: Session, text: str, *, limit: int = RESULT_LIMIT, include_archived: bool = False) -> SearchResults:
+def search(
+    session: Session, text: str, *, limit: int = RESULT_LIMIT, include_archived: bool = False
+) -> SearchResults:
     query = normalise_query(text)
     results = SearchResults(query=query)
     if not query:
@@ -224,7 +259,11 @@ def search(session: Session, text: str, *, limit: int = RESULT_LIMIT, include_ar
     customer_query = sa.select(Customer).where(Customer.id.in_(customer_ids_matching(query)))
     if not include_archived:
         customer_query = customer_query.where(Customer.archived_at.is_(None))
-    customers = list(session.scalars(customer_query.order_by(Customer.display_name, Customer.id).limit(limit + 1)))
+    customers = list(
+        session.scalars(
+            customer_query.order_by(Customer.display_name, Customer.id).limit(limit + 1)
+        )
+    )
     results.more_customers = len(customers) > limit
     results.customers = customers[:limit]
     entry_query = (
@@ -263,7 +302,9 @@ def highlight(text: str | None, query: str, *, context: int | None = None) -> Ma
         if found < 0:
             break
         pieces.append(escape(text[position:found]))
-        pieces.append(Markup("<mark>") + escape(text[found : found + len(needle)]) + Markup("</mark>"))
+        pieces.append(
+            Markup("<mark>") + escape(text[found : found + len(needle)]) + Markup("</mark>")
+        )
         position = found + len(needle)
     pieces.append(escape(text[position:]))
     return Markup("").join(pieces)

@@ -21,7 +21,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import CustomField, CustomFieldValue, Customer, FamilyMember, Tag, TimelineEntry, customer_tag
+from app.models import (
+    Customer,
+    CustomField,
+    CustomFieldValue,
+    FamilyMember,
+    Tag,
+    TimelineEntry,
+    customer_tag,
+)
 from app.services import search
 
 KEYWORDS = {"and", "or", "not", "minus"}
@@ -33,7 +41,9 @@ BIRTHDAY_WHEN = {"this_month", "next_month"}
 class SegmentError(ValueError):
     """A bad expression: where (0-based character position), what went wrong, and hints."""
 
-    def __init__(self, position: int, code: str, detail: str = "", suggestions: list[str] | None = None):
+    def __init__(
+        self, position: int, code: str, detail: str = "", suggestions: list[str] | None = None
+    ):
         super().__init__(f"{code} at {position}: {detail}")
         self.position = position
         self.code = code
@@ -116,7 +126,9 @@ _DURATION = re.compile(
     r"(?P<field>last_contact|visited|created)\s*(?P<op>>=|<=|>|<)\s*(?P<num>\d{1,5})\s*(?:d|days?|天)?(?=$|[\s()])",
     re.IGNORECASE,
 )
-_WITHIN = re.compile(r"birthday:within\s*(?P<num>\d{1,3})\s*(?:d|days?|天)?(?=$|[\s()])", re.IGNORECASE)
+_WITHIN = re.compile(
+    r"birthday:within\s*(?P<num>\d{1,3})\s*(?:d|days?|天)?(?=$|[\s()])", re.IGNORECASE
+)
 _KEYED = re.compile(r"(?P<key>[a-z_]+):", re.IGNORECASE)
 
 
@@ -154,7 +166,9 @@ def tokenize(text: str) -> list[Token]:
         match = _DURATION.match(text, i)
         if match:
             op = match["op"][0]  # >= behaves as >, <= as <: days are whole numbers
-            tokens.append(Token("atom", DurationAtom(match["field"].lower(), op, int(match["num"])), i))
+            tokens.append(
+                Token("atom", DurationAtom(match["field"].lower(), op, int(match["num"])), i)
+            )
             i = match.end()
             continue
         word_match = re.match(r"[a-z_]+", text[i:], re.IGNORECASE)
@@ -320,7 +334,11 @@ def parse(text: str):
 
 
 def _quote(value: str) -> str:
-    if value and not any(ch.isspace() or ch in '()"' for ch in value) and value.lower() not in KEYWORDS:
+    if (
+        value
+        and not any(ch.isspace() or ch in '()"' for ch in value)
+        and value.lower() not in KEYWORDS
+    ):
         return value
     return '"' + value.replace('"', "") + '"'
 
@@ -408,13 +426,18 @@ class _Compiler:
 
     def tag_ids(self) -> dict[str, int]:
         if self._tags is None:
-            self._tags = {name.lower(): tag_id for tag_id, name in self.session.execute(sa.select(Tag.id, Tag.name))}
+            self._tags = {
+                name.lower(): tag_id
+                for tag_id, name in self.session.execute(sa.select(Tag.id, Tag.name))
+            }
         return self._tags
 
     def field_ids(self) -> dict[str, int]:
         if self._fields is None:
             self._fields = {}
-            for field_id, key, label in self.session.execute(sa.select(CustomField.id, CustomField.key, CustomField.label)):
+            for field_id, key, label in self.session.execute(
+                sa.select(CustomField.id, CustomField.key, CustomField.label)
+            ):
                 self._fields[key.lower()] = field_id
                 self._fields.setdefault(label.lower(), field_id)
         return self._fields
@@ -433,12 +456,17 @@ class _Compiler:
                 close = difflib.get_close_matches(node.name, names, n=3, cutoff=0.4)
                 close += [n for n in names if node.name.lower() in n.lower() and n not in close][:3]
                 raise SegmentError(node.position, "unknown-tag", node.name, close[:5])
-            return Customer.id.in_(sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == tag_id))
+            return Customer.id.in_(
+                sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == tag_id)
+            )
         if isinstance(node, LevelAtom):
             return Customer.level.in_(node.levels)
         if isinstance(node, BirthdayAtom):
             days = sorted(birthday_month_days(node, self.context.today))
-            return sa.and_(Customer.birthday.is_not(None), sa.func.strftime("%m-%d", Customer.birthday).in_(days))
+            return sa.and_(
+                Customer.birthday.is_not(None),
+                sa.func.strftime("%m-%d", Customer.birthday).in_(days),
+            )
         if isinstance(node, DurationAtom):
             cutoff = self.context.now - timedelta(days=node.days)
             column = {
@@ -452,7 +480,8 @@ class _Compiler:
         if isinstance(node, HasAtom):
             if node.what == "email":
                 guardian = sa.select(FamilyMember.customer_id).where(
-                    FamilyMember.is_guardian.is_(True), sa.func.coalesce(FamilyMember.email, "") != ""
+                    FamilyMember.is_guardian.is_(True),
+                    sa.func.coalesce(FamilyMember.email, "") != "",
                 )
                 return sa.or_(sa.func.coalesce(Customer.email, "") != "", Customer.id.in_(guardian))
             column = {"phone": Customer.phone, "address": Customer.postal_address}.get(node.what)
@@ -476,14 +505,21 @@ class _Compiler:
             field_id = self.field_ids().get(node.name.lower())
             if field_id is None:
                 names = sorted(self.field_ids())
-                raise SegmentError(node.position, "unknown-field", node.name, difflib.get_close_matches(node.name.lower(), names, n=3, cutoff=0.4))
+                raise SegmentError(
+                    node.position,
+                    "unknown-field",
+                    node.name,
+                    difflib.get_close_matches(node.name.lower(), names, n=3, cutoff=0.4),
+                )
             values = sa.select(CustomFieldValue.customer_id).where(
                 CustomFieldValue.field_id == field_id,
                 sa.func.lower(sa.func.trim(CustomFieldValue.value)) == node.value.lower(),
             )
             if node.value == "":
                 return Customer.id.not_in(
-                    sa.select(CustomFieldValue.customer_id).where(CustomFieldValue.field_id == field_id)
+                    sa.select(CustomFieldValue.customer_id).where(
+                        CustomFieldValue.field_id == field_id
+                    )
                 )
             return Customer.id.in_(values)
         if isinstance(node, TextAtom):
@@ -497,7 +533,9 @@ class _Compiler:
 # ---- running a segment --------------------------------------------------------------------
 
 
-def customers_query(session: Session, text: str, context: Context, *, include_archived: bool = False):
+def customers_query(
+    session: Session, text: str, context: Context, *, include_archived: bool = False
+):
     """SELECT Customer for an expression; raises SegmentError for bad ones."""
     clause = compile_expression(session, parse(text), context)
     query = sa.select(Customer).where(clause)
@@ -562,15 +600,28 @@ def builder_from_text(text: str) -> Builder:
     for item in items:
         if isinstance(item, TagAtom) and not builder.include:
             builder.include = [item.name]
-        elif isinstance(item, Or) and not builder.include and all(isinstance(i, TagAtom) for i in item.items):
+        elif (
+            isinstance(item, Or)
+            and not builder.include
+            and all(isinstance(i, TagAtom) for i in item.items)
+        ):
             builder.include = [i.name for i in item.items]
         elif isinstance(item, Not) and isinstance(item.item, TagAtom):
             builder.exclude.append(item.item.name)
         elif isinstance(item, LevelAtom) and not builder.levels:
             builder.levels = list(item.levels)
-        elif isinstance(item, DurationAtom) and item.field == "last_contact" and item.op == ">" and not builder.no_contact_days:
+        elif (
+            isinstance(item, DurationAtom)
+            and item.field == "last_contact"
+            and item.op == ">"
+            and not builder.no_contact_days
+        ):
             builder.no_contact_days = item.days
-        elif isinstance(item, BirthdayAtom) and not builder.birthday and (item.when != "within" or item.days == 30):
+        elif (
+            isinstance(item, BirthdayAtom)
+            and not builder.birthday
+            and (item.when != "within" or item.days == 30)
+        ):
             builder.birthday = "within30" if item.when == "within" else item.when
         elif isinstance(item, HasAtom) and item.what == "email":
             builder.has_email = True

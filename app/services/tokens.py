@@ -16,7 +16,7 @@ def text_runs(text: str) -> list[str]:
 
 
 def bigrams(text: str | None) -> str:
-    """"小明對花生過敏 Amy" -> "小明 明對 對花 花生 生過 過敏 敏 am my y".
+    """ "小明對花生過敏 Amy" -> "小明 明對 對花 花生 生過 過敏 敏 am my y".
 
     Every pair of neighbouring letters/digits, plus the last one of each run, so a
     2-character query is one exact token and a 1-character query a prefix token. The

@@ -220,7 +220,7 @@ def test_bulk_tag_selected_customers(desk_client):
         },
     )
     assert response.status_code == 302
-    listing = desk_client.get("/customers/?tag=二月品酒會").get_data(as_text=True)
+    listing = desk_client.get("/customers/?q=tag:二月品酒會").get_data(as_text=True)
     assert "C0" in listing and "C1" in listing and ">C2<" not in listing
     assert "2 customers" in listing
 
@@ -230,10 +230,10 @@ def test_list_sorts_and_filters(desk_client):
     make_customer("Alice", level="A")
     page = desk_client.get("/customers/?sort=name&dir=desc").get_data(as_text=True)
     assert page.index("Bob") < page.index("Alice")
-    page = desk_client.get("/customers/?level=A").get_data(as_text=True)
+    page = desk_client.get("/customers/?q=level:A").get_data(as_text=True)
     assert "Alice" in page and "Bob" not in page
     partial = desk_client.get(
-        "/customers/?level=A", headers={"HX-Request": "true", "HX-Target": "customer-results"}
+        "/customers/?q=level:A", headers={"HX-Request": "true", "HX-Target": "customer-results"}
     )
     assert "<html" not in partial.get_data(as_text=True)
 

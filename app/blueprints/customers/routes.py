@@ -74,7 +74,9 @@ def builder_from_args(args) -> seg.Builder:
         include=[name for name in args.getlist("inc") if name.strip()],
         exclude=[name for name in args.getlist("exc") if name.strip()],
         levels=[level for level in args.getlist("level") if level in ("A", "B", "C")],
-        birthday=args.get("birthday", "") if args.get("birthday") in ("this_month", "next_month", "within30") else "",
+        birthday=args.get("birthday", "")
+        if args.get("birthday") in ("this_month", "next_month", "within30")
+        else "",
         has_email=args.get("has_email") == "1",
         text=args.get("text", ""),
     )
@@ -106,7 +108,12 @@ def index():
     sort = args.get("sort", "name") if args.get("sort") in SORTS else "name"
     direction = "desc" if args.get("dir") == "desc" else "asc"
     archived = args.get("archived") == "1"
-    canonical = _list_url(q=expression, sort=sort if sort != "name" else None, dir=direction if direction != "asc" else None, archived="1" if archived else None)
+    canonical = _list_url(
+        q=expression,
+        sort=sort if sort != "name" else None,
+        dir=direction if direction != "asc" else None,
+        archived="1" if archived else None,
+    )
     if building and not htmx:
         return redirect(canonical)
 
@@ -114,17 +121,23 @@ def index():
     query = sa.select(Customer)
     if expression:
         try:
-            query = seg.customers_query(db.session, expression, segment_context(), include_archived=True)
+            query = seg.customers_query(
+                db.session, expression, segment_context(), include_archived=True
+            )
         except seg.SegmentError as problem:
             error = segment_error_message(problem, expression)
             query = sa.select(Customer).where(sa.false())
-    query = query.where(Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None))
+    query = query.where(
+        Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)
+    )
     column = SORTS[sort]
     order = column.desc() if direction == "desc" else column.asc()
     # Never-contacted customers last whichever way the list is sorted.
     orders = (column.is_(None), order) if sort == "last_contact" else (order,)
     query = query.order_by(*orders, Customer.id).options(selectinload(Customer.tags))
-    page = db.paginate(query, page=args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(
+        query, page=args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False
+    )
     alerts = timeline_service.open_alerts_by_customer(db.session, [c.id for c in page.items])
     context = {
         "page": page,

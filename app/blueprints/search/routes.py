@@ -18,4 +18,6 @@ def search():
     customer_ids = [c.id for c in results.customers] + [e.customer_id for e in results.entries]
     alerts = open_alerts_by_customer(db.session, sorted(set(customer_ids)))
     template = "search/_results.html" if is_partial("search-results") else "search/page.html"
-    return render_template(template, results=results, alerts=alerts, highlight=search_service.highlight)
+    return render_template(
+        template, results=results, alerts=alerts, highlight=search_service.highlight
+    )

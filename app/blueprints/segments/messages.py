@@ -15,14 +15,28 @@ def segment_error_message(error: SegmentError, text: str = "") -> str:
         "unbalanced-close": _("This “)” has no matching “(”."),
         "empty-parentheses": _("Nothing between the parentheses."),
         "unexpected-end": _("The filter ends too early: expected a condition, e.g. tag:VIP."),
-        "expected-term": _("Expected a condition (e.g. tag:VIP) but found “%(word)s”.", word=detail),
+        "expected-term": _(
+            "Expected a condition (e.g. tag:VIP) but found “%(word)s”.", word=detail
+        ),
         "expected-operator": _("Expected and / or / not but found “%(word)s”.", word=detail),
-        "expected-duration": _("Write %(field)s with a comparison and days, e.g. %(field)s > 15d.", field=detail),
+        "expected-duration": _(
+            "Write %(field)s with a comparison and days, e.g. %(field)s > 15d.", field=detail
+        ),
         "expected-value": _("Write a value after %(key)s:, e.g. %(key)s:VIP.", key=detail),
-        "unknown-atom": _("Unknown condition “%(key)s:”. Use tag:, level:, birthday:, last_contact, visited, created, has:, optout:, alert: or field:.", key=detail),
-        "bad-level": _("Levels are A, B or C (e.g. level:A or level:A,B), not “%(value)s”.", value=detail),
-        "bad-birthday": _("Use birthday:this_month, birthday:next_month or birthday:within 30d, not “%(value)s”.", value=detail),
-        "bad-has": _("Use has:email, has:phone, has:address or has:birthday, not “%(value)s”.", value=detail),
+        "unknown-atom": _(
+            "Unknown condition “%(key)s:”. Use tag:, level:, birthday:, last_contact, visited, created, has:, optout:, alert: or field:.",
+            key=detail,
+        ),
+        "bad-level": _(
+            "Levels are A, B or C (e.g. level:A or level:A,B), not “%(value)s”.", value=detail
+        ),
+        "bad-birthday": _(
+            "Use birthday:this_month, birthday:next_month or birthday:within 30d, not “%(value)s”.",
+            value=detail,
+        ),
+        "bad-has": _(
+            "Use has:email, has:phone, has:address or has:birthday, not “%(value)s”.", value=detail
+        ),
         "bad-optout": _("Use optout:email."),
         "bad-field": _("Write field:NAME=VALUE, e.g. field:teachers_words=很好."),
         "empty-text": _("Empty quotation marks."),

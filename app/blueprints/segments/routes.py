@@ -30,7 +30,9 @@ def _validate(form: SegmentForm, segment: Segment | None) -> bool:
         form.expression.errors = [segment_error_message(error, form.expression.data)]
         return False
     name = form.name.data.strip()
-    clash = db.session.scalar(sa.select(Segment.id).where(sa.func.lower(Segment.name) == name.lower()))
+    clash = db.session.scalar(
+        sa.select(Segment.id).where(sa.func.lower(Segment.name) == name.lower())
+    )
     if clash is not None and (segment is None or clash != segment.id):
         form.name.errors = [_("Another segment already has this name.")]
         return False
@@ -56,7 +58,11 @@ def index():
 def create():
     form = SegmentForm()
     if _validate(form, None):
-        segment = Segment(name=form.name.data.strip(), expression=form.expression.data.strip(), created_by_id=current_user.id)
+        segment = Segment(
+            name=form.name.data.strip(),
+            expression=form.expression.data.strip(),
+            created_by_id=current_user.id,
+        )
         db.session.add(segment)
         db.session.flush()
         audit("segment.create", "segment", segment.id, segment.name)
