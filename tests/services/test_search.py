@@ -40,7 +40,7 @@ def shop(app):
         )
         if number % 2:
             add_family_member(db.session, customer, {"name": f"{name[0]}媽媽", "is_guardian": True})
-        for offset, note in enumerate(NOTES[number::3]):
+        for note in NOTES[number::3]:
             make_entry(customer, author=author, body=note)
         db.session.commit()
     return author
