@@ -206,6 +206,18 @@ def demo_shop(live_app):
         db.session.remove()
 
 
+@pytest.fixture
+def demo_staff(live_app):
+    """Only the demo shop's staff logins, no customers: tests that count need a clean shop."""
+    from app.extensions import db
+    from app.services.demo import seed_demo
+
+    with live_app.app_context():
+        seed_demo(db.session, password_method="pbkdf2:sha256:1000", customers=0)
+        db.session.commit()
+        db.session.remove()
+
+
 def browser_login(page, server, email: str, password: str = "hearth-demo-1"):
     page.goto(f"{server.url}/login")
     page.get_by_label("Email").fill(email)

@@ -141,9 +141,8 @@ def seed_demo(
             )
         staff.append(user)
     session.flush()
-    if session.scalar(sa.select(sa.func.count()).select_from(Customer)):
-        return
-    _seed_customers(session, staff, customers)
+    if customers and not session.scalar(sa.select(sa.func.count()).select_from(Customer)):
+        _seed_customers(session, staff, customers)
 
 
 def _seed_customers(session: Session, staff: list[User], count: int) -> None:

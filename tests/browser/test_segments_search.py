@@ -1,0 +1,88 @@
+"""Real Chromium: the segment builder, bookmarkable filters, the header search."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from tests.conftest import browser_login
+from tests.factories import make_alert, make_customer, make_tag, tag_customer
+
+
+@pytest.fixture
+def shop(live_app, demo_staff):
+    with live_app.app_context():
+        vip, rival = make_tag("VIP"), make_tag("競爭對手")
+        for number in range(4):
+            customer = make_customer(f"VIP 客人 {number}")
+            tag_customer(customer, vip)
+            if number == 0:
+                tag_customer(customer, rival)
+        child = make_customer("林花花")
+        make_alert(child, keywords="花生", body="小明對花生過敏，點心不要花生")
+        db.session.remove()
+
+
+def _count(page) -> int:
+    return int(re.search(r"\d+", page.locator("#result-count").inner_text()).group(0))
+
+
+def test_build_vip_and_not_competitor_with_chips(page, live_server, shop):
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/")
+    expect(page.locator("#result-count")).to_have_text("5 customers")
+    page.get_by_label("Tag to include").fill("VIP")
+    page.get_by_role("button", name="Include", exact=True).click()
+    expect(page.locator("#result-count")).to_have_text("4 customers")
+    page.get_by_label("Tag to exclude").fill("競爭對手")
+    page.get_by_label("Tag to exclude").press("Enter")
+    expect(page.locator("#result-count")).to_have_text("3 customers")
+    expect(page.get_by_label("Filter expression")).to_have_value("tag:VIP and not tag:競爭對手")
+    expect(page).to_have_url(re.compile(r"/customers/\?q=tag:VIP"))
+    # The address is a bookmark: reloading shows the same filter and chips.
+    page.reload()
+    expect(page.locator("#result-count")).to_have_text("3 customers")
+    expect(page.locator("#exclude-chips")).to_contain_text("競爭對手")
+    # Peel a chip off; the back button goes to the earlier filter.
+    page.get_by_role("button", name="Stop excluding 競爭對手").click()
+    expect(page.locator("#result-count")).to_have_text("4 customers")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"not"))
+    expect(page.locator("#result-count")).to_have_text("3 customers")
+
+
+def test_typed_expression_updates_live_and_explains_mistakes(page, live_server, shop):
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/")
+    box = page.get_by_label("Filter expression")
+    box.fill("(tag:VIP and not tag:競爭對手")
+    expect(page.locator("#q-error")).to_contain_text("At character 1: This parenthesis is never closed")
+    box.fill("tag:VIP and not tag:競爭對手")
+    expect(page.locator("#result-count")).to_have_text("3 customers")
+    expect(page.locator("#q-error")).to_be_empty()
+    expect(page.locator("#include-chips")).to_contain_text("VIP")
+
+
+def test_header_search_finds_the_allergic_child(page, live_server, shop):
+    browser_login(page, live_server, "teacher@example.com")
+    page.get_by_label("Search customers and notes").fill("花生")
+    results = page.locator("#search-results")
+    expect(results).to_contain_text("林花花")
+    expect(results.locator("mark").first).to_have_text("花生")
+    expect(results.locator(".alert-badge").first).to_contain_text("花生")
+    page.get_by_label("Search customers and notes").fill("林")
+    expect(results.get_by_role("link", name="林花花")).to_be_visible()
+    results.get_by_role("link", name="林花花").click()
+    expect(page.get_by_role("alert")).to_contain_text("花生")
+
+
+def test_save_segment_from_the_list(page, live_server, shop):
+    browser_login(page, live_server, "owner@example.com")
+    page.goto(f"{live_server.url}/customers/?q=tag:VIP and not tag:競爭對手")
+    page.get_by_label("Save this filter as").fill("VIP 非對手")
+    page.get_by_role("button", name="Save segment").click()
+    expect(page.get_by_text("Segment VIP 非對手 saved.")).to_be_visible()
+    page.goto(f"{live_server.url}/segments/")
+    row = page.locator("tr", has_text="VIP 非對手")
+    expect(row).to_contain_text("3")
