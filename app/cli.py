@@ -71,14 +71,15 @@ def database_is_empty() -> bool:
 
 @click.command(help="Seed the demo shop (demo staff logins and sample data).")
 @click.option("--if-empty", is_flag=True, help="Only when the database has no staff yet.")
+@click.option("--customers", default=200, show_default=True, help="How many sample customers.")
 @with_appcontext
-def demo(if_empty: bool):
+def demo(if_empty: bool, customers: int):
     from app.services.demo import seed_demo
 
     if if_empty and not database_is_empty():
         click.echo("The database already has data; demo not seeded.")
         return
-    seed_demo(db.session, password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"))
+    seed_demo(db.session, password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"), customers=customers)
     db.session.commit()
     click.echo("Demo shop ready.")
 

@@ -60,15 +60,18 @@ def _can_edit_entry(entry) -> bool:
 def kind_label(kind: str) -> str:
     from flask_babel import gettext as _
 
-    return {
-        "note": _("Note"),
-        "call": _("Call"),
-        "visit": _("Visit / stay"),
-        "purchase": _("Purchase"),
-        "email": _("Email"),
-        "alert": _("Alert"),
-        "tag": _("Tag change"),
-    }.get(kind, kind)
+    # Built once per request: a page of entries asks for these labels many times.
+    if "kind_labels" not in g:
+        g.kind_labels = {
+            "note": _("Note"),
+            "call": _("Call"),
+            "visit": _("Visit / stay"),
+            "purchase": _("Purchase"),
+            "email": _("Email"),
+            "alert": _("Alert"),
+            "tag": _("Tag change"),
+        }
+    return g.kind_labels.get(kind, kind)
 
 
 def channel_label(channel: str | None) -> str:

@@ -63,6 +63,8 @@ ROUTES = [
     ("POST", "/customers/{customer}/tags", {"name": ""}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("POST", "/customers/{customer}/tags/{tag}/remove", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("GET", "/customers/{customer}/tags/suggest?name=V", None, DESK_UP),
+    ("GET", "/customers/{customer}/forms/{panel}", None, DESK_UP),
+    ("GET", "/customers/{customer}/forms/alert", None, STAFF_ONLY),
     # timeline: every staff member writes notes and alerts; only the author or owner edits
     (
         "POST",
@@ -112,7 +114,7 @@ ROUTES = [
     ("POST", "/tags/{tag}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
 ]
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.setup", "auth.language"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.setup", "auth.language", "main.healthz"}
 
 
 @pytest.fixture
@@ -144,6 +146,7 @@ def ids(app):
         "date": when.id,
         "field": field.id,
         "segment": segment.id,
+        "panel": "family",
         "entry": make_entry(customer, author=first_owner, body="owner's note").id,
         "alert": make_alert(customer, author=first_owner).id,
     }

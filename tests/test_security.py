@@ -109,3 +109,10 @@ def test_sqlite_is_wal_with_busy_timeout_and_foreign_keys(app):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_form_fields_never_carry_none_attributes(client):
+    make_user("owner")
+    page = client.get("/login").get_data(as_text=True)
+    assert '="None"' not in page
+    assert page.count("autofocus") == 1

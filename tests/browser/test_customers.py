@@ -168,3 +168,17 @@ def test_hostile_text_shows_as_text_and_never_runs(page, live_server, live_app, 
     page.get_by_label("New entry").press("Enter")
     expect(page.locator("#feed > li").first.locator(".entry-body")).to_have_text(evil)
     assert dialogs == []
+
+
+def test_family_form_opens_in_place_and_adds(page, live_server, shop):
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/{shop['child']}")
+    page.get_by_text("Add a family member").click()
+    form = page.locator("#family form")
+    form.get_by_label("Name").fill("林媽媽")
+    form.get_by_role("textbox", name="Email").fill("mom@example.com")
+    form.get_by_label("Guardian (receives the shop's email)").check()
+    form.get_by_role("button", name="Add").click()
+    expect(page.get_by_text("Family member added.")).to_be_visible()
+    expect(page.locator("#family")).to_contain_text("林媽媽")
+    expect(page.locator("#family")).to_contain_text("Receives email")

@@ -19,7 +19,7 @@ from app.clock import utcnow
 from app.extensions import db, htmx
 from app.forms import as_select_choices
 from app.htmx import is_partial
-from app.models import Customer, CustomFieldValue, FamilyMember, ImportantDate, Segment, Tag, User
+from app.models import Customer, CustomFieldValue, FamilyMember, ImportantDate, Role, Segment, Tag, User
 from app.security import audit, desk_required, staff_required
 from app.services import customers as customer_service
 from app.services import segments as seg
@@ -347,7 +347,7 @@ def archive(customer_id: int):
 @bp.route("/<int:customer_id>")
 @staff_required
 def show(customer_id: int):
-    from app.blueprints.timeline.forms import AlertForm, EntryForm
+    from app.blueprints.timeline.forms import EntryForm
 
     customer = _customer_or_404(customer_id, full=True)
     page = timeline_service.customer_page(db.session, customer.id)
@@ -361,11 +361,34 @@ def show(customer_id: int):
         fields=customer_service.custom_fields(db.session),
         values={value.field_id: value.value for value in customer.field_values},
         entry_form=EntryForm(),
-        alert_form=AlertForm(),
-        family_form=FamilyMemberForm(prefix="family"),
-        date_form=ImportantDateForm(prefix="date"),
         tag_form=TagAddForm(),
     )
+
+
+@bp.route("/<int:customer_id>/forms/<name>")
+@staff_required
+def form_panel(customer_id: int, name: str):
+    """The less-used forms of the customer page, loaded when opened (or as a page without JS)."""
+    from flask_babel import gettext
+
+    from app.blueprints.timeline.forms import AlertForm
+
+    panels = {
+        "family": (FamilyMemberForm, "family", gettext("Add a family member"), True),
+        "date": (ImportantDateForm, "date", gettext("Add a date"), True),
+        "alert": (AlertForm, None, gettext("Add an alert"), False),
+    }
+    if name not in panels:
+        abort(404)
+    form_class, prefix, title, desk_only = panels[name]
+    if desk_only and current_user.role not in (Role.OWNER, Role.FRONTDESK):
+        abort(403)
+    customer = _customer_or_404(customer_id)
+    template = f"customers/_form_{name}.html"
+    context = {"customer": customer, "form": form_class(prefix=prefix) if prefix else form_class(), "title": title}
+    if is_partial():
+        return render_template(template, **context)
+    return render_template("customers/form_panel.html", template=template, **context)
 
 
 @bp.route("/<int:customer_id>/family", methods=["POST"])

@@ -1,0 +1,209 @@
+"""`make bench`: build the large shop once, run every benchmark, write bench/out/results.json.
+
+Figures are server time measured in-process (Flask test client, no network) as p50/p95,
+each paired with a baseline measured in the same run (/healthz, no database), plus
+throughput under gunicorn (2 workers) loaded by wrk beside a bare Flask route.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "50000"))
+ENTRIES = int(os.environ.get("BENCH_ENTRIES", "1000000"))
+SEGMENT = "(tag:VIP or tag:紅酒同好會) and not tag:競爭對手 and last_contact > 15d"
+SEARCHES = {
+    "search_1char": ["王", "花", "明", "林", "敏"],
+    "search_2char": ["花生", "過敏", "家長", "小明", "作業"],
+    "search_3char": ["對花生", "數學作", "寒假營", "品酒會", "靠窗的"],
+    "search_5char": ["今天數學作", "對花生過敏", "作文比賽得", "英文單字小", "詢問二月品"],
+    "search_latin": ["Amy", "Chen", "piano", "Brian Lee", "garden"],
+}
+
+
+def shop_folder() -> Path:
+    """One built shop per version of the generator and the schema; rebuilt when they change."""
+    digest = hashlib.sha256()
+    for path in [ROOT / "bench" / "generate.py", ROOT / "app" / "services" / "tokens.py", *sorted((ROOT / "migrations" / "versions").glob("*.py"))]:
+        digest.update(path.read_bytes())
+    digest.update(f"{CUSTOMERS}/{ENTRIES}".encode())
+    folder = OUT / f"shop-{digest.hexdigest()[:12]}"
+    if (folder / "ready").exists():
+        print(f"Reusing the large shop in {folder}")
+        return folder
+    for old in OUT.glob("shop-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    print(f"Building the large shop ({CUSTOMERS:,} customers, {ENTRIES:,} entries) in {folder} …", flush=True)
+    from bench.generate import build
+
+    facts = build(folder, CUSTOMERS, ENTRIES)
+    print(f"  built in {facts['seconds']} s", flush=True)
+    (folder / "ready").write_text(json.dumps(facts))
+    return folder
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def measure(client, urls: list[str], rounds: int, headers=None) -> list[float]:
+    for url in urls:  # warm up caches and SQLite's page cache
+        client.get(url, headers=headers)
+    samples = []
+    for _ in range(rounds):
+        for url in urls:
+            started = time.perf_counter()
+            response = client.get(url, headers=headers)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+    return samples
+
+
+class Results:
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def timing(self, name: str, samples: list[float], baseline: list[float] | None = None, **extra):
+        row = {"name": name, "p50_ms": round(statistics.median(samples), 2), "p95_ms": round(percentile(samples, 0.95), 2), "n": len(samples)}
+        if baseline:
+            base = percentile(baseline, 0.95)
+            row["baseline"] = {"name": "healthz", "p95_ms": round(base, 3)}
+            row["ratio"] = round(row["p95_ms"] / base, 1) if base else None
+        row.update(extra)
+        self.rows.append(row)
+        print(f"  {name:18} p50 {row['p50_ms']:8.2f} ms   p95 {row['p95_ms']:8.2f} ms   {extra or ''}", flush=True)
+
+    def value(self, name: str, value: float, **extra):
+        self.rows.append({"name": name, "value": value, **extra})
+        print(f"  {name:18} {value}   {extra or ''}", flush=True)
+
+
+def in_process(folder: Path, results: Results) -> None:
+    os.environ["HEARTH_INSTANCE"] = str(folder)
+    from app import create_app
+
+    app = create_app()
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    response = client.post("/login", data={"email": "owner@example.com", "password": "hearth-demo-1"})
+    assert response.status_code == 302, "demo owner login failed"
+    baseline = measure(client, ["/healthz"], 300)
+    results.timing("baseline_healthz", baseline)
+    results.timing("customer_page", measure(client, ["/customers/1"], 100), baseline, entries_of_customer=2000)
+    segment_url = "/customers/?" + urllib.parse.urlencode({"q": SEGMENT})
+    with app.app_context():
+        from app.clock import utcnow
+        from app.extensions import db
+        from app.services import segments
+
+        matching = segments.count(db.session, SEGMENT, segments.Context(now=utcnow()))
+    results.timing("segment_list", measure(client, [segment_url], 40), baseline, expression=SEGMENT, count=matching)
+    partial = {"HX-Request": "true", "HX-Target": "search-results"}
+    for name, queries in SEARCHES.items():
+        urls = ["/search?" + urllib.parse.urlencode({"q": q}) for q in queries]
+        results.timing(name, measure(client, urls, 10, headers=partial), baseline, queries=queries)
+    for extra in BENCHMARKS:
+        extra(app, client, baseline, results)
+
+
+# Later issues add (app, client, baseline, results) functions here.
+BENCHMARKS: list = []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(module: str, folder: Path) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    env = {**os.environ, "HEARTH_INSTANCE": str(folder), "HEARTH_ENV": "development"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", module],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            time.sleep(0.2)
+    return process, port
+
+
+def _wrk(url: str, cookie: str | None = None) -> float:
+    command = ["wrk", "-t2", "-c10", "-d5s", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def _worker_rss_mb(master: int) -> float:
+    output = subprocess.run(["ps", "-o", "rss=", "--ppid", str(master)], capture_output=True, text=True).stdout
+    values = [int(v) for v in output.split()]
+    return round(max(values) / 1024, 1) if values else 0.0
+
+
+def under_load(folder: Path, results: Results) -> None:
+    if shutil.which("wrk") is None:
+        print("  wrk is missing (apt-get install wrk): skipping throughput figures")
+        return
+    hearth, port = _serve("wsgi:app", folder)
+    try:
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(f"http://127.0.0.1:{port}/login").read().decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"csrf_token": token, "email": "owner@example.com", "password": "hearth-demo-1"})
+        opener.open(f"http://127.0.0.1:{port}/login", data=form.encode()).read()
+        cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+        hearth_rps = _wrk(f"http://127.0.0.1:{port}/customers/1", cookie)
+        rss = _worker_rss_mb(hearth.pid)
+    finally:
+        hearth.send_signal(signal.SIGTERM)
+        hearth.wait(20)
+    bare, bare_port = _serve("bench.bare_app:app", folder)
+    try:
+        bare_rps = _wrk(f"http://127.0.0.1:{bare_port}/")
+    finally:
+        bare.send_signal(signal.SIGTERM)
+        bare.wait(20)
+    results.value("timeline_ratio", round(hearth_rps / bare_rps, 3), rps=round(hearth_rps, 1), baseline={"name": "bare_flask_route", "rps": round(bare_rps, 1)}, ratio=round(hearth_rps / bare_rps, 3))
+    results.value("web_worker_rss_mb", rss)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    folder = shop_folder()
+    results = Results()
+    print("In-process server time:", flush=True)
+    in_process(folder, results)
+    print("Under gunicorn (2 workers) and wrk:", flush=True)
+    under_load(folder, results)
+    (OUT / "results.json").write_text(json.dumps(results.rows, ensure_ascii=False, indent=2))
+    print(f"Wrote {OUT / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
