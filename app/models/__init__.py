@@ -1,6 +1,7 @@
 """The domain model: one module per aggregate, all imported here for Alembic."""
 
 from app.models.audit import AuditEvent
+from app.models.campaign import Campaign, Delivery
 from app.models.customer import (
     Customer,
     CustomField,
@@ -16,6 +17,8 @@ from app.models.user import LoginAttempt, Role, StaffSession, User
 
 __all__ = [
     "AuditEvent",
+    "Campaign",
+    "Delivery",
     "CustomField",
     "CustomFieldValue",
     "Customer",

@@ -1,6 +1,6 @@
 """Shop settings: one row describing the shop this install serves."""
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -17,3 +17,8 @@ class Shop(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
     default_locale: Mapped[str] = mapped_column(String(16), default="zh_Hant")
     sender_address: Mapped[str | None] = mapped_column(String(254))
+    sender_name: Mapped[str | None] = mapped_column(String(120))
+    # Where unsubscribe links point, e.g. https://crm.example.com (no trailing slash).
+    public_base_url: Mapped[str | None] = mapped_column(String(300))
+    mail_rate_per_minute: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
+    mail_max_consecutive_failures: Mapped[int] = mapped_column(Integer, default=10, server_default="10")

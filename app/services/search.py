@@ -266,9 +266,13 @@ def search(
     )
     results.more_customers = len(customers) > limit
     results.customers = customers[:limit]
+    # Only the newest matches are shown: let the index hand them over newest first and
+    # stop early, instead of collecting every match of a common word.
+    newest = entry_ids_matching(query)
+    newest = newest.order_by(newest.selected_columns[0].desc()).limit((limit + 1) * 4)
     entry_query = (
         sa.select(TimelineEntry)
-        .where(TimelineEntry.id.in_(entry_ids_matching(query)), TimelineEntry.kind != "tag")
+        .where(TimelineEntry.id.in_(newest), TimelineEntry.kind != "tag")
         .order_by(TimelineEntry.id.desc())
         .limit(limit + 1)
         .options(joinedload(TimelineEntry.customer), joinedload(TimelineEntry.author))

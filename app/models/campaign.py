@@ -1,0 +1,60 @@
+"""Email campaigns and their outbox: one delivery row per recipient, sent exactly once."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+from app.extensions import db
+
+CAMPAIGN_STATUSES = ("draft", "queued", "sending", "paused", "done", "cancelled")
+DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "skipped", "uncertain")
+SKIP_REASONS = ("opted_out", "no_consent", "no_email", "guardian_no_email")
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(Text, default="")  # the segment expression
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segment.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    created_by = relationship("User")
+    segment = relationship("Segment")
+
+
+class Delivery(db.Model):
+    """One recipient of one campaign. (campaign, customer) is unique: nobody gets it twice."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "customer_id"),
+        Index("ix_delivery_campaign_status", "campaign_id", "status", "id"),
+        Index("ix_delivery_sent_at", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str | None] = mapped_column(String(254))
+    recipient_name: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    skip_reason: Mapped[str | None] = mapped_column(String(30))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    campaign: Mapped[Campaign] = relationship()
+    customer = relationship("Customer")

@@ -1,0 +1,523 @@
+"""Campaigns: merge-field templates in Jinja's sandbox, the audience snapshot, the outbox.
+
+The outbox guarantee: a delivery is claimed (status "sending", committed) before its mail
+is handed to the SMTP server and confirmed ("sent", committed) right after. A worker killed
+in between leaves at most the one delivery it was sending as "sending"; recovery marks it
+"uncertain" for the owner to decide. Nothing confirmed is ever sent again, nothing queued
+is ever dropped.
+"""
+
+import re
+import smtplib
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import formataddr
+
+import sqlalchemy as sa
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session, selectinload
+
+from app.clock import utcnow
+from app.extensions import begin_write
+from app.models import Campaign, CustomField, Customer, Delivery, FamilyMember, Shop, TimelineEntry
+from app.services.customers import touch_last_contact
+
+MERGE_FIELDS = ("greeting", "nickname", "name", "child_name", "member_number", "unsubscribe_url")
+RETRY_LIMIT = 3
+RETRY_BACKOFF_SECONDS = (30, 120, 600)
+
+_environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+class TemplateProblem(ValueError):
+    """A template that cannot be rendered; `line` is 1-based when known."""
+
+    def __init__(self, code: str, line: int | None = None, detail: str = ""):
+        super().__init__(f"{code} line {line}: {detail}")
+        self.code = code
+        self.line = line
+        self.detail = detail
+
+
+# ---- templates ------------------------------------------------------------------------------
+
+
+def _line_of(text: str, name: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.search(r"\{\{[^}]*\b" + re.escape(name) + r"\b", line):
+            return number
+    return None
+
+
+def check_template(text: str, custom_keys: set[str]) -> None:
+    """Raises TemplateProblem for syntax errors, unknown merge fields or unknown custom fields."""
+    try:
+        parsed = _environment.parse(text)
+    except TemplateSyntaxError as error:
+        raise TemplateProblem("syntax", error.lineno, error.message or "") from None
+    for name in sorted(meta.find_undeclared_variables(parsed)):
+        if name not in MERGE_FIELDS and name != "custom":
+            raise TemplateProblem("unknown-field", _line_of(text, name), name)
+    for match in re.finditer(r"custom\.([A-Za-z_][A-Za-z0-9_]*)", text):
+        if match.group(1) not in custom_keys:
+            line = text[: match.start()].count("\n") + 1
+            raise TemplateProblem("unknown-custom", line, match.group(1))
+
+
+def render_text(text: str, values: dict) -> str:
+    try:
+        return _environment.from_string(text).render(**values)
+    except TemplateSyntaxError as error:
+        raise TemplateProblem("syntax", error.lineno, error.message or "") from None
+    except (UndefinedError, SecurityError) as error:
+        raise TemplateProblem("unknown-field", None, str(error)) from None
+
+
+def text_to_html(text: str) -> Markup:
+    """Plain text with blank-line paragraphs → HTML; everything escaped, links clickable."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    html = []
+    for paragraph in paragraphs:
+        escaped = str(escape(paragraph))
+        escaped = re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
+        html.append("<p>" + escaped.replace("\n", "<br>\n") + "</p>")
+    return Markup("\n".join(html))
+
+
+# ---- recipients -----------------------------------------------------------------------------
+
+
+@dataclass
+class Recipient:
+    customer: Customer
+    address: str | None
+    name: str | None
+    skip_reason: str | None = None
+
+
+def recipient_for(customer: Customer, shop_kind: str) -> Recipient:
+    """Who gets the mail for this customer, or why nobody does."""
+    if customer.email_opt_out:
+        return Recipient(customer, None, None, "opted_out")
+    if "marketing" not in customer.consents:
+        return Recipient(customer, None, None, "no_consent")
+    if shop_kind == "afterschool":
+        guardians = [m for m in customer.family_members if m.is_guardian]
+        for guardian in guardians:
+            if guardian.email:
+                return Recipient(customer, guardian.email, guardian.name)
+        if customer.email:
+            return Recipient(customer, customer.email, customer.display_name)
+        return Recipient(customer, None, None, "guardian_no_email" if guardians else "no_email")
+    if customer.email:
+        return Recipient(customer, customer.email, customer.display_name)
+    return Recipient(customer, None, None, "no_email")
+
+
+def merge_values(customer: Customer, shop: Shop, locale: str, unsubscribe_url: str, custom: dict[str, str]) -> dict:
+    nickname = customer.nickname or customer.display_name
+    chinese = str(locale).startswith("zh")
+    if shop.kind == "afterschool":
+        greeting = f"{nickname}家長您好" if chinese else f"Dear parent of {nickname}"
+    else:
+        greeting = f"{nickname}您好" if chinese else f"Dear {nickname}"
+    return {
+        "greeting": greeting,
+        "nickname": nickname,
+        "name": customer.display_name,
+        "child_name": nickname,
+        "member_number": customer.member_number,
+        "unsubscribe_url": unsubscribe_url,
+        "custom": custom,
+    }
+
+
+def custom_values_for(session: Session, customer_ids: list[int]) -> dict[int, dict[str, str]]:
+    from app.models import CustomFieldValue
+
+    keys = {field_id: key for field_id, key in session.execute(sa.select(CustomField.id, CustomField.key))}
+    values: dict[int, dict[str, str]] = {cid: {key: "" for key in keys.values()} for cid in customer_ids}
+    if customer_ids:
+        for row in session.execute(
+            sa.select(CustomFieldValue.customer_id, CustomFieldValue.field_id, CustomFieldValue.value).where(
+                CustomFieldValue.customer_id.in_(customer_ids)
+            )
+        ):
+            values[row.customer_id][keys[row.field_id]] = row.value
+    return values
+
+
+@dataclass
+class Audience:
+    recipients: list[Recipient] = field(default_factory=list)
+
+    @property
+    def sendable(self) -> list[Recipient]:
+        return [r for r in self.recipients if r.skip_reason is None]
+
+    def skipped(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for recipient in self.recipients:
+            if recipient.skip_reason:
+                counts[recipient.skip_reason] = counts.get(recipient.skip_reason, 0) + 1
+        return counts
+
+
+def audience_for(session: Session, customers_query, shop: Shop) -> Audience:
+    query = customers_query.options(selectinload(Customer.family_members)).order_by(Customer.display_name, Customer.id)
+    return Audience([recipient_for(customer, shop.kind) for customer in session.scalars(query)])
+
+
+# ---- queueing -------------------------------------------------------------------------------
+
+
+def queue(session: Session, campaign: Campaign, audience: Audience) -> int:
+    """Snapshots the audience into deliveries (skipped ones recorded with their reason)."""
+    begin_write(session)
+    rows = [
+        {
+            "campaign_id": campaign.id,
+            "customer_id": r.customer.id,
+            "address": r.address,
+            "recipient_name": r.name,
+            "status": "skipped" if r.skip_reason else "queued",
+            "skip_reason": r.skip_reason,
+            "attempts": 0,
+        }
+        for r in audience.recipients
+    ]
+    if rows:
+        # ON CONFLICT DO NOTHING: queueing twice never makes a second delivery.
+        statement = sa.dialects.sqlite.insert(Delivery).values(rows).on_conflict_do_nothing()
+        session.execute(statement)
+    campaign.status = "queued"
+    campaign.queued_at = utcnow()
+    campaign.pause_reason = None
+    return len(rows)
+
+
+def counts(session: Session, campaign_id: int) -> dict[str, int]:
+    rows = session.execute(
+        sa.select(Delivery.status, sa.func.count()).where(Delivery.campaign_id == campaign_id).group_by(Delivery.status)
+    )
+    result = {status: 0 for status in ("queued", "sending", "sent", "failed", "skipped", "uncertain")}
+    result.update({status: number for status, number in rows})
+    result["total"] = sum(result[s] for s in ("queued", "sending", "sent", "failed", "skipped", "uncertain"))
+    result["unsubscribed"] = session.scalar(
+        sa.select(sa.func.count()).where(Delivery.campaign_id == campaign_id, Delivery.unsubscribed_at.is_not(None))
+    )
+    return result
+
+
+def recover_interrupted(session: Session) -> int:
+    """After a worker died: whatever was being sent may or may not have left. Mark it
+    uncertain (never resend silently) and let unfinished campaigns continue."""
+    begin_write(session)
+    result = session.execute(
+        sa.update(Delivery).where(Delivery.status == "sending").values(status="uncertain", error="worker stopped while sending")
+    )
+    session.commit()
+    return result.rowcount
+
+
+# ---- sending --------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most `limit` sends in any `window` seconds, counted from the database at start so
+    a restart does not reset it."""
+
+    def __init__(self, limit: int, window: float, recent: list[float]):
+        self.limit = max(1, limit)
+        self.window = window
+        self.sent = deque(sorted(recent)[-self.limit :])
+
+    def wait(self) -> None:
+        now = time.time()
+        while self.sent and self.sent[0] <= now - self.window:
+            self.sent.popleft()
+        if len(self.sent) >= self.limit:
+            time.sleep(max(0.0, self.sent[0] + self.window - now) + 0.001)
+            self.wait()
+
+    def record(self) -> None:
+        self.sent.append(time.time())
+
+
+@dataclass
+class SendSettings:
+    base_url: str
+    sender: str
+    reply_to: str | None
+    rate_per_window: int
+    window_seconds: float
+    max_consecutive_failures: int
+    locale: str
+
+
+def _classify(error: Exception) -> tuple[str, str]:
+    """("temporary" | "permanent", message) for an SMTP failure of one message."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, message = next(iter(error.recipients.values()))
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, message = error.smtp_code, error.smtp_error
+    else:
+        return "temporary", str(error) or error.__class__.__name__
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    kind = "temporary" if 400 <= int(code) < 500 else "permanent"
+    return kind, f"{code} {message}"
+
+
+def unsubscribe_token(secret_key: str, campaign_id: int, customer_id: int) -> str:
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(secret_key, salt="hearth-unsubscribe").dumps([campaign_id, customer_id])
+
+
+def read_unsubscribe_token(secret_key: str, token: str) -> tuple[int, int] | None:
+    from itsdangerous import BadSignature, URLSafeSerializer
+
+    try:
+        campaign_id, customer_id = URLSafeSerializer(secret_key, salt="hearth-unsubscribe").loads(token)
+        return int(campaign_id), int(customer_id)
+    except (BadSignature, ValueError, TypeError):
+        return None
+
+
+def build_message(campaign: Campaign, delivery: Delivery, customer: Customer, shop: Shop, settings: SendSettings,
+                  custom: dict[str, str], secret_key: str):
+    """The personalised Flask-Mail message for one delivery."""
+    from flask_mail import Message
+
+    token = unsubscribe_token(secret_key, campaign.id, customer.id)
+    unsubscribe_url = f"{settings.base_url.rstrip('/')}/u/{token}"
+    values = merge_values(customer, shop, settings.locale, unsubscribe_url, custom)
+    subject = " ".join(render_text(campaign.subject, values).split())
+    text = render_text(campaign.body, values)
+    footer_text, footer_html = unsubscribe_footer(settings.locale, unsubscribe_url)
+    domain = (settings.sender.rsplit("@", 1)[-1] or "localhost").strip(">")
+    message = Message(
+        subject=subject,
+        recipients=[formataddr((delivery.recipient_name or "", delivery.address))],
+        body=f"{text.rstrip()}\n\n-- \n{footer_text}\n",
+        html=f"<!doctype html><html><body>{text_to_html(text)}<hr><p style=\"font-size:small\">{footer_html}</p></body></html>",
+        sender=settings.sender,
+        reply_to=settings.reply_to,
+        charset="utf-8",
+        extra_headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    message.msgId = f"<campaign-{campaign.id}.delivery-{delivery.id}@{domain}>"
+    return message
+
+
+def unsubscribe_footer(locale: str, url: str) -> tuple[str, Markup]:
+    if str(locale).startswith("zh"):
+        text = f"不想再收到這類郵件？點這裡取消訂閱：{url}"
+        html = Markup('不想再收到這類郵件？<a href="{0}">取消訂閱</a>').format(url)
+    else:
+        text = f"Don't want these emails? Unsubscribe: {url}"
+        html = Markup('Don\'t want these emails? <a href="{0}">Unsubscribe</a>').format(url)
+    return text, html
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+    paused: str | None = None
+
+
+def _status(session: Session, campaign_id: int) -> str:
+    return session.scalar(sa.select(Campaign.status).where(Campaign.id == campaign_id))
+
+
+def _next_delivery_id(session: Session, campaign_id: int) -> int | None:
+    return session.scalar(
+        sa.select(Delivery.id)
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.status == "queued",
+            sa.or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= utcnow()),
+        )
+        .order_by(Delivery.id)
+        .limit(1)
+    )
+
+
+def _claim(session: Session, delivery_id: int) -> bool:
+    """queued → sending, committed before anything is sent."""
+    begin_write(session)
+    claimed = session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == "queued")
+        .values(status="sending", claimed_at=utcnow(), attempts=Delivery.attempts + 1)
+    ).rowcount
+    session.commit()
+    return bool(claimed)
+
+
+def _finish(session: Session, delivery_id: int, **values) -> None:
+    begin_write(session)
+    session.execute(sa.update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+def send_campaign(session: Session, campaign_id: int, settings: SendSettings, connect, secret_key: str,
+                  *, stop_after: float | None = None) -> SendReport:
+    """Sends the campaign's queued deliveries over one reused SMTP connection.
+
+    Returns when nothing is left to send now, when the campaign is paused or cancelled, or
+    after `stop_after` seconds (deliveries waiting for a retry are picked up by a later run).
+    """
+    from app.services.shop import get_shop
+
+    report = SendReport()
+    shop = get_shop(session)
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status not in ("queued", "sending"):
+        return report
+    begin_write(session)
+    campaign.status = "sending"
+    session.commit()
+    window_start = utcnow() - timedelta(seconds=settings.window_seconds)
+    recent = [
+        (moment - datetime(1970, 1, 1)).total_seconds()
+        for moment in session.scalars(sa.select(Delivery.sent_at).where(Delivery.sent_at >= window_start))
+    ]
+    limiter = RateLimiter(settings.rate_per_window, settings.window_seconds, recent)
+    custom_keys = {key for key in session.scalars(sa.select(CustomField.key))}
+    check_template(campaign.subject + "\n" + campaign.body, custom_keys)
+    consecutive_failures = 0
+    started = time.monotonic()
+    connection = None
+    try:
+        while True:
+            if stop_after is not None and time.monotonic() - started > stop_after:
+                break
+            status = _status(session, campaign_id)
+            if status != "sending":
+                break  # paused or cancelled from the UI
+            delivery_id = _next_delivery_id(session, campaign_id)
+            session.commit()
+            if delivery_id is None:
+                break
+            delivery = session.get(Delivery, delivery_id)
+            customer = session.get(Customer, delivery.customer_id)
+            session.refresh(customer)
+            if customer.email_opt_out:  # opted out after the snapshot: stop here
+                _finish(session, delivery_id, status="skipped", skip_reason="opted_out")
+                session.commit()
+                report.skipped += 1
+                continue
+            custom = custom_values_for(session, [customer.id])[customer.id]
+            message = build_message(campaign, delivery, customer, shop, settings, custom, secret_key)
+            limiter.wait()
+            if not _claim(session, delivery_id):
+                continue
+            try:
+                if connection is None:
+                    connection = connect()
+                connection.send(message)
+            except (smtplib.SMTPException, OSError) as error:
+                kind, text = _classify(error)
+                if not isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
+                    # The connection broke: start a new one next time.
+                    _close(connection)
+                    connection = None
+                delivery = session.get(Delivery, delivery_id)
+                session.refresh(delivery)
+                if kind == "temporary" and delivery.attempts < RETRY_LIMIT:
+                    wait = RETRY_BACKOFF_SECONDS[min(delivery.attempts - 1, len(RETRY_BACKOFF_SECONDS) - 1)]
+                    _finish(session, delivery_id, status="queued", error=text, next_attempt_at=utcnow() + timedelta(seconds=wait))
+                    report.retried += 1
+                else:
+                    _finish(session, delivery_id, status="failed", error=text)
+                    report.failed += 1
+                session.commit()
+                consecutive_failures += 1
+                if consecutive_failures >= settings.max_consecutive_failures:
+                    begin_write(session)
+                    campaign = session.get(Campaign, campaign_id)
+                    campaign.status = "paused"
+                    campaign.pause_reason = f"{consecutive_failures} failures in a row; last: {text}"
+                    session.commit()
+                    report.paused = campaign.pause_reason
+                    break
+                continue
+            limiter.record()
+            consecutive_failures = 0
+            now = utcnow()
+            _finish(session, delivery_id, status="sent", sent_at=now, error=None)
+            session.add(
+                TimelineEntry(customer_id=customer.id, kind="email", body=message.subject, created_at=now, action="campaign")
+            )
+            touch_last_contact(customer, now)
+            session.commit()
+            report.sent += 1
+    finally:
+        _close(connection)
+    _maybe_finish(session, campaign_id)
+    return report
+
+
+def _close(connection) -> None:
+    if connection is not None:
+        try:
+            connection.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001 - a broken connection cannot be closed politely
+            pass
+
+
+def _maybe_finish(session: Session, campaign_id: int) -> None:
+    begin_write(session)
+    campaign = session.get(Campaign, campaign_id)
+    if campaign.status == "sending":
+        left = session.scalar(
+            sa.select(sa.func.count()).where(Delivery.campaign_id == campaign_id, Delivery.status.in_(("queued", "sending")))
+        )
+        if not left:
+            campaign.status = "done"
+            campaign.finished_at = utcnow()
+    session.commit()
+
+
+def next_retry_in(session: Session, campaign_id: int) -> float | None:
+    """Seconds until the earliest waiting retry, if the campaign still has some."""
+    moment = session.scalar(
+        sa.select(sa.func.min(Delivery.next_attempt_at)).where(Delivery.campaign_id == campaign_id, Delivery.status == "queued")
+    )
+    if moment is None:
+        queued = session.scalar(sa.select(sa.func.count()).where(Delivery.campaign_id == campaign_id, Delivery.status == "queued"))
+        return 0.0 if queued else None
+    return max(0.0, (moment - utcnow()).total_seconds())
+
+
+def record_unsubscribe(session: Session, campaign_id: int, customer_id: int) -> bool:
+    """Opts the customer out of email (once), noting where it came from."""
+    begin_write(session)
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return False
+    campaign = session.get(Campaign, campaign_id)
+    now = utcnow()
+    if not customer.email_opt_out:
+        customer.email_opt_out = True
+        customer.email_opt_out_at = now
+        customer.email_opt_out_source = f"unsubscribe link, campaign {campaign_id}"
+        subject = campaign.subject if campaign else ""
+        session.add(TimelineEntry(customer_id=customer_id, kind="email", body=subject, created_at=now, action="unsubscribed"))
+    session.execute(
+        sa.update(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.customer_id == customer_id, Delivery.unsubscribed_at.is_(None))
+        .values(unsubscribed_at=now)
+    )
+    return True
