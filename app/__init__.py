@@ -149,7 +149,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.campaigns import bp as campaigns_bp
     from app.blueprints.customers import bp as customers_bp
+    from app.blueprints.labels import bp as labels_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.search import bp as search_bp
     from app.blueprints.segments import bp as segments_bp
@@ -167,3 +169,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(timeline_bp)
     app.register_blueprint(segments_bp, url_prefix="/segments")
     app.register_blueprint(search_bp)
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(labels_bp)

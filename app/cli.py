@@ -91,6 +91,9 @@ def worker(workers: int):
     from app import tasks
 
     tasks.bind_app(current_app._get_current_object())
+    resumed = tasks.resume_unfinished()
+    if resumed:
+        click.echo(f"Resuming {resumed} unfinished campaign(s).")
     consumer = tasks.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.run()
 

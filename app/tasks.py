@@ -19,6 +19,10 @@ def bind_app(app: Flask) -> None:
 
 def _application() -> Flask:
     global _app
+    from flask import current_app, has_app_context
+
+    if has_app_context():  # immediate mode (tests) or called from a command
+        return current_app._get_current_object()
     if _app is None:
         from app import create_app
 
@@ -37,3 +41,93 @@ def purge_old_login_attempts() -> int:
         )
         db.session.commit()
         return result.rowcount
+
+
+def send_settings(app: Flask):
+    """The outbox's settings: shop settings first, then instance/config.py or the environment."""
+    from email.utils import formataddr
+
+    from app.services.campaigns import SendSettings
+    from app.services.shop import get_shop
+
+    shop = get_shop(db.session)
+    sender_address = shop.sender_address or app.config["MAIL_DEFAULT_SENDER"]
+    return SendSettings(
+        base_url=shop.public_base_url or app.config.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        sender=formataddr((shop.sender_name or shop.name, sender_address)),
+        reply_to=sender_address,
+        rate_per_window=shop.mail_rate_per_minute or 600,
+        window_seconds=float(app.config.get("MAIL_RATE_WINDOW_SECONDS", 60)),
+        max_consecutive_failures=shop.mail_max_consecutive_failures or 10,
+        locale=shop.default_locale or "zh_Hant",
+    )
+
+
+@huey.task()
+def send_campaign(campaign_id: int) -> dict:
+    """Sends a campaign; one sender per campaign at a time (a huey lock, cleared at start-up)."""
+    from huey.exceptions import TaskLockedException
+
+    from app.extensions import mail
+    from app.services import campaigns
+
+    app = _application()
+    with app.app_context():
+        try:
+            with huey.lock_task(f"campaign-{campaign_id}"):
+                report = campaigns.send_campaign(
+                    db.session, campaign_id, send_settings(app), mail.connect, app.secret_key,
+                    stop_after=float(app.config.get("CAMPAIGN_RUN_SECONDS", 600)),
+                )  # fmt: skip
+                wait = campaigns.next_retry_in(db.session, campaign_id)
+                status = db.session.get(campaigns.Campaign, campaign_id).status
+        except TaskLockedException:
+            return {"locked": True}
+        finally:
+            db.session.remove()
+    if status == "sending" and wait is not None:
+        # Retries are waiting (or the run hit its time slice): come back for them.
+        send_campaign.schedule((campaign_id,), delay=max(1, int(wait)))
+    return {"sent": report.sent, "failed": report.failed, "paused": report.paused}
+
+
+@huey.task()
+def send_test_email(campaign_id: int, customer_id: int, address: str) -> bool:
+    """A preview of one recipient's mail, sent to a staff member (never counted as a delivery)."""
+    from app.extensions import mail
+    from app.models import Campaign, Customer, Delivery
+    from app.services import campaigns
+    from app.services.shop import get_shop
+
+    app = _application()
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        customer = db.session.get(Customer, customer_id)
+        fake = Delivery(id=0, campaign_id=campaign_id, customer_id=customer_id, address=address, recipient_name=None)
+        custom = campaigns.custom_values_for(db.session, [customer_id])[customer_id]
+        message = campaigns.build_message(
+            campaign, fake, customer, get_shop(db.session), send_settings(app), custom, app.secret_key
+        )
+        message.subject = f"[TEST] {message.subject}"
+        with mail.connect() as connection:
+            connection.send(message)
+        db.session.remove()
+    return True
+
+
+def resume_unfinished() -> int:
+    """At worker start: clear stale locks, mark interrupted sends uncertain, pick campaigns up."""
+    import sqlalchemy as sa
+
+    from app.models import Campaign
+    from app.services.campaigns import recover_interrupted
+
+    app = _application()
+    with app.app_context():
+        huey.flush_locks()
+        recover_interrupted(db.session)
+        ids = db.session.scalars(sa.select(Campaign.id).where(Campaign.status.in_(("queued", "sending")))).all()
+        db.session.remove()
+    for campaign_id in ids:
+        send_campaign(campaign_id)
+    return len(ids)

@@ -54,6 +54,8 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["tag_query"] = tag_query
+    app.jinja_env.globals["campaign_status_label"] = campaign_status_label
+    app.jinja_env.globals["delivery_status_label"] = delivery_status_label
     app.jinja_env.globals["channel_label"] = channel_label
     app.jinja_env.globals["consent_text"] = consent_text
     app.jinja_env.globals["can_edit_entry"] = _can_edit_entry
@@ -122,3 +124,29 @@ def tag_query(name: str) -> str:
     from app.services.segments import TagAtom, to_text
 
     return to_text(TagAtom(name))
+
+
+def campaign_status_label(status: str) -> str:
+    from flask_babel import gettext as _
+
+    return {
+        "draft": _("Draft"),
+        "queued": _("Waiting for the worker"),
+        "sending": _("Sending"),
+        "paused": _("Paused"),
+        "done": _("Done"),
+        "cancelled": _("Cancelled"),
+    }.get(status, status)
+
+
+def delivery_status_label(status: str) -> str:
+    from flask_babel import gettext as _
+
+    return {
+        "queued": _("Waiting"),
+        "sending": _("Sending"),
+        "sent": _("Sent"),
+        "failed": _("Failed"),
+        "skipped": _("Skipped"),
+        "uncertain": _("Uncertain"),
+    }.get(status, status)

@@ -42,6 +42,24 @@
     button.click();
   });
 
+  // Merge-field buttons insert their text at the cursor of the named textarea.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-insert]") : null;
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("data-insert-into"));
+    if (!field) return;
+    var text = button.getAttribute("data-insert");
+    var start = field.selectionStart || 0, end = field.selectionEnd || 0;
+    field.value = field.value.slice(0, start) + text + field.value.slice(end);
+    field.focus();
+    field.selectionStart = field.selectionEnd = start + text.length;
+  });
+
+  // Print buttons (no inline onclick: the CSP forbids inline scripts).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
+
   // "Select all" checkboxes for bulk actions.
   document.addEventListener("change", function (event) {
     var box = event.target;

@@ -1,0 +1,7 @@
+"""Email blasts: compose from an audience, preview, test, send through the outbox, follow."""
+
+from flask import Blueprint
+
+bp = Blueprint("campaigns", __name__)
+
+from app.blueprints.campaigns import routes  # noqa: E402,F401

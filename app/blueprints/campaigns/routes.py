@@ -1,0 +1,316 @@
+"""Campaign views (front desk and owner) and the public unsubscribe page."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.blueprints.campaigns import bp
+from app.blueprints.campaigns.forms import ComposeForm
+from app.blueprints.segments.messages import segment_error_message
+from app.clock import utcnow
+from app.extensions import begin_write, csrf, db
+from app.htmx import is_partial
+from app.models import Campaign, CustomField, Delivery, Segment
+from app.security import audit, desk_required, public
+from app.services import campaigns as service
+from app.services import segments as seg
+from app.services.shop import get_shop
+
+def skip_label(reason: str | None) -> str:
+    return {
+        "opted_out": _("Opted out of email"),
+        "no_consent": _("No consent to marketing email"),
+        "no_email": _("No email address"),
+        "guardian_no_email": _("Guardian without an email address"),
+    }.get(reason or "", reason or "")
+
+
+def template_problem_message(problem: service.TemplateProblem) -> str:
+    detail = problem.detail
+    message = {
+        "syntax": _("The template has a mistake: %(detail)s", detail=detail),
+        "unknown-field": _("There is no merge field called “%(name)s”.", name=detail),
+        "unknown-custom": _("There is no custom field called “%(name)s”.", name=detail),
+    }.get(problem.code, _("The template cannot be used."))
+    if problem.line:
+        return _("Line %(line)d: %(message)s", line=problem.line, message=message)
+    return message
+
+
+def _context() -> seg.Context:
+    return seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+
+
+def _audience(expression: str):
+    """The customers an expression names, as recipients with skip reasons."""
+    query = seg.customers_query(db.session, expression, _context()) if expression else None
+    if query is None:
+        abort(400)
+    return service.audience_for(db.session, query, get_shop(db.session))
+
+
+def _custom_keys() -> set[str]:
+    return set(db.session.scalars(sa.select(CustomField.key)))
+
+
+def _check(form: ComposeForm) -> bool:
+    if not form.validate_on_submit():
+        return False
+    keys = _custom_keys()
+    for field in (form.subject, form.body):
+        try:
+            service.check_template(field.data, keys)
+        except service.TemplateProblem as problem:
+            field.errors = [template_problem_message(problem)]
+            return False
+    return True
+
+
+@bp.route("/campaigns/")
+@desk_required
+def index():
+    campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.created_at.desc()).limit(100)).all()
+    totals = {c.id: service.counts(db.session, c.id) for c in campaigns}
+    return render_template("campaigns/index.html", campaigns=campaigns, totals=totals)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@desk_required
+def compose():
+    segment = None
+    if request.values.get("segment_id", "").isdigit() or request.args.get("segment", "").isdigit():
+        segment = db.session.get(Segment, int(request.values.get("segment_id") or request.args.get("segment")))
+    expression = segment.expression if segment else (request.values.get("audience") or request.args.get("q", "")).strip()
+    if not expression:
+        flash(_("Choose who to write to first: filter the list, then “Email these people”."), "info")
+        return redirect(url_for("customers.index"))
+    try:
+        audience = _audience(expression)
+    except seg.SegmentError as error:
+        flash(segment_error_message(error, expression), "error")
+        return redirect(url_for("customers.index", q=expression))
+    form = ComposeForm(audience=expression, segment_id=segment.id if segment else "")
+    if request.method == "GET" and not form.body.data:
+        form.body.data = _("{{ greeting }},\n\n\n\nIf you would rather not hear from us: {{ unsubscribe_url }}")
+    if _check(form):
+        campaign = Campaign(
+            subject=form.subject.data.strip(), body=form.body.data, audience=expression,
+            segment_id=segment.id if segment else None, status="draft", created_by_id=current_user.id,
+        )  # fmt: skip
+        db.session.add(campaign)
+        db.session.commit()
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("campaigns/compose.html", form=form, audience=audience, segment=segment, campaign=None, custom_fields=db.session.scalars(sa.select(CustomField)).all(), skip_label=skip_label), status
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@desk_required
+def edit(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if campaign.status != "draft":
+        flash(_("This campaign was already sent; it cannot be changed."), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    form = ComposeForm(obj=campaign if request.method == "GET" else None)
+    try:
+        audience = _audience(campaign.audience)
+    except seg.SegmentError as error:
+        flash(segment_error_message(error, campaign.audience), "error")
+        return redirect(url_for("campaigns.index"))
+    if _check(form):
+        campaign.subject, campaign.body = form.subject.data.strip(), form.body.data
+        db.session.commit()
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("campaigns/compose.html", form=form, audience=audience, segment=campaign.segment, campaign=campaign, custom_fields=db.session.scalars(sa.select(CustomField)).all(), skip_label=skip_label), status
+
+
+def _preview(campaign: Campaign, recipients: list, index: int):
+    """The rendered mail for the index-th sendable recipient (as the worker will build it)."""
+    if not recipients:
+        return None
+    index = max(0, min(index, len(recipients) - 1))
+    recipient = recipients[index]
+    from app.tasks import send_settings
+
+    fake = Delivery(id=0, campaign_id=campaign.id, customer_id=recipient.customer.id, address=recipient.address, recipient_name=recipient.name)
+    custom = service.custom_values_for(db.session, [recipient.customer.id])[recipient.customer.id]
+    try:
+        message = service.build_message(campaign, fake, recipient.customer, get_shop(db.session), send_settings(current_app), custom, current_app.secret_key)
+    except service.TemplateProblem as problem:
+        return {"error": template_problem_message(problem), "index": index, "recipient": recipient}
+    return {"message": message, "index": index, "recipient": recipient}
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@desk_required
+def show(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    context = {"campaign": campaign, "skip_label": skip_label}
+    if campaign.status == "draft":
+        try:
+            audience = _audience(campaign.audience)
+        except seg.SegmentError as error:
+            flash(segment_error_message(error, campaign.audience), "error")
+            audience = service.Audience()
+        context["audience"] = audience
+        context["preview"] = _preview(campaign, audience.sendable, request.args.get("preview", 0, type=int))
+    else:
+        context["totals"] = service.counts(db.session, campaign.id)
+        status_filter = request.args.get("status")
+        deliveries = sa.select(Delivery).where(Delivery.campaign_id == campaign.id).order_by(Delivery.id)
+        if status_filter in ("queued", "sending", "sent", "failed", "skipped", "uncertain"):
+            deliveries = deliveries.where(Delivery.status == status_filter)
+        context["deliveries"] = db.paginate(deliveries.options(joinedload(Delivery.customer)), page=request.args.get("page", 1, type=int), per_page=100, error_out=False)
+        context["status_filter"] = status_filter
+        context["uncertain"] = db.session.scalars(
+            sa.select(Delivery).where(Delivery.campaign_id == campaign.id, Delivery.status == "uncertain").options(joinedload(Delivery.customer))
+        ).all()
+    return render_template("campaigns/show.html", **context)
+
+
+@bp.route("/campaigns/<int:campaign_id>/progress")
+@desk_required
+def progress(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    totals = service.counts(db.session, campaign.id)
+    response = make_response(render_template("campaigns/_progress.html", campaign=campaign, totals=totals))
+    if campaign.status in ("done", "cancelled", "paused", "draft"):
+        response.status_code = 286  # htmx: stop polling
+    return response
+
+
+@bp.route("/campaigns/<int:campaign_id>/test", methods=["POST"])
+@desk_required
+def test_send(campaign_id: int):
+    from app.tasks import send_test_email
+
+    campaign = db.get_or_404(Campaign, campaign_id)
+    audience = _audience(campaign.audience)
+    sendable = audience.sendable
+    if not sendable:
+        flash(_("Nobody in this audience can receive email, so there is nothing to preview."), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    index = max(0, min(request.form.get("preview", 0, type=int), len(sendable) - 1))
+    customer_id = sendable[index].customer.id
+    address = current_user.email
+    db.session.commit()
+    send_test_email(campaign.id, customer_id, address)
+    flash(_("A test mail as %(name)s would get it is on its way to %(address)s.", name=sendable[index].customer.display_name, address=address), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id, preview=index))
+
+
+@bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
+@desk_required
+def send(campaign_id: int):
+    from app.tasks import send_campaign
+
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if campaign.status != "draft":
+        flash(_("This campaign is already on its way."), "info")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    try:
+        audience = _audience(campaign.audience)
+        service.check_template(campaign.subject + "\n" + campaign.body, _custom_keys())
+    except seg.SegmentError as error:
+        flash(segment_error_message(error, campaign.audience), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    except service.TemplateProblem as problem:
+        flash(template_problem_message(problem), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    begin_write(db.session)
+    queued = service.queue(db.session, campaign, audience)
+    audit("campaign.send", "campaign", campaign.id, f"{queued} recipients, {len(audience.sendable)} sendable")
+    db.session.commit()
+    send_campaign(campaign.id)
+    flash(_("Sending has started. You can leave this page; the worker carries on."), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def _change_status(campaign_id: int, allowed_from: tuple, new_status: str, message: str, *, restart: bool = False):
+    from app.tasks import send_campaign
+
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if campaign.status in allowed_from:
+        campaign.status = new_status
+        if new_status == "queued":
+            campaign.pause_reason = None
+        if new_status == "cancelled":
+            db.session.execute(
+                sa.update(Delivery).where(Delivery.campaign_id == campaign.id, Delivery.status == "queued").values(status="skipped", skip_reason="cancelled")
+            )
+            campaign.finished_at = utcnow()
+        audit(f"campaign.{new_status}", "campaign", campaign.id)
+        db.session.commit()
+        if restart:
+            send_campaign(campaign.id)
+        flash(message, "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/pause", methods=["POST"])
+@desk_required
+def pause(campaign_id: int):
+    return _change_status(campaign_id, ("queued", "sending"), "paused", _("Paused. Nothing more is sent until you resume."))
+
+
+@bp.route("/campaigns/<int:campaign_id>/resume", methods=["POST"])
+@desk_required
+def resume(campaign_id: int):
+    return _change_status(campaign_id, ("paused",), "queued", _("Resumed."), restart=True)
+
+
+@bp.route("/campaigns/<int:campaign_id>/cancel", methods=["POST"])
+@desk_required
+def cancel(campaign_id: int):
+    return _change_status(campaign_id, ("queued", "sending", "paused"), "cancelled", _("Cancelled. Mail already sent stays sent; the rest is not sent."))
+
+
+@bp.route("/campaigns/<int:campaign_id>/deliveries/<int:delivery_id>/<decision>", methods=["POST"])
+@desk_required
+def decide(campaign_id: int, delivery_id: int, decision: str):
+    """For an uncertain delivery the owner decides: send again, or count it as sent."""
+    from app.tasks import send_campaign
+
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None or delivery.campaign_id != campaign_id or decision not in ("resend", "sent"):
+        abort(404)
+    if delivery.status != "uncertain":
+        flash(_("That delivery is no longer uncertain."), "info")
+        return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+    campaign = delivery.campaign
+    if decision == "resend":
+        delivery.status, delivery.error = "queued", None
+        if campaign.status in ("done", "sending"):
+            campaign.status = "queued"
+    else:
+        delivery.status, delivery.sent_at = "sent", delivery.claimed_at
+    audit(f"delivery.{decision}", "delivery", delivery.id)
+    db.session.commit()
+    if decision == "resend" and campaign.status == "queued":
+        send_campaign(campaign.id)
+    flash(_("Will be sent again.") if decision == "resend" else _("Counted as sent."), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+
+
+# ---- public: unsubscribe --------------------------------------------------------------------
+
+
+@bp.route("/u/<token>", methods=["GET", "POST"], endpoint="unsubscribe")
+@public
+@csrf.exempt
+def unsubscribe(token: str):
+    """GET only asks (link scanners fetch URLs); POST, with or without cookies (RFC 8058
+    one-click), records the opt-out at once."""
+    parsed = service.read_unsubscribe_token(current_app.secret_key, token)
+    if parsed is None:
+        abort(404)
+    campaign_id, customer_id = parsed
+    if request.method == "POST":
+        if not service.record_unsubscribe(db.session, campaign_id, customer_id):
+            abort(404)
+        db.session.commit()
+        return render_template("public/unsubscribed.html")
+    return render_template("public/unsubscribe.html", token=token)
