@@ -79,7 +79,11 @@ def demo(if_empty: bool, customers: int):
     if if_empty and not database_is_empty():
         click.echo("The database already has data; demo not seeded.")
         return
-    seed_demo(db.session, password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"), customers=customers)
+    seed_demo(
+        db.session,
+        password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"),
+        customers=customers,
+    )
     db.session.commit()
     click.echo("Demo shop ready.")
 
@@ -88,8 +92,11 @@ def demo(if_empty: bool, customers: int):
 @click.option("--workers", default=2, show_default=True)
 @with_appcontext
 def worker(workers: int):
+    import logging
+
     from app import tasks
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     tasks.bind_app(current_app._get_current_object())
     resumed = tasks.resume_unfinished()
     if resumed:

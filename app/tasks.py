@@ -45,8 +45,6 @@ def purge_old_login_attempts() -> int:
 
 def send_settings(app: Flask):
     """The outbox's settings: shop settings first, then instance/config.py or the environment."""
-    from email.utils import formataddr
-
     from app.services.campaigns import SendSettings
     from app.services.shop import get_shop
 
@@ -54,12 +52,14 @@ def send_settings(app: Flask):
     sender_address = shop.sender_address or app.config["MAIL_DEFAULT_SENDER"]
     return SendSettings(
         base_url=shop.public_base_url or app.config.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
-        sender=formataddr((shop.sender_name or shop.name, sender_address)),
+        sender=sender_address,
+        sender_name=shop.sender_name or shop.name,
         reply_to=sender_address,
         rate_per_window=shop.mail_rate_per_minute or 600,
         window_seconds=float(app.config.get("MAIL_RATE_WINDOW_SECONDS", 60)),
         max_consecutive_failures=shop.mail_max_consecutive_failures or 10,
         locale=shop.default_locale or "zh_Hant",
+        retry_backoff=tuple(app.config.get("MAIL_RETRY_BACKOFF", (30, 120, 600))),
     )
 
 
@@ -103,10 +103,22 @@ def send_test_email(campaign_id: int, customer_id: int, address: str) -> bool:
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
         customer = db.session.get(Customer, customer_id)
-        fake = Delivery(id=0, campaign_id=campaign_id, customer_id=customer_id, address=address, recipient_name=None)
+        fake = Delivery(
+            id=0,
+            campaign_id=campaign_id,
+            customer_id=customer_id,
+            address=address,
+            recipient_name=None,
+        )
         custom = campaigns.custom_values_for(db.session, [customer_id])[customer_id]
         message = campaigns.build_message(
-            campaign, fake, customer, get_shop(db.session), send_settings(app), custom, app.secret_key
+            campaign,
+            fake,
+            customer,
+            get_shop(db.session),
+            send_settings(app),
+            custom,
+            app.secret_key,
         )
         message.subject = f"[TEST] {message.subject}"
         with mail.connect() as connection:
@@ -124,10 +136,13 @@ def resume_unfinished() -> int:
 
     app = _application()
     with app.app_context():
-        huey.flush_locks()
         recover_interrupted(db.session)
-        ids = db.session.scalars(sa.select(Campaign.id).where(Campaign.status.in_(("queued", "sending")))).all()
+        ids = db.session.scalars(
+            sa.select(Campaign.id).where(Campaign.status.in_(("queued", "sending")))
+        ).all()
         db.session.remove()
+    # A killed worker leaves its locks behind; only one worker process runs per install.
+    huey.flush_locks(*(f"campaign-{campaign_id}" for campaign_id in ids))
     for campaign_id in ids:
         send_campaign(campaign_id)
     return len(ids)

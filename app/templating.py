@@ -30,7 +30,7 @@ def register(app: Flask) -> None:
 
     @app.template_filter("exact_time")
     def _exact_time(value: datetime | None) -> str:
-        """"2026-11-22 14:05" in the shop's zone: readable in every language, and cheap
+        """ "2026-11-22 14:05" in the shop's zone: readable in every language, and cheap
         enough for every entry of a long timeline (Babel's long formats are not)."""
         if not value:
             return ""

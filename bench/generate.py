@@ -19,18 +19,78 @@ from app.services.tokens import bigrams
 
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴范方宋鄧"
 GIVEN = "小明東城怡君家豪雅婷冠宇宜蓁承恩子晴宥辰品妍柏翰詩涵宇軒欣妤采潔彥廷思妤俊傑心怡志明美玲建宏淑芬"
-ENGLISH_FIRST = ["Amy", "Brian", "Chloe", "Daniel", "Emma", "Felix", "Grace", "Henry", "Ivy", "Jason", "Kelly", "Leo", "Mia", "Nathan", "Olivia", "Peter"]
-ENGLISH_LAST = ["Chen", "Lee", "Wu", "Lin", "Huang", "Chang", "Liu", "Tsai", "Yang", "Hsu", "Cheng", "Kuo", "Smith", "Brown"]
+ENGLISH_FIRST = [
+    "Amy",
+    "Brian",
+    "Chloe",
+    "Daniel",
+    "Emma",
+    "Felix",
+    "Grace",
+    "Henry",
+    "Ivy",
+    "Jason",
+    "Kelly",
+    "Leo",
+    "Mia",
+    "Nathan",
+    "Olivia",
+    "Peter",
+]
+ENGLISH_LAST = [
+    "Chen",
+    "Lee",
+    "Wu",
+    "Lin",
+    "Huang",
+    "Chang",
+    "Liu",
+    "Tsai",
+    "Yang",
+    "Hsu",
+    "Cheng",
+    "Kuo",
+    "Smith",
+    "Brown",
+]
 PHRASES = [
-    "今天數學作業全對", "媽媽來接時提到最近睡不好", "和同學分享了自己帶的水果", "家長詢問寒假營隊的時間",
-    "作文比賽得到佳作", "下午有點發燒，已通知家長", "生日快到了，想要恐龍主題的卡片", "英文單字小考進步很多",
-    "對花生過敏，點心請注意", "喜歡坐靠窗的位子", "早餐想要清粥小菜", "續住兩晚，房間要安靜一點",
-    "Read aloud for ten minutes", "Asked about the piano class", "Forgot the homework notebook",
-    "Called mum about the field trip", "Prefers the room with the garden view", "Allergic to shellfish",
-    "帶了紅酒來分享", "詢問二月品酒會", "蛋奶素，請準備素食", "氣喘，書包前袋有藥", "結婚紀念日入住",
+    "今天數學作業全對",
+    "媽媽來接時提到最近睡不好",
+    "和同學分享了自己帶的水果",
+    "家長詢問寒假營隊的時間",
+    "作文比賽得到佳作",
+    "下午有點發燒，已通知家長",
+    "生日快到了，想要恐龍主題的卡片",
+    "英文單字小考進步很多",
+    "對花生過敏，點心請注意",
+    "喜歡坐靠窗的位子",
+    "早餐想要清粥小菜",
+    "續住兩晚，房間要安靜一點",
+    "Read aloud for ten minutes",
+    "Asked about the piano class",
+    "Forgot the homework notebook",
+    "Called mum about the field trip",
+    "Prefers the room with the garden view",
+    "Allergic to shellfish",
+    "帶了紅酒來分享",
+    "詢問二月品酒會",
+    "蛋奶素，請準備素食",
+    "氣喘，書包前袋有藥",
+    "結婚紀念日入住",
 ]
 KINDS = ["note"] * 6 + ["call", "visit", "purchase"]
-TAG_BASE = ["VIP", "紅酒同好會", "競爭對手", "潛在客戶", "已報名", "二月品酒會", "wine club", "三年級", "四年級", "才藝班"]
+TAG_BASE = [
+    "VIP",
+    "紅酒同好會",
+    "競爭對手",
+    "潛在客戶",
+    "已報名",
+    "二月品酒會",
+    "wine club",
+    "三年級",
+    "四年級",
+    "才藝班",
+]
 
 
 def _note(rng: random.Random) -> str:
@@ -41,9 +101,17 @@ def build(folder: Path, customers: int, entries: int, seed: int = 7) -> dict:
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HEARTH_INSTANCE": str(folder)}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--customers", "0"], env=env, check=True, capture_output=True
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "--customers", "0"],
+        env=env,
+        check=True,
+        capture_output=True,
     )
     rng = random.Random(seed)
     now = datetime.utcnow().replace(microsecond=0)
@@ -54,8 +122,22 @@ def build(folder: Path, customers: int, entries: int, seed: int = 7) -> dict:
     db.execute("PRAGMA cache_size = -200000")
     staff = [row[0] for row in db.execute("SELECT id FROM user ORDER BY id")]
     db.execute("BEGIN")
-    tag_names = TAG_BASE + [f"活動 {n}" if n % 2 else f"Event {n}" for n in range(200 - len(TAG_BASE))]
-    palette = ["red", "orange", "amber", "green", "teal", "blue", "indigo", "purple", "pink", "brown", "grey"]
+    tag_names = TAG_BASE + [
+        f"活動 {n}" if n % 2 else f"Event {n}" for n in range(200 - len(TAG_BASE))
+    ]
+    palette = [
+        "red",
+        "orange",
+        "amber",
+        "green",
+        "teal",
+        "blue",
+        "indigo",
+        "purple",
+        "pink",
+        "brown",
+        "grey",
+    ]
     db.executemany(
         "INSERT INTO tag (id, name, colour, created_at) VALUES (?, ?, ?, ?)",
         [(i + 1, name, palette[i % len(palette)], now) for i, name in enumerate(tag_names)],
@@ -86,9 +168,12 @@ def build(folder: Path, customers: int, entries: int, seed: int = 7) -> dict:
         " consent_purposes, email_opt_out, created_at, updated_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
-    db.executemany("INSERT INTO customer_tag (customer_id, tag_id, created_at) VALUES (?, ?, ?)", tag_rows)
     db.executemany(
-        "INSERT INTO family_member (customer_id, name, relation, phone, email, is_guardian) VALUES (?,?,?,?,?,?)", family_rows
+        "INSERT INTO customer_tag (customer_id, tag_id, created_at) VALUES (?, ?, ?)", tag_rows
+    )
+    db.executemany(
+        "INSERT INTO family_member (customer_id, name, relation, phone, email, is_guardian) VALUES (?,?,?,?,?,?)",
+        family_rows,
     )
     db.execute(
         "INSERT INTO customer_search (id, body) SELECT c.id, c.display_name || char(10) || coalesce(c.nickname, '') ||"
@@ -108,16 +193,27 @@ def build(folder: Path, customers: int, entries: int, seed: int = 7) -> dict:
         batch.append((cid, rng.choice(staff), kind, _note(rng), moment, 0))
         if len(batch) == 20000:
             db.executemany(
-                "INSERT INTO timeline_entry (customer_id, author_id, kind, body, created_at, pinned) VALUES (?,?,?,?,?,?)", batch
+                "INSERT INTO timeline_entry (customer_id, author_id, kind, body, created_at, pinned) VALUES (?,?,?,?,?,?)",
+                batch,
             )
             written += len(batch)
             batch = []
     if batch:
         db.executemany(
-            "INSERT INTO timeline_entry (customer_id, author_id, kind, body, created_at, pinned) VALUES (?,?,?,?,?,?)", batch
+            "INSERT INTO timeline_entry (customer_id, author_id, kind, body, created_at, pinned) VALUES (?,?,?,?,?,?)",
+            batch,
         )
     alerts = [
-        (cid, staff[-1], "alert", "對花生過敏，點心請避開花生", now - timedelta(days=rng.randrange(90)), 1, "allergy", "花生,peanut")
+        (
+            cid,
+            staff[-1],
+            "alert",
+            "對花生過敏，點心請避開花生",
+            now - timedelta(days=rng.randrange(90)),
+            1,
+            "allergy",
+            "花生,peanut",
+        )
         for cid in range(5, customers + 1, 40)
     ]
     db.executemany(
@@ -134,7 +230,11 @@ def build(folder: Path, customers: int, entries: int, seed: int = 7) -> dict:
     db.execute("PRAGMA optimize")
     db.execute("ANALYZE")
     db.close()
-    return {"seconds": round(time.perf_counter() - started, 1), "customers": customers, "entries": entries + len(alerts)}
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "customers": customers,
+        "entries": entries + len(alerts),
+    }
 
 
 def main() -> None:

@@ -38,7 +38,11 @@ SEARCHES = {
 def shop_folder() -> Path:
     """One built shop per version of the generator and the schema; rebuilt when they change."""
     digest = hashlib.sha256()
-    for path in [ROOT / "bench" / "generate.py", ROOT / "app" / "services" / "tokens.py", *sorted((ROOT / "migrations" / "versions").glob("*.py"))]:
+    for path in [
+        ROOT / "bench" / "generate.py",
+        ROOT / "app" / "services" / "tokens.py",
+        *sorted((ROOT / "migrations" / "versions").glob("*.py")),
+    ]:
         digest.update(path.read_bytes())
     digest.update(f"{CUSTOMERS}/{ENTRIES}".encode())
     folder = OUT / f"shop-{digest.hexdigest()[:12]}"
@@ -47,7 +51,10 @@ def shop_folder() -> Path:
         return folder
     for old in OUT.glob("shop-*"):
         shutil.rmtree(old, ignore_errors=True)
-    print(f"Building the large shop ({CUSTOMERS:,} customers, {ENTRIES:,} entries) in {folder} …", flush=True)
+    print(
+        f"Building the large shop ({CUSTOMERS:,} customers, {ENTRIES:,} entries) in {folder} …",
+        flush=True,
+    )
     from bench.generate import build
 
     facts = build(folder, CUSTOMERS, ENTRIES)
@@ -80,14 +87,22 @@ class Results:
         self.rows: list[dict] = []
 
     def timing(self, name: str, samples: list[float], baseline: list[float] | None = None, **extra):
-        row = {"name": name, "p50_ms": round(statistics.median(samples), 2), "p95_ms": round(percentile(samples, 0.95), 2), "n": len(samples)}
+        row = {
+            "name": name,
+            "p50_ms": round(statistics.median(samples), 2),
+            "p95_ms": round(percentile(samples, 0.95), 2),
+            "n": len(samples),
+        }
         if baseline:
             base = percentile(baseline, 0.95)
             row["baseline"] = {"name": "healthz", "p95_ms": round(base, 3)}
             row["ratio"] = round(row["p95_ms"] / base, 1) if base else None
         row.update(extra)
         self.rows.append(row)
-        print(f"  {name:18} p50 {row['p50_ms']:8.2f} ms   p95 {row['p95_ms']:8.2f} ms   {extra or ''}", flush=True)
+        print(
+            f"  {name:18} p50 {row['p50_ms']:8.2f} ms   p95 {row['p95_ms']:8.2f} ms   {extra or ''}",
+            flush=True,
+        )
 
     def value(self, name: str, value: float, **extra):
         self.rows.append({"name": name, "value": value, **extra})
@@ -101,11 +116,15 @@ def in_process(folder: Path, results: Results) -> None:
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
-    response = client.post("/login", data={"email": "owner@example.com", "password": "hearth-demo-1"})
+    response = client.post(
+        "/login", data={"email": "owner@example.com", "password": "hearth-demo-1"}
+    )
     assert response.status_code == 302, "demo owner login failed"
     baseline = measure(client, ["/healthz"], 300)
     results.timing("baseline_healthz", baseline)
-    results.timing("customer_page", measure(client, ["/customers/1"], 100), baseline, entries_of_customer=2000)
+    results.timing(
+        "customer_page", measure(client, ["/customers/1"], 100), baseline, entries_of_customer=2000
+    )
     segment_url = "/customers/?" + urllib.parse.urlencode({"q": SEGMENT})
     with app.app_context():
         from app.clock import utcnow
@@ -113,7 +132,13 @@ def in_process(folder: Path, results: Results) -> None:
         from app.services import segments
 
         matching = segments.count(db.session, SEGMENT, segments.Context(now=utcnow()))
-    results.timing("segment_list", measure(client, [segment_url], 40), baseline, expression=SEGMENT, count=matching)
+    results.timing(
+        "segment_list",
+        measure(client, [segment_url], 40),
+        baseline,
+        expression=SEGMENT,
+        count=matching,
+    )
     partial = {"HX-Request": "true", "HX-Target": "search-results"}
     for name, queries in SEARCHES.items():
         urls = ["/search?" + urllib.parse.urlencode({"q": q}) for q in queries]
@@ -160,7 +185,9 @@ def _wrk(url: str, cookie: str | None = None) -> float:
 
 
 def _worker_rss_mb(master: int) -> float:
-    output = subprocess.run(["ps", "-o", "rss=", "--ppid", str(master)], capture_output=True, text=True).stdout
+    output = subprocess.run(
+        ["ps", "-o", "rss=", "--ppid", str(master)], capture_output=True, text=True
+    ).stdout
     values = [int(v) for v in output.split()]
     return round(max(values) / 1024, 1) if values else 0.0
 
@@ -175,7 +202,9 @@ def under_load(folder: Path, results: Results) -> None:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         page = opener.open(f"http://127.0.0.1:{port}/login").read().decode()
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        form = urllib.parse.urlencode({"csrf_token": token, "email": "owner@example.com", "password": "hearth-demo-1"})
+        form = urllib.parse.urlencode(
+            {"csrf_token": token, "email": "owner@example.com", "password": "hearth-demo-1"}
+        )
         opener.open(f"http://127.0.0.1:{port}/login", data=form.encode()).read()
         cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
         hearth_rps = _wrk(f"http://127.0.0.1:{port}/customers/1", cookie)
@@ -189,7 +218,13 @@ def under_load(folder: Path, results: Results) -> None:
     finally:
         bare.send_signal(signal.SIGTERM)
         bare.wait(20)
-    results.value("timeline_ratio", round(hearth_rps / bare_rps, 3), rps=round(hearth_rps, 1), baseline={"name": "bare_flask_route", "rps": round(bare_rps, 1)}, ratio=round(hearth_rps / bare_rps, 3))
+    results.value(
+        "timeline_ratio",
+        round(hearth_rps / bare_rps, 3),
+        rps=round(hearth_rps, 1),
+        baseline={"name": "bare_flask_route", "rps": round(bare_rps, 1)},
+        ratio=round(hearth_rps / bare_rps, 3),
+    )
     results.value("web_worker_rss_mb", rss)
 
 

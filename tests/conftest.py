@@ -73,6 +73,14 @@ def build_app(tmp_path: Path, migrated_db: Path, **overrides):
     app = create_app(config)
     app.test_client_class = EnglishClient
 
+    @app.before_request
+    def _fresh_transaction():
+        # A real request starts with a new session; here the test's reads may have left a
+        # (deferred) transaction open, which a write would then have to upgrade.
+        from app.extensions import db
+
+        db.session.rollback()
+
     @app.teardown_request
     def _like_production(_exc):
         # Tests keep one app context open, which Flask reuses for every request: drop what
@@ -224,3 +232,122 @@ def browser_login(page, server, email: str, password: str = "hearth-demo-1"):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{server.url}/")
+
+
+# ---- mail: a real SMTP server, and real worker processes ---------------------------------
+
+
+class SinkHandler:
+    """aiosmtpd handler that keeps what it receives and can refuse on demand."""
+
+    def __init__(self):
+        self.messages: list[tuple[float, list[str], bytes]] = []
+        self.refuse: dict[str, str] = {}  # address -> "550 No such user"
+        self.refuse_all: str | None = None
+        self.temporary_once: dict[str, str] = {}  # address -> "451 Try later" (first time only)
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse_all:
+            return self.refuse_all
+        if address in self.refuse:
+            return self.refuse[address]
+        if address in self.temporary_once:
+            return self.temporary_once.pop(address)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import time
+
+        with self.lock:
+            self.messages.append((time.time(), list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+    def parsed(self):
+        import email
+        from email import policy
+
+        return [
+            email.message_from_bytes(content, policy=policy.default)
+            for _t, _r, content in self.messages
+        ]
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    handler = SinkHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+def mail_config(smtp_server) -> dict:
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_DEFAULT_SENDER": "shop@example.com",
+        "MAIL_RETRY_BACKOFF": (0, 0, 0),
+        "MAIL_RATE_WINDOW_SECONDS": 2,  # the shop's "per minute" limit, per 2 s: faster tests
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    }
+
+
+def write_worker_config(instance: Path, config: dict) -> None:
+    """instance/config.py for a worker process, matching the test app's settings."""
+    lines = [f"{key} = {value!r}" for key, value in config.items()]
+    (instance / "config.py").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def outbox_app(tmp_path, migrated_db, smtp_server):
+    """The app wired to the real SMTP sink and a real (not immediate) job queue."""
+    config = {**mail_config(smtp_server), "HUEY_IMMEDIATE": False}
+    app = build_app(tmp_path, migrated_db, **config)
+    write_worker_config(Path(app.instance_path), {**config, "SECRET_KEY": app.secret_key})
+    with app.app_context():
+        yield app
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+class Workers:
+    """Starts `flask --app wsgi worker` processes on an instance folder; kills them at the end."""
+
+    def __init__(self, instance: Path):
+        self.instance = instance
+        self.processes: list = []
+
+    def start(self):
+        import subprocess
+        import sys
+
+        env = {**os.environ, "HEARTH_INSTANCE": str(self.instance)}
+        log = open(self.instance / f"worker-{len(self.processes)}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "2"],
+            cwd=Path(__file__).resolve().parent.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()
+        self.processes.append(process)
+        return process
+
+    def stop_all(self):
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait(10)
+
+
+@pytest.fixture
+def workers(outbox_app):
+    pool = Workers(Path(outbox_app.instance_path))
+    yield pool
+    pool.stop_all()

@@ -114,7 +114,14 @@ ROUTES = [
     ("POST", "/tags/{tag}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
 ]
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.setup", "auth.language", "main.healthz"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.login",
+    "auth.logout",
+    "auth.setup",
+    "auth.language",
+    "main.healthz",
+}
 
 
 @pytest.fixture

@@ -21,4 +21,6 @@ class Shop(db.Model):
     # Where unsubscribe links point, e.g. https://crm.example.com (no trailing slash).
     public_base_url: Mapped[str | None] = mapped_column(String(300))
     mail_rate_per_minute: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
-    mail_max_consecutive_failures: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    mail_max_consecutive_failures: Mapped[int] = mapped_column(
+        Integer, default=10, server_default="10"
+    )

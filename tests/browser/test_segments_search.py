@@ -57,7 +57,9 @@ def test_typed_expression_updates_live_and_explains_mistakes(page, live_server, 
     page.goto(f"{live_server.url}/customers/")
     box = page.get_by_label("Filter expression")
     box.fill("(tag:VIP and not tag:競爭對手")
-    expect(page.locator("#q-error")).to_contain_text("At character 1: This parenthesis is never closed")
+    expect(page.locator("#q-error")).to_contain_text(
+        "At character 1: This parenthesis is never closed"
+    )
     box.fill("tag:VIP and not tag:競爭對手")
     expect(page.locator("#result-count")).to_have_text("3 customers")
     expect(page.locator("#q-error")).to_be_empty()

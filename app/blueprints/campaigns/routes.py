@@ -2,7 +2,16 @@
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,6 +26,7 @@ from app.security import audit, desk_required, public
 from app.services import campaigns as service
 from app.services import segments as seg
 from app.services.shop import get_shop
+
 
 def skip_label(reason: str | None) -> str:
     return {
@@ -71,7 +81,9 @@ def _check(form: ComposeForm) -> bool:
 @bp.route("/campaigns/")
 @desk_required
 def index():
-    campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.created_at.desc()).limit(100)).all()
+    campaigns = db.session.scalars(
+        sa.select(Campaign).order_by(Campaign.created_at.desc()).limit(100)
+    ).all()
     totals = {c.id: service.counts(db.session, c.id) for c in campaigns}
     return render_template("campaigns/index.html", campaigns=campaigns, totals=totals)
 
@@ -81,10 +93,18 @@ def index():
 def compose():
     segment = None
     if request.values.get("segment_id", "").isdigit() or request.args.get("segment", "").isdigit():
-        segment = db.session.get(Segment, int(request.values.get("segment_id") or request.args.get("segment")))
-    expression = segment.expression if segment else (request.values.get("audience") or request.args.get("q", "")).strip()
+        segment = db.session.get(
+            Segment, int(request.values.get("segment_id") or request.args.get("segment"))
+        )
+    expression = (
+        segment.expression
+        if segment
+        else (request.values.get("audience") or request.args.get("q", "")).strip()
+    )
     if not expression:
-        flash(_("Choose who to write to first: filter the list, then “Email these people”."), "info")
+        flash(
+            _("Choose who to write to first: filter the list, then “Email these people”."), "info"
+        )
         return redirect(url_for("customers.index"))
     try:
         audience = _audience(expression)
@@ -93,7 +113,9 @@ def compose():
         return redirect(url_for("customers.index", q=expression))
     form = ComposeForm(audience=expression, segment_id=segment.id if segment else "")
     if request.method == "GET" and not form.body.data:
-        form.body.data = _("{{ greeting }},\n\n\n\nIf you would rather not hear from us: {{ unsubscribe_url }}")
+        form.body.data = _(
+            "{{ greeting }},\n\n\n\nIf you would rather not hear from us: {{ unsubscribe_url }}"
+        )
     if _check(form):
         campaign = Campaign(
             subject=form.subject.data.strip(), body=form.body.data, audience=expression,
@@ -103,7 +125,15 @@ def compose():
         db.session.commit()
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("campaigns/compose.html", form=form, audience=audience, segment=segment, campaign=None, custom_fields=db.session.scalars(sa.select(CustomField)).all(), skip_label=skip_label), status
+    return render_template(
+        "campaigns/compose.html",
+        form=form,
+        audience=audience,
+        segment=segment,
+        campaign=None,
+        custom_fields=db.session.scalars(sa.select(CustomField)).all(),
+        skip_label=skip_label,
+    ), status
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
@@ -124,7 +154,15 @@ def edit(campaign_id: int):
         db.session.commit()
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("campaigns/compose.html", form=form, audience=audience, segment=campaign.segment, campaign=campaign, custom_fields=db.session.scalars(sa.select(CustomField)).all(), skip_label=skip_label), status
+    return render_template(
+        "campaigns/compose.html",
+        form=form,
+        audience=audience,
+        segment=campaign.segment,
+        campaign=campaign,
+        custom_fields=db.session.scalars(sa.select(CustomField)).all(),
+        skip_label=skip_label,
+    ), status
 
 
 def _preview(campaign: Campaign, recipients: list, index: int):
@@ -135,10 +173,24 @@ def _preview(campaign: Campaign, recipients: list, index: int):
     recipient = recipients[index]
     from app.tasks import send_settings
 
-    fake = Delivery(id=0, campaign_id=campaign.id, customer_id=recipient.customer.id, address=recipient.address, recipient_name=recipient.name)
+    fake = Delivery(
+        id=0,
+        campaign_id=campaign.id,
+        customer_id=recipient.customer.id,
+        address=recipient.address,
+        recipient_name=recipient.name,
+    )
     custom = service.custom_values_for(db.session, [recipient.customer.id])[recipient.customer.id]
     try:
-        message = service.build_message(campaign, fake, recipient.customer, get_shop(db.session), send_settings(current_app), custom, current_app.secret_key)
+        message = service.build_message(
+            campaign,
+            fake,
+            recipient.customer,
+            get_shop(db.session),
+            send_settings(current_app),
+            custom,
+            current_app.secret_key,
+        )
     except service.TemplateProblem as problem:
         return {"error": template_problem_message(problem), "index": index, "recipient": recipient}
     return {"message": message, "index": index, "recipient": recipient}
@@ -156,17 +208,28 @@ def show(campaign_id: int):
             flash(segment_error_message(error, campaign.audience), "error")
             audience = service.Audience()
         context["audience"] = audience
-        context["preview"] = _preview(campaign, audience.sendable, request.args.get("preview", 0, type=int))
+        context["preview"] = _preview(
+            campaign, audience.sendable, request.args.get("preview", 0, type=int)
+        )
     else:
         context["totals"] = service.counts(db.session, campaign.id)
         status_filter = request.args.get("status")
-        deliveries = sa.select(Delivery).where(Delivery.campaign_id == campaign.id).order_by(Delivery.id)
+        deliveries = (
+            sa.select(Delivery).where(Delivery.campaign_id == campaign.id).order_by(Delivery.id)
+        )
         if status_filter in ("queued", "sending", "sent", "failed", "skipped", "uncertain"):
             deliveries = deliveries.where(Delivery.status == status_filter)
-        context["deliveries"] = db.paginate(deliveries.options(joinedload(Delivery.customer)), page=request.args.get("page", 1, type=int), per_page=100, error_out=False)
+        context["deliveries"] = db.paginate(
+            deliveries.options(joinedload(Delivery.customer)),
+            page=request.args.get("page", 1, type=int),
+            per_page=100,
+            error_out=False,
+        )
         context["status_filter"] = status_filter
         context["uncertain"] = db.session.scalars(
-            sa.select(Delivery).where(Delivery.campaign_id == campaign.id, Delivery.status == "uncertain").options(joinedload(Delivery.customer))
+            sa.select(Delivery)
+            .where(Delivery.campaign_id == campaign.id, Delivery.status == "uncertain")
+            .options(joinedload(Delivery.customer))
         ).all()
     return render_template("campaigns/show.html", **context)
 
@@ -176,7 +239,9 @@ def show(campaign_id: int):
 def progress(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     totals = service.counts(db.session, campaign.id)
-    response = make_response(render_template("campaigns/_progress.html", campaign=campaign, totals=totals))
+    response = make_response(
+        render_template("campaigns/_progress.html", campaign=campaign, totals=totals)
+    )
     if campaign.status in ("done", "cancelled", "paused", "draft"):
         response.status_code = 286  # htmx: stop polling
     return response
@@ -191,14 +256,23 @@ def test_send(campaign_id: int):
     audience = _audience(campaign.audience)
     sendable = audience.sendable
     if not sendable:
-        flash(_("Nobody in this audience can receive email, so there is nothing to preview."), "error")
+        flash(
+            _("Nobody in this audience can receive email, so there is nothing to preview."), "error"
+        )
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     index = max(0, min(request.form.get("preview", 0, type=int), len(sendable) - 1))
     customer_id = sendable[index].customer.id
     address = current_user.email
     db.session.commit()
     send_test_email(campaign.id, customer_id, address)
-    flash(_("A test mail as %(name)s would get it is on its way to %(address)s.", name=sendable[index].customer.display_name, address=address), "success")
+    flash(
+        _(
+            "A test mail as %(name)s would get it is on its way to %(address)s.",
+            name=sendable[index].customer.display_name,
+            address=address,
+        ),
+        "success",
+    )
     return redirect(url_for("campaigns.show", campaign_id=campaign.id, preview=index))
 
 
@@ -222,14 +296,21 @@ def send(campaign_id: int):
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     begin_write(db.session)
     queued = service.queue(db.session, campaign, audience)
-    audit("campaign.send", "campaign", campaign.id, f"{queued} recipients, {len(audience.sendable)} sendable")
+    audit(
+        "campaign.send",
+        "campaign",
+        campaign.id,
+        f"{queued} recipients, {len(audience.sendable)} sendable",
+    )
     db.session.commit()
     send_campaign(campaign.id)
     flash(_("Sending has started. You can leave this page; the worker carries on."), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
-def _change_status(campaign_id: int, allowed_from: tuple, new_status: str, message: str, *, restart: bool = False):
+def _change_status(
+    campaign_id: int, allowed_from: tuple, new_status: str, message: str, *, restart: bool = False
+):
     from app.tasks import send_campaign
 
     campaign = db.get_or_404(Campaign, campaign_id)
@@ -239,7 +320,9 @@ def _change_status(campaign_id: int, allowed_from: tuple, new_status: str, messa
             campaign.pause_reason = None
         if new_status == "cancelled":
             db.session.execute(
-                sa.update(Delivery).where(Delivery.campaign_id == campaign.id, Delivery.status == "queued").values(status="skipped", skip_reason="cancelled")
+                sa.update(Delivery)
+                .where(Delivery.campaign_id == campaign.id, Delivery.status == "queued")
+                .values(status="skipped", skip_reason="cancelled")
             )
             campaign.finished_at = utcnow()
         audit(f"campaign.{new_status}", "campaign", campaign.id)
@@ -253,7 +336,12 @@ def _change_status(campaign_id: int, allowed_from: tuple, new_status: str, messa
 @bp.route("/campaigns/<int:campaign_id>/pause", methods=["POST"])
 @desk_required
 def pause(campaign_id: int):
-    return _change_status(campaign_id, ("queued", "sending"), "paused", _("Paused. Nothing more is sent until you resume."))
+    return _change_status(
+        campaign_id,
+        ("queued", "sending"),
+        "paused",
+        _("Paused. Nothing more is sent until you resume."),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/resume", methods=["POST"])
@@ -265,7 +353,12 @@ def resume(campaign_id: int):
 @bp.route("/campaigns/<int:campaign_id>/cancel", methods=["POST"])
 @desk_required
 def cancel(campaign_id: int):
-    return _change_status(campaign_id, ("queued", "sending", "paused"), "cancelled", _("Cancelled. Mail already sent stays sent; the rest is not sent."))
+    return _change_status(
+        campaign_id,
+        ("queued", "sending", "paused"),
+        "cancelled",
+        _("Cancelled. Mail already sent stays sent; the rest is not sent."),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/deliveries/<int:delivery_id>/<decision>", methods=["POST"])
@@ -275,7 +368,11 @@ def decide(campaign_id: int, delivery_id: int, decision: str):
     from app.tasks import send_campaign
 
     delivery = db.session.get(Delivery, delivery_id)
-    if delivery is None or delivery.campaign_id != campaign_id or decision not in ("resend", "sent"):
+    if (
+        delivery is None
+        or delivery.campaign_id != campaign_id
+        or decision not in ("resend", "sent")
+    ):
         abort(404)
     if delivery.status != "uncertain":
         flash(_("That delivery is no longer uncertain."), "info")

@@ -19,7 +19,16 @@ from app.clock import utcnow
 from app.extensions import db, htmx
 from app.forms import as_select_choices
 from app.htmx import is_partial
-from app.models import Customer, CustomFieldValue, FamilyMember, ImportantDate, Role, Segment, Tag, User
+from app.models import (
+    Customer,
+    CustomFieldValue,
+    FamilyMember,
+    ImportantDate,
+    Role,
+    Segment,
+    Tag,
+    User,
+)
 from app.security import audit, desk_required, staff_required
 from app.services import customers as customer_service
 from app.services import segments as seg
@@ -385,7 +394,11 @@ def form_panel(customer_id: int, name: str):
         abort(403)
     customer = _customer_or_404(customer_id)
     template = f"customers/_form_{name}.html"
-    context = {"customer": customer, "form": form_class(prefix=prefix) if prefix else form_class(), "title": title}
+    context = {
+        "customer": customer,
+        "form": form_class(prefix=prefix) if prefix else form_class(),
+        "title": title,
+    }
     if is_partial():
         return render_template(template, **context)
     return render_template("customers/form_panel.html", template=template, **context)

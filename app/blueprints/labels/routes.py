@@ -21,28 +21,52 @@ def label_lines(customer: Customer, kind: str) -> list[str]:
         guardians = [m for m in customer.family_members if m.is_guardian]
         if guardians:
             return [f"{guardians[0].name} 收", f"({customer.display_name})"]
-    return [f"{customer.display_name} 收" if any("\u4e00" <= ch <= "\u9fff" for ch in customer.display_name) else customer.display_name]
+    return [
+        f"{customer.display_name} 收"
+        if any("\u4e00" <= ch <= "\u9fff" for ch in customer.display_name)
+        else customer.display_name
+    ]
 
 
 @bp.route("/labels")
 @desk_required
 def sheet():
-    segment = db.session.get(Segment, request.args.get("segment", type=int)) if request.args.get("segment") else None
+    segment = (
+        db.session.get(Segment, request.args.get("segment", type=int))
+        if request.args.get("segment")
+        else None
+    )
     expression = segment.expression if segment else request.args.get("q", "").strip()
     sheet_name = request.args.get("sheet") if request.args.get("sheet") in SHEETS else "a4-3x8"
     shop = get_shop(db.session)
     try:
-        query = seg.customers_query(db.session, expression or "level:A,B,C", seg.Context(now=utcnow(), zone=shop.timezone))
+        query = seg.customers_query(
+            db.session, expression or "level:A,B,C", seg.Context(now=utcnow(), zone=shop.timezone)
+        )
     except seg.SegmentError as error:
         flash(segment_error_message(error, expression), "error")
         return redirect(url_for("customers.index", q=expression))
-    customers = db.session.scalars(query.options(selectinload(Customer.family_members)).order_by(Customer.display_name, Customer.id)).all()
+    customers = db.session.scalars(
+        query.options(selectinload(Customer.family_members)).order_by(
+            Customer.display_name, Customer.id
+        )
+    ).all()
     with_address = [c for c in customers if (c.postal_address or "").strip()]
     without = [c for c in customers if not (c.postal_address or "").strip()]
     columns, rows = SHEETS[sheet_name]
-    labels = [{"lines": label_lines(c, shop.kind), "address": c.postal_address.strip()} for c in with_address]
+    labels = [
+        {"lines": label_lines(c, shop.kind), "address": c.postal_address.strip()}
+        for c in with_address
+    ]
     per_page = columns * rows
     pages = [labels[i : i + per_page] for i in range(0, len(labels), per_page)]
     return render_template(
-        "labels/sheet.html", pages=pages, without=without, sheet=sheet_name, expression=expression, segment=segment, sheets=SHEETS, total=len(labels)
+        "labels/sheet.html",
+        pages=pages,
+        without=without,
+        sheet=sheet_name,
+        expression=expression,
+        segment=segment,
+        sheets=SHEETS,
+        total=len(labels),
     )

@@ -4,8 +4,17 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms import EmailField, IntegerField, SelectChoice, StringField, SubmitField
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from app.forms import Choice
 
@@ -35,6 +44,36 @@ class ShopForm(FlaskForm):
             Optional(),
             Email(message=_l("Enter a valid email address."), check_deliverability=False),
         ],
+    )
+    sender_name = StringField(
+        _l("Sender name (e.g. the shop's name)"), validators=[Optional(), Length(max=120)]
+    )
+    public_base_url = StringField(
+        _l("Public address of this app (for unsubscribe links)"),
+        validators=[
+            Optional(),
+            Length(max=300),
+            Regexp(
+                r"^https?://[^\s/]+(/[^\s]*)?$",
+                message=_l("Enter an address such as https://crm.example.com."),
+            ),
+        ],
+    )
+    mail_rate_per_minute = IntegerField(
+        _l("Most emails per minute (your mail provider's limit)"),
+        validators=[
+            InputRequired(message=_l("Enter a number.")),
+            NumberRange(min=1, max=100000, message=_l("Enter a number from 1 to 100,000.")),
+        ],
+        default=600,
+    )
+    mail_max_consecutive_failures = IntegerField(
+        _l("Pause a campaign after this many failures in a row"),
+        validators=[
+            InputRequired(message=_l("Enter a number.")),
+            NumberRange(min=1, max=1000, message=_l("Enter a number from 1 to 1,000.")),
+        ],
+        default=10,
     )
     submit = SubmitField(_l("Save settings"))
 

@@ -24,6 +24,10 @@ def shop():
         shop.timezone = form.timezone.data.strip()
         shop.default_locale = form.default_locale.data
         shop.sender_address = (form.sender_address.data or "").strip() or None
+        shop.sender_name = (form.sender_name.data or "").strip() or None
+        shop.public_base_url = (form.public_base_url.data or "").strip().rstrip("/") or None
+        shop.mail_rate_per_minute = form.mail_rate_per_minute.data
+        shop.mail_max_consecutive_failures = form.mail_max_consecutive_failures.data
         audit("settings.shop", "shop", shop.id)
         db.session.commit()
         g.pop("shop", None)
