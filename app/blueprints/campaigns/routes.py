@@ -1,7 +1,6 @@
 """Campaign views (front desk and owner) and the public unsubscribe page."""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 from flask import (
     abort,
     current_app,
@@ -14,13 +13,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from app.blueprints.campaigns import bp
 from app.blueprints.campaigns.forms import ComposeForm
 from app.blueprints.segments.messages import segment_error_message
 from app.clock import utcnow
 from app.extensions import begin_write, csrf, db
-from app.htmx import is_partial
 from app.models import Campaign, CustomField, Delivery, Segment
 from app.security import audit, desk_required, public
 from app.services import campaigns as service
