@@ -236,6 +236,11 @@ def main() -> None:
     in_process(folder, results)
     print("Under gunicorn (2 workers) and wrk:", flush=True)
     under_load(folder, results)
+    if os.environ.get("BENCH_SKIP_BLAST") != "1":
+        print("Email blast through the outbox vs a plain smtplib loop:", flush=True)
+        from bench import blast
+
+        blast.run(results)
     (OUT / "results.json").write_text(json.dumps(results.rows, ensure_ascii=False, indent=2))
     print(f"Wrote {OUT / 'results.json'}")
 
