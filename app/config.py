@@ -77,7 +77,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
     SESSION_COOKIE_SECURE = False
-    HUEY_IMMEDIATE = True
+    HUEY_IMMEDIATE = False  # jobs queue up; tests run them (or a real worker) explicitly
     MAIL_SUPPRESS_SEND = True
     # Werkzeug's scrypt is slow on purpose; tests log in a lot.
     PASSWORD_METHOD = "pbkdf2:sha256:1000"

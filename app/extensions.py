@@ -1,6 +1,6 @@
 """Flask extensions, created once and bound to the app in create_app()."""
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_login import LoginManager
@@ -65,8 +65,11 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         writing = connection.get_execution_options().get("hearth_immediate") or (
-            has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+            has_request_context()
+            and request.method not in {"GET", "HEAD", "OPTIONS"}
+            and not g.get("background_job")
         )
+        connection.info["hearth_writing"] = bool(writing)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
@@ -92,5 +95,10 @@ def begin_write(session) -> None:
     command line, background jobs and tests calling services directly.
     """
     real = session() if isinstance(session, scoped_session) else session
-    if not real.in_transaction():
-        real.connection(execution_options={"hearth_immediate": True})
+    if real.in_transaction():
+        if real.connection().info.get("hearth_writing"):
+            return
+        # A read transaction is open: upgrading it later can fail at once ("database is
+        # locked") if someone else wrote meanwhile. End it and start a writing one.
+        real.commit()
+    real.connection(execution_options={"hearth_immediate": True})

@@ -12,6 +12,14 @@ from app.extensions import db, huey
 _app: Flask | None = None
 
 
+def mark_background() -> None:
+    """Jobs start read transactions lazily and take the write lock only when they write
+    (begin_write), even when run inline inside a request (immediate mode in tests)."""
+    from flask import g
+
+    g.background_job = True
+
+
 def bind_app(app: Flask) -> None:
     global _app
     _app = app
@@ -73,6 +81,7 @@ def send_campaign(campaign_id: int) -> dict:
 
     app = _application()
     with app.app_context():
+        mark_background()
         try:
             with huey.lock_task(f"campaign-{campaign_id}"):
                 report = campaigns.send_campaign(
@@ -101,6 +110,7 @@ def send_test_email(campaign_id: int, customer_id: int, address: str) -> bool:
 
     app = _application()
     with app.app_context():
+        mark_background()
         campaign = db.session.get(Campaign, campaign_id)
         customer = db.session.get(Customer, customer_id)
         fake = Delivery(

@@ -104,6 +104,21 @@ ROUTES = [
     ("GET", "/segments/{segment}/delete", None, DESK_UP),
     ("POST", "/segments/{segment}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("GET", "/search?q=王", None, STAFF_ONLY),
+    # campaigns and labels (front desk and owner only), unsubscribe (public)
+    ("GET", "/campaigns/", None, DESK_UP),
+    ("GET", "/campaigns/new?q=tag:VIP", None, DESK_UP),
+    ("POST", "/campaigns/new", {"audience": "tag:VIP", "subject": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("GET", "/campaigns/{campaign}", None, DESK_UP),
+    ("GET", "/campaigns/{campaign}/edit", None, DESK_UP),
+    ("POST", "/campaigns/{campaign}/edit", {"subject": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("GET", "/campaigns/{campaign}/progress", None, {**DESK_UP, DESK: 286, OWNER: 286}),
+    ("POST", "/campaigns/{campaign}/test", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/campaigns/{campaign}/send", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/campaigns/{campaign}/pause", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/campaigns/{campaign}/resume", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/campaigns/{campaign}/cancel", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/campaigns/{campaign}/deliveries/{delivery}/{decision}", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("GET", "/labels?q=tag:VIP", None, DESK_UP),
     # tags
     ("GET", "/tags/", None, DESK_UP),
     ("POST", "/tags/", {"new-name": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
@@ -116,6 +131,7 @@ ROUTES = [
 
 PUBLIC_ENDPOINTS = {
     "static",
+    "campaigns.unsubscribe",
     "auth.login",
     "auth.logout",
     "auth.setup",
@@ -130,7 +146,7 @@ def ids(app):
     from datetime import date
 
     from app.extensions import db
-    from app.models import CustomField, Segment
+    from app.models import Campaign, CustomField, Delivery, Segment
     from app.services.customers import add_family_member, add_important_date
     from tests.factories import make_alert, make_customer, make_entry, make_tag, tag_customer
 
@@ -144,6 +160,11 @@ def ids(app):
     db.session.add(field)
     segment = Segment(name="VIPs", expression="tag:VIP")
     db.session.add(segment)
+    campaign = Campaign(subject="Hi {{ nickname }}", body="{{ greeting }}", audience="tag:VIP", status="draft")
+    db.session.add(campaign)
+    db.session.flush()
+    delivery = Delivery(campaign_id=campaign.id, customer_id=customer.id, address="x@example.com", status="uncertain")
+    db.session.add(delivery)
     db.session.commit()
     return {
         "other_user": make_user("teacher", email="managed@example.com").id,
@@ -154,6 +175,9 @@ def ids(app):
         "field": field.id,
         "segment": segment.id,
         "panel": "family",
+        "campaign": campaign.id,
+        "delivery": delivery.id,
+        "decision": "resend",
         "entry": make_entry(customer, author=first_owner, body="owner's note").id,
         "alert": make_alert(customer, author=first_owner).id,
     }

@@ -263,13 +263,18 @@ class RateLimiter:
         self.window = window
         self.sent = deque(sorted(recent)[-self.limit :])
 
-    def wait(self) -> None:
-        now = time.time()
-        while self.sent and self.sent[0] <= now - self.window:
-            self.sent.popleft()
-        if len(self.sent) >= self.limit:
-            time.sleep(max(0.0, self.sent[0] + self.window - now) + 0.001)
-            self.wait()
+    def wait(self) -> float:
+        """Sleeps until one more send fits; returns how long it slept."""
+        slept = 0.0
+        while True:
+            now = time.time()
+            while self.sent and self.sent[0] <= now - self.window:
+                self.sent.popleft()
+            if len(self.sent) < self.limit:
+                return slept
+            pause = max(0.0, self.sent[0] + self.window - now) + 0.001
+            time.sleep(pause)
+            slept += pause
 
     def record(self) -> None:
         self.sent.append(time.time())
@@ -511,6 +516,7 @@ def send_campaign(
         session.commit()
         return claimed
 
+    last_check = time.monotonic()
     try:
         stop = False
         while not stop:
@@ -525,9 +531,12 @@ def send_campaign(
                 if stop_after is not None and time.monotonic() - started > stop_after:
                     stop = True
                     break
-                if number and number % 50 == 0 and _status(session, campaign_id) != "sending":
-                    stop = True
-                    break
+                # Pause and cancel take effect within half a second (or 50 mails).
+                if number and (number % 50 == 0 or time.monotonic() - last_check > 0.5):
+                    last_check = time.monotonic()
+                    if _status(session, campaign_id) != "sending":
+                        stop = True
+                        break
                 if row.email_opt_out:  # opted out after the snapshot
                     confirm_and_claim(None)
                     begin_write(session)
@@ -549,7 +558,9 @@ def send_campaign(
                     secret_key,
                     customer_id=row.customer_id,
                 )
-                limiter.wait()
+                if limiter.wait() > 0.2 and _status(session, campaign_id) != "sending":
+                    stop = True  # paused while waiting for the rate limit
+                    break
                 if not confirm_and_claim(row.id):
                     continue
                 try:

@@ -262,8 +262,11 @@ def test_send(campaign_id: int):
     index = max(0, min(request.form.get("preview", 0, type=int), len(sendable) - 1))
     customer_id = sendable[index].customer.id
     address = current_user.email
+    name = sendable[index].customer.display_name
     db.session.commit()
-    send_test_email(campaign.id, customer_id, address)
+    # Plain values only from here: touching an expired object would open a new (writing)
+    # transaction, which an inline job (immediate mode) would then wait for.
+    send_test_email(campaign_id, customer_id, address)
     flash(
         _(
             "A test mail as %(name)s would get it is on its way to %(address)s.",
@@ -327,7 +330,7 @@ def _change_status(
         audit(f"campaign.{new_status}", "campaign", campaign.id)
         db.session.commit()
         if restart:
-            send_campaign(campaign.id)
+            send_campaign(campaign_id)
         flash(message, "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
@@ -377,16 +380,18 @@ def decide(campaign_id: int, delivery_id: int, decision: str):
         flash(_("That delivery is no longer uncertain."), "info")
         return redirect(url_for("campaigns.show", campaign_id=campaign_id))
     campaign = delivery.campaign
+    resend_now = False
     if decision == "resend":
         delivery.status, delivery.error = "queued", None
         if campaign.status in ("done", "sending"):
             campaign.status = "queued"
+        resend_now = campaign.status == "queued"
     else:
         delivery.status, delivery.sent_at = "sent", delivery.claimed_at
     audit(f"delivery.{decision}", "delivery", delivery.id)
     db.session.commit()
-    if decision == "resend" and campaign.status == "queued":
-        send_campaign(campaign.id)
+    if resend_now:
+        send_campaign(campaign_id)
     flash(_("Will be sent again.") if decision == "resend" else _("Counted as sent."), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
