@@ -27,7 +27,10 @@ class Sink:
     def __init__(self):
         self.port = _free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.sink", str(self.port)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "bench.sink", str(self.port)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.process.stdout.readline().strip() == "ready"
         self.times: list[float] = []
@@ -61,14 +64,20 @@ def run(results) -> None:
     }
     (folder / "config.py").write_text("\n".join(f"{k} = {v!r}" for k, v in config.items()) + "\n")
     env = {**os.environ, "HEARTH_INSTANCE": str(folder)}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     os.environ["HEARTH_INSTANCE"] = str(folder)
     from app import create_app
 
     app = create_app()
     from app.clock import utcnow
     from app.extensions import db
-    from app.models import Campaign, CustomField, CustomFieldValue, Customer, Delivery, FamilyMember
+    from app.models import Campaign, Customer, CustomField, CustomFieldValue, Delivery, FamilyMember
     from app.services import campaigns, segments
     from app.services.shop import ensure_shop
     from app.tasks import send_settings
@@ -88,11 +97,19 @@ def run(results) -> None:
         db.session.add_all(customers)
         db.session.flush()
         db.session.add_all(
-            FamilyMember(customer_id=n, name=f"王媽媽{n}", relation="母親", email=f"parent{n}@example.com", is_guardian=True)
+            FamilyMember(
+                customer_id=n,
+                name=f"王媽媽{n}",
+                relation="母親",
+                email=f"parent{n}@example.com",
+                is_guardian=True,
+            )
             for n in range(1, RECIPIENTS + 1)
         )
         db.session.add_all(
-            CustomFieldValue(customer_id=n, field_id=field.id, value=f"東城這學期很認真，數學進步很多（{n}）。")
+            CustomFieldValue(
+                customer_id=n, field_id=field.id, value=f"東城這學期很認真，數學進步很多（{n}）。"
+            )
             for n in range(1, RECIPIENTS + 1)
         )
         campaign = Campaign(
@@ -109,17 +126,36 @@ def run(results) -> None:
         # The same messages, built up front for the plain loop.
         settings = send_settings(app)
         rows = db.session.execute(
-            db.select(Delivery.id, Delivery.address, Delivery.recipient_name, Delivery.customer_id).where(Delivery.campaign_id == campaign_id)
+            db.select(
+                Delivery.id, Delivery.address, Delivery.recipient_name, Delivery.customer_id
+            ).where(Delivery.campaign_id == campaign_id)
         ).all()
         values = campaigns.custom_values_for(db.session, [r.customer_id for r in rows])
         by_id = {c.id: c for c in db.session.scalars(db.select(Customer))}
         prebuilt = []
         for row in rows:
-            message = campaigns.build_message(campaign, row, by_id[row.customer_id], shop, settings, values[row.customer_id], app.secret_key, customer_id=row.customer_id)
-            prebuilt.append((row.address, message._message().as_bytes(policy=campaigns._FLATTEN_POLICY)))
+            message = campaigns.build_message(
+                campaign,
+                row,
+                by_id[row.customer_id],
+                shop,
+                settings,
+                values[row.customer_id],
+                app.secret_key,
+                customer_id=row.customer_id,
+            )
+            prebuilt.append(
+                (row.address, message._message().as_bytes(policy=campaigns._FLATTEN_POLICY))
+            )
         db.session.remove()
 
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(3)  # the worker's start-up is not part of sending
         with app.app_context():
@@ -143,6 +179,18 @@ def run(results) -> None:
     smtplib_rate = RECIPIENTS / (max(sink.times) - started)
     sink.stop()
     size = sum(len(d) for _a, d in prebuilt) / len(prebuilt)
-    results.value("blast_rate", round(blast_rate, 1), unit="msg/s", recipients=RECIPIENTS, seconds=round(blast_seconds, 1), message_bytes=round(size))
+    results.value(
+        "blast_rate",
+        round(blast_rate, 1),
+        unit="msg/s",
+        recipients=RECIPIENTS,
+        seconds=round(blast_seconds, 1),
+        message_bytes=round(size),
+    )
     results.value("smtplib_rate", round(smtplib_rate, 1), unit="msg/s")
-    results.value("blast_ratio", round(blast_rate / smtplib_rate, 3), baseline={"name": "smtplib_rate", "rate": round(smtplib_rate, 1)}, ratio=round(blast_rate / smtplib_rate, 3))
+    results.value(
+        "blast_ratio",
+        round(blast_rate / smtplib_rate, 3),
+        baseline={"name": "smtplib_rate", "rate": round(smtplib_rate, 1)},
+        ratio=round(blast_rate / smtplib_rate, 3),
+    )

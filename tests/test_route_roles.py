@@ -107,7 +107,12 @@ ROUTES = [
     # campaigns and labels (front desk and owner only), unsubscribe (public)
     ("GET", "/campaigns/", None, DESK_UP),
     ("GET", "/campaigns/new?q=tag:VIP", None, DESK_UP),
-    ("POST", "/campaigns/new", {"audience": "tag:VIP", "subject": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    (
+        "POST",
+        "/campaigns/new",
+        {"audience": "tag:VIP", "subject": ""},
+        {**DESK_UP, DESK: 422, OWNER: 422},
+    ),
     ("GET", "/campaigns/{campaign}", None, DESK_UP),
     ("GET", "/campaigns/{campaign}/edit", None, DESK_UP),
     ("POST", "/campaigns/{campaign}/edit", {"subject": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
@@ -117,7 +122,12 @@ ROUTES = [
     ("POST", "/campaigns/{campaign}/pause", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("POST", "/campaigns/{campaign}/resume", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("POST", "/campaigns/{campaign}/cancel", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
-    ("POST", "/campaigns/{campaign}/deliveries/{delivery}/{decision}", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    (
+        "POST",
+        "/campaigns/{campaign}/deliveries/{delivery}/{decision}",
+        {},
+        {**DESK_UP, DESK: 302, OWNER: 302},
+    ),
     ("GET", "/labels?q=tag:VIP", None, DESK_UP),
     # tags
     ("GET", "/tags/", None, DESK_UP),
@@ -160,10 +170,17 @@ def ids(app):
     db.session.add(field)
     segment = Segment(name="VIPs", expression="tag:VIP")
     db.session.add(segment)
-    campaign = Campaign(subject="Hi {{ nickname }}", body="{{ greeting }}", audience="tag:VIP", status="draft")
+    campaign = Campaign(
+        subject="Hi {{ nickname }}", body="{{ greeting }}", audience="tag:VIP", status="draft"
+    )
     db.session.add(campaign)
     db.session.flush()
-    delivery = Delivery(campaign_id=campaign.id, customer_id=customer.id, address="x@example.com", status="uncertain")
+    delivery = Delivery(
+        campaign_id=campaign.id,
+        customer_id=customer.id,
+        address="x@example.com",
+        status="uncertain",
+    )
     db.session.add(delivery)
     db.session.commit()
     return {

@@ -295,6 +295,8 @@ class SendSettings:
 
 def _classify(error: Exception) -> tuple[str, str]:
     """("temporary" | "permanent", message) for an SMTP failure of one message."""
+    if isinstance(error, UnicodeError | ValueError):
+        return "permanent", f"cannot send to this address: {error}"
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, message = next(iter(error.recipients.values()))
     elif isinstance(error, smtplib.SMTPResponseException):
@@ -567,7 +569,8 @@ def send_campaign(
                     if connection is None:
                         connection = connect().__enter__()  # Flask-Mail opens SMTP on enter
                     deliver(connection, message)
-                except (smtplib.SMTPException, OSError) as error:
+                except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as error:
+                    # UnicodeError/ValueError: an address the mail system cannot carry.
                     kind, text = _classify(error)
                     if not isinstance(
                         error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused

@@ -38,7 +38,9 @@ def run_jobs():
 def _family(name, nickname, email=None, address=None):
     child = make_customer(name, nickname=nickname, postal_address=address)
     if email:
-        add_family_member(db.session, child, {"name": f"{nickname}媽媽", "email": email, "is_guardian": True})
+        add_family_member(
+            db.session, child, {"name": f"{nickname}媽媽", "email": email, "is_guardian": True}
+        )
         db.session.commit()
     return child
 
@@ -53,18 +55,37 @@ def desk(mail_app):
     client = mail_app.test_client()
     login(client, user)
     tag = make_tag("三年級")
-    for child in (_family("林東城", "東城", "a@example.com", "台北市信義路 1 號"), _family("王小明", "小明", "b@example.com"), _family("陳怡君", "怡君")):
+    for child in (
+        _family("林東城", "東城", "a@example.com", "台北市信義路 1 號"),
+        _family("王小明", "小明", "b@example.com"),
+        _family("陳怡君", "怡君"),
+    ):
         tag_customer(child, tag)
     return client
 
 
 def test_compose_preview_test_send_and_send(desk, smtp_server):
     page = desk.get("/campaigns/new?q=tag:三年級").get_data(as_text=True)
-    assert "2 people will get this email." in page and "Guardian without an email address" not in page
+    assert (
+        "2 people will get this email." in page and "Guardian without an email address" not in page
+    )
     assert "No email address: 1" in page
-    bad = desk.post("/campaigns/new", data={"audience": "tag:三年級", "subject": "Hi", "body": "{{ greeting }}\n{{ nick }}"})
-    assert bad.status_code == 422 and "Line 2: There is no merge field called “nick”." in bad.get_data(as_text=True)
-    made = desk.post("/campaigns/new", data={"audience": "tag:三年級", "subject": "{{ greeting }}", "body": "{{ greeting }}，期末見！"})
+    bad = desk.post(
+        "/campaigns/new",
+        data={"audience": "tag:三年級", "subject": "Hi", "body": "{{ greeting }}\n{{ nick }}"},
+    )
+    assert (
+        bad.status_code == 422
+        and "Line 2: There is no merge field called “nick”." in bad.get_data(as_text=True)
+    )
+    made = desk.post(
+        "/campaigns/new",
+        data={
+            "audience": "tag:三年級",
+            "subject": "{{ greeting }}",
+            "body": "{{ greeting }}，期末見！",
+        },
+    )
     campaign_id = int(made.headers["Location"].rsplit("/", 1)[1])
     first = desk.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
     second = desk.get(f"/campaigns/{campaign_id}?preview=1").get_data(as_text=True)
@@ -78,9 +99,16 @@ def test_compose_preview_test_send_and_send(desk, smtp_server):
     desk.post(f"/campaigns/{campaign_id}/send")
     run_jobs()
     assert db.session.get(Campaign, campaign_id).status == "done"
-    assert sorted(to[0] for _t, to, _c in smtp_server.messages[1:]) == ["a@example.com", "b@example.com"]
+    assert sorted(to[0] for _t, to, _c in smtp_server.messages[1:]) == [
+        "a@example.com",
+        "b@example.com",
+    ]
     results = desk.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
-    assert "100%" in results and 'data-count="sent">2<' in results and 'data-count="skipped">1<' in results
+    assert (
+        "100%" in results
+        and 'data-count="sent">2<' in results
+        and 'data-count="skipped">1<' in results
+    )
     assert db.session.scalar(sa.select(sa.func.count()).where(TimelineEntry.kind == "email")) == 2
     again = desk.post(f"/campaigns/{campaign_id}/send")
     run_jobs()

@@ -75,6 +75,28 @@ def _children(count, tag_name="班", with_words=True):
     return children
 
 
+def _many_children(count, tag_name="班"):
+    """Like _children, in one transaction: the kill test needs thousands."""
+    from app.models import Customer, FamilyMember
+
+    tag = make_tag(tag_name)
+    children = [
+        Customer(display_name=f"學生{n}", nickname=f"東城{n}", member_number=f"M{n + 1:06d}", level="B",
+                 consent_purposes="marketing,service", version=1, tags=[tag])
+        for n in range(count)
+    ]  # fmt: skip
+    db.session.add_all(children)
+    db.session.flush()
+    db.session.add_all(
+        FamilyMember(
+            customer_id=child.id, name=f"家長{n}", email=f"parent{n}@example.com", is_guardian=True
+        )
+        for n, child in enumerate(children)
+    )
+    db.session.commit()
+    return children
+
+
 def _send(app, campaign, **overrides):
     settings = send_settings(app)
     for key, value in overrides.items():
@@ -201,6 +223,24 @@ def test_permanent_failure_fails_only_that_delivery(outbox_app, smtp_server):
     )
 
 
+def test_an_address_that_cannot_be_encoded_fails_alone(outbox_app, smtp_server):
+    _shop()
+    children = _children(2)
+    add_family_member(
+        db.session, children[0], {"name": "x", "email": "東城@example.com", "is_guardian": True}
+    )
+    db.session.execute(
+        sa.text("UPDATE family_member SET email = '東城@example.com' WHERE name = '家長0'")
+    )
+    db.session.commit()
+    campaign = _campaign()
+    report = _send(outbox_app, campaign)
+    assert (report.sent, report.failed) == (1, 1)
+    assert "cannot send to this address" in db.session.scalar(
+        sa.select(Delivery.error).where(Delivery.status == "failed")
+    )
+
+
 def test_temporary_failure_is_retried(outbox_app, smtp_server):
     _shop()
     _children(2)
@@ -323,9 +363,7 @@ def _counts(campaign_id):
 
 def test_worker_killed_again_and_again_sends_each_mail_once(outbox_app, smtp_server, workers):
     _shop()
-    children = _children(
-        int(__import__("os").environ.get("KILL_TEST_SIZE", "2000")), with_words=False
-    )
+    children = _many_children(2000)
     campaign = _campaign(body="{{ greeting }}")
     from app.tasks import send_campaign
 
