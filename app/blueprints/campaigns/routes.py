@@ -270,12 +270,12 @@ def test_send(campaign_id: int):
     flash(
         _(
             "A test mail as %(name)s would get it is on its way to %(address)s.",
-            name=sendable[index].customer.display_name,
+            name=name,
             address=address,
         ),
         "success",
     )
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id, preview=index))
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id, preview=index))
 
 
 @bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
@@ -305,9 +305,9 @@ def send(campaign_id: int):
         f"{queued} recipients, {len(audience.sendable)} sendable",
     )
     db.session.commit()
-    send_campaign(campaign.id)
+    send_campaign(campaign_id)  # plain values after the commit (see test_send)
     flash(_("Sending has started. You can leave this page; the worker carries on."), "success")
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
 
 def _change_status(
