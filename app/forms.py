@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectChoice, SelectField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField
 
 
 class DateInput(DateField):
@@ -36,3 +36,17 @@ class Choice(SelectField):
 def as_select_choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms' SelectChoice (tuples are deprecated in WTForms 3.3)."""
     return [pair if isinstance(pair, SelectChoice) else SelectChoice(*pair) for pair in pairs]
+
+
+class Number(IntegerField):
+    """An integer input whose "not a number" message is translated."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a whole number.")) from None

@@ -4,7 +4,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectChoice, StringField, SubmitField
+from wtforms import EmailField, SelectChoice, StringField, SubmitField
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -16,7 +16,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.forms import Choice
+from app.forms import Choice, Number
 
 
 class ShopForm(FlaskForm):
@@ -59,7 +59,7 @@ class ShopForm(FlaskForm):
             ),
         ],
     )
-    mail_rate_per_minute = IntegerField(
+    mail_rate_per_minute = Number(
         _l("Most emails per minute (your mail provider's limit)"),
         validators=[
             InputRequired(message=_l("Enter a number.")),
@@ -67,7 +67,7 @@ class ShopForm(FlaskForm):
         ],
         default=600,
     )
-    mail_max_consecutive_failures = IntegerField(
+    mail_max_consecutive_failures = Number(
         _l("Pause a campaign after this many failures in a row"),
         validators=[
             InputRequired(message=_l("Enter a number.")),
