@@ -100,3 +100,12 @@ def test_search_groups_and_highlights(client, owner):
     assert "<mark>王</mark>小明" in page and "<title>Search" in page
     hostile = client.get("/search?q=<script>").get_data(as_text=True)
     assert "<script>" not in hostile.split("</head>")[1]
+
+
+def test_saved_segments_are_one_click_from_home(client, owner):
+    _setup()
+    db.session.add(Segment(name="VIP 非對手", expression="tag:VIP and not tag:競爭對手"))
+    db.session.commit()
+    login(client, owner)
+    page = client.get("/").get_data(as_text=True)
+    assert "VIP 非對手" in page and "/customers/?q=tag:VIP+and+not" in page
