@@ -134,6 +134,7 @@ def test_make_run_path_serves_demo_shop_and_stops_both(tmp_path):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     output = []
+    reader = None
     try:
         deadline = time.time() + 60
         pids = None
@@ -145,6 +146,11 @@ def test_make_run_path_serves_demo_shop_and_stops_both(tmp_path):
                 pids = int(match.group(1)), int(match.group(2))
                 break
         assert pids, "".join(output)
+        # Keep reading what the server and worker print, so a full pipe never blocks them.
+        import threading
+
+        reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
+        reader.start()
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         base = f"http://127.0.0.1:{port}"
@@ -168,6 +174,8 @@ def test_make_run_path_serves_demo_shop_and_stops_both(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+        if reader is not None:
+            reader.join(10)
         process.stdout.close()
     time.sleep(0.5)
     assert not any(_alive(pid) for pid in pids)
