@@ -173,7 +173,12 @@ def test_make_run_path_serves_demo_shop_and_stops_both(tmp_path):
         assert all(_alive(pid) for pid in pids)
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+            raise AssertionError("serve did not stop:\n" + "".join(output[-60:])) from None
         if reader is not None:
             reader.join(10)
         process.stdout.close()
