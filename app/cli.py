@@ -147,7 +147,10 @@ def serve(host: str, port: int):
     def _stop(*_args):
         raise KeyboardInterrupt
 
+    # Installed explicitly: a parent may have started us with SIGINT ignored (then Python
+    # would not turn Ctrl-C into KeyboardInterrupt).
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
