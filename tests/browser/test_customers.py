@@ -182,3 +182,18 @@ def test_family_form_opens_in_place_and_adds(page, live_server, shop):
     expect(page.get_by_text("Family member added.")).to_be_visible()
     expect(page.locator("#family")).to_contain_text("林媽媽")
     expect(page.locator("#family")).to_contain_text("Receives email")
+
+
+def test_feed_filters_and_list_sorting_update_in_place(page, live_server, shop):
+    browser_login(page, live_server, "owner@example.com")
+    page.goto(f"{live_server.url}/feed")
+    stayed = _no_navigation(page)
+    page.get_by_label("Kind").select_option("alert")
+    expect(page.locator("#feed-results")).to_contain_text("花生")
+    expect(page.locator("#feed-results .kind-note")).to_have_count(0)
+    assert stayed()
+    page.goto(f"{live_server.url}/customers/")
+    stayed = _no_navigation(page)
+    page.get_by_role("link", name="Name").click()
+    expect(page.get_by_role("link", name="Name ▼")).to_be_visible()
+    assert stayed()

@@ -332,3 +332,39 @@ def test_shop_feed_shows_todays_entries_with_alert_badges(desk_client, frontdesk
     assert "called mum" in only_calls and "午睡很好" not in only_calls
     yesterday = desk_client.get("/feed?day=2020-01-01").get_data(as_text=True)
     assert "Nothing was written on this day." in yesterday
+
+
+def test_family_date_and_tag_forms_refuse_bad_input(desk_client):
+    from app.models import FamilyMember, ImportantDate, Tag
+
+    customer = make_customer("東城")
+    bad_family = desk_client.post(
+        f"/customers/{customer.id}/family",
+        data={"family-name": "", "family-email": "nope", "family-birthday": "2020-13-01"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Family member not added" in bad_family and "Enter a name." in bad_family
+    assert "Enter a valid email address." in bad_family and "Enter a real date" in bad_family
+    bad_date = desk_client.post(
+        f"/customers/{customer.id}/dates",
+        data={"date-label": "", "date-date": "2021-02-30"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Date not added" in bad_date and "Say what the date is." in bad_date
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FamilyMember)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportantDate)) == 0
+    vip, other = make_tag("VIP"), make_tag("Other")
+    clash = desk_client.post(
+        f"/tags/{other.id}/rename", data={f"rename{other.id}-name": "vip"}, follow_redirects=True
+    )
+    assert "Another tag already has this name. Merge them instead." in clash.get_data(as_text=True)
+    bad_colour = desk_client.post(
+        f"/tags/{other.id}/colour",
+        data={f"colour{other.id}-colour": "rainbow"},
+        follow_redirects=True,
+    )
+    assert "Choose one of the options." in bad_colour.get_data(as_text=True)
+    assert (
+        db.session.get(Tag, other.id).name == "Other"
+        and db.session.get(Tag, vip.id).colour == "amber"
+    )
