@@ -153,12 +153,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.customers import bp as customers_bp
     from app.blueprints.labels import bp as labels_bp
     from app.blueprints.main import bp as main_bp
+    from app.blueprints.reminders import bp as reminders_bp
     from app.blueprints.search import bp as search_bp
     from app.blueprints.segments import bp as segments_bp
     from app.blueprints.settings import bp as settings_bp
     from app.blueprints.staff import bp as staff_bp
     from app.blueprints.tags import bp as tags_bp
     from app.blueprints.timeline import bp as timeline_bp
+    from app.blueprints.today import bp as today_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
@@ -167,6 +169,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(customers_bp, url_prefix="/customers")
     app.register_blueprint(tags_bp, url_prefix="/tags")
     app.register_blueprint(timeline_bp)
+    app.register_blueprint(reminders_bp)
+    app.register_blueprint(today_bp)
     app.register_blueprint(segments_bp, url_prefix="/segments")
     app.register_blueprint(search_bp)
     app.register_blueprint(campaigns_bp)

@@ -21,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(serve)
     app.cli.add_command(search_group)
+    app.cli.add_command(reminders_group)
 
 
 @click.group(help="Manage staff accounts.")
@@ -186,4 +187,21 @@ def search_rebuild():
     db.session.commit()
     click.echo(
         f"Search index rebuilt: {counts['customers']} customers, {counts['entries']} timeline entries."
+    )
+
+
+@click.group("reminders", help="Reminder rules.")
+def reminders_group():
+    pass
+
+
+@reminders_group.command("run")
+@with_appcontext
+def reminders_run():
+    """Check every reminder rule now (the worker also does it every hour)."""
+    from app.tasks import run_reminder_rules_now
+
+    result = run_reminder_rules_now()
+    click.echo(
+        f"Reminder rules checked: {result['created']} new, {result['resolved']} no longer needed."
     )

@@ -3,7 +3,8 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectChoice, SelectField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class DateInput(DateField):
@@ -50,3 +51,15 @@ class Number(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(_l("Enter a whole number.")) from None
+
+
+class Checkboxes(SelectMultipleField):
+    """A list of checkboxes; a value that is not offered gets a translated message."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        offered = {str(choice.value) for choice in self.iter_choices()}
+        if any(str(value) not in offered for value in self.data or []):
+            raise ValueError(_l("Choose one of the options."))

@@ -51,6 +51,25 @@ def purge_old_login_attempts() -> int:
         return result.rowcount
 
 
+def run_reminder_rules_now() -> dict:
+    """Evaluates every reminder rule once (idempotent: no duplicates however often it runs)."""
+    from app.services import reminders, segments
+    from app.services.shop import get_shop
+
+    context = segments.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+    result = reminders.run_rules(db.session, context)
+    return {"created": result.created, "resolved": result.resolved}
+
+
+# Hourly rather than once a day: a missed hour (worker restarted) costs nothing, and "today"
+# follows the shop's time zone whatever the server's clock says.
+@huey.periodic_task(crontab(minute="5"))
+def run_reminder_rules() -> dict:
+    with _application().app_context():
+        mark_background()
+        return run_reminder_rules_now()
+
+
 def send_settings(app: Flask):
     """The outbox's settings: shop settings first, then instance/config.py or the environment."""
     from app.services.campaigns import SendSettings

@@ -9,6 +9,7 @@ from app.models.customer import (
     FamilyMember,
     ImportantDate,
 )
+from app.models.reminder import Reminder, ReminderRule
 from app.models.segment import Segment
 from app.models.shop import Shop
 from app.models.tag import Tag, customer_tag
@@ -25,6 +26,8 @@ __all__ = [
     "FamilyMember",
     "ImportantDate",
     "LoginAttempt",
+    "Reminder",
+    "ReminderRule",
     "Role",
     "Segment",
     "Shop",

@@ -1,11 +1,13 @@
 """Shop settings: one row describing the shop this install serves."""
 
-from sqlalchemy import Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 
 SHOP_KINDS = ("homestay", "afterschool")
+# What makes a class/group for the teacher's view: tags the owner marks, or a custom field.
+GROUP_SOURCES = ("tags", "field")
 
 
 class Shop(db.Model):
@@ -23,4 +25,8 @@ class Shop(db.Model):
     mail_rate_per_minute: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
     mail_max_consecutive_failures: Mapped[int] = mapped_column(
         Integer, default=10, server_default="10"
+    )
+    group_source: Mapped[str] = mapped_column(String(10), default="tags", server_default="tags")
+    group_field_id: Mapped[int | None] = mapped_column(
+        ForeignKey("custom_field.id", ondelete="SET NULL")
     )

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, String, Table
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -40,5 +40,7 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(60), unique=True)
     colour: Mapped[str] = mapped_column(String(20), default="blue")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # A class or group of the teacher's "Today" view (when the shop groups by tags).
+    is_group: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     customers = relationship("Customer", secondary=customer_tag, back_populates="tags")

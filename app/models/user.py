@@ -27,6 +27,8 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(16))
+    # The classes/groups a teacher looks after, comma-separated group names.
+    group_names: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     sessions: Mapped[list["StaffSession"]] = relationship(
@@ -44,6 +46,10 @@ class User(UserMixin, db.Model):
         # Flask-Login stores this in the cookie: the server-side session's token, so that
         # logging out or deactivating the account ends the session for real.
         return self.session_token
+
+    @property
+    def groups(self) -> list[str]:
+        return [name for name in (self.group_names or "").split(",") if name]
 
     @property
     def is_owner(self) -> bool:

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.models import Customer, CustomField, User
+from app.models import Customer, CustomField, ReminderRule, Tag, User
 from app.services import customers as customer_service
+from app.services import reminders, segments
 from app.services import tags as tag_service
 from app.services import timeline as timeline_service
 from app.services.accounts import create_user
@@ -71,6 +72,8 @@ TAGS = [
     ("才藝班", "orange"),
     ("wine club", "brown"),
 ]
+# The classes of the teacher's Today view (every child is in one).
+CLASSES = [("向日葵班 Sunflowers", "amber"), ("星星班 Stars", "blue")]
 ALERTS = [
     ("allergy", "花生, peanut", "對花生過敏，點心請避開花生與花生醬。"),
     ("allergy", "海鮮, shellfish", "Shellfish allergy — no shrimp crackers."),
@@ -155,7 +158,11 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
         session.add(words)
         session.flush()
     tags = [tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in TAGS]
+    classes = [tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in CLASSES]
+    for tag in classes:
+        tag.is_group = True
     owner, desk, teacher = staff
+    teacher.group_names = classes[0].name
     for number in range(count):
         if number % 5 == 4:
             name = ENGLISH[number % len(ENGLISH)] + (
@@ -209,7 +216,7 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
             customer_service.add_important_date(
                 session, customer, "入學日 Enrolment", created.date()
             )
-        for tag in rng.sample(tags, rng.randrange(0, 4)):
+        for tag in rng.sample(tags, rng.randrange(0, 4)) + [classes[number % len(classes)]]:
             tag_service.stick(session, customer, tag, actor=desk)
         moments = sorted(
             created + timedelta(seconds=rng.randrange(int((now - created).total_seconds()) or 1))
@@ -226,6 +233,12 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
             )
         if number % 8 == 0:
             category, keywords, body = ALERTS[(number // 8) % len(ALERTS)]
+            # Peanut allergies arrive this month: the owner's summary shows the rise.
+            days_ago = (
+                rng.randrange(max(1, min(today.day - 1, 20)))
+                if "花生" in keywords
+                else rng.randrange(60)
+            )
             timeline_service.add_alert(
                 session,
                 customer,
@@ -233,7 +246,7 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
                 category=category,
                 keywords=keywords,
                 body=body,
-                created_at=now - timedelta(days=rng.randrange(60)),
+                created_at=now - timedelta(days=days_ago, hours=rng.randrange(3)),
             )
     # A few notes from today, so the shop feed and "what happened today" are not empty.
     first = session.scalars(sa.select(Customer).order_by(Customer.id).limit(5)).all()
@@ -247,3 +260,21 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
             created_at=now - timedelta(minutes=rng.randrange(30, 300)),
         )
     session.flush()
+    _seed_reminder_rules(session, tags[0], desk)
+
+
+def _seed_reminder_rules(session: Session, vip: Tag, desk: User) -> None:
+    """Three rules a shop would start with, evaluated once so the worklists are not empty."""
+    rules = [
+        ReminderRule(name="生日卡 Birthday card", kind="birthday", days=7, include_family=False,
+                     action="寄生日卡 Send a birthday card"),
+        ReminderRule(name="VIP 兩週未聯絡 VIP not contacted", kind="no_contact", days=15,
+                     tag_id=vip.id, assignee_id=desk.id, action="打個電話問候 Give them a call"),
+        ReminderRule(name="想念您 We miss you", kind="lapsed", days=180, levels="A,B",
+                     action="寄「想念您」信 Send a we-miss-you note"),
+    ]  # fmt: skip
+    session.add_all(rules)
+    session.flush()
+    context = segments.Context(now=utcnow(), zone=ensure_shop(session).timezone)
+    for rule in rules:
+        reminders.run_rule(session, rule, context)

@@ -15,7 +15,7 @@ bare words or "quoted phrases" as free-text search. Never builds SQL from string
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -116,6 +116,23 @@ class FieldAtom:
 
 
 @dataclass(frozen=True)
+class DateAtom:
+    """`created >= 2026-11-01`: a moment compared with a day in the shop's time zone."""
+
+    field: str  # last_contact, visited, created
+    op: str  # >=, >, <, <=
+    day: date
+
+
+@dataclass(frozen=True)
+class ReminderAtom:
+    """Customers with an open reminder from the rule of that name (a rule's due list)."""
+
+    rule: str
+    position: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
 class TextAtom:
     text: str
 
@@ -124,6 +141,10 @@ class TextAtom:
 
 _DURATION = re.compile(
     r"(?P<field>last_contact|visited|created)\s*(?P<op>>=|<=|>|<)\s*(?P<num>\d{1,5})\s*(?:d|days?|天)?(?=$|[\s()])",
+    re.IGNORECASE,
+)
+_ON_DATE = re.compile(
+    r"(?P<field>last_contact|visited|created)\s*(?P<op>>=|<=|>|<)\s*(?P<day>\d{4}-\d{2}-\d{2})(?=$|[\s()])",
     re.IGNORECASE,
 )
 _WITHIN = re.compile(
@@ -162,6 +183,17 @@ def tokenize(text: str) -> list[Token]:
         if char in "()":
             tokens.append(Token(char, char, i))
             i += 1
+            continue
+        match = _ON_DATE.match(text, i)
+        if match:
+            try:
+                day = date.fromisoformat(match["day"])
+            except ValueError:
+                raise SegmentError(
+                    i + match.start("day") - match.start(), "bad-date", match["day"]
+                ) from None
+            tokens.append(Token("atom", DateAtom(match["field"].lower(), match["op"], day), i))
+            i = match.end()
             continue
         match = _DURATION.match(text, i)
         if match:
@@ -240,6 +272,10 @@ def _keyed_atom(key: str, value: str, position: int, value_position: int):
         if not value.strip():
             raise SegmentError(value_position, "expected-value", "alert")
         return AlertAtom(value.strip().lower())
+    if key == "reminder":
+        if not value.strip():
+            raise SegmentError(value_position, "expected-value", "reminder")
+        return ReminderAtom(" ".join(value.split()), position)
     raise SegmentError(position, "unknown-atom", key)
 
 
@@ -360,6 +396,8 @@ def to_text(node) -> str:
         return f"birthday:within {node.days}d" if node.when == "within" else f"birthday:{node.when}"
     if isinstance(node, DurationAtom):
         return f"{node.field} {node.op} {node.days}d"
+    if isinstance(node, DateAtom):
+        return f"{node.field} {node.op} {node.day.isoformat()}"
     if isinstance(node, HasAtom):
         return f"has:{node.what}"
     if isinstance(node, OptOutAtom):
@@ -368,6 +406,8 @@ def to_text(node) -> str:
         return f"alert:{_quote(node.keyword)}"
     if isinstance(node, FieldAtom):
         return f"field:{node.name}={_quote(node.value)}"
+    if isinstance(node, ReminderAtom):
+        return f"reminder:{_quote(node.rule)}"
     if isinstance(node, TextAtom):
         return _quote(node.text)
     raise TypeError(node)
@@ -391,6 +431,11 @@ class Context:
     @property
     def today(self) -> date:
         return self.now.replace(tzinfo=UTC).astimezone(ZoneInfo(self.zone)).date()
+
+    def start_of(self, day: date) -> datetime:
+        """Midnight of a day in the shop's zone, as stored (naive UTC)."""
+        local = datetime.combine(day, time.min, tzinfo=ZoneInfo(self.zone))
+        return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def birthday_month_days(atom: BirthdayAtom, today: date) -> set[str]:
@@ -477,6 +522,15 @@ class _Compiler:
             if node.op == "<":  # within the last N days
                 return sa.and_(column.is_not(None), column >= cutoff)
             return sa.or_(column.is_(None), column < cutoff)  # not for N days (or never)
+        if isinstance(node, DateAtom):
+            column = {
+                "last_contact": Customer.last_contact_at,
+                "visited": Customer.last_visit_at,
+                "created": Customer.created_at,
+            }[node.field]
+            day = node.day + timedelta(days=1) if node.op in (">", "<=") else node.day
+            moment = self.context.start_of(day)
+            return column >= moment if node.op in (">", ">=") else column < moment
         if isinstance(node, HasAtom):
             if node.what == "email":
                 guardian = sa.select(FamilyMember.customer_id).where(
@@ -522,6 +576,27 @@ class _Compiler:
                     )
                 )
             return Customer.id.in_(values)
+        if isinstance(node, ReminderAtom):
+            from app.models import Reminder, ReminderRule
+
+            rule_id = self.session.scalar(
+                sa.select(ReminderRule.id).where(
+                    sa.func.lower(ReminderRule.name) == node.rule.lower()
+                )
+            )
+            if rule_id is None:
+                names = list(self.session.scalars(sa.select(ReminderRule.name)))
+                raise SegmentError(
+                    node.position,
+                    "unknown-rule",
+                    node.rule,
+                    difflib.get_close_matches(node.rule, names, n=3, cutoff=0.4),
+                )
+            return Customer.id.in_(
+                sa.select(Reminder.customer_id).where(
+                    Reminder.rule_id == rule_id, Reminder.done_at.is_(None)
+                )
+            )
         if isinstance(node, TextAtom):
             return sa.or_(
                 Customer.id.in_(search.customer_ids_matching(node.text)),

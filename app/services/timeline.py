@@ -203,6 +203,18 @@ def pinned_entries(session: Session, customer_id: int) -> list[TimelineEntry]:
     return list(session.scalars(query).unique())
 
 
+def alert_matches(keyword: str):
+    """Alert entries with this keyword (one of their comma-separated keywords) or category."""
+    padded = "," + TimelineEntry.alert_keywords + ","
+    return sa.and_(
+        TimelineEntry.kind == "alert",
+        sa.or_(
+            padded.contains(f",{keyword.strip().lower()},", autoescape=True),
+            TimelineEntry.alert_category == keyword.strip().lower(),
+        ),
+    )
+
+
 def shop_feed(
     session: Session,
     *,
@@ -210,10 +222,13 @@ def shop_feed(
     end: datetime | None = None,
     author_id: int | None = None,
     kind: str | None = None,
+    keyword: str | None = None,
     cursor: str | None = None,
     size: int = 50,
 ) -> Page:
     query = _with_people(sa.select(TimelineEntry)).options(joinedload(TimelineEntry.customer))
+    if keyword:  # an alert keyword or category, as the dashboard counts them
+        query = query.where(alert_matches(keyword))
     if start:
         query = query.where(TimelineEntry.created_at >= start)
     if end:

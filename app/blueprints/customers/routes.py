@@ -31,6 +31,7 @@ from app.models import (
 )
 from app.security import audit, desk_required, staff_required
 from app.services import customers as customer_service
+from app.services import reminders as reminder_service
 from app.services import segments as seg
 from app.services import tags as tag_service
 from app.services import timeline as timeline_service
@@ -360,7 +361,15 @@ def show(customer_id: int):
 
     customer = _customer_or_404(customer_id, full=True)
     page = timeline_service.customer_page(db.session, customer.id)
+    reminders = (
+        reminder_service.open_reminders(db.session, customer_id=customer.id, limit=20)
+        if current_user.role in (Role.OWNER, Role.FRONTDESK)
+        else []
+    )
     pinned = timeline_service.pinned_entries(db.session, customer.id)
+    if current_user.role == Role.TEACHER and any(entry.alert_open for entry in pinned):
+        audit("alert.view", "customer", customer.id)
+        db.session.commit()
     return render_template(
         "customers/page.html",
         customer=customer,
@@ -371,6 +380,8 @@ def show(customer_id: int):
         values={value.field_id: value.value for value in customer.field_values},
         entry_form=EntryForm(),
         tag_form=TagAddForm(),
+        reminders=reminders,
+        today=seg.Context(now=utcnow(), zone=get_shop(db.session).timezone).today,
     )
 
 
@@ -380,12 +391,15 @@ def form_panel(customer_id: int, name: str):
     """The less-used forms of the customer page, loaded when opened (or as a page without JS)."""
     from flask_babel import gettext
 
+    from app.blueprints.reminders.forms import ReminderForm
+    from app.blueprints.reminders.routes import staff_choices
     from app.blueprints.timeline.forms import AlertForm
 
     panels = {
         "family": (FamilyMemberForm, "family", gettext("Add a family member"), True),
         "date": (ImportantDateForm, "date", gettext("Add a date"), True),
         "alert": (AlertForm, None, gettext("Add an alert"), False),
+        "reminder": (ReminderForm, None, gettext("Add a reminder"), True),
     }
     if name not in panels:
         abort(404)
@@ -394,11 +408,11 @@ def form_panel(customer_id: int, name: str):
         abort(403)
     customer = _customer_or_404(customer_id)
     template = f"customers/_form_{name}.html"
-    context = {
-        "customer": customer,
-        "form": form_class(prefix=prefix) if prefix else form_class(),
-        "title": title,
-    }
+    form = form_class(prefix=prefix) if prefix else form_class()
+    if name == "reminder":
+        form.assignee_id.choices = staff_choices(gettext("Anyone"))
+        form.assignee_id.data = str(current_user.id)
+    context = {"customer": customer, "form": form, "title": title}
     if is_partial():
         return render_template(template, **context)
     return render_template("customers/form_panel.html", template=template, **context)

@@ -1,22 +1,70 @@
-"""Home page views."""
+"""Home page views: the owner's summary, the front desk's day, the teacher's today."""
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from app.blueprints.main import bp
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Role, Segment
+from app.models import Customer, Role, Segment, TimelineEntry
 from app.security import public, staff_required
+from app.services import dashboard
+from app.services import reminders as reminder_service
+from app.services import segments as seg
+from app.services import timeline as timeline_service
+from app.services.shop import get_shop
+
+
+def _context() -> seg.Context:
+    return seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
 
 
 @bp.route("/")
 @staff_required
 def home():
+    if current_user.role == Role.TEACHER:
+        return redirect(url_for("today.index"))
     segments = db.session.scalars(sa.select(Segment).order_by(Segment.name)).all()
+    context = _context()
     if current_user.role == Role.OWNER:
-        return render_template("main/owner_home.html", saved_segments=segments)
-    return render_template("main/my_day.html", saved_segments=segments)
+        return render_template(
+            "main/owner_home.html",
+            saved_segments=segments,
+            summary=dashboard.summary(db.session, context),
+        )
+    return render_template("main/my_day.html", saved_segments=segments, **my_day(context))
+
+
+def my_day(context: seg.Context) -> dict:
+    """Due and overdue reminders (mine and unassigned), today's birthdays, my customers'
+    open alerts."""
+    reminders = reminder_service.open_reminders(
+        db.session, due_by=context.today, assignee_id=current_user.id, include_unassigned=True
+    )
+    mine_with_alerts = db.session.scalars(
+        sa.select(Customer)
+        .where(
+            Customer.assigned_user_id == current_user.id,
+            Customer.archived_at.is_(None),
+            Customer.id.in_(
+                sa.select(TimelineEntry.customer_id).where(
+                    TimelineEntry.kind == "alert", TimelineEntry.alert_resolved_at.is_(None)
+                )
+            ),
+        )
+        .order_by(Customer.display_name)
+        .limit(50)
+    ).all()
+    return {
+        "reminders": reminders,
+        "today": context.today,
+        "birthdays": dashboard.todays_birthdays(db.session, context),
+        "alert_customers": mine_with_alerts,
+        "alerts": timeline_service.open_alerts_by_customer(
+            db.session, [customer.id for customer in mine_with_alerts]
+        ),
+    }
 
 
 @bp.route("/healthz")

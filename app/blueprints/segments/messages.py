@@ -24,7 +24,7 @@ def segment_error_message(error: SegmentError, text: str = "") -> str:
         ),
         "expected-value": _("Write a value after %(key)s:, e.g. %(key)s:VIP.", key=detail),
         "unknown-atom": _(
-            "Unknown condition “%(key)s:”. Use tag:, level:, birthday:, last_contact, visited, created, has:, optout:, alert: or field:.",
+            "Unknown condition “%(key)s:”. Use tag:, level:, birthday:, last_contact, visited, created, has:, optout:, alert:, field: or reminder:.",
             key=detail,
         ),
         "bad-level": _(
@@ -42,6 +42,8 @@ def segment_error_message(error: SegmentError, text: str = "") -> str:
         "empty-text": _("Empty quotation marks."),
         "unknown-tag": _("There is no tag called “%(name)s”.", name=detail),
         "unknown-field": _("There is no custom field called “%(name)s”.", name=detail),
+        "bad-date": _("“%(value)s” is not a real date (year-month-day).", value=detail),
+        "unknown-rule": _("There is no reminder rule called “%(name)s”.", name=detail),
     }
     message = messages.get(error.code, _("This filter cannot be understood."))
     if error.suggestions:

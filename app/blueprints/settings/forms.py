@@ -16,7 +16,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.forms import Choice, Number
+from app.forms import Checkboxes, Choice, Number
 
 
 class ShopForm(FlaskForm):
@@ -99,3 +99,18 @@ class CustomFieldForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Add field"))
+
+
+class GroupsForm(FlaskForm):
+    """Which tags (or which custom field) make the classes of the teacher's Today view."""
+
+    source = Choice(
+        _l("Groups come from"),
+        choices=[
+            SelectChoice("tags", _l("Tags I mark as groups")),
+            SelectChoice("field", _l("A custom field (each value is a group)")),
+        ],
+    )
+    tags = Checkboxes(_l("Tags that are groups"), choices=[], validate_choice=True)
+    field_id = Choice(_l("Custom field"), choices=[])
+    submit = SubmitField(_l("Save groups"))

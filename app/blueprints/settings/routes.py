@@ -5,10 +5,12 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.blueprints.settings import bp
-from app.blueprints.settings.forms import CustomFieldForm, ShopForm
+from app.blueprints.settings.forms import CustomFieldForm, GroupsForm, ShopForm
 from app.extensions import db
-from app.models import CustomField
+from app.forms import as_select_choices
+from app.models import CustomField, Role, Tag, User
 from app.security import audit, owner_required
+from app.services import groups as group_service
 from app.services.customers import custom_fields
 from app.services.shop import ensure_shop
 
@@ -74,3 +76,52 @@ def delete_field(field_id: int):
     db.session.commit()
     flash(_("Field %(label)s and its values were removed.", label=label), "info")
     return redirect(url_for("settings.fields"))
+
+
+@bp.route("/groups", methods=["GET", "POST"])
+@owner_required
+def groups():
+    """Classes for the teacher's Today view, and which teacher looks after which."""
+    shop = ensure_shop(db.session)
+    tags = db.session.scalars(sa.select(Tag).order_by(Tag.name)).all()
+    form = GroupsForm()
+    form.tags.choices = as_select_choices([(str(tag.id), tag.name) for tag in tags])
+    form.field_id.choices = as_select_choices(
+        [("", "—")] + [(str(f.id), f.label) for f in custom_fields(db.session)]
+    )
+    teachers = db.session.scalars(
+        sa.select(User).where(User.role == Role.TEACHER, User.active.is_(True)).order_by(User.name)
+    ).all()
+    if request.method == "GET":
+        form.source.data = shop.group_source
+        form.tags.data = [str(tag.id) for tag in tags if tag.is_group]
+        form.field_id.data = str(shop.group_field_id or "")
+    status = 200
+    if form.validate_on_submit():
+        if form.source.data == "field" and not form.field_id.data:
+            form.field_id.errors = [_("Choose the field whose values are the groups.")]
+            status = 422
+        else:
+            shop.group_source = form.source.data
+            shop.group_field_id = int(form.field_id.data) if form.field_id.data else None
+            chosen = set(form.tags.data or [])
+            for tag in tags:
+                tag.is_group = str(tag.id) in chosen
+            db.session.flush()
+            names = set(group_service.group_names(db.session, shop))
+            for teacher in teachers:
+                picked = [n for n in request.form.getlist(f"teacher-{teacher.id}") if n in names]
+                teacher.group_names = ",".join(sorted(picked))[:300]
+            audit("settings.groups", "shop", shop.id)
+            db.session.commit()
+            g.pop("shop", None)
+            flash(_("Groups saved."), "success")
+            return redirect(url_for("settings.groups"))
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "settings/groups.html",
+        form=form,
+        teachers=teachers,
+        group_names=group_service.group_names(db.session, shop),
+    ), status

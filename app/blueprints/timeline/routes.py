@@ -187,16 +187,29 @@ def feed():
         day = datetime.strptime(request.args.get("day", ""), "%Y-%m-%d").date()
     except ValueError:
         day = now_local.date()
+    try:  # a range of days (the dashboard's links), else one day
+        until = datetime.strptime(request.args.get("until", ""), "%Y-%m-%d").date()
+    except ValueError:
+        until = None
+    if until is not None and until <= day:
+        until = None
     start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-    end = start + timedelta(days=1)
+    last_day = until or day
+    end = (
+        datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+        .astimezone(UTC)
+        .replace(tzinfo=None)
+    )
     author_id = request.args.get("author", type=int)
     kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
+    keyword = (request.args.get("keyword") or "").strip()[:40] or None
     page = timeline_service.shop_feed(
         db.session,
         start=start,
         end=end,
         author_id=author_id,
         kind=kind,
+        keyword=keyword,
         cursor=request.args.get("cursor"),
     )
     staff = db.session.scalars(sa.select(User).order_by(User.name)).all()
@@ -207,6 +220,8 @@ def feed():
         "page": page,
         "alerts": alerts,
         "day": day,
+        "until": until,
+        "keyword": keyword,
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1) if day < now_local.date() else None,
         "staff": staff,

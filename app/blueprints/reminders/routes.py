@@ -1,0 +1,363 @@
+"""Reminder views: the worklist, done / snooze / log a note, reminders by hand, rules."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.blueprints.reminders import bp
+from app.blueprints.reminders.forms import QuickNoteForm, ReminderForm, RuleForm
+from app.clock import utcnow
+from app.extensions import db, htmx
+from app.forms import as_select_choices
+from app.models import Customer, Reminder, ReminderRule, Segment, Tag, User
+from app.security import audit, desk_required, owner_required
+from app.services import reminders as service
+from app.services import segments as seg
+from app.services import timeline as timeline_service
+from app.services.shop import get_shop
+
+
+def context() -> seg.Context:
+    return seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+
+
+def today() -> date:
+    return context().today
+
+
+@bp.app_template_global()
+def reminder_reason(reminder: Reminder) -> str:
+    """Why a rule made the reminder, in the reader's language ("VIP, last contact 23 days ago")."""
+    reason = reminder.reason or {}
+    code = reason.get("code")
+    now = utcnow()
+
+    def days_since(stamp: str | None) -> int | None:
+        return (now - datetime.fromisoformat(stamp)).days if stamp else None
+
+    def on(stamp: str) -> str:
+        return format_date(date.fromisoformat(stamp), "medium")
+
+    who = service.who_label(reminder.rule) if reminder.rule is not None else ""
+    if code == "birthday":
+        if reason.get("relation"):
+            return _(
+                "%(relation)s %(name)s's birthday on %(date)s",
+                relation=reason["relation"],
+                name=reason["name"],
+                date=on(reason["date"]),
+            )
+        return _("Birthday on %(date)s", date=on(reason["date"]))
+    if code == "important_date":
+        return _("%(label)s on %(date)s", label=reason.get("label", ""), date=on(reason["date"]))
+    if code in ("no_contact", "lapsed"):
+        days = days_since(reason.get("last"))
+        prefix = (
+            who or reason.get("level") or ""
+        ) and f"{who or _('Level %(level)s', level=reason.get('level'))}, "
+        if code == "no_contact":
+            if days is None:
+                return prefix + _("never contacted")
+            return prefix + ngettext(
+                "last contact %(num)d day ago", "last contact %(num)d days ago", days
+            )
+        if days is None:
+            return prefix + _("never visited")
+        return prefix + ngettext("last visit %(num)d day ago", "last visit %(num)d days ago", days)
+    if code == "return":
+        days = days_since(reason.get("last")) or 0
+        if reason.get("kind") == "purchase":
+            text = ngettext("last purchase %(num)d day ago", "last purchase %(num)d days ago", days)
+        else:
+            text = ngettext("last visit %(num)d day ago", "last visit %(num)d days ago", days)
+        if reason.get("keyword"):
+            text += f" ({reason['keyword']})"
+        return text
+    return ""
+
+
+def staff_choices(blank: str):
+    users = db.session.scalars(
+        sa.select(User).where(User.active.is_(True)).order_by(User.name)
+    ).all()
+    return as_select_choices([("", blank)] + [(str(user.id), user.name) for user in users])
+
+
+def _reminder_or_404(reminder_id: int) -> Reminder:
+    return db.get_or_404(Reminder, reminder_id)
+
+
+def _render_item(reminder_id: int, message: str | None = None):
+    reminder = db.session.get(Reminder, reminder_id)
+    return render_template(
+        "reminders/_item.html", reminder=reminder, today=today(), message=message
+    )
+
+
+def _after_action(reminder_id: int, message: str):
+    if htmx:
+        return _render_item(reminder_id, message)
+    flash(message, "success")
+    return redirect(request.form.get("next") or url_for("reminders.index"))
+
+
+# ---- the worklist ----------------------------------------------------------------------------
+
+VIEWS = ("mine", "all", "upcoming", "done")
+
+
+@bp.route("/reminders/")
+@desk_required
+def index():
+    view = request.args.get("view", "mine")
+    view = view if view in VIEWS else "mine"
+    rule = None
+    if request.args.get("rule", "").isdigit():
+        rule = db.get_or_404(ReminderRule, int(request.args["rule"]))
+        view = "all"
+    day = today()
+    if view == "done":
+        reminders = service.done_reminders(db.session)
+    elif view == "upcoming":
+        reminders = service.open_reminders(db.session, due_after=day)
+    elif view == "mine":
+        reminders = service.open_reminders(
+            db.session, due_by=day, assignee_id=current_user.id, include_unassigned=True
+        )
+    else:
+        reminders = service.open_reminders(
+            db.session, due_by=None if rule else day, rule_id=rule.id if rule else None, limit=500
+        )
+    return render_template(
+        "reminders/index.html",
+        reminders=reminders,
+        view=view,
+        rule=rule,
+        rule_count=service.open_counts_by_rule(db.session).get(rule.id, 0) if rule else 0,
+        counts=service.count_open(db.session, day),
+        today=day,
+        form=ReminderForm(),
+    )
+
+
+@bp.route("/reminders/run", methods=["POST"])
+@desk_required
+def run():
+    result = service.run_rules(db.session, context())
+    flash(
+        ngettext(
+            "Rules checked: %(num)d new reminder.",
+            "Rules checked: %(num)d new reminders.",
+            result.created,
+        ),
+        "success",
+    )
+    return redirect(request.form.get("next") or url_for("reminders.index"))
+
+
+@bp.route("/reminders/<int:reminder_id>/done", methods=["POST"])
+@desk_required
+def done(reminder_id: int):
+    reminder = _reminder_or_404(reminder_id)
+    service.mark_done(db.session, reminder, current_user, utcnow())
+    db.session.commit()
+    return _after_action(reminder_id, _("Done."))
+
+
+@bp.route("/reminders/<int:reminder_id>/reopen", methods=["POST"])
+@desk_required
+def reopen(reminder_id: int):
+    reminder = _reminder_or_404(reminder_id)
+    service.reopen(db.session, reminder)
+    db.session.commit()
+    return _after_action(reminder_id, _("Back on the list."))
+
+
+@bp.route("/reminders/<int:reminder_id>/snooze", methods=["POST"])
+@desk_required
+def snooze(reminder_id: int):
+    reminder = _reminder_or_404(reminder_id)
+    days = request.form.get("days", type=int)
+    try:
+        service.snooze(db.session, reminder, days, today())
+    except service.ReminderError:
+        db.session.rollback()
+        if htmx:
+            return _render_item(reminder_id, _("Choose one of the options.")), 422
+        flash(_("Choose one of the options."), "error")
+        return redirect(url_for("reminders.index"))
+    due = reminder.due_date
+    db.session.commit()
+    return _after_action(reminder_id, _("Snoozed until %(date)s.", date=format_date(due)))
+
+
+@bp.route("/reminders/<int:reminder_id>/note", methods=["POST"])
+@desk_required
+def note(reminder_id: int):
+    """Log a note on the customer's timeline and mark the reminder done, in one step."""
+    reminder = _reminder_or_404(reminder_id)
+    form = QuickNoteForm()
+    if not form.validate():
+        message = next(iter(form.body.errors), _("Please check what you wrote."))
+        if htmx:
+            return _render_item(reminder_id, str(message)), 422
+        flash(str(message), "error")
+        return redirect(url_for("reminders.index"))
+    customer = db.session.get(Customer, reminder.customer_id)
+    timeline_service.add_entry(
+        db.session, customer, author=current_user, kind="note", body=form.body.data
+    )
+    service.mark_done(db.session, reminder, current_user, utcnow(), how="note")
+    db.session.commit()
+    return _after_action(reminder_id, _("Note added and reminder done."))
+
+
+@bp.route("/customers/<int:customer_id>/reminders", methods=["POST"])
+@desk_required
+def add(customer_id: int):
+    customer = db.get_or_404(Customer, customer_id)
+    form = ReminderForm()
+    form.assignee_id.choices = staff_choices(_("Anyone"))
+    if form.validate():
+        try:
+            service.add_reminder(
+                db.session,
+                customer,
+                text=form.text.data,
+                due_date=form.due_date.data,
+                assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
+                created_by=current_user,
+            )
+        except service.ReminderError:
+            db.session.rollback()
+            form.text.errors = [_("Please check what you wrote.")]
+        else:
+            db.session.commit()
+            flash(_("Reminder added."), "success")
+            return redirect(url_for("customers.show", customer_id=customer_id))
+    response = make_response(
+        render_template("reminders/add.html", form=form, customer=customer), 422
+    )
+    return response
+
+
+# ---- rules (owner) ------------------------------------------------------------------------
+
+
+def _rule_form(rule: ReminderRule | None) -> RuleForm:
+    form = RuleForm(obj=rule if request.method == "GET" else None)
+    if request.method == "GET" and rule is not None:
+        form.levels.data = rule.level_list
+        form.segment_id.data = str(rule.segment_id or "")
+        form.tag_id.data = str(rule.tag_id or "")
+        form.assignee_id.data = str(rule.assignee_id or "")
+        form.entry_kind.data = rule.entry_kind or ""
+    form.segment_id.choices = [("", "—")] + [
+        (str(s.id), s.name) for s in db.session.scalars(sa.select(Segment).order_by(Segment.name))
+    ]
+    form.tag_id.choices = [("", "—")] + [
+        (str(t.id), t.name) for t in db.session.scalars(sa.select(Tag).order_by(Tag.name))
+    ]
+    form.assignee_id.choices = staff_choices(_("Whoever looks after the customer"))
+    for field in (form.segment_id, form.tag_id):
+        field.choices = as_select_choices(field.choices)
+    return form
+
+
+def rule_error_message(code: str) -> str:
+    return {
+        "days": _("Between 1 and 3650 days."),
+        "entry-kind": _("Choose visit or purchase."),
+        "levels": _("Levels are A, B or C."),
+        "name": _("Another rule already has this name."),
+    }.get(code, _("Choose one of the options."))
+
+
+def _save_rule(form: RuleForm, rule: ReminderRule) -> str | None:
+    """Copies the form into the rule; returns an error code or None."""
+    rule.name = " ".join(form.name.data.split())
+    rule.kind = form.kind.data
+    rule.days = form.days.data
+    rule.segment_id = int(form.segment_id.data) if form.segment_id.data else None
+    rule.tag_id = int(form.tag_id.data) if form.tag_id.data else None
+    rule.levels = ",".join(sorted(form.levels.data or []))
+    rule.include_family = form.include_family.data
+    rule.entry_kind = form.entry_kind.data or None
+    rule.keyword = (form.keyword.data or "").strip() or None
+    rule.assignee_id = int(form.assignee_id.data) if form.assignee_id.data else None
+    rule.action = (form.action.data or "").strip() or None
+    rule.active = form.active.data
+    try:
+        service.check_rule(db.session, rule)
+    except service.ReminderError as error:
+        return error.code
+    clash = db.session.scalar(
+        sa.select(ReminderRule.id).where(
+            sa.func.lower(ReminderRule.name) == rule.name.lower(),
+            ReminderRule.id != (rule.id or 0),
+        )
+    )
+    return "name" if clash else None
+
+
+@bp.route("/settings/reminders")
+@owner_required
+def rules():
+    all_rules = db.session.scalars(sa.select(ReminderRule).order_by(ReminderRule.name)).all()
+    return render_template(
+        "reminders/rules.html",
+        rules=all_rules,
+        open_counts=service.open_counts_by_rule(db.session),
+        who_label=service.who_label,
+    )
+
+
+@bp.route("/settings/reminders/new", methods=["GET", "POST"])
+@bp.route("/settings/reminders/<int:rule_id>/edit", methods=["GET", "POST"])
+@owner_required
+def edit_rule(rule_id: int | None = None):
+    rule = db.get_or_404(ReminderRule, rule_id) if rule_id else None
+    form = _rule_form(rule)
+    if form.validate_on_submit():
+        target = rule or ReminderRule()
+        with db.session.no_autoflush:
+            problem = _save_rule(form, target)
+        if problem is None:
+            if rule is None:
+                db.session.add(target)
+            audit("reminder_rule.save", "reminder_rule", rule_id, detail=target.name)
+            db.session.commit()
+            flash(_("Rule saved."), "success")
+            return redirect(url_for("reminders.rules"))
+        db.session.rollback()
+        field = form.name if problem == "name" else form.days
+        if problem == "entry-kind":
+            field = form.entry_kind
+        field.errors = list(field.errors) + [rule_error_message(problem)]
+    status = 422 if request.method == "POST" else 200
+    return render_template("reminders/rule_form.html", form=form, rule=rule), status
+
+
+@bp.route("/settings/reminders/<int:rule_id>/delete", methods=["POST"])
+@owner_required
+def delete_rule(rule_id: int):
+    rule = db.get_or_404(ReminderRule, rule_id)
+    name = rule.name
+    audit("reminder_rule.delete", "reminder_rule", rule_id, detail=name)
+    db.session.delete(rule)
+    db.session.commit()
+    flash(_("Rule %(name)s removed with its reminders.", name=name), "success")
+    return redirect(url_for("reminders.rules"))
+
+
+def rule_audience_expression(rule: ReminderRule) -> str:
+    return f"reminder:{seg._quote(rule.name)}"
+
+
+@bp.app_template_global()
+def rule_campaign_url(rule: ReminderRule) -> str:
+    return url_for("campaigns.compose", q=rule_audience_expression(rule))

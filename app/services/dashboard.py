@@ -1,0 +1,205 @@
+"""The owner's summary: what the shop's data says this week and this month, with the
+filter behind every number (so a click shows exactly the people or entries counted)."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models import Campaign, Customer, ReminderRule, TimelineEntry, User
+from app.models.customer import LEVELS
+from app.services import campaigns as campaign_service
+from app.services import reminders as reminder_service
+from app.services import segments as seg
+
+LAPSED_DEFAULT = ("A,B", 180)  # levels, days: when the owner has no "lapsed" rule yet
+TOP_KEYWORDS = 8
+
+
+@dataclass
+class AlertTrend:
+    keyword: str
+    this_month: int
+    last_month: int
+
+    @property
+    def change(self) -> int:
+        return self.this_month - self.last_month
+
+
+@dataclass
+class Birthday:
+    customer_id: int
+    name: str
+    on: date
+
+
+@dataclass
+class Summary:
+    today: date
+    week_start: date
+    month_start: date
+    last_month_start: date
+    customers_total: int = 0
+    new_this_month: int = 0
+    new_expression: str = ""
+    activity_by_kind: dict[str, int] = field(default_factory=dict)
+    activity_by_author: list[tuple[int | None, str, int]] = field(default_factory=list)
+    alert_keywords: list[AlertTrend] = field(default_factory=list)
+    alert_categories: list[AlertTrend] = field(default_factory=list)
+    birthdays_count: int = 0
+    birthdays: list["Birthday"] = field(default_factory=list)
+    birthdays_expression: str = "birthday:within 30d"
+    reminders: dict[str, int] = field(default_factory=dict)
+    lapsed_count: int = 0
+    lapsed_expression: str = ""
+    campaigns: list[tuple[Campaign, dict]] = field(default_factory=list)
+    levels: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def last_month_end(self) -> date:
+        return self.month_start - timedelta(days=1)
+
+    @property
+    def activity_total(self) -> int:
+        return sum(self.activity_by_kind.values())
+
+
+def _lapsed_expression(session: Session) -> str:
+    rule = session.scalar(
+        sa.select(ReminderRule)
+        .where(ReminderRule.kind == "lapsed", ReminderRule.active.is_(True))
+        .order_by(ReminderRule.id)
+        .limit(1)
+    )
+    levels, days = (rule.levels or "A,B", rule.days) if rule else LAPSED_DEFAULT
+    return f"level:{levels} and visited > {days}d"
+
+
+def _alert_trends(session: Session, context: seg.Context, last_start, this_start, next_start):
+    rows = session.execute(
+        sa.select(
+            TimelineEntry.alert_keywords,
+            TimelineEntry.alert_category,
+            TimelineEntry.created_at >= this_start,
+        ).where(
+            TimelineEntry.kind == "alert",
+            TimelineEntry.created_at >= last_start,
+            TimelineEntry.created_at < next_start,
+        )
+    ).all()
+    keywords: dict[str, list[int]] = {}
+    categories: dict[str, list[int]] = {}
+    for keyword_text, category, is_this_month in rows:
+        slot = 0 if is_this_month else 1
+        for keyword in {k for k in (keyword_text or "").split(",") if k}:
+            keywords.setdefault(keyword, [0, 0])[slot] += 1
+        if category:
+            categories.setdefault(category, [0, 0])[slot] += 1
+
+    def ordered(counts: dict[str, list[int]]) -> list[AlertTrend]:
+        trends = [AlertTrend(key, now, before) for key, (now, before) in counts.items()]
+        return sorted(trends, key=lambda t: (-t.this_month, -t.change, t.keyword))
+
+    return ordered(keywords)[:TOP_KEYWORDS], ordered(categories)
+
+
+def summary(session: Session, context: seg.Context) -> Summary:
+    today = context.today
+    month_start = today.replace(day=1)
+    last_month_start = (month_start - timedelta(days=1)).replace(day=1)
+    next_month_start = (month_start + timedelta(days=32)).replace(day=1)
+    week_start = today - timedelta(days=today.weekday())
+    result = Summary(today, week_start, month_start, last_month_start)
+    this_start = context.start_of(month_start)
+
+    live = Customer.archived_at.is_(None)
+    result.levels = {level: 0 for level in LEVELS}
+    for level, number in session.execute(
+        sa.select(Customer.level, sa.func.count()).where(live).group_by(Customer.level)
+    ):
+        result.levels[level] = number
+    result.customers_total = sum(result.levels.values())
+    result.new_expression = f"created >= {month_start.isoformat()}"
+    result.new_this_month = session.scalar(
+        sa.select(sa.func.count()).where(live, Customer.created_at >= this_start)
+    )
+
+    week = TimelineEntry.created_at >= context.start_of(week_start)
+    result.activity_by_kind = dict(
+        session.execute(
+            sa.select(TimelineEntry.kind, sa.func.count())
+            .where(week, TimelineEntry.kind != "tag")
+            .group_by(TimelineEntry.kind)
+            .order_by(sa.func.count().desc())
+        ).all()
+    )
+    result.activity_by_author = [
+        (author_id, name or "", number)
+        for author_id, name, number in session.execute(
+            sa.select(TimelineEntry.author_id, User.name, sa.func.count())
+            .outerjoin(User, User.id == TimelineEntry.author_id)
+            .where(week, TimelineEntry.kind != "tag", TimelineEntry.author_id.is_not(None))
+            .group_by(TimelineEntry.author_id)
+            .order_by(sa.func.count().desc())
+        )
+    ]
+
+    result.alert_keywords, result.alert_categories = _alert_trends(
+        session,
+        context,
+        context.start_of(last_month_start),
+        this_start,
+        context.start_of(next_month_start),
+    )
+
+    birthdays = seg.customers_query(session, result.birthdays_expression, context)
+    result.birthdays_count = session.scalar(
+        sa.select(sa.func.count()).select_from(birthdays.subquery())
+    )
+    upcoming = reminder_service.upcoming_days(today, 30)
+    found = session.execute(
+        birthdays.with_only_columns(Customer.id, Customer.display_name, Customer.birthday)
+    ).all()
+    result.birthdays = [
+        Birthday(row.id, row.display_name, upcoming[row.birthday.strftime("%m-%d")])
+        for row in sorted(found, key=lambda r: (upcoming[r.birthday.strftime("%m-%d")], r.id))[:8]
+    ]
+
+    result.reminders = reminder_service.count_open(session, today)
+    result.lapsed_expression = _lapsed_expression(session)
+    result.lapsed_count = seg.count(session, result.lapsed_expression, context)
+
+    recent = session.scalars(
+        sa.select(Campaign)
+        .where(Campaign.status != "draft")
+        .order_by(Campaign.created_at.desc())
+        .limit(5)
+    ).all()
+    result.campaigns = [(c, campaign_service.counts(session, c.id)) for c in recent]
+    return result
+
+
+def todays_birthdays(session: Session, context: seg.Context) -> list[Birthday]:
+    """Customers and their family members whose birthday is today (29 Feb on 28 Feb)."""
+    from app.models import FamilyMember
+
+    days = sorted(seg.birthday_month_days(seg.BirthdayAtom("within", 0), context.today))
+    live = Customer.archived_at.is_(None)
+    people = [
+        Birthday(row.id, row.display_name, context.today)
+        for row in session.execute(
+            sa.select(Customer.id, Customer.display_name).where(
+                live, sa.func.strftime("%m-%d", Customer.birthday).in_(days)
+            )
+        )
+    ]
+    for customer_id, customer_name, name, relation in session.execute(
+        sa.select(Customer.id, Customer.display_name, FamilyMember.name, FamilyMember.relation)
+        .join(Customer, Customer.id == FamilyMember.customer_id)
+        .where(live, sa.func.strftime("%m-%d", FamilyMember.birthday).in_(days))
+    ):
+        label = f"{name} ({relation + ', ' if relation else ''}{customer_name})"
+        people.append(Birthday(customer_id, label, context.today))
+    return people

@@ -1,0 +1,70 @@
+"""Classes/groups for the teacher's "Today" view: tags the owner marks, or a custom field."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models import Customer, CustomFieldValue, Shop, Tag, TimelineEntry, customer_tag
+
+
+def group_names(session: Session, shop: Shop) -> list[str]:
+    if shop.group_source == "field":
+        if not shop.group_field_id:
+            return []
+        values = session.scalars(
+            sa.select(sa.func.trim(CustomFieldValue.value))
+            .where(CustomFieldValue.field_id == shop.group_field_id)
+            .distinct()
+        )
+        return sorted({value for value in values if value})
+    return list(
+        session.scalars(sa.select(Tag.name).where(Tag.is_group.is_(True)).order_by(Tag.name))
+    )
+
+
+def members(session: Session, shop: Shop, names: list[str]) -> list[Customer]:
+    """The (not archived) customers in any of the groups, by name."""
+    if not names:
+        return []
+    if shop.group_source == "field":
+        if not shop.group_field_id:
+            return []
+        ids = sa.select(CustomFieldValue.customer_id).where(
+            CustomFieldValue.field_id == shop.group_field_id,
+            sa.func.trim(CustomFieldValue.value).in_(names),
+        )
+    else:
+        ids = (
+            sa.select(customer_tag.c.customer_id)
+            .join(Tag, Tag.id == customer_tag.c.tag_id)
+            .where(Tag.is_group.is_(True), Tag.name.in_(names))
+        )
+    return list(
+        session.scalars(
+            sa.select(Customer)
+            .where(Customer.id.in_(ids), Customer.archived_at.is_(None))
+            .order_by(Customer.display_name, Customer.id)
+        )
+    )
+
+
+def entries_since(
+    session: Session, customer_ids: list[int], since: datetime
+) -> dict[int, list[TimelineEntry]]:
+    """Each customer's notes/calls/visits written since a moment (today's notes), newest first."""
+    result: dict[int, list[TimelineEntry]] = {}
+    if not customer_ids:
+        return result
+    rows = session.scalars(
+        sa.select(TimelineEntry)
+        .where(
+            TimelineEntry.customer_id.in_(customer_ids),
+            TimelineEntry.created_at >= since,
+            TimelineEntry.kind.in_(("note", "call", "visit", "purchase")),
+        )
+        .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc())
+    )
+    for row in rows:
+        result.setdefault(row.customer_id, []).append(row)
+    return result
