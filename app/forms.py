@@ -59,6 +59,11 @@ class Checkboxes(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
+    def __init__(self, *args, **kwargs):
+        if kwargs.get("choices") is not None and not callable(kwargs["choices"]):
+            kwargs["choices"] = as_select_choices(kwargs["choices"])
+        super().__init__(*args, **kwargs)
+
     def pre_validate(self, form):
         offered = {str(choice.value) for choice in self.iter_choices()}
         if any(str(value) not in offered for value in self.data or []):

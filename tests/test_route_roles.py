@@ -137,6 +137,26 @@ ROUTES = [
     ("POST", "/tags/{tag}/merge", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("GET", "/tags/{tag}/delete", None, DESK_UP),
     ("POST", "/tags/{tag}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    # reminders (front desk and owner), rules and groups (owner), today (everyone)
+    ("GET", "/reminders/", None, DESK_UP),
+    ("GET", "/reminders/?rule={rule}", None, DESK_UP),
+    ("POST", "/reminders/run", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/reminders/{reminder}/done", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/reminders/{reminder}/reopen", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/reminders/{reminder}/snooze", {"days": "1"}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/reminders/{reminder}/note", {"body": "Called"}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/customers/{customer}/reminders", {"text": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("GET", "/customers/{customer}/forms/reminder", None, DESK_UP),
+    ("GET", "/settings/reminders", None, OWNER_ONLY),
+    ("GET", "/settings/reminders/new", None, OWNER_ONLY),
+    ("POST", "/settings/reminders/new", {"name": ""}, {**OWNER_ONLY, OWNER: 422}),
+    ("GET", "/settings/reminders/{rule}/edit", None, OWNER_ONLY),
+    ("POST", "/settings/reminders/{rule}/edit", {"name": ""}, {**OWNER_ONLY, OWNER: 422}),
+    ("POST", "/settings/reminders/{rule}/delete", {}, {**OWNER_ONLY, OWNER: 302}),
+    ("GET", "/settings/groups", None, OWNER_ONLY),
+    ("POST", "/settings/groups", {"source": "nonsense"}, {**OWNER_ONLY, OWNER: 422}),
+    ("GET", "/today", None, STAFF_ONLY),
+    ("GET", "/today/{customer}", None, STAFF_ONLY),
 ]
 
 PUBLIC_ENDPOINTS = {
@@ -156,7 +176,7 @@ def ids(app):
     from datetime import date
 
     from app.extensions import db
-    from app.models import Campaign, CustomField, Delivery, Segment
+    from app.models import Campaign, CustomField, Delivery, Reminder, ReminderRule, Segment
     from app.services.customers import add_family_member, add_important_date
     from tests.factories import make_alert, make_customer, make_entry, make_tag, tag_customer
 
@@ -182,8 +202,14 @@ def ids(app):
         status="uncertain",
     )
     db.session.add(delivery)
+    rule = ReminderRule(name="VIP calls", kind="no_contact", days=15, tag_id=tag.id)
+    db.session.add(rule)
+    reminder = Reminder(customer_id=customer.id, text="Call", due_date=date(2026, 1, 1))
+    db.session.add(reminder)
     db.session.commit()
     return {
+        "rule": rule.id,
+        "reminder": reminder.id,
         "other_user": make_user("teacher", email="managed@example.com").id,
         "customer": customer.id,
         "tag": tag.id,

@@ -1,7 +1,7 @@
 """Home page views: the owner's summary, the front desk's day, the teacher's today."""
 
 import sqlalchemy as sa
-from flask import redirect, render_template, url_for
+from flask import render_template
 from flask_login import current_user
 
 from app.blueprints.main import bp
@@ -24,7 +24,9 @@ def _context() -> seg.Context:
 @staff_required
 def home():
     if current_user.role == Role.TEACHER:
-        return redirect(url_for("today.index"))
+        from app.blueprints.today.routes import index as today
+
+        return today()
     segments = db.session.scalars(sa.select(Segment).order_by(Segment.name)).all()
     context = _context()
     if current_user.role == Role.OWNER:

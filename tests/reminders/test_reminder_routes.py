@@ -1,0 +1,149 @@
+"""Reminder views: act on a reminder, add one by hand, rules with bad input, My day."""
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models import AuditEvent, Reminder, ReminderRule, TimelineEntry
+from tests.conftest import login
+from tests.factories import make_alert, make_customer, make_tag, make_user, tag_customer
+
+
+def reminder_for(customer, **fields) -> Reminder:
+    reminder = Reminder(
+        customer_id=customer.id, text="Call the family", due_date=date.today(), **fields
+    )
+    db.session.add(reminder)
+    db.session.commit()
+    return reminder
+
+
+def test_log_a_note_from_the_reminder_finishes_it(app, client, owner):
+    desk = make_user("frontdesk")
+    customer = make_customer("王小明")
+    reminder = reminder_for(customer, assignee_id=desk.id)
+    login(client, desk)
+    page = client.get("/").get_data(as_text=True)
+    assert "Call the family" in page and "王小明" in page
+    response = client.post(
+        f"/reminders/{reminder.id}/note",
+        data={"body": "Called, coming Sunday"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "Note added and reminder done." in response.get_data(as_text=True)
+    db.session.refresh(reminder)
+    assert reminder.done_how == "note" and reminder.done_by_id == desk.id
+    note = db.session.scalar(
+        sa.select(TimelineEntry).where(TimelineEntry.customer_id == customer.id)
+    )
+    assert note.body == "Called, coming Sunday"
+    assert "Call the family" not in client.get("/").get_data(as_text=True)
+
+
+def test_an_empty_note_is_refused_and_nothing_changes(app, client, owner):
+    desk = make_user("frontdesk")
+    reminder = reminder_for(make_customer())
+    login(client, desk)
+    response = client.post(
+        f"/reminders/{reminder.id}/note", data={"body": "  "}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 422
+    assert "Write something first." in response.get_data(as_text=True)
+    db.session.refresh(reminder)
+    assert reminder.done_at is None
+
+
+def test_snooze_and_done_and_undo(app, client, owner):
+    desk = make_user("frontdesk")
+    reminder = reminder_for(make_customer())
+    login(client, desk)
+    assert client.post(f"/reminders/{reminder.id}/snooze", data={"days": "5"}).status_code == 302
+    db.session.refresh(reminder)
+    assert reminder.due_date == date.today()  # 5 is not offered: nothing moved
+    response = client.post(
+        f"/reminders/{reminder.id}/snooze", data={"days": "7"}, headers={"HX-Request": "true"}
+    )
+    assert "Snoozed until" in response.get_data(as_text=True)
+    db.session.refresh(reminder)
+    assert reminder.due_date > date.today() + timedelta(days=5)
+    client.post(f"/reminders/{reminder.id}/done")
+    db.session.refresh(reminder)
+    assert reminder.done_at is not None
+    client.post(f"/reminders/{reminder.id}/reopen")
+    db.session.refresh(reminder)
+    assert reminder.done_at is None
+
+
+def test_add_a_reminder_by_hand_with_bad_input(app, client, owner):
+    desk = make_user("frontdesk")
+    customer = make_customer()
+    login(client, desk)
+    bad = client.post(
+        f"/customers/{customer.id}/reminders",
+        data={"text": "Call", "due_date": "2026-02-30", "assignee_id": ""},
+    )
+    assert bad.status_code == 422
+    assert "Enter a real date" in bad.get_data(as_text=True)
+    nobody = client.post(
+        f"/customers/{customer.id}/reminders",
+        data={"text": "Call", "due_date": "2027-01-01", "assignee_id": "999"},
+    )
+    assert nobody.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reminder)) == 0
+    good = client.post(
+        f"/customers/{customer.id}/reminders",
+        data={"text": "Call", "due_date": "2027-01-01", "assignee_id": str(desk.id)},
+    )
+    assert good.status_code == 302
+    assert "Call" in client.get(f"/customers/{customer.id}").get_data(as_text=True)
+
+
+def test_rules_are_validated_and_run_from_the_page(app, client, owner):
+    vip = make_tag("VIP")
+    customer = make_customer("老VIP")
+    customer.created_at = utcnow() - timedelta(days=40)
+    tag_customer(customer, vip)
+    login(client, owner)
+    blank = {"segment_id": "", "tag_id": "", "assignee_id": "", "entry_kind": "", "active": "y"}
+    form = {**blank, "name": "Return", "kind": "return", "days": "30"}
+    response = client.post("/settings/reminders/new", data=form)
+    assert response.status_code == 422
+    assert "Choose visit or purchase." in response.get_data(as_text=True)
+    response = client.post("/settings/reminders/new", data={**form, "days": "abc"})
+    assert "Enter a whole number." in response.get_data(as_text=True)
+    form = {
+        **blank,
+        "name": "VIP calls",
+        "kind": "no_contact",
+        "days": "15",
+        "tag_id": str(vip.id),
+        "active": "y",
+    }
+    assert client.post("/settings/reminders/new", data=form).status_code == 302
+    clash = client.post("/settings/reminders/new", data={**form, "name": "vip CALLS"})
+    assert "Another rule already has this name." in clash.get_data(as_text=True)
+    client.post("/reminders/run")
+    rule = db.session.scalar(sa.select(ReminderRule))
+    listing = client.get(f"/reminders/?rule={rule.id}").get_data(as_text=True)
+    assert "老VIP" in listing and "VIP, never contacted" in listing
+    assert "Email this 1 person" in listing
+    compose = client.get("/campaigns/new?q=reminder:%22VIP+calls%22").get_data(as_text=True)
+    assert "老VIP" in compose or "1" in compose
+
+
+def test_a_teacher_viewing_alerts_is_audited_once_per_view(app, client, owner):
+    teacher = make_user("teacher")
+    child = make_customer("花生寶寶")
+    make_alert(child)
+    calm = make_customer("沒事")
+    login(client, teacher)
+    client.get(f"/today/{child.id}")
+    client.get(f"/customers/{child.id}")
+    client.get(f"/today/{calm.id}")
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "alert.view")
+    ).all()
+    assert [(e.user_id, e.target_id) for e in events] == [(teacher.id, child.id)] * 2
