@@ -153,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.customers import bp as customers_bp
     from app.blueprints.labels import bp as labels_bp
     from app.blueprints.main import bp as main_bp
+    from app.blueprints.privacy import bp as privacy_bp
     from app.blueprints.reminders import bp as reminders_bp
     from app.blueprints.search import bp as search_bp
     from app.blueprints.segments import bp as segments_bp
@@ -171,6 +172,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(timeline_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(today_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(segments_bp, url_prefix="/segments")
     app.register_blueprint(search_bp)
     app.register_blueprint(campaigns_bp)

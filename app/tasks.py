@@ -70,6 +70,16 @@ def run_reminder_rules() -> dict:
         return run_reminder_rules_now()
 
 
+@huey.task()
+def purge_erased_traces() -> None:
+    """After an erasure: merge the search indexes and empty the WAL (slow on a big shop)."""
+    from app.services.privacy import purge_traces
+
+    with _application().app_context():
+        mark_background()
+        purge_traces(db.session)
+
+
 def send_settings(app: Flask):
     """The outbox's settings: shop settings first, then instance/config.py or the environment."""
     from app.services.campaigns import SendSettings

@@ -148,7 +148,13 @@ def in_process(folder: Path, results: Results) -> None:
 
 
 # Later issues add (app, client, baseline, results) functions here.
-BENCHMARKS: list = []
+def _benchmarks() -> list:
+    from bench.dashboard import dashboard
+
+    return [dashboard]
+
+
+BENCHMARKS: list = _benchmarks()
 
 
 def _free_port() -> int:

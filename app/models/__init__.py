@@ -9,6 +9,7 @@ from app.models.customer import (
     FamilyMember,
     ImportantDate,
 )
+from app.models.privacy import ConsentEvent
 from app.models.reminder import Reminder, ReminderRule
 from app.models.segment import Segment
 from app.models.shop import Shop
@@ -19,6 +20,7 @@ from app.models.user import LoginAttempt, Role, StaffSession, User
 __all__ = [
     "AuditEvent",
     "Campaign",
+    "ConsentEvent",
     "Delivery",
     "CustomField",
     "CustomFieldValue",

@@ -64,6 +64,8 @@ class Customer(db.Model):
     last_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_visit_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Anonymised at the person's request: nothing personal is left, the counts stay.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Optimistic locking for profile edits; bumped only by profile edits, not by notes.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -80,6 +82,9 @@ class Customer(db.Model):
     )
     field_values: Mapped[list["CustomFieldValue"]] = relationship(
         back_populates="customer", cascade="all, delete-orphan"
+    )
+    consent_events = relationship(
+        "ConsentEvent", cascade="all, delete-orphan", order_by="ConsentEvent.at"
     )
 
     @property

@@ -105,17 +105,61 @@ def _apply_profile(customer: Customer, data: dict) -> None:
     customer.phone_digits = digits_of(customer.phone)
 
 
+def record_consent_changes(
+    customer: Customer,
+    before: set[str],
+    after: set[str],
+    method: str | None,
+    actor: User | None,
+    source: str | None = None,
+) -> str:
+    """One history row per purpose given or withdrawn; returns "+marketing -service"."""
+    from app.models import ConsentEvent
+
+    now = utcnow()
+    for purpose in sorted(after - before):
+        customer.consent_events.append(
+            ConsentEvent(purpose=purpose, action="given", method=method, at=now,
+                         recorded_by_id=actor.id if actor else None, source=source)
+        )  # fmt: skip
+    for purpose in sorted(before - after):
+        customer.consent_events.append(
+            ConsentEvent(purpose=purpose, action="withdrawn", method=method, at=now,
+                         recorded_by_id=actor.id if actor else None, source=source)
+        )  # fmt: skip
+    return " ".join(
+        [f"+{p}" for p in sorted(after - before)] + [f"-{p}" for p in sorted(before - after)]
+    )
+
+
+def audit_consent(customer: Customer, changes: str | None, actor: User | None) -> None:
+    """The audit row for a consent change (after the customer has its id)."""
+    from app.security import audit
+
+    if changes:
+        audit(
+            "consent.change",
+            "customer",
+            customer.id,
+            detail=changes,
+            user_id=actor.id if actor else None,
+        )
+
+
 def _apply_consent(
     customer: Customer, purposes: set[str] | None, method: str | None, actor: User | None
 ):
     if purposes is None:
-        return
+        return None
+    changes = None
     new = ",".join(sorted(purposes))
     if new != (customer.consent_purposes or "") or (method and method != customer.consent_method):
+        changes = record_consent_changes(customer, customer.consents, set(purposes), method, actor)
         customer.consent_purposes = new
         customer.consent_method = method or customer.consent_method
         customer.consent_given_at = utcnow() if purposes else None
         customer.consent_recorded_by_id = actor.id if actor else None
+    return changes
 
 
 def _apply_opt_out_bookkeeping(customer: Customer, was_opted_out: bool, source: str) -> None:
@@ -157,11 +201,12 @@ def create_customer(
     customer = Customer(version=1, consent_purposes="")
     _apply_profile(customer, {**data, "member_number": number})
     _apply_opt_out_bookkeeping(customer, False, "staff")
-    _apply_consent(customer, consent, consent_method, actor)
+    changes = _apply_consent(customer, consent, consent_method, actor)
     session.add(customer)
     if custom_values:
         set_custom_values(session, customer, custom_values)
     session.flush()
+    audit_consent(customer, changes, actor)
     return customer
 
 
@@ -203,12 +248,13 @@ def update_customer(
     was_opted_out = customer.email_opt_out
     _apply_profile(customer, {**data, "member_number": number})
     _apply_opt_out_bookkeeping(customer, was_opted_out, "staff")
-    _apply_consent(customer, consent, consent_method, actor)
+    changes = _apply_consent(customer, consent, consent_method, actor)
     if custom_values is not None:
         set_custom_values(session, customer, custom_values)
     customer.version = expected_version + 1
     customer.updated_at = utcnow()
     session.flush()
+    audit_consent(customer, changes, actor)
     return customer
 
 

@@ -13,9 +13,13 @@ def test_login_and_home_page_per_role(client, owner, frontdesk, teacher):
     page = client.get("/").get_data(as_text=True)
     assert "Summary" in page and "Staff" in page
     client.post("/logout")
-    login(client, teacher)
+    login(client, frontdesk)
     page = client.get("/").get_data(as_text=True)
     assert "My day" in page and "/staff/" not in page
+    client.post("/logout")
+    login(client, teacher)
+    page = client.get("/").get_data(as_text=True)
+    assert "<h1>Today" in page and "/staff/" not in page and "/campaigns/" not in page
 
 
 def test_unknown_email_and_wrong_password_look_the_same(client, owner):

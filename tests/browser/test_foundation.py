@@ -11,7 +11,7 @@ from tests.conftest import browser_login
     [
         ("owner@example.com", "Summary", True),
         ("desk@example.com", "My day", False),
-        ("teacher@example.com", "My day", False),
+        ("teacher@example.com", "Today: 向日葵班 Sunflowers", False),
     ],
 )
 def test_each_demo_role_signs_in_sees_home_and_signs_out(

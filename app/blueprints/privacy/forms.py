@@ -1,0 +1,28 @@
+"""Forms for consent changes and erasure."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from app.forms import Choice
+
+
+class ConsentForm(FlaskForm):
+    purpose = Choice(
+        _l("Purpose"),
+        choices=[("service", _l("Service records")), ("marketing", _l("Marketing email"))],
+    )
+    action = Choice(_l("Change"), choices=[("given", _l("Given")), ("withdrawn", _l("Withdrawn"))])
+    method = Choice(
+        _l("How"),
+        choices=[
+            ("", "—"),
+            ("paper", _l("Paper form")),
+            ("in_person", _l("In person")),
+            ("online", _l("Online")),
+        ],
+    )
+
+
+class EraseForm(FlaskForm):
+    confirm_name = StringField(_l("Type the customer's name to confirm"))

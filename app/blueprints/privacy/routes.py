@@ -1,0 +1,254 @@
+"""Privacy views, owner only: consent, a person's data (JSON / printable), erasure, list
+export (CSV / Excel), the audit log."""
+
+import json
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.blueprints.privacy import bp
+from app.blueprints.privacy.forms import ConsentForm, EraseForm
+from app.blueprints.segments.messages import segment_error_message
+from app.clock import utcnow
+from app.extensions import db
+from app.models import AuditEvent, ConsentEvent, Customer, CustomField, User
+from app.security import audit, owner_required
+from app.services import exporting, privacy
+from app.services import segments as seg
+from app.services.shop import get_shop
+
+
+def _customer(customer_id: int) -> Customer:
+    return db.get_or_404(Customer, customer_id)
+
+
+def privacy_error_message(code: str) -> str:
+    return {
+        "name": _("The name does not match. Type it exactly as shown to erase."),
+        "already": _("This customer was already erased."),
+        "method": _("Say how the consent was given."),
+        "unchanged": _("Nothing changed: that is already the customer's consent."),
+    }.get(code, _("Choose one of the options."))
+
+
+@bp.route("/customers/<int:customer_id>/privacy")
+@owner_required
+def page(customer_id: int, consent_form=None, erase_form=None, status=200):
+    customer = _customer(customer_id)
+    history = db.session.scalars(
+        sa.select(ConsentEvent)
+        .where(ConsentEvent.customer_id == customer.id)
+        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+    ).all()
+    return render_template(
+        "privacy/page.html",
+        customer=customer,
+        history=history,
+        consent_form=consent_form or ConsentForm(),
+        erase_form=erase_form or EraseForm(),
+    ), status
+
+
+@bp.route("/customers/<int:customer_id>/consent", methods=["POST"])
+@owner_required
+def consent(customer_id: int):
+    customer = _customer(customer_id)
+    form = ConsentForm()
+    if form.validate_on_submit():
+        try:
+            privacy.record_consent(
+                db.session,
+                customer,
+                purpose=form.purpose.data,
+                action=form.action.data,
+                method=form.method.data or None,
+                actor=current_user,
+            )
+        except privacy.PrivacyError as error:
+            db.session.rollback()
+            form.method.errors = [privacy_error_message(error.code)]
+        else:
+            db.session.commit()
+            flash(_("Consent recorded."), "success")
+            return redirect(url_for("privacy.page", customer_id=customer_id))
+    return page(customer_id, consent_form=form, status=422)
+
+
+@bp.route("/customers/<int:customer_id>/data.json")
+@owner_required
+def data_json(customer_id: int):
+    customer = _customer(customer_id)
+    data = privacy.person_data(db.session, customer)
+    audit("customer.data_export", "customer", customer.id, detail="json")
+    db.session.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="customer-{customer.member_number}.json"'
+        },
+    )
+
+
+@bp.route("/customers/<int:customer_id>/data")
+@owner_required
+def data_page(customer_id: int):
+    customer = _customer(customer_id)
+    data = privacy.person_data(db.session, customer)
+    audit("customer.data_export", "customer", customer.id, detail="page")
+    db.session.commit()
+    return render_template("privacy/data.html", customer=customer, data=data)
+
+
+@bp.route("/customers/<int:customer_id>/erase", methods=["POST"])
+@owner_required
+def erase(customer_id: int):
+    customer = _customer(customer_id)
+    form = EraseForm()
+    if not form.validate_on_submit():
+        return page(customer_id, erase_form=form, status=422)
+    try:
+        privacy.erase(db.session, customer, typed_name=form.confirm_name.data)
+    except privacy.PrivacyError as error:
+        db.session.rollback()
+        form.confirm_name.errors = [privacy_error_message(error.code)]
+        return page(customer_id, erase_form=form, status=422)
+    audit("customer.erase", "customer", customer_id)
+    db.session.commit()
+    from app.tasks import purge_erased_traces
+
+    purge_erased_traces()
+    flash(_("The customer was erased. Their counts remain; nothing personal does."), "success")
+    return redirect(url_for("customers.show", customer_id=customer_id))
+
+
+# ---- list export ------------------------------------------------------------------------
+
+
+def column_labels() -> dict[str, str]:
+    labels = {
+        "member_number": _("Member number"),
+        "display_name": _("Name"),
+        "nickname": _("Nickname"),
+        "level": _("Level"),
+        "birthday": _("Birthday"),
+        "phone": _("Phone"),
+        "email": _("Email"),
+        "postal_address": _("Postal address"),
+        "tags": _("Tags"),
+        "guardians": _("Guardians"),
+        "consent": _("Consent"),
+        "email_opt_out": _("Opted out of email"),
+        "last_contact_at": _("Last contact"),
+        "created_at": _("Created"),
+    }
+    for field in db.session.scalars(sa.select(CustomField).order_by(CustomField.position)):
+        labels[f"field:{field.id}"] = field.label
+    return labels
+
+
+@bp.route("/customers/export")
+@owner_required
+def export():
+    expression = request.args.get("q", "").strip()
+    labels = column_labels()
+    chosen = [key for key in request.args.getlist("columns") if key in labels]
+    file_format = request.args.get("format")
+    error = None
+    query = sa.select(Customer).where(Customer.archived_at.is_(None))
+    if expression:
+        try:
+            context = seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+            query = seg.customers_query(db.session, expression, context)
+        except seg.SegmentError as problem:
+            error = segment_error_message(problem, expression)
+    if file_format in ("csv", "xlsx") and not error:
+        if not chosen:
+            error = _("Choose at least one column.")
+        else:
+            header = [labels[key] for key in chosen]
+            data = exporting.rows(db.session, query, chosen)
+            stamp = utcnow().strftime("%Y%m%d-%H%M")
+            if file_format == "csv":
+                body, mimetype = exporting.to_csv(header, data), "text/csv; charset=utf-8"
+            else:
+                body = exporting.to_xlsx(header, data, _("Customers"))
+                mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            audit(
+                "customers.export",
+                detail=f"{file_format} q={expression[:200]} columns={','.join(chosen)}",
+            )
+            db.session.commit()
+            return Response(
+                body,
+                mimetype=mimetype,
+                headers={
+                    "Content-Disposition": f'attachment; filename="customers-{stamp}.{file_format}"'
+                },
+            )
+    count = (
+        0 if error else db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    )
+    return render_template(
+        "privacy/export.html",
+        expression=expression,
+        labels=labels,
+        chosen=chosen or list(exporting.DEFAULT_COLUMNS),
+        error=error,
+        count=count,
+    ), (422 if error and file_format else 200)
+
+
+# ---- the audit log ----------------------------------------------------------------------
+
+
+@bp.route("/audit")
+@owner_required
+def audit_log():
+    args = request.args
+    query = sa.select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.user_id)
+    action = args.get("action", "").strip()
+    if action:
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    user_id = args.get("user", type=int)
+    if user_id:
+        query = query.where(AuditEvent.user_id == user_id)
+    customer_id = args.get("customer", type=int)
+    if customer_id:
+        query = query.where(
+            AuditEvent.target_type == "customer", AuditEvent.target_id == customer_id
+        )
+    zone = get_shop(db.session).timezone
+    context = seg.Context(now=utcnow(), zone=zone)
+    for name, op in (("since", ">="), ("until", "<")):
+        try:
+            day = datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
+        except ValueError:
+            continue
+        moment = context.start_of(day if op == ">=" else day + timedelta(days=1))
+        query = query.where(AuditEvent.at >= moment if op == ">=" else AuditEvent.at < moment)
+    page_number = max(1, args.get("page", 1, type=int))
+    rows = db.session.execute(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(101)
+        .offset((page_number - 1) * 100)
+    ).all()
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    ).all()
+    staff = db.session.scalars(sa.select(User).order_by(User.name)).all()
+    return render_template(
+        "privacy/audit.html",
+        rows=rows[:100],
+        more=len(rows) > 100,
+        page=page_number,
+        newer_url=url_for("privacy.audit_log", **{**args.to_dict(), "page": page_number - 1}),
+        older_url=url_for("privacy.audit_log", **{**args.to_dict(), "page": page_number + 1}),
+        actions=actions,
+        staff=staff,
+        args=args,
+    )

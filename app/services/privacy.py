@@ -1,0 +1,230 @@
+"""Privacy rights: everything about one person (access), and erasure by anonymisation that
+keeps the shop's counts but leaves nothing of the person in the database file."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.clock import utcnow
+from app.extensions import begin_write
+from app.models import (
+    ConsentEvent,
+    Customer,
+    CustomFieldValue,
+    Delivery,
+    FamilyMember,
+    ImportantDate,
+    Reminder,
+    Tag,
+    TimelineEntry,
+    TimelineRevision,
+    customer_tag,
+)
+from app.models.campaign import Campaign
+from app.services.search import FTS_TABLE_PREFIXES
+
+
+class PrivacyError(ValueError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def person_data(session: Session, customer: Customer) -> dict:
+    """Everything the shop holds about this person, as plain JSON-ready data."""
+    fields = {
+        value.field.label: value.value
+        for value in session.scalars(
+            sa.select(CustomFieldValue).where(CustomFieldValue.customer_id == customer.id)
+        )
+    }
+    tags = session.scalars(
+        sa.select(Tag.name)
+        .join(customer_tag, customer_tag.c.tag_id == Tag.id)
+        .where(customer_tag.c.customer_id == customer.id)
+        .order_by(Tag.name)
+    ).all()
+    entries = session.scalars(
+        sa.select(TimelineEntry)
+        .where(TimelineEntry.customer_id == customer.id)
+        .order_by(TimelineEntry.created_at, TimelineEntry.id)
+    ).all()
+    deliveries = session.execute(
+        sa.select(Delivery, Campaign.subject)
+        .join(Campaign, Campaign.id == Delivery.campaign_id)
+        .where(Delivery.customer_id == customer.id)
+        .order_by(Delivery.id)
+    ).all()
+    consent = session.scalars(
+        sa.select(ConsentEvent)
+        .where(ConsentEvent.customer_id == customer.id)
+        .order_by(ConsentEvent.at, ConsentEvent.id)
+    ).all()
+    return {
+        "profile": {
+            "name": customer.display_name,
+            "nickname": customer.nickname,
+            "member_number": customer.member_number,
+            "level": customer.level,
+            "birthday": _iso(customer.birthday),
+            "phone": customer.phone,
+            "email": customer.email,
+            "postal_address": customer.postal_address,
+            "preferred_channel": customer.preferred_channel,
+            "occupation": customer.occupation,
+            "summary": customer.summary,
+            "created_at": _iso(customer.created_at),
+            "updated_at": _iso(customer.updated_at),
+            "last_contact_at": _iso(customer.last_contact_at),
+            "email_opt_out": customer.email_opt_out,
+            "email_opt_out_at": _iso(customer.email_opt_out_at),
+            "email_opt_out_source": customer.email_opt_out_source,
+            "consent_purposes": sorted(customer.consents),
+            "custom_fields": fields,
+        },
+        "family": [
+            {
+                "name": member.name,
+                "relation": member.relation,
+                "phone": member.phone,
+                "email": member.email,
+                "birthday": _iso(member.birthday),
+                "guardian": member.is_guardian,
+            }
+            for member in customer.family_members
+        ],
+        "important_dates": [
+            {"label": row.label, "date": _iso(row.date)} for row in customer.important_dates
+        ],
+        "tags": list(tags),
+        "timeline": [
+            {
+                "at": _iso(entry.created_at),
+                "kind": entry.kind,
+                "text": entry.body,
+                "author": entry.author.name if entry.author else None,
+                "alert_category": entry.alert_category,
+                "alert_keywords": entry.keywords,
+                "edited_at": _iso(entry.edited_at),
+            }
+            for entry in entries
+        ],
+        "consent_history": [
+            {
+                "at": _iso(event.at),
+                "purpose": event.purpose,
+                "action": event.action,
+                "method": event.method,
+                "recorded_by": event.recorded_by.name if event.recorded_by else None,
+                "source": event.source,
+            }
+            for event in consent
+        ],
+        "emails": [
+            {
+                "campaign": subject,
+                "address": delivery.address,
+                "status": delivery.status,
+                "sent_at": _iso(delivery.sent_at),
+                "unsubscribed_at": _iso(delivery.unsubscribed_at),
+            }
+            for delivery, subject in deliveries
+        ],
+    }
+
+
+def record_consent(
+    session: Session,
+    customer: Customer,
+    *,
+    purpose: str,
+    action: str,
+    method: str | None,
+    actor,
+    source: str | None = None,
+) -> str:
+    """Gives or withdraws one purpose's consent, with its history row; returns the change."""
+    from app.models.customer import CONSENT_METHODS, CONSENT_PURPOSES
+    from app.services.customers import audit_consent, record_consent_changes
+
+    if purpose not in CONSENT_PURPOSES or action not in ("given", "withdrawn"):
+        raise PrivacyError("choice")
+    if method is not None and method not in CONSENT_METHODS:
+        raise PrivacyError("choice")
+    if action == "given" and not method:
+        raise PrivacyError("method")
+    begin_write(session)
+    before = customer.consents
+    after = before | {purpose} if action == "given" else before - {purpose}
+    if after == before:
+        raise PrivacyError("unchanged")
+    changes = record_consent_changes(customer, before, after, method, actor, source)
+    customer.consent_purposes = ",".join(sorted(after))
+    if action == "given":
+        customer.consent_method = method
+        customer.consent_given_at = utcnow()
+        customer.consent_recorded_by_id = actor.id if actor else None
+    session.flush()
+    audit_consent(customer, changes, actor)
+    return changes
+
+
+def erase(session: Session, customer: Customer, *, typed_name: str, now: datetime | None = None):
+    """Anonymises the customer for good. The row, its level, tags, entry kinds and dates stay
+    (the dashboard's counts do not change); every word about the person goes."""
+    if customer.erased_at is not None:
+        raise PrivacyError("already")
+    if " ".join((typed_name or "").split()) != " ".join(customer.display_name.split()):
+        raise PrivacyError("name")
+    begin_write(session)
+    now = now or utcnow()
+    customer_id = customer.id
+    # secure_delete zeroes what is deleted or overwritten, so old text does not linger in
+    # free pages of the file.
+    session.execute(sa.text("PRAGMA secure_delete = ON"))
+    for model in (FamilyMember, ImportantDate, CustomFieldValue):
+        session.execute(sa.delete(model).where(model.customer_id == customer_id))
+    entry_ids = sa.select(TimelineEntry.id).where(TimelineEntry.customer_id == customer_id)
+    session.execute(sa.delete(TimelineRevision).where(TimelineRevision.entry_id.in_(entry_ids)))
+    # Updating body fires the search triggers, which drop the old words from the index.
+    session.execute(
+        sa.update(TimelineEntry)
+        .where(TimelineEntry.customer_id == customer_id)
+        .values(body="", alert_keywords=None)
+    )
+    session.execute(
+        sa.update(Delivery)
+        .where(Delivery.customer_id == customer_id)
+        .values(address=None, recipient_name=None, error=None)
+    )
+    session.execute(
+        sa.update(Reminder).where(Reminder.customer_id == customer_id).values(text="", reason=None)
+    )
+    session.expire(customer)
+    customer = session.get(Customer, customer_id)
+    customer.display_name = f"#{customer.member_number}"
+    for name in ("nickname", "birthday", "phone", "phone_digits", "email", "postal_address",
+                 "preferred_channel", "occupation", "summary", "email_opt_out_source"):  # fmt: skip
+        setattr(customer, name, None)
+    customer.erased_at = now
+    customer.email_opt_out = True
+    customer.version += 1
+    session.flush()
+    return customer
+
+
+def purge_traces(session: Session) -> None:
+    """After an erasure: rewrite the search indexes (their old segments still hold the
+    erased words until merged) and empty the write-ahead log, with secure_delete on."""
+    session.execute(sa.text("PRAGMA secure_delete = ON"))
+    for table in FTS_TABLE_PREFIXES:
+        if table == "customer_search":
+            continue
+        session.execute(sa.text(f"INSERT INTO {table}({table}) VALUES ('optimize')"))
+    session.commit()
+    session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
