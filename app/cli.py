@@ -5,6 +5,8 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -22,6 +24,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(search_group)
     app.cli.add_command(reminders_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.group(help="Manage staff accounts.")
@@ -205,3 +209,49 @@ def reminders_run():
     click.echo(
         f"Reminder rules checked: {result['created']} new, {result['resolved']} no longer needed."
     )
+
+
+def _database_path() -> Path:
+    return Path(db.engine.url.database)
+
+
+def _backup_record() -> Path:
+    return Path(current_app.instance_path) / "last-backup.json"
+
+
+@click.command("backup", help="Copy the live database safely (the app may keep running).")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path | None):
+    from app.services.backup import BackupError, backup
+
+    if path is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        path = Path(current_app.instance_path) / "backups" / f"hearth-{stamp}.sqlite"
+    try:
+        facts = backup(_database_path(), path, _backup_record())
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {facts['path']} ({facts['bytes']:,} bytes), integrity ok.")
+
+
+@click.command("restore", help="Replace the database with a backup (stop the app first).")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool):
+    from app.services.backup import BackupError, check_backup_file, restore
+
+    try:
+        check_backup_file(path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    if not yes:
+        click.confirm("This replaces all current data with the backup. Go on?", abort=True)
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        restore(path, _database_path())
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored from {path}. Start the app again.")

@@ -17,9 +17,15 @@ def dashboard(app, client, baseline, results) -> None:
             vip = db.session.scalar(sa.select(Tag).where(Tag.name == "VIP"))
             db.session.add_all(
                 [
-                    ReminderRule(name="Birthday card", kind="birthday", days=7, include_family=True),
-                    ReminderRule(name="VIP not contacted", kind="no_contact", days=15,
-                                 tag_id=vip.id if vip else None),
+                    ReminderRule(
+                        name="Birthday card", kind="birthday", days=7, include_family=True
+                    ),
+                    ReminderRule(
+                        name="VIP not contacted",
+                        kind="no_contact",
+                        days=15,
+                        tag_id=vip.id if vip else None,
+                    ),
                     ReminderRule(name="We miss you", kind="lapsed", days=180, levels="A,B"),
                     ReminderRule(name="Repurchase", kind="return", days=60, entry_kind="purchase"),
                 ]  # fmt: skip

@@ -157,6 +157,14 @@ ROUTES = [
     ("POST", "/settings/groups", {"source": "nonsense"}, {**OWNER_ONLY, OWNER: 422}),
     ("GET", "/today", None, STAFF_ONLY),
     ("GET", "/today/{customer}", None, STAFF_ONLY),
+    # privacy, exports and the audit log: owner only
+    ("GET", "/customers/{customer}/privacy", None, OWNER_ONLY),
+    ("POST", "/customers/{customer}/consent", {"purpose": "x"}, {**OWNER_ONLY, OWNER: 422}),
+    ("GET", "/customers/{customer}/data.json", None, OWNER_ONLY),
+    ("GET", "/customers/{customer}/data", None, OWNER_ONLY),
+    ("POST", "/customers/{customer}/erase", {"confirm_name": "no"}, {**OWNER_ONLY, OWNER: 422}),
+    ("GET", "/customers/export", None, OWNER_ONLY),
+    ("GET", "/audit", None, OWNER_ONLY),
 ]
 
 PUBLIC_ENDPOINTS = {

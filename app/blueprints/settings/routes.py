@@ -36,7 +36,14 @@ def shop():
         flash(_("Settings saved."), "success")
         return redirect(url_for("settings.shop"))
     status = 422 if request.method == "POST" else 200
-    return render_template("settings/shop.html", form=form), status
+    from pathlib import Path
+
+    from flask import current_app
+
+    from app.services.backup import last_backup
+
+    record = last_backup(Path(current_app.instance_path) / "last-backup.json")
+    return render_template("settings/shop.html", form=form, last_backup=record), status
 
 
 @bp.route("/fields", methods=["GET", "POST"])

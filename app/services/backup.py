@@ -1,0 +1,102 @@
+"""Backups of the live SQLite database (online backup API, never a file copy) and restores
+into a stopped instance, both checked with PRAGMA integrity_check."""
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class BackupError(RuntimeError):
+    pass
+
+
+def _integrity(path: Path) -> str:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return connection.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def backup(database: Path, target: Path, record: Path | None = None) -> dict:
+    """A consistent copy while the app keeps writing (SQLite's online backup copies a
+    snapshot; writers are not blocked for long)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(database, timeout=30)
+    copy = sqlite3.connect(partial)
+    try:
+        source.backup(copy, pages=1024)
+        copy.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
+    finally:
+        copy.close()
+        source.close()
+    result = _integrity(partial)
+    if result != "ok":
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"integrity check failed: {result}")
+    partial.replace(target)
+    facts = {
+        "path": str(target),
+        "bytes": target.stat().st_size,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    if record is not None:
+        record.write_text(json.dumps(facts))
+    return facts
+
+
+def last_backup(record: Path) -> dict | None:
+    try:
+        return json.loads(record.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def check_backup_file(path: Path) -> None:
+    if not path.is_file():
+        raise BackupError(f"no such file: {path}")
+    with path.open("rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            raise BackupError(f"not a SQLite database: {path}")
+    result = _integrity(path)
+    if result != "ok":
+        raise BackupError(f"integrity check failed: {result}")
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    finally:
+        connection.close()
+    if not {"alembic_version", "customer", "timeline_entry"} <= tables:
+        raise BackupError(f"not a Hearth database: {path}")
+
+
+def restore(source: Path, database: Path) -> None:
+    """Replaces the database with a checked backup. Refuses while anything has it open
+    for writing (the app must be stopped)."""
+    check_backup_file(source)
+    if database.exists():
+        probe = sqlite3.connect(database, timeout=0.5)
+        try:
+            probe.execute("BEGIN EXCLUSIVE")
+            probe.execute("ROLLBACK")
+        except sqlite3.OperationalError as error:
+            raise BackupError(
+                "the database is in use: stop the app and the worker first"
+            ) from error
+        finally:
+            probe.close()
+    staging = database.with_name(database.name + ".restoring")
+    staging.unlink(missing_ok=True)
+    source_connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    target_connection = sqlite3.connect(staging)
+    try:
+        source_connection.backup(target_connection)
+    finally:
+        target_connection.close()
+        source_connection.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(database) + suffix).unlink(missing_ok=True)
+    staging.replace(database)
