@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlalchemy import (
     Boolean,
     Date,
@@ -24,12 +25,21 @@ CONSENT_PURPOSES = ("service", "marketing")
 CONSENT_METHODS = ("paper", "in_person", "online")
 
 
+def month_day(column):
+    """strftime('%m-%d', column) with the format written into the SQL (not a bound
+    parameter), so SQLite can use the expression index on customer birthdays."""
+    return sa.func.strftime(sa.literal_column("'%m-%d'"), column)
+
+
 class Customer(db.Model):
     __tablename__ = "customer"
     __table_args__ = (
         Index("ix_customer_archived_name", "archived_at", "display_name"),
         Index("ix_customer_last_contact", "last_contact_at"),
-        Index("ix_customer_level", "level"),
+        # Level lists and the lapsed-regulars count read this index alone.
+        Index("ix_customer_level", "level", "archived_at", "last_visit_at"),
+        # Birthday filters ("this month", "within 30 days") look up month-day here.
+        Index("ix_customer_birthday_md", month_day(sa.column("birthday"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,7 +20,8 @@ class TimelineEntry(db.Model):
     __tablename__ = "timeline_entry"
     __table_args__ = (
         Index("ix_timeline_entry_customer_created", "customer_id", "created_at", "id"),
-        Index("ix_timeline_entry_created", "created_at", "id"),
+        # Covers the shop feed's order and the summary's counts by kind and author.
+        Index("ix_timeline_entry_created", "created_at", "id", "kind", "author_id"),
         Index("ix_timeline_entry_alert_open", "kind", "alert_resolved_at", "customer_id"),
     )
 

@@ -18,6 +18,7 @@ from app.models import (
     User,
     customer_tag,
 )
+from app.models.customer import month_day
 from app.models.reminder import RETURN_KINDS, RETURN_WINDOW_DAYS, RULE_KINDS, SNOOZE_DAYS
 from app.services import segments as seg
 
@@ -227,7 +228,7 @@ def _due_birthdays(session, rule, who, today):
     rows = session.execute(
         sa.select(Customer.id, Customer.display_name, Customer.birthday, Customer.assigned_user_id)
         .where(who, Customer.birthday.is_not(None))
-        .where(sa.func.strftime("%m-%d", Customer.birthday).in_(sorted(window)))
+        .where(month_day(Customer.birthday).in_(sorted(window)))
     ).all()
     for customer_id, name, birthday, assigned in rows:
         on = window[birthday.strftime("%m-%d")]
@@ -245,7 +246,7 @@ def _due_birthdays(session, rule, who, today):
             )
             .join(Customer, Customer.id == FamilyMember.customer_id)
             .where(who, FamilyMember.birthday.is_not(None))
-            .where(sa.func.strftime("%m-%d", FamilyMember.birthday).in_(sorted(window)))
+            .where(month_day(FamilyMember.birthday).in_(sorted(window)))
         ).all()
         for member_id, name, relation, birthday, customer_id, assigned in rows:
             on = window[birthday.strftime("%m-%d")]
@@ -269,7 +270,7 @@ def _due_important_dates(session, rule, who, today):
             Customer.assigned_user_id,
         )
         .join(Customer, Customer.id == ImportantDate.customer_id)
-        .where(who, sa.func.strftime("%m-%d", ImportantDate.date).in_(sorted(window)))
+        .where(who, month_day(ImportantDate.date).in_(sorted(window)))
     ).all()
     for date_id, label, when, customer_id, assigned in rows:
         on = window[when.strftime("%m-%d")]

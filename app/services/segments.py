@@ -30,6 +30,7 @@ from app.models import (
     TimelineEntry,
     customer_tag,
 )
+from app.models.customer import month_day
 from app.services import search
 
 KEYWORDS = {"and", "or", "not", "minus"}
@@ -510,7 +511,7 @@ class _Compiler:
             days = sorted(birthday_month_days(node, self.context.today))
             return sa.and_(
                 Customer.birthday.is_not(None),
-                sa.func.strftime("%m-%d", Customer.birthday).in_(days),
+                month_day(Customer.birthday).in_(days),
             )
         if isinstance(node, DurationAtom):
             cutoff = self.context.now - timedelta(days=node.days)
@@ -621,7 +622,7 @@ def customers_query(
 
 def count(session: Session, text: str, context: Context) -> int:
     query = customers_query(session, text, context)
-    return session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    return session.scalar(query.with_only_columns(sa.func.count()).order_by(None))
 
 
 # ---- the point-and-click builder ----------------------------------------------------------
