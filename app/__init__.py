@@ -151,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.campaigns import bp as campaigns_bp
     from app.blueprints.customers import bp as customers_bp
+    from app.blueprints.imports import bp as imports_bp
     from app.blueprints.labels import bp as labels_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.privacy import bp as privacy_bp
@@ -173,6 +174,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reminders_bp)
     app.register_blueprint(today_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(imports_bp)
     app.register_blueprint(segments_bp, url_prefix="/segments")
     app.register_blueprint(search_bp)
     app.register_blueprint(campaigns_bp)

@@ -80,6 +80,66 @@ def purge_erased_traces() -> None:
         purge_traces(db.session)
 
 
+def imports_folder(app: Flask):
+    from pathlib import Path
+
+    folder = Path(app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@huey.task()
+def run_import_batch(batch_id: int) -> dict:
+    """Imports an uploaded sheet in one transaction; a failure leaves the data as it was."""
+    with _application().app_context():
+        mark_background()
+        return run_import_now(batch_id)
+
+
+def run_import_now(batch_id: int) -> dict:
+    from app.models import ImportBatch
+    from app.security import audit
+    from app.services import importer
+
+    app = _application()
+    folder = imports_folder(app)
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.status not in ("queued", "failed"):
+        return {}
+    path = importer.file_path(folder, batch)
+    actor = batch.created_by_id
+    batch.status, batch.error = "running", None
+    db.session.commit()
+    try:
+        sheet = importer.read_sheet(path.read_bytes(), batch.kind, batch.encoding)
+        batch = db.session.get(ImportBatch, batch_id)
+        counts = importer.run_import(
+            db.session,
+            batch,
+            sheet,
+            actor_id=actor,
+            progress=lambda done, total: importer.write_progress(folder, batch_id, done, total),
+        )
+        batch.status, batch.counts, batch.finished_at = "done", counts, utcnow()
+        audit("import.run", "import_batch", batch_id, detail=json_counts(counts), user_id=actor)
+        db.session.commit()
+    except Exception as error:  # all or nothing: roll back, then say what went wrong
+        db.session.rollback()
+        batch = db.session.get(ImportBatch, batch_id)
+        batch.status = "failed"
+        batch.error = getattr(error, "code", None) or type(error).__name__
+        db.session.commit()
+        if not isinstance(error, importer.ImportProblem):
+            raise
+        return {"failed": batch.error}
+    path.unlink(missing_ok=True)  # the sheet holds personal data: keep only what was imported
+    return counts
+
+
+def json_counts(counts: dict) -> str:
+    return ", ".join(f"{key} {value}" for key, value in counts.items())
+
+
 def send_settings(app: Flask):
     """The outbox's settings: shop settings first, then instance/config.py or the environment."""
     from app.services.campaigns import SendSettings

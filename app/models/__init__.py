@@ -9,6 +9,7 @@ from app.models.customer import (
     FamilyMember,
     ImportantDate,
 )
+from app.models.importing import ImportBatch, ImportChange
 from app.models.privacy import ConsentEvent
 from app.models.reminder import Reminder, ReminderRule
 from app.models.segment import Segment
@@ -26,6 +27,8 @@ __all__ = [
     "CustomFieldValue",
     "Customer",
     "FamilyMember",
+    "ImportBatch",
+    "ImportChange",
     "ImportantDate",
     "LoginAttempt",
     "Reminder",

@@ -76,6 +76,10 @@ class Customer(db.Model):
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Anonymised at the person's request: nothing personal is left, the counts stay.
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The import that created this customer (imports can be undone as a whole). A plain
+    # number, not a foreign key: SQLite cannot add one to an existing table without copying
+    # it, and batches are never deleted.
+    import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # Optimistic locking for profile edits; bumped only by profile edits, not by notes.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

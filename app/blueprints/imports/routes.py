@@ -1,0 +1,350 @@
+"""Import views (front desk and owner): upload → mapping and preview with the dry run →
+import in the background with a progress bar → undo."""
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.blueprints.imports import bp
+from app.blueprints.imports.forms import BlankForm, UploadForm
+from app.extensions import db, htmx
+from app.models import CustomField, ImportBatch
+from app.models.importing import IMPORT_MODES
+from app.security import audit, desk_required
+from app.services import importer
+
+
+def folder() -> Path:
+    from app.tasks import imports_folder
+
+    return imports_folder(current_app)
+
+
+def target_labels() -> dict[str, str]:
+    labels = {
+        "member_number": _("Member number"),
+        "display_name": _("Name"),
+        "nickname": _("Nickname"),
+        "level": _("Level"),
+        "birthday": _("Birthday"),
+        "phone": _("Phone"),
+        "email": _("Email"),
+        "postal_address": _("Postal address"),
+        "occupation": _("Occupation"),
+        "summary": _("Summary line"),
+        "tags": _("Tags (comma-separated)"),
+        "guardian_name": _("Guardian / family member: name"),
+        "guardian_relation": _("Guardian: relation"),
+        "guardian_phone": _("Guardian: phone"),
+        "guardian_email": _("Guardian: email"),
+        "consent_service": _("Consent: service records (yes/no)"),
+        "consent_marketing": _("Consent: marketing email (yes/no)"),
+        "first_note": _("First note on the timeline"),
+    }
+    for field in db.session.scalars(sa.select(CustomField).order_by(CustomField.position)):
+        labels[f"field:{field.id}"] = _("Field: %(label)s", label=field.label)
+    return labels
+
+
+def problem_message(code: str, detail: str = "") -> str:
+    return {
+        "encoding": _(
+            "The file is not UTF-8, Big5 or GB18030 text. Choose the encoding, or save it as .xlsx."
+        ),
+        "unreadable": _(
+            "This is not an Excel file we can read. Save it as .xlsx or .csv and try again."
+        ),
+        "empty": _("The file has no rows."),
+        "too-big": _("The file is larger than 20 MB."),
+        "too-many": _("At most %(num)s rows at a time; split the file.", num=detail),
+        "kind": _("Choose a .xlsx or .csv file."),
+        "row-errors": _(
+            "%(num)s rows still have errors: fix them, or choose to skip them.", num=detail
+        ),
+    }.get(code, _("The import failed; nothing was saved."))
+
+
+def row_error_message(target: str, code: str, labels: dict[str, str]) -> str:
+    name = labels.get(target) or (target.split(":", 1)[1] if ":" in target else target)
+    if code.startswith("duplicate:"):
+        return _("Same %(what)s as row %(row)s.", what=name, row=code.split(":", 1)[1])
+    return {
+        "bad-date": _("%(what)s: not a date (use 2016-03-02, 2016/3/2 or 105/3/2).", what=name),
+        "bad-email": _("%(what)s: not an email address.", what=name),
+        "bad-level": _("%(what)s: use A, B or C.", what=name),
+        "bad-yes-no": _("%(what)s: write yes or no (是/否).", what=name),
+        "too-long": _("%(what)s: too long.", what=name),
+        "required": _("A new customer needs a name."),
+    }.get(code, name)
+
+
+def _batch(batch_id: int) -> ImportBatch:
+    return db.get_or_404(ImportBatch, batch_id)
+
+
+def _sheet(batch: ImportBatch) -> importer.Sheet:
+    path = importer.file_path(folder(), batch)
+    if not path.exists():
+        abort(404)
+    return importer.read_sheet(path.read_bytes(), batch.kind, batch.encoding)
+
+
+@bp.route("/imports/")
+@desk_required
+def index():
+    batches = db.session.scalars(
+        sa.select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(50)
+    ).all()
+    return render_template("imports/index.html", batches=batches, form=UploadForm())
+
+
+@bp.route("/imports/", methods=["POST"])
+@desk_required
+def upload():
+    form = UploadForm()
+    upload = request.files.get("sheet")
+    error = None
+    if not form.validate_on_submit():
+        error = next((str(e[0]) for e in form.errors.values() if e), _("Please try again."))
+    elif upload is None or not upload.filename:
+        error = _("Choose a file first.")
+    else:
+        name = upload.filename.rsplit("/", 1)[-1][:200]
+        kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if kind not in ("xlsx", "csv"):
+            error = problem_message("kind")
+        else:
+            data = upload.read()
+            try:
+                sheet = importer.read_sheet(data, kind, form.encoding.data or None)
+            except importer.ImportProblem as problem:
+                error = problem_message(problem.code, problem.detail)
+            else:
+                fields = db.session.scalars(sa.select(CustomField)).all()
+                batch = ImportBatch(
+                    filename=name,
+                    kind=kind,
+                    encoding=sheet.encoding,
+                    mapping=importer.guess_mapping(sheet.header, fields),
+                    mode="create_and_update",
+                    total_rows=len(sheet.rows),
+                    created_by_id=current_user.id,
+                )
+                db.session.add(batch)
+                db.session.flush()
+                importer.file_path(folder(), batch).write_bytes(data)
+                audit("import.upload", "import_batch", batch.id, detail=f"{len(sheet.rows)} rows")
+                db.session.commit()
+                return redirect(url_for("imports.show", batch_id=batch.id))
+    batches = db.session.scalars(
+        sa.select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(50)
+    ).all()
+    form.sheet.errors = [error]
+    return render_template("imports/index.html", batches=batches, form=form), 422
+
+
+@bp.route("/imports/template.<kind>")
+@desk_required
+def template(kind: str):
+    if kind not in ("xlsx", "csv"):
+        abort(404)
+    mimetype = (
+        "text/csv; charset=utf-8"
+        if kind == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return Response(
+        importer.template(kind),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="hearth-import-template.{kind}"'},
+    )
+
+
+def _preview_context(batch: ImportBatch, sheet: importer.Sheet) -> dict:
+    labels = target_labels()
+    for target in (batch.mapping or {}).values():
+        if target.startswith("date:"):
+            labels[target] = _("Important date: %(label)s", label=target.split(":", 1)[1])
+    result = importer.plan(db.session, batch, sheet)
+    shown = result.rows[: importer.PREVIEW_ROWS]
+    shown += (
+        [row for row in result.error_rows if row.number > shown[-1].number][:100] if shown else []
+    )
+    mapped = [
+        target for _index, target in sorted((batch.mapping or {}).items(), key=lambda i: int(i[0]))
+    ]
+    return {
+        "batch": batch,
+        "sheet": sheet,
+        "labels": labels,
+        "plan": result,
+        "shown": shown,
+        "mapped": mapped,
+        "modes": IMPORT_MODES,
+        "form": BlankForm(),
+        "row_error_message": row_error_message,
+        "samples": {
+            i: next((r[i] for r in sheet.rows if r[i]), "") for i in range(len(sheet.header))
+        },
+    }
+
+
+@bp.route("/imports/<int:batch_id>", methods=["GET", "POST"])
+@desk_required
+def show(batch_id: int):
+    batch = _batch(batch_id)
+    if batch.status != "uploaded":
+        return render_template("imports/status.html", batch=batch, form=BlankForm(),
+                               progress=importer.read_progress(folder(), batch.id))  # fmt: skip
+    form = BlankForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        allowed = set(target_labels()) | {
+            t for t in (batch.mapping or {}).values() if t.startswith("date:")
+        }
+        header = _sheet(batch).header
+        mapping, used, problem = {}, set(), None
+        for index, title in enumerate(header):
+            target = request.form.get(f"column-{index}", "")
+            if target == f"date:{title[:80]}":  # this column's own "important date" choice
+                allowed.add(target)
+            if not target:
+                continue
+            if target not in allowed:
+                problem = _("Choose one of the options.")
+            elif target in used:
+                problem = _(
+                    "“%(what)s” is chosen for two columns.",
+                    what=target_labels().get(target, target),
+                )
+            else:
+                mapping[str(index)] = target
+                used.add(target)
+        mode = request.form.get("mode", batch.mode)
+        if mode not in IMPORT_MODES:
+            problem = _("Choose one of the options.")
+        encoding = request.form.get("encoding") or batch.encoding
+        if batch.kind == "csv" and encoding not in importer.ENCODINGS:
+            problem = _("Choose one of the options.")
+        if problem is None and batch.kind == "csv" and encoding != batch.encoding:
+            try:
+                importer.read_sheet(
+                    importer.file_path(folder(), batch).read_bytes(), "csv", encoding
+                )
+            except importer.ImportProblem as error:
+                problem = problem_message(error.code, error.detail)
+        if problem is None:
+            batch.mapping, batch.mode = mapping, mode
+            batch.encoding = encoding if batch.kind == "csv" else None
+            batch.skip_errors = request.form.get("skip_errors") == "1"
+            db.session.commit()
+            return redirect(url_for("imports.show", batch_id=batch.id) + "#preview")
+        flash(problem, "error")
+        db.session.rollback()
+        return render_template("imports/show.html", **_preview_context(batch, _sheet(batch))), 422
+    return render_template("imports/show.html", **_preview_context(batch, _sheet(batch)))
+
+
+@bp.route("/imports/<int:batch_id>/rows/<int:number>", methods=["POST"])
+@desk_required
+def fix_row(batch_id: int, number: int):
+    """Corrects cells of one row without uploading the file again."""
+    batch = _batch(batch_id)
+    form = BlankForm()
+    if batch.status != "uploaded" or not form.validate_on_submit():
+        abort(400)
+    if not 2 <= number <= batch.total_rows + 1:
+        abort(404)
+    mapped = set((batch.mapping or {}).values())
+    fixes = {
+        key[len("fix-") :]: value.strip()[:5000]
+        for key, value in request.form.items()
+        if key.startswith("fix-") and key[len("fix-") :] in mapped
+    }
+    overrides = dict(batch.overrides or {})
+    overrides[str(number)] = {**overrides.get(str(number), {}), **fixes}
+    batch.overrides = overrides
+    db.session.commit()
+    context = _preview_context(batch, _sheet(batch))
+    if htmx:
+        return render_template("imports/_preview.html", **context)
+    return redirect(url_for("imports.show", batch_id=batch.id) + "#preview")
+
+
+@bp.route("/imports/<int:batch_id>/run", methods=["POST"])
+@desk_required
+def run(batch_id: int):
+    batch = _batch(batch_id)
+    form = BlankForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if batch.status not in ("uploaded", "failed"):
+        flash(_("This import has already run."), "info")
+        return redirect(url_for("imports.show", batch_id=batch.id))
+    result = importer.plan(db.session, batch, _sheet(batch))
+    if result.counts["errors"] and not batch.skip_errors:
+        flash(problem_message("row-errors", str(result.counts["errors"])), "error")
+        return redirect(url_for("imports.show", batch_id=batch.id) + "#preview")
+    batch.status = "queued"
+    db.session.commit()
+    from app.tasks import run_import_batch
+
+    run_import_batch(batch.id)
+    return redirect(url_for("imports.show", batch_id=batch.id))
+
+
+@bp.route("/imports/<int:batch_id>/progress")
+@desk_required
+def progress(batch_id: int):
+    batch = _batch(batch_id)
+    response = make_response(
+        render_template(
+            "imports/_progress.html",
+            batch=batch,
+            progress=importer.read_progress(folder(), batch.id),
+            form=BlankForm(),
+        )
+    )
+    if batch.status in ("done", "failed", "undone"):
+        response.status_code = 286  # htmx: stop polling
+    return response
+
+
+@bp.route("/imports/<int:batch_id>/undo", methods=["POST"])
+@desk_required
+def undo(batch_id: int):
+    batch = _batch(batch_id)
+    form = BlankForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if batch.status != "done":
+        flash(_("Only a finished import can be undone."), "error")
+        return redirect(url_for("imports.show", batch_id=batch.id))
+    result = importer.undo(db.session, batch)
+    audit(
+        "import.undo",
+        "import_batch",
+        batch.id,
+        detail=f"removed {result['removed']}, restored {result['restored']}",
+    )
+    db.session.commit()
+    flash(
+        _("Import undone: %(removed)d customers removed, %(restored)d put back as they were.",
+          removed=result["removed"], restored=result["restored"]),
+        "success",
+    )  # fmt: skip
+    return redirect(url_for("imports.index"))

@@ -1,0 +1,985 @@
+"""Importing customers from a CSV or Excel sheet: read (any common encoding), guess the
+column mapping from English or Chinese headers, check every row, dry-run, then import all
+or nothing, and undo a whole import later."""
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from openpyxl import Workbook, load_workbook
+from sqlalchemy.orm import Session
+
+from app.clock import utcnow
+from app.extensions import begin_write
+from app.models import (
+    ConsentEvent,
+    Customer,
+    CustomField,
+    CustomFieldValue,
+    FamilyMember,
+    ImportantDate,
+    ImportBatch,
+    ImportChange,
+    Tag,
+    TimelineEntry,
+    customer_tag,
+)
+from app.models.customer import LEVELS
+from app.models.tag import PALETTE
+from app.services.customers import MEMBER_DIGITS, MEMBER_PREFIX, digits_of, format_member_number
+from app.services.search import reindex_customers
+
+MAX_ROWS = 50_000
+MAX_BYTES = 20 * 1024 * 1024
+ENCODINGS = ("utf-8-sig", "cp950", "gb18030")  # UTF-8 (with or without BOM), Big5, GB18030
+PREVIEW_ROWS = 20
+CHUNK = 500
+
+# Targets a column can map to, besides "field:<id>" (custom fields) and "date:<label>".
+PROFILE_TARGETS = (
+    "member_number",
+    "display_name",
+    "nickname",
+    "level",
+    "birthday",
+    "phone",
+    "email",
+    "postal_address",
+    "occupation",
+    "summary",
+)
+OTHER_TARGETS = (
+    "tags",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_phone",
+    "guardian_email",
+    "consent_service",
+    "consent_marketing",
+    "first_note",
+)
+TARGETS = PROFILE_TARGETS + OTHER_TARGETS
+
+# Header words (normalised: lower case, no spaces or punctuation) → target.
+SYNONYMS = {
+    "display_name": [
+        "姓名",
+        "名字",
+        "客戶姓名",
+        "學生姓名",
+        "孩子姓名",
+        "幼兒姓名",
+        "name",
+        "fullname",
+        "customer",
+        "customername",
+        "student",
+        "studentname",
+    ],
+    "nickname": ["暱稱", "小名", "稱呼", "nickname"],
+    "member_number": [
+        "會員編號",
+        "會員號碼",
+        "會員號",
+        "編號",
+        "membernumber",
+        "memberno",
+        "member",
+        "no",
+        "id",
+    ],
+    "level": ["等級", "分級", "客戶等級", "level"],
+    "birthday": ["生日", "出生日期", "出生年月日", "birthday", "dateofbirth", "dob", "birthdate"],
+    "phone": ["電話", "手機", "聯絡電話", "行動電話", "phone", "mobile", "tel", "telephone"],
+    "email": ["email", "電子郵件", "信箱", "電郵", "mail", "emailaddress"],
+    "postal_address": ["地址", "通訊地址", "住址", "address", "postaladdress"],
+    "occupation": ["職業", "工作", "occupation", "job"],
+    "summary": ["摘要", "簡介", "summary"],
+    "tags": ["標籤", "分類", "tags", "tag", "labels"],
+    "guardian_name": [
+        "家長",
+        "家長姓名",
+        "監護人",
+        "聯絡人",
+        "guardian",
+        "guardianname",
+        "parent",
+        "parentname",
+    ],
+    "guardian_relation": ["關係", "家長關係", "relation", "relationship"],
+    "guardian_phone": ["家長電話", "家長手機", "guardianphone", "parentphone"],
+    "guardian_email": ["家長email", "家長信箱", "家長電子郵件", "guardianemail", "parentemail"],
+    "consent_service": ["同意服務紀錄", "服務同意", "consentservice", "serviceconsent"],
+    "consent_marketing": [
+        "同意行銷",
+        "行銷同意",
+        "同意接收行銷",
+        "consentmarketing",
+        "marketingconsent",
+    ],
+    "first_note": ["備註", "筆記", "紀錄", "說明", "note", "notes", "memo", "remarks", "comment"],
+}
+DATE_WORDS = ("日", "紀念", "anniversary", "enrol", "enroll", "date", "day")
+YES = {"y", "yes", "true", "1", "是", "有", "同意", "v", "✓", "ok"}
+NO = {"n", "no", "false", "0", "否", "無", "不同意", "x", ""}
+ROC_DATE = re.compile(r"^(\d{2,3})[/.\-年](\d{1,2})[/.\-月](\d{1,2})日?$")
+DATE = re.compile(r"^(\d{4})[/.\-年](\d{1,2})[/.\-月](\d{1,2})日?(?:\s.*)?$")
+
+
+class ImportProblem(ValueError):
+    """A problem with the file as a whole (unreadable, empty, too big)."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    header: list[str]
+    rows: list[list[str]]
+    encoding: str | None = None
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat()
+            if value.time() == datetime.min.time()
+            else value.isoformat(" ")
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """The text and the encoding that read it: the one asked for, else the first that fits."""
+    for candidate in [encoding] if encoding else ENCODINGS:
+        try:
+            return data.decode(candidate), candidate
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise ImportProblem("encoding")
+
+
+def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
+    if len(data) > MAX_BYTES:
+        raise ImportProblem("too-big")
+    if kind == "xlsx":
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a broken file
+            raise ImportProblem("unreadable", str(error)[:200]) from None
+        sheet = workbook.worksheets[0]
+        table = [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        workbook.close()
+        used = None
+    else:
+        text, used = decode(data, encoding)
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+    table = [row for row in table if any(cell for cell in row)]
+    if not table:
+        raise ImportProblem("empty")
+    header, rows = table[0], table[1:]
+    if len(rows) > MAX_ROWS:
+        raise ImportProblem("too-many", str(MAX_ROWS))
+    width = max(len(header), *(len(row) for row in rows)) if rows else len(header)
+    header = header + [""] * (width - len(header))
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    return Sheet(header, rows, used)
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[\s_\-.:：/()（）#*]+", "", text.lower())
+
+
+def guess_mapping(header: list[str], custom_fields: list[CustomField]) -> dict[str, str]:
+    """Column index → target for the headers we recognise ("姓名 Name" too)."""
+    lookup = {_normal(word): target for target, words in SYNONYMS.items() for word in words}
+    for custom in custom_fields:
+        lookup[_normal(custom.label)] = f"field:{custom.id}"
+        lookup[_normal(custom.key)] = f"field:{custom.id}"
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for index, title in enumerate(header):
+        candidates = [_normal(title)] + [
+            _normal(part) for part in re.split(r"[\s/|]+", title) if part
+        ]
+        target = next((lookup[c] for c in candidates if c in lookup), None)
+        if target is None and title.strip() and any(w in title.lower() for w in DATE_WORDS):
+            target = f"date:{title.strip()[:80]}"
+        if target and target not in taken:
+            mapping[str(index)] = target
+            taken.add(target)
+    return mapping
+
+
+# ---- checking rows ------------------------------------------------------------------------
+
+
+def parse_date(text: str) -> date | None:
+    """2016-03-02, 2016/3/2, 2016年3月2日, and ROC years (105/3/2 is 2016-03-02)."""
+    text = text.strip()
+    match = DATE.match(text)
+    year_offset = 0
+    if not match:
+        match = ROC_DATE.match(text)
+        year_offset = 1911
+    if not match:
+        raise ValueError(text)
+    year, month, day = (int(part) for part in match.groups())
+    return date(year + year_offset, month, day)
+
+
+def parse_yes(text: str) -> bool:
+    value = text.strip().lower()
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    raise ValueError(text)
+
+
+@dataclass
+class Row:
+    number: int  # 1-based line in the sheet, after the header (as the user sees it: +1)
+    values: dict[str, object] = field(default_factory=dict)  # target → cleaned value
+    raw: dict[str, str] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (target, code)
+    outcome: str = ""  # new, updated, unchanged, skipped, error
+    customer_id: int | None = None
+    changes: list[str] = field(default_factory=list)
+
+
+def clean_row(
+    number: int, cells: list[str], mapping: dict[str, str], overrides: dict | None
+) -> Row:
+    row = Row(number)
+    for index, target in mapping.items():
+        position = int(index)
+        row.raw[target] = cells[position] if position < len(cells) else ""
+    for target, value in (overrides or {}).items():
+        row.raw[target] = value
+    for target, text in row.raw.items():
+        text = (text or "").strip()
+        if not text:
+            continue
+        try:
+            if target in ("birthday",) or target.startswith("date:"):
+                row.values[target] = parse_date(text)
+            elif target in ("email", "guardian_email"):
+                row.values[target] = validate_email(
+                    text, check_deliverability=False
+                ).normalized.lower()
+            elif target == "level":
+                level = text.upper()
+                if level not in LEVELS:
+                    raise ValueError(text)
+                row.values[target] = level
+            elif target.startswith("consent_"):
+                row.values[target] = parse_yes(text)
+            elif target == "tags":
+                names = [" ".join(n.split()) for n in re.split(r"[,，、;；]", text)]
+                row.values[target] = [n[:60] for n in names if n]
+            elif target == "first_note":
+                row.values[target] = text[:5000]
+            else:
+                limit = {"member_number": 20, "display_name": 120, "nickname": 60, "phone": 40,
+                         "summary": 200, "occupation": 120, "guardian_name": 120,
+                         "guardian_relation": 60, "guardian_phone": 40}.get(target, 2000)  # fmt: skip
+                if len(text) > limit:
+                    raise OverflowError(text)
+                row.values[target] = text
+        except OverflowError:
+            row.errors.append((target, "too-long"))
+        except (ValueError, EmailNotValidError):
+            code = {"level": "bad-level", "email": "bad-email", "guardian_email": "bad-email"}.get(
+                target, "bad-yes-no" if target.startswith("consent_") else "bad-date"
+            )
+            row.errors.append((target, code))
+    return row
+
+
+@dataclass
+class Existing:
+    """What is already in the database that a row can match: number, else email, else phone."""
+
+    by_number: dict[str, int]
+    by_email: dict[str, int]
+    by_phone: dict[str, int]
+
+    @classmethod
+    def load(cls, session: Session) -> "Existing":
+        by_number, by_email, by_phone = {}, {}, {}
+        for cid, number, email, phone in session.execute(
+            sa.select(Customer.id, Customer.member_number, Customer.email, Customer.phone_digits)
+            .where(Customer.erased_at.is_(None))
+            .order_by(Customer.id)
+        ):
+            by_number[number.lower()] = cid
+            if email:
+                by_email.setdefault(email.lower(), cid)
+            if phone:
+                by_phone.setdefault(phone, cid)
+        return cls(by_number, by_email, by_phone)
+
+    def match(self, row: Row) -> int | None:
+        number = row.values.get("member_number")
+        if number:
+            return self.by_number.get(str(number).lower())
+        email = row.values.get("email")
+        if email and email in self.by_email:
+            return self.by_email[email]
+        phone = digits_of(row.values.get("phone"))
+        if phone and phone in self.by_phone:
+            return self.by_phone[phone]
+        return None
+
+
+def _keys(row: Row) -> list[tuple[str, str]]:
+    keys = []
+    if row.values.get("member_number"):
+        keys.append(("member_number", str(row.values["member_number"]).lower()))
+    elif row.values.get("email"):
+        keys.append(("email", row.values["email"]))
+    elif digits_of(row.values.get("phone")):
+        keys.append(("phone", digits_of(row.values["phone"])))
+    return keys
+
+
+@dataclass
+class Plan:
+    rows: list[Row]
+    counts: dict[str, int]
+
+    @property
+    def error_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.errors]
+
+
+def _profile_differs(current: dict, row: Row) -> list[str]:
+    changed = []
+    for target in PROFILE_TARGETS:
+        if target in row.values and row.values[target] != current.get(target):
+            if (
+                target == "member_number"
+                and str(current.get(target, "")).lower() == str(row.values[target]).lower()
+            ):
+                continue
+            changed.append(target)
+    return changed
+
+
+def plan(session: Session, batch: ImportBatch, sheet: Sheet) -> Plan:
+    """What importing would do to each row (the dry run): nothing is written."""
+    mapping = batch.mapping or {}
+    overrides = batch.overrides or {}
+    existing = Existing.load(session)
+    seen: dict[tuple[str, str], int] = {}
+    rows: list[Row] = []
+    matched_ids = set()
+    for offset, cells in enumerate(sheet.rows):
+        number = offset + 2  # the sheet's own line number (line 1 is the header)
+        row = clean_row(number, cells, mapping, overrides.get(str(number)))
+        for key in _keys(row):
+            if key in seen:
+                row.errors.append((key[0], f"duplicate:{seen[key]}"))
+            else:
+                seen[key] = number
+        customer_id = existing.match(row)
+        if customer_id is None and not row.values.get("display_name"):
+            row.errors.append(("display_name", "required"))
+        row.customer_id = customer_id
+        rows.append(row)
+        if customer_id:
+            matched_ids.add(customer_id)
+    current = _current_profiles(session, matched_ids)
+    related = _current_related(session, matched_ids)
+    for customer_id, body in _notes_present(session, rows):
+        related.setdefault(customer_id, {}).setdefault("notes", set()).add((customer_id, body))
+    counts = {"new": 0, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 0}
+    for row in rows:
+        if row.errors:
+            row.outcome = "error"
+        elif row.customer_id is None:
+            row.outcome = "new" if batch.mode != "update" else "skipped"
+        elif batch.mode == "create_only":
+            row.outcome = "unchanged"
+        else:
+            row.changes = _profile_differs(current.get(row.customer_id, {}), row)
+            row.changes += _related_differs(related.get(row.customer_id, {}), row)
+            row.outcome = "updated" if row.changes else "unchanged"
+        counts["errors" if row.outcome == "error" else row.outcome] += 1
+    return Plan(rows, counts)
+
+
+def _current_profiles(session: Session, ids: set[int]) -> dict[int, dict]:
+    result = {}
+    id_list = sorted(ids)
+    columns = [getattr(Customer, name) for name in PROFILE_TARGETS]
+    for start in range(0, len(id_list), CHUNK):
+        for row in session.execute(
+            sa.select(Customer.id, *columns).where(Customer.id.in_(id_list[start : start + CHUNK]))
+        ):
+            result[row[0]] = dict(zip(PROFILE_TARGETS, row[1:], strict=True))
+    return result
+
+
+def _current_related(session: Session, ids: set[int]) -> dict[int, dict]:
+    """Per customer: tag names, family names, (label, date)s, custom values, note texts and
+    consents, to tell an update from a re-import of the same data."""
+    result: dict[int, dict] = {}
+
+    def slot(customer_id):
+        return result.setdefault(
+            customer_id,
+            {
+                "tags": set(),
+                "family": set(),
+                "dates": set(),
+                "fields": {},
+                "notes": set(),
+                "consents": set(),
+            },
+        )
+
+    id_list = sorted(ids)
+    for start in range(0, len(id_list), CHUNK):
+        chunk = id_list[start : start + CHUNK]
+        for customer_id, name in session.execute(
+            sa.select(customer_tag.c.customer_id, Tag.name)
+            .join(Tag, Tag.id == customer_tag.c.tag_id)
+            .where(customer_tag.c.customer_id.in_(chunk))
+        ):
+            slot(customer_id)["tags"].add(name.lower())
+        for customer_id, name in session.execute(
+            sa.select(FamilyMember.customer_id, FamilyMember.name).where(
+                FamilyMember.customer_id.in_(chunk)
+            )
+        ):
+            slot(customer_id)["family"].add(name)
+        for customer_id, label, when in session.execute(
+            sa.select(ImportantDate.customer_id, ImportantDate.label, ImportantDate.date).where(
+                ImportantDate.customer_id.in_(chunk)
+            )
+        ):
+            slot(customer_id)["dates"].add((label, when))
+        for customer_id, field_id, value in session.execute(
+            sa.select(
+                CustomFieldValue.customer_id, CustomFieldValue.field_id, CustomFieldValue.value
+            ).where(CustomFieldValue.customer_id.in_(chunk))
+        ):
+            slot(customer_id)["fields"][field_id] = value
+        for customer_id, consents in session.execute(
+            sa.select(Customer.id, Customer.consent_purposes).where(Customer.id.in_(chunk))
+        ):
+            slot(customer_id)["consents"] = {p for p in (consents or "").split(",") if p}
+    return result
+
+
+def _notes_present(session: Session, rows: list[Row]) -> set[tuple[int, str]]:
+    wanted = [
+        (r.customer_id, r.values["first_note"])
+        for r in rows
+        if r.customer_id and r.values.get("first_note")
+    ]
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        found.update(
+            session.execute(
+                sa.select(TimelineEntry.customer_id, TimelineEntry.body).where(
+                    TimelineEntry.customer_id.in_({cid for cid, _ in chunk}),
+                    TimelineEntry.body.in_({body for _, body in chunk}),
+                )
+            ).all()
+        )
+    return found
+
+
+def _related_differs(state: dict, row: Row) -> list[str]:
+    changed = []
+    if {t.lower() for t in row.values.get("tags", [])} - state.get("tags", set()):
+        changed.append("tags")
+    if row.values.get("guardian_name") and row.values["guardian_name"] not in state.get(
+        "family", set()
+    ):
+        changed.append("guardian_name")
+    for target, value in row.values.items():
+        if target.startswith("date:") and (target.split(":", 1)[1], value) not in state.get(
+            "dates", set()
+        ):
+            changed.append(target)
+        elif (
+            target.startswith("field:")
+            and state.get("fields", {}).get(int(target.split(":", 1)[1])) != value
+        ):
+            changed.append(target)
+        elif (
+            target.startswith("consent_")
+            and value
+            and target.split("_", 1)[1] not in state.get("consents", set())
+        ):
+            changed.append(target)
+    if row.values.get("first_note") and (
+        row.customer_id,
+        row.values["first_note"],
+    ) not in state.get("notes", set()):
+        changed.append("first_note")
+    return changed
+
+
+# ---- importing ----------------------------------------------------------------------------
+
+
+def _serialise(value):
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def run_import(
+    session: Session,
+    batch: ImportBatch,
+    sheet: Sheet,
+    *,
+    actor_id: int | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Imports the sheet in one transaction: any failure rolls everything back."""
+    begin_write(session)
+    result = plan(session, batch, sheet)
+    if result.counts["errors"] and not batch.skip_errors:
+        raise ImportProblem("row-errors", str(result.counts["errors"]))
+    now = utcnow()
+    connection = session.connection()
+    tags = {name.lower(): tag_id for tag_id, name in session.execute(sa.select(Tag.id, Tag.name))}
+    highest = session.scalar(
+        sa.select(sa.func.max(Customer.member_number)).where(
+            Customer.member_number.op("GLOB")(f"{MEMBER_PREFIX}{'[0-9]' * MEMBER_DIGITS}")
+        )
+    )
+    next_number = int(highest[len(MEMBER_PREFIX) :]) + 1 if highest else 1
+    used_numbers = {n.lower() for n in session.scalars(sa.select(Customer.member_number))}
+    current = _current_profiles(session, {r.customer_id for r in result.rows if r.customer_id})
+    touched: set[int] = set()
+    fresh = [row for row in result.rows if row.outcome == "new"]
+    changed = [row for row in result.rows if row.outcome == "updated"]
+    total = len(fresh) + len(changed)
+    done = 0
+
+    def next_free_number() -> str:
+        nonlocal next_number
+        while format_member_number(next_number).lower() in used_numbers:
+            next_number += 1
+        number = format_member_number(next_number)
+        next_number += 1
+        return number
+
+    # New customers: a chunk at a time, one multi-row statement per table.
+    for start in range(0, len(fresh), CHUNK):
+        chunk = fresh[start : start + CHUNK]
+        values = []
+        for row in chunk:
+            number = row.values.get("member_number") or next_free_number()
+            used_numbers.add(str(number).lower())
+            consents = [p for p in ("service", "marketing") if row.values.get(f"consent_{p}")]
+            item = {name: row.values.get(name) for name in PROFILE_TARGETS}
+            item.update(
+                member_number=number,
+                level=row.values.get("level") or "C",
+                phone_digits=digits_of(row.values.get("phone")),
+                consent_purposes=",".join(consents),
+                consent_method="paper" if consents else None,
+                consent_given_at=now if consents else None,
+                consent_recorded_by_id=actor_id if consents else None,
+                email_opt_out=False,
+                created_at=now,
+                updated_at=now,
+                version=1,
+                import_batch_id=batch.id,
+            )
+            values.append(item)
+        table = Customer.__table__
+        ids = list(
+            connection.scalars(
+                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), values
+            )
+        )
+        _insert_related_of_new(connection, chunk, ids, tags, now, actor_id, batch.id)
+        touched.update(ids)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    # Existing customers: row by row (each compares with what is there).
+    for row in changed:
+        customer_id = row.customer_id
+        old = current.get(customer_id, {})
+        profile = [name for name in row.changes if name in PROFILE_TARGETS]
+        changes = {name: row.values[name] for name in profile}
+        before = {"fields": {name: _serialise(old.get(name)) for name in profile}}
+        given = [t.split("_", 1)[1] for t in row.changes if t.startswith("consent_")]
+        if given:
+            had = connection.scalar(
+                sa.select(Customer.__table__.c.consent_purposes).where(
+                    Customer.__table__.c.id == customer_id
+                )
+            )
+            before["fields"]["consent_purposes"] = had or ""
+            purposes = sorted({p for p in (had or "").split(",") if p} | set(given))
+            changes["consent_purposes"] = ",".join(purposes)
+            connection.execute(
+                sa.insert(ConsentEvent.__table__),
+                [{"customer_id": customer_id, "purpose": p, "action": "given", "method": "paper",
+                  "at": now, "recorded_by_id": actor_id, "source": f"import {batch.id}"} for p in given],
+            )  # fmt: skip
+        if changes:
+            if "phone" in changes:
+                changes["phone_digits"] = digits_of(changes["phone"])
+                before["fields"]["phone_digits"] = digits_of(old.get("phone"))
+            changes["updated_at"] = now
+            connection.execute(
+                sa.update(Customer.__table__)
+                .where(Customer.__table__.c.id == customer_id)
+                .values(**changes, version=Customer.__table__.c.version + 1)
+            )
+        before.update(_add_related(connection, session, row, customer_id, tags, now, actor_id))
+        connection.execute(
+            sa.insert(ImportChange.__table__).values(
+                batch_id=batch.id, customer_id=customer_id, action="updated", before=before
+            )
+        )
+        touched.add(customer_id)
+        done += 1
+        if progress and (done % CHUNK == 0 or done == total):
+            progress(done, total)
+    touched_list = sorted(touched)
+    for start in range(0, len(touched_list), CHUNK):
+        reindex_customers(connection, set(touched_list[start : start + CHUNK]))
+    return result.counts
+
+
+def _tag_ids(connection, names: list[str], tags: dict, now) -> list[int]:
+    """Ids for tag names (case-insensitive), creating the missing tags."""
+    wanted = []
+    for name in names:
+        key = name.lower()
+        if key not in tags:
+            tags[key] = connection.execute(
+                sa.insert(Tag.__table__).values(
+                    name=name,
+                    colour=PALETTE[len(tags) % len(PALETTE)],
+                    created_at=now,
+                    is_group=False,
+                )
+            ).inserted_primary_key[0]
+        wanted.append(tags[key])
+    return list(dict.fromkeys(wanted))
+
+
+def _insert_related_of_new(
+    connection, rows: list[Row], ids: list[int], tags, now, actor_id, batch_id
+):
+    """Everything besides the profile for freshly created customers, a table at a time."""
+    tag_rows, family, dates, fields, entries, consents, changes = [], [], [], [], [], [], []
+    for row, customer_id in zip(rows, ids, strict=True):
+        row.customer_id = customer_id
+        for tag_id in _tag_ids(connection, row.values.get("tags") or [], tags, now):
+            tag_rows.append({"customer_id": customer_id, "tag_id": tag_id, "created_at": now})
+        if row.values.get("guardian_name"):
+            family.append({
+                "customer_id": customer_id, "name": row.values["guardian_name"],
+                "relation": row.values.get("guardian_relation"), "phone": row.values.get("guardian_phone"),
+                "email": row.values.get("guardian_email"), "birthday": None, "is_guardian": True,
+            })  # fmt: skip
+        for target, value in row.values.items():
+            if target.startswith("date:"):
+                dates.append(
+                    {"customer_id": customer_id, "label": target.split(":", 1)[1], "date": value}
+                )
+            elif target.startswith("field:"):
+                fields.append(
+                    {
+                        "customer_id": customer_id,
+                        "field_id": int(target.split(":", 1)[1]),
+                        "value": value,
+                    }
+                )
+        if row.values.get("first_note"):
+            entries.append({
+                "customer_id": customer_id, "author_id": actor_id, "kind": "note",
+                "body": row.values["first_note"], "created_at": now, "pinned": False,
+            })  # fmt: skip
+        for purpose in ("service", "marketing"):
+            if row.values.get(f"consent_{purpose}"):
+                consents.append({
+                    "customer_id": customer_id, "purpose": purpose, "action": "given", "method": "paper",
+                    "at": now, "recorded_by_id": actor_id, "source": f"import {batch_id}",
+                })  # fmt: skip
+        changes.append(
+            {"batch_id": batch_id, "customer_id": customer_id, "action": "created", "before": None}
+        )
+    for table, data in (
+        (customer_tag, tag_rows),
+        (FamilyMember.__table__, family),
+        (ImportantDate.__table__, dates),
+        (CustomFieldValue.__table__, fields),
+        (TimelineEntry.__table__, entries),
+        (ConsentEvent.__table__, consents),
+        (ImportChange.__table__, changes),
+    ):
+        if data:
+            connection.execute(sa.insert(table), data)
+
+
+def _add_related(connection, session, row: Row, customer_id: int, tags: dict, now, actor_id):
+    """Tags, guardian, important dates, custom fields and the first note of one row;
+    returns what undo must remove or put back."""
+    added: dict[str, list] = {}
+    names = row.values.get("tags") or []
+    if names:
+        wanted = []
+        for name in names:
+            key = name.lower()
+            if key not in tags:
+                tag_id = connection.execute(
+                    sa.insert(Tag.__table__).values(
+                        name=name,
+                        colour=PALETTE[len(tags) % len(PALETTE)],
+                        created_at=now,
+                        is_group=False,
+                    )
+                ).inserted_primary_key[0]
+                tags[key] = tag_id
+            wanted.append(tags[key])
+        have = set(
+            connection.scalars(
+                sa.select(customer_tag.c.tag_id).where(customer_tag.c.customer_id == customer_id)
+            )
+        )
+        new_ids = [tag_id for tag_id in dict.fromkeys(wanted) if tag_id not in have]
+        if new_ids:
+            connection.execute(
+                sa.insert(customer_tag),
+                [{"customer_id": customer_id, "tag_id": t, "created_at": now} for t in new_ids],
+            )
+            added["tag_ids"] = new_ids
+    if row.values.get("guardian_name"):
+        guardian = {
+            "customer_id": customer_id,
+            "name": row.values["guardian_name"],
+            "relation": row.values.get("guardian_relation"),
+            "phone": row.values.get("guardian_phone"),
+            "email": row.values.get("guardian_email"),
+            "is_guardian": True,
+        }
+        same = connection.scalar(
+            sa.select(FamilyMember.__table__.c.id).where(
+                FamilyMember.__table__.c.customer_id == customer_id,
+                FamilyMember.__table__.c.name == guardian["name"],
+            )
+        )
+        if same is None:
+            member_id = connection.execute(
+                sa.insert(FamilyMember.__table__).values(**guardian)
+            ).inserted_primary_key[0]
+            added["family_ids"] = [member_id]
+    for target, value in row.values.items():
+        if target.startswith("date:"):
+            label = target.split(":", 1)[1]
+            exists = connection.scalar(
+                sa.select(ImportantDate.__table__.c.id).where(
+                    ImportantDate.__table__.c.customer_id == customer_id,
+                    ImportantDate.__table__.c.label == label,
+                    ImportantDate.__table__.c.date == value,
+                )
+            )
+            if exists is None:
+                date_id = connection.execute(
+                    sa.insert(ImportantDate.__table__).values(
+                        customer_id=customer_id, label=label, date=value
+                    )
+                ).inserted_primary_key[0]
+                added.setdefault("date_ids", []).append(date_id)
+        elif target.startswith("field:"):
+            field_id = int(target.split(":", 1)[1])
+            table = CustomFieldValue.__table__
+            old = connection.execute(
+                sa.select(table.c.id, table.c.value).where(
+                    table.c.customer_id == customer_id, table.c.field_id == field_id
+                )
+            ).first()
+            if old is None:
+                connection.execute(
+                    sa.insert(table).values(customer_id=customer_id, field_id=field_id, value=value)
+                )
+                added.setdefault("fields_before", {})[str(field_id)] = None
+            elif old.value != value:
+                connection.execute(sa.update(table).where(table.c.id == old.id).values(value=value))
+                added.setdefault("fields_before", {})[str(field_id)] = old.value
+    if row.values.get("first_note") and (row.outcome == "new" or "first_note" in row.changes):
+        entry_id = connection.execute(
+            sa.insert(TimelineEntry.__table__).values(
+                customer_id=customer_id,
+                author_id=actor_id,
+                kind="note",
+                body=row.values["first_note"],
+                created_at=now,
+                pinned=False,
+            )  # fmt: skip
+        ).inserted_primary_key[0]
+        added["entry_ids"] = [entry_id]
+    return added
+
+
+def undo(session: Session, batch: ImportBatch) -> dict[str, int]:
+    """Takes a whole import back: customers it created go (with everything added to them
+    since), customers it updated get their old values back."""
+    begin_write(session)
+    connection = session.connection()
+    changes = session.execute(
+        sa.select(ImportChange.customer_id, ImportChange.action, ImportChange.before).where(
+            ImportChange.batch_id == batch.id
+        )
+    ).all()
+    created = [cid for cid, action, _ in changes if action == "created" and cid]
+    removed = updated = 0
+    for customer_id, action, before in changes:
+        if action != "updated" or not customer_id:
+            continue
+        before = before or {}
+        fields = {}
+        for name, value in (before.get("fields") or {}).items():
+            fields[name] = date.fromisoformat(value) if name == "birthday" and value else value
+        if fields:
+            connection.execute(
+                sa.update(Customer.__table__)
+                .where(Customer.__table__.c.id == customer_id)
+                .values(**fields)
+            )
+        if before.get("tag_ids"):
+            connection.execute(
+                sa.delete(customer_tag).where(
+                    customer_tag.c.customer_id == customer_id,
+                    customer_tag.c.tag_id.in_(before["tag_ids"]),
+                )
+            )
+        for key, model in (
+            ("family_ids", FamilyMember),
+            ("date_ids", ImportantDate),
+            ("entry_ids", TimelineEntry),
+        ):
+            if before.get(key):
+                connection.execute(
+                    sa.delete(model.__table__).where(model.__table__.c.id.in_(before[key]))
+                )
+        for field_id, old in (before.get("fields_before") or {}).items():
+            table = CustomFieldValue.__table__
+            where = sa.and_(table.c.customer_id == customer_id, table.c.field_id == int(field_id))
+            if old is None:
+                connection.execute(sa.delete(table).where(where))
+            else:
+                connection.execute(sa.update(table).where(where).values(value=old))
+        updated += 1
+    for start in range(0, len(created), CHUNK):
+        chunk = created[start : start + CHUNK]
+        removed += connection.execute(
+            sa.delete(Customer.__table__).where(Customer.__table__.c.id.in_(chunk))
+        ).rowcount
+        reindex_customers(connection, set(chunk))  # drops their search documents
+    touched = sorted({cid for cid, action, _ in changes if action == "updated" and cid})
+    for start in range(0, len(touched), CHUNK):
+        reindex_customers(connection, set(touched[start : start + CHUNK]))
+    connection.execute(
+        sa.delete(ConsentEvent.__table__).where(
+            ConsentEvent.__table__.c.source == f"import {batch.id}"
+        )
+    )
+    batch.undone_at = utcnow()
+    batch.status = "undone"
+    return {"removed": removed, "restored": updated}
+
+
+# ---- the template ------------------------------------------------------------------------
+
+TEMPLATE_HEADERS = [
+    ("member_number", "會員編號 Member number"),
+    ("display_name", "姓名 Name"),
+    ("nickname", "暱稱 Nickname"),
+    ("level", "等級 Level"),
+    ("birthday", "生日 Birthday"),
+    ("phone", "電話 Phone"),
+    ("email", "Email"),
+    ("postal_address", "地址 Address"),
+    ("tags", "標籤 Tags"),
+    ("guardian_name", "家長 Guardian"),
+    ("guardian_phone", "家長電話 Guardian phone"),
+    ("guardian_email", "家長Email Guardian email"),
+    ("consent_marketing", "同意行銷 Marketing consent"),
+    ("first_note", "備註 Notes"),
+]
+TEMPLATE_ROWS = [
+    ["", "王小明", "小明", "B", "2016-03-02", "0912-345-678", "wang.family@example.com",
+     "台北市大安區和平東路1號", "三年級, 才藝班", "王媽媽", "0912-345-678", "wang.family@example.com",
+     "是", "對花生過敏，點心請避開"],
+    ["", "Amy Chen", "Amy", "A", "2015/11/20", "0987-000-111", "amy.chen@example.com", "",
+     "VIP", "Mrs Chen", "0987-000-111", "", "yes", "Loves drawing"],
+]  # fmt: skip
+
+
+def template(kind: str) -> bytes:
+    header = [title for _target, title in TEMPLATE_HEADERS]
+    if kind == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(TEMPLATE_ROWS)
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Customers"
+    sheet.append(header)
+    for row in TEMPLATE_ROWS:
+        sheet.append(row)
+    for column in sheet.columns:
+        sheet.column_dimensions[column[0].column_letter].width = 18
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# ---- files and progress -------------------------------------------------------------------
+
+
+def file_path(folder: Path, batch: ImportBatch) -> Path:
+    return folder / f"batch-{batch.id}.{batch.kind}"
+
+
+def write_progress(folder: Path, batch_id: int, done: int, total: int) -> None:
+    path = folder / f"batch-{batch_id}.progress"
+    path.write_text(json.dumps({"done": done, "total": total}))
+
+
+def read_progress(folder: Path, batch_id: int) -> dict:
+    try:
+        return json.loads((folder / f"batch-{batch_id}.progress").read_text())
+    except (OSError, ValueError):
+        return {"done": 0, "total": 0}
