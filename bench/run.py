@@ -150,8 +150,9 @@ def in_process(folder: Path, results: Results) -> None:
 # Later issues add (app, client, baseline, results) functions here.
 def _benchmarks() -> list:
     from bench.dashboard import dashboard
+    from bench.imports import import_10k
 
-    return [dashboard]
+    return [dashboard, import_10k]
 
 
 BENCHMARKS: list = _benchmarks()

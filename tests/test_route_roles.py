@@ -165,6 +165,16 @@ ROUTES = [
     ("POST", "/customers/{customer}/erase", {"confirm_name": "no"}, {**OWNER_ONLY, OWNER: 422}),
     ("GET", "/customers/export", None, OWNER_ONLY),
     ("GET", "/audit", None, OWNER_ONLY),
+    # imports: front desk and owner
+    ("GET", "/imports/", None, DESK_UP),
+    ("POST", "/imports/", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("GET", "/imports/template.{kind}", None, DESK_UP),
+    ("GET", "/imports/{import_batch}", None, DESK_UP),
+    ("POST", "/imports/{import_batch}", {"mode": "update"}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/imports/{import_batch}/rows/{row}", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/imports/{import_batch}/run", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("GET", "/imports/{import_batch}/progress", None, DESK_UP),
+    ("POST", "/imports/{import_batch}/undo", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
 ]
 
 PUBLIC_ENDPOINTS = {
@@ -184,7 +194,15 @@ def ids(app):
     from datetime import date
 
     from app.extensions import db
-    from app.models import Campaign, CustomField, Delivery, Reminder, ReminderRule, Segment
+    from app.models import (
+        Campaign,
+        CustomField,
+        Delivery,
+        ImportBatch,
+        Reminder,
+        ReminderRule,
+        Segment,
+    )
     from app.services.customers import add_family_member, add_important_date
     from tests.factories import make_alert, make_customer, make_entry, make_tag, tag_customer
 
@@ -214,8 +232,20 @@ def ids(app):
     db.session.add(rule)
     reminder = Reminder(customer_id=customer.id, text="Call", due_date=date(2026, 1, 1))
     db.session.add(reminder)
+    batch = ImportBatch(filename="list.csv", kind="csv", encoding="utf-8-sig", total_rows=1,
+                        mapping={"0": "display_name"})  # fmt: skip
+    db.session.add(batch)
     db.session.commit()
+    from flask import current_app
+
+    from app.services.importer import file_path
+    from app.tasks import imports_folder
+
+    file_path(imports_folder(current_app), batch).write_bytes("姓名\n王大明\n".encode())
     return {
+        "import_batch": batch.id,
+        "kind": "xlsx",
+        "row": 2,
         "rule": rule.id,
         "reminder": reminder.id,
         "other_user": make_user("teacher", email="managed@example.com").id,

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import sqlalchemy as sa
+from charset_normalizer import from_bytes
 from email_validator import EmailNotValidError, validate_email
 from openpyxl import Workbook, load_workbook
 from sqlalchemy.orm import Session
@@ -34,7 +36,7 @@ from app.models import (
 from app.models.customer import LEVELS
 from app.models.tag import PALETTE
 from app.services.customers import MEMBER_DIGITS, MEMBER_PREFIX, digits_of, format_member_number
-from app.services.search import reindex_customers
+from app.services.search import customer_document, index_new_customers, reindex_customers
 
 MAX_ROWS = 50_000
 MAX_BYTES = 20 * 1024 * 1024
@@ -130,6 +132,12 @@ DATE_WORDS = ("日", "紀念", "anniversary", "enrol", "enroll", "date", "day")
 YES = {"y", "yes", "true", "1", "是", "有", "同意", "v", "✓", "ok"}
 NO = {"n", "no", "false", "0", "否", "無", "不同意", "x", ""}
 ROC_DATE = re.compile(r"^(\d{2,3})[/.\-年](\d{1,2})[/.\-月](\d{1,2})日?$")
+# Plain ASCII dot-atom addresses (nearly all of them) are checked here; anything else goes
+# through email-validator, which is thorough but slow for 10,000 rows.
+SIMPLE_EMAIL = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 DATE = re.compile(r"^(\d{4})[/.\-年](\d{1,2})[/.\-月](\d{1,2})日?(?:\s.*)?$")
 
 
@@ -169,13 +177,26 @@ def _cell(value) -> str:
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """The text and the encoding that read it: the one asked for, else the first that fits."""
-    for candidate in [encoding] if encoding else ENCODINGS:
+    """The text and the encoding that read it: the one asked for; else UTF-8 if it fits;
+    else Big5 or GB18030, whichever reads as sensible text (both accept most byte strings,
+    so charset-normalizer judges which decoding is not gibberish)."""
+    if encoding:
         try:
-            return data.decode(candidate), candidate
+            return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
-            continue
-    raise ImportProblem("encoding")
+            raise ImportProblem("encoding") from None
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data, cp_isolation=["cp950", "gb18030"]).best()
+    if best is None:
+        raise ImportProblem("encoding")
+    chosen = "gb18030" if best.encoding == "gb18030" else "cp950"
+    try:
+        return data.decode(chosen), chosen
+    except UnicodeDecodeError:
+        raise ImportProblem("encoding") from None
 
 
 def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
@@ -249,6 +270,12 @@ def parse_date(text: str) -> date | None:
         raise ValueError(text)
     year, month, day = (int(part) for part in match.groups())
     return date(year + year_offset, month, day)
+
+
+def check_email(text: str) -> str:
+    if SIMPLE_EMAIL.match(text) and len(text) <= 254 and len(text.split("@")[0]) <= 64:
+        return text.lower()
+    return validate_email(text, check_deliverability=False).normalized.lower()
 
 
 def parse_yes(text: str) -> bool:
@@ -419,7 +446,9 @@ def plan(session: Session, batch: ImportBatch, sheet: Sheet) -> Plan:
         related.setdefault(customer_id, {}).setdefault("notes", set()).add((customer_id, body))
     counts = {"new": 0, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 0}
     for row in rows:
-        if row.errors:
+        if not any((text or "").strip() for text in row.raw.values()):
+            row.outcome, row.errors = "skipped", []  # a blank line
+        elif row.errors:
             row.outcome = "error"
         elif row.customer_id is None:
             row.outcome = "new" if batch.mode != "update" else "skipped"
@@ -618,14 +647,18 @@ def run_import(
                 import_batch_id=batch.id,
             )
             values.append(item)
+        # We hold the write lock (BEGIN IMMEDIATE), so the next ids are ours to give; a plain
+        # multi-row insert is much faster than INSERT … RETURNING row by row.
         table = Customer.__table__
-        ids = list(
-            connection.scalars(
-                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), values
-            )
-        )
+        first_id = (connection.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+        ids = list(range(first_id, first_id + len(values)))
+        for customer_id, item in zip(ids, values, strict=True):
+            item["id"] = customer_id
+        connection.execute(sa.insert(table), values)
         _insert_related_of_new(connection, chunk, ids, tags, now, actor_id, batch.id)
-        touched.update(ids)
+        index_new_customers(connection, [
+            (customer_id, _search_document(item, row)) for customer_id, item, row in zip(ids, values, chunk, strict=True)
+        ])  # fmt: skip
         done += len(chunk)
         if progress:
             progress(done, total)
@@ -675,6 +708,15 @@ def run_import(
     for start in range(0, len(touched_list), CHUNK):
         reindex_customers(connection, set(touched_list[start : start + CHUNK]))
     return result.counts
+
+
+def _search_document(profile: dict, row: Row) -> str:
+    """What a new customer is found by (the same text search.customer_document builds)."""
+    guardian = []
+    if row.values.get("guardian_name"):
+        guardian = [SimpleNamespace(name=row.values["guardian_name"], phone=row.values.get("guardian_phone"),
+                                    email=row.values.get("guardian_email"))]  # fmt: skip
+    return customer_document(SimpleNamespace(**profile), guardian)
 
 
 def _tag_ids(connection, names: list[str], tags: dict, now) -> list[int]:

@@ -104,6 +104,14 @@ def reindex_customers(connection, customer_ids: set[int]) -> None:
         connection.execute(sa.insert(customer_search), rows)
 
 
+def index_new_customers(connection, documents: list[tuple[int, str]]) -> None:
+    """Search documents for customers just inserted with Core statements (imports)."""
+    if documents:
+        connection.execute(
+            sa.insert(customer_search), [{"id": cid, "body": body} for cid, body in documents]
+        )
+
+
 def _changed(obj, names) -> bool:
     state = sa.inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in names)

@@ -1,18 +1,17 @@
-"""CJK bigram tokens for the short-query search index (no imports: loaded by every connection)."""
+"""CJK bigram tokens for the short-query search index (only the standard library: loaded
+by every connection)."""
+
+import re
+
+# Runs of str.isalnum() characters: \w is exactly isalnum() plus "_", so "[^\W_]" is
+# isalnum(). (The index must keep tokenising exactly as before: the delete triggers
+# recompute the old tokens.)
+_RUN = re.compile(r"[^\W_]+")
 
 
 def text_runs(text: str) -> list[str]:
     """Maximal runs of letters and digits, lower-cased: "Amy 花生!" -> ["amy", "花生"]."""
-    runs, current = [], []
-    for char in text.lower():
-        if char.isalnum():
-            current.append(char)
-        elif current:
-            runs.append("".join(current))
-            current = []
-    if current:
-        runs.append("".join(current))
-    return runs
+    return _RUN.findall(text.lower())
 
 
 def bigrams(text: str | None) -> str:

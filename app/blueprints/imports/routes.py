@@ -117,10 +117,10 @@ def upload():
     form = UploadForm()
     upload = request.files.get("sheet")
     error = None
-    if not form.validate_on_submit():
-        error = next((str(e[0]) for e in form.errors.values() if e), _("Please try again."))
-    elif upload is None or not upload.filename:
+    if upload is None or not upload.filename:
         error = _("Choose a file first.")
+    elif not form.validate_on_submit():
+        error = next((str(e[0]) for e in form.errors.values() if e), _("Please try again."))
     else:
         name = upload.filename.rsplit("/", 1)[-1][:200]
         kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
