@@ -1,0 +1,53 @@
+"""Real Chromium: the front desk's day — log a note from a reminder, snooze one, without a
+page reload; the note lands on the customer's timeline."""
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import browser_login
+
+
+@pytest.fixture
+def due_today(live_app, demo_shop):
+    """Two reminders for today on top of whatever the demo's rules made."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import Customer, Reminder
+
+    with live_app.app_context():
+        first, second = db.session.scalars(sa.select(Customer).order_by(Customer.id).limit(2))
+        for customer, text in ((first, "回電給家長"), (second, "確認下學期報名")):
+            db.session.add(Reminder(customer_id=customer.id, text=text, due_date=date.today()))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_desk_works_through_the_day(page, live_server, due_today):
+    browser_login(page, live_server, "desk@example.com")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My day")
+    reminders = page.locator("li.reminder")
+    expect(reminders.first).to_be_visible()
+    count = reminders.count()
+    page.evaluate("window.__stayed = true")
+
+    first = reminders.first
+    name = first.locator(".reminder-customer").inner_text()
+    first.get_by_label("Log a note").fill("打電話問候，下週會來")
+    first.get_by_role("button", name="Log note and finish").click()
+    expect(page.get_by_text("Note added and reminder done.")).to_be_visible()
+    expect(page.locator("li.reminder.is-done")).to_have_count(1)
+
+    if count > 1:
+        second = page.locator("li.reminder:not(.is-done)").first
+        second.get_by_role("button", name="Snooze 1 week").click()
+        expect(page.get_by_text("Snoozed until")).to_be_visible()
+    assert page.evaluate("window.__stayed === true")
+
+    page.reload()
+    expect(page.locator("li.reminder")).to_have_count(count - (2 if count > 1 else 1))
+    page.goto(f"{live_server.url}/reminders/?view=done")
+    page.get_by_role("link", name=name).first.click()
+    expect(page.locator("#feed")).to_contain_text("打電話問候，下週會來")
