@@ -10,23 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Customer, CustomFieldValue
 
-# key → (how to read it from a customer). Labels live in the view (translated).
-COLUMNS = (
-    "member_number",
-    "display_name",
-    "nickname",
-    "level",
-    "birthday",
-    "phone",
-    "email",
-    "postal_address",
-    "tags",
-    "guardians",
-    "consent",
-    "email_opt_out",
-    "last_contact_at",
-    "created_at",
-)
+# Column keys: Customer attributes, "tags", "guardians", "consent", "field:<id>"; the
+# labels live in the view (translated).
 DEFAULT_COLUMNS = ("member_number", "display_name", "level", "phone", "email", "tags")
 CHUNK = 1000
 

@@ -681,9 +681,8 @@ def run_import(
             changes["consent_purposes"] = ",".join(purposes)
             connection.execute(
                 sa.insert(ConsentEvent.__table__),
-                [{"customer_id": customer_id, "purpose": p, "action": "given", "method": "paper",
-                  "at": now, "recorded_by_id": actor_id, "source": f"import {batch.id}"} for p in given],
-            )  # fmt: skip
+                consent_rows(customer_id, given, now, actor_id, batch.id),
+            )
         if changes:
             if "phone" in changes:
                 changes["phone_digits"] = digits_of(changes["phone"])
@@ -708,6 +707,15 @@ def run_import(
     for start in range(0, len(touched_list), CHUNK):
         reindex_customers(connection, set(touched_list[start : start + CHUNK]))
     return result.counts
+
+
+def consent_rows(customer_id: int, purposes, now, actor_id, batch_id) -> list[dict]:
+    """Consent history rows for consent a sheet records (on paper, as sheets are)."""
+    return [
+        {"customer_id": customer_id, "purpose": purpose, "action": "given", "method": "paper",
+         "at": now, "recorded_by_id": actor_id, "source": f"import {batch_id}"}
+        for purpose in purposes
+    ]  # fmt: skip
 
 
 def _search_document(profile: dict, row: Row) -> str:
@@ -770,12 +778,8 @@ def _insert_related_of_new(
                 "customer_id": customer_id, "author_id": actor_id, "kind": "note",
                 "body": row.values["first_note"], "created_at": now, "pinned": False,
             })  # fmt: skip
-        for purpose in ("service", "marketing"):
-            if row.values.get(f"consent_{purpose}"):
-                consents.append({
-                    "customer_id": customer_id, "purpose": purpose, "action": "given", "method": "paper",
-                    "at": now, "recorded_by_id": actor_id, "source": f"import {batch_id}",
-                })  # fmt: skip
+        given = [p for p in ("service", "marketing") if row.values.get(f"consent_{p}")]
+        consents.extend(consent_rows(customer_id, given, now, actor_id, batch_id))
         changes.append(
             {"batch_id": batch_id, "customer_id": customer_id, "action": "created", "before": None}
         )

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.blueprints.customers.labels import custom_field_labels, profile_labels
 from app.blueprints.imports import bp
 from app.blueprints.imports.forms import BlankForm, UploadForm
 from app.extensions import db, htmx
@@ -34,17 +35,8 @@ def folder() -> Path:
 
 
 def target_labels() -> dict[str, str]:
-    labels = {
-        "member_number": _("Member number"),
-        "display_name": _("Name"),
-        "nickname": _("Nickname"),
-        "level": _("Level"),
-        "birthday": _("Birthday"),
-        "phone": _("Phone"),
-        "email": _("Email"),
-        "postal_address": _("Postal address"),
-        "occupation": _("Occupation"),
-        "summary": _("Summary line"),
+    return {
+        **profile_labels(),
         "tags": _("Tags (comma-separated)"),
         "guardian_name": _("Guardian / family member: name"),
         "guardian_relation": _("Guardian: relation"),
@@ -53,10 +45,8 @@ def target_labels() -> dict[str, str]:
         "consent_service": _("Consent: service records (yes/no)"),
         "consent_marketing": _("Consent: marketing email (yes/no)"),
         "first_note": _("First note on the timeline"),
+        **custom_field_labels(_("Field: %(label)s", label="%(label)s")),
     }
-    for field in db.session.scalars(sa.select(CustomField).order_by(CustomField.position)):
-        labels[f"field:{field.id}"] = _("Field: %(label)s", label=field.label)
-    return labels
 
 
 def problem_message(code: str, detail: str = "") -> str:

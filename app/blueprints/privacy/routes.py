@@ -9,12 +9,13 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.blueprints.customers.labels import custom_field_labels, profile_labels
 from app.blueprints.privacy import bp
 from app.blueprints.privacy.forms import ConsentForm, EraseForm
 from app.blueprints.segments.messages import segment_error_message
 from app.clock import utcnow
 from app.extensions import db
-from app.models import AuditEvent, ConsentEvent, Customer, CustomField, User
+from app.models import AuditEvent, ConsentEvent, Customer, User
 from app.security import audit, owner_required
 from app.services import exporting, privacy
 from app.services import segments as seg
@@ -130,25 +131,16 @@ def erase(customer_id: int):
 
 
 def column_labels() -> dict[str, str]:
-    labels = {
-        "member_number": _("Member number"),
-        "display_name": _("Name"),
-        "nickname": _("Nickname"),
-        "level": _("Level"),
-        "birthday": _("Birthday"),
-        "phone": _("Phone"),
-        "email": _("Email"),
-        "postal_address": _("Postal address"),
+    return {
+        **profile_labels(),
         "tags": _("Tags"),
         "guardians": _("Guardians"),
         "consent": _("Consent"),
         "email_opt_out": _("Opted out of email"),
         "last_contact_at": _("Last contact"),
         "created_at": _("Created"),
+        **custom_field_labels(),
     }
-    for field in db.session.scalars(sa.select(CustomField).order_by(CustomField.position)):
-        labels[f"field:{field.id}"] = field.label
-    return labels
 
 
 @bp.route("/customers/export")
