@@ -218,6 +218,8 @@ def show(campaign_id: int):
         )
         if status_filter in ("queued", "sending", "sent", "failed", "skipped", "uncertain"):
             deliveries = deliveries.where(Delivery.status == status_filter)
+        elif status_filter == "unsubscribed":  # the owner's summary links here
+            deliveries = deliveries.where(Delivery.unsubscribed_at.is_not(None))
         context["deliveries"] = db.paginate(
             deliveries.options(joinedload(Delivery.customer)),
             page=request.args.get("page", 1, type=int),
