@@ -345,11 +345,13 @@ def due_for_rule(session: Session, rule: ReminderRule, context: seg.Context):
 SELF_RESOLVING = ("no_contact", "lapsed", "return")
 
 
-def run_rule(session: Session, rule: ReminderRule, context: seg.Context) -> tuple[int, int]:
+def run_rule(
+    session: Session, rule: ReminderRule, context: seg.Context, *, commit: bool = False
+) -> tuple[int, int]:
     """Creates the missing reminders of one rule; closes the ones whose reason has gone.
-    Returns (created, resolved). Safe to run any number of times."""
+    Returns (created, resolved). Safe to run any number of times. With commit=True it
+    commits every chunk, so the web's writes are never kept waiting long."""
     due = due_for_rule(session, rule, context)
-    begin_write(session)
     known = {
         (customer_id, occasion): (reminder_id, done)
         for reminder_id, customer_id, occasion, done in session.execute(
@@ -358,39 +360,41 @@ def run_rule(session: Session, rule: ReminderRule, context: seg.Context) -> tupl
             ).where(Reminder.rule_id == rule.id)
         )
     }
-    created = 0
-    current = set()
+    rule_id, assignee_id, action = rule.id, rule.assignee_id, rule.action or ""
+    fresh, current = [], set()
     for customer_id, assigned, occasion, reason in due:
         current.add((customer_id, occasion))
-        if (customer_id, occasion) in known:
-            continue
-        session.add(
-            Reminder(
-                customer_id=customer_id,
-                rule_id=rule.id,
-                occasion=occasion,
-                assignee_id=rule.assignee_id or assigned,
-                due_date=context.today,
-                text=rule.action or "",
-                reason=reason,
-            )
-        )
-        created += 1
-    resolved = 0
+        if (customer_id, occasion) not in known:
+            fresh.append({
+                "customer_id": customer_id, "rule_id": rule_id, "occasion": occasion,
+                "assignee_id": assignee_id or assigned, "due_date": context.today,
+                "text": action, "reason": reason, "snooze_count": 0, "created_at": context.now,
+            })  # fmt: skip
+    stale = []
     if rule.kind in SELF_RESOLVING:
-        stale = [
-            reminder_id
-            for key, (reminder_id, done) in known.items()
-            if not done and key not in current
-        ]
-        for start in range(0, len(stale), 500):
-            resolved += session.execute(
-                sa.update(Reminder)
-                .where(Reminder.id.in_(stale[start : start + 500]))
-                .values(done_at=context.now, done_how="resolved")
-            ).rowcount
-    session.flush()
+        stale = [rid for key, (rid, done) in known.items() if not done and key not in current]
+    created = resolved = 0
+    for start in range(0, len(fresh), RUN_CHUNK):
+        begin_write(session)
+        # OR IGNORE: another run that got there first already made this one.
+        created += session.execute(
+            sa.insert(Reminder.__table__).prefix_with("OR IGNORE"), fresh[start : start + RUN_CHUNK]
+        ).rowcount
+        if commit:
+            session.commit()
+    for start in range(0, len(stale), RUN_CHUNK):
+        begin_write(session)
+        resolved += session.execute(
+            sa.update(Reminder)
+            .where(Reminder.id.in_(stale[start : start + RUN_CHUNK]), Reminder.done_at.is_(None))
+            .values(done_at=context.now, done_how="resolved")
+        ).rowcount
+        if commit:
+            session.commit()
     return created, resolved
+
+
+RUN_CHUNK = 1000
 
 
 def run_rules(session: Session, context: seg.Context) -> RunResult:
@@ -402,7 +406,7 @@ def run_rules(session: Session, context: seg.Context) -> RunResult:
     for rule_id in [rule.id for rule in rules]:
         rule = session.get(ReminderRule, rule_id)
         try:
-            created, resolved = run_rule(session, rule, context)
+            created, resolved = run_rule(session, rule, context, commit=True)
         except seg.SegmentError:
             session.rollback()
             continue
