@@ -1,0 +1,60 @@
+"""Groups for the teacher's Today view: from tags the owner marks, or from a custom field;
+each teacher sees the children of their groups."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import CustomField, Tag, User
+from app.services.customers import set_custom_values
+from tests.conftest import login
+from tests.factories import make_alert, make_customer, make_tag, tag_customer
+
+
+def test_groups_from_tags_and_a_teacher_sees_hers(client, owner, teacher):
+    sunflowers, stars = make_tag("向日葵班"), make_tag("星星班")
+    mine, other = make_customer("小葵"), make_customer("小星")
+    tag_customer(mine, sunflowers)
+    tag_customer(other, stars)
+    make_alert(mine, keywords="花生")
+    login(client, owner)
+    response = client.post(
+        "/settings/groups",
+        data={"source": "tags", "tags": [str(sunflowers.id), str(stars.id)], "field_id": "",
+              f"teacher-{teacher.id}": "向日葵班"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert {t.name for t in db.session.scalars(sa.select(Tag).where(Tag.is_group.is_(True)))} == {
+        "向日葵班",
+        "星星班",
+    }
+    db.session.refresh(teacher)
+    assert teacher.groups == ["向日葵班"]
+    client.post("/logout")
+    login(client, teacher)
+    page = client.get("/").get_data(as_text=True)
+    assert "小葵" in page and "小星" not in page and "Allergy: 花生" in page
+    both = client.get("/today?group=向日葵班&group=星星班").get_data(as_text=True)
+    assert "小葵" in both and "小星" in both
+
+
+def test_groups_from_a_custom_field(client, owner, teacher):
+    field = CustomField(key="class", label="班級")
+    db.session.add(field)
+    db.session.commit()
+    for name, group in (("甲生", "甲班"), ("乙生", "乙班")):
+        customer = make_customer(name)
+        set_custom_values(db.session, customer, {field.id: group})
+    db.session.commit()
+    login(client, owner)
+    missing = client.post("/settings/groups", data={"source": "field", "field_id": ""})
+    assert missing.status_code == 422 and "Choose the field" in missing.get_data(as_text=True)
+    client.post("/settings/groups", data={"source": "field", "field_id": str(field.id)})
+    client.post(
+        "/settings/groups",
+        data={"source": "field", "field_id": str(field.id), f"teacher-{teacher.id}": "乙班"},
+    )
+    assert db.session.get(User, teacher.id).groups == ["乙班"]
+    client.post("/logout")
+    login(client, teacher)
+    page = client.get("/today").get_data(as_text=True)
+    assert "乙生" in page and "甲生" not in page
