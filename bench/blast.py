@@ -49,7 +49,11 @@ class Sink:
 
     def stop(self):
         self.process.send_signal(signal.SIGINT)
-        self.process.wait(10)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
 
 
 def run(results) -> None:

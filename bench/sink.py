@@ -1,6 +1,7 @@
 """A local SMTP sink for benchmarks (own process, so it does not share a GIL with the
 sender): prints one line per message received."""
 
+import signal
 import sys
 import time
 
@@ -15,6 +16,8 @@ class Counter:
 
 
 def main() -> None:
+    # Started from a background shell (or pytest-xdist) SIGINT arrives ignored; stop() sends it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     controller = Controller(Counter(), hostname="127.0.0.1", port=int(sys.argv[1]))
     controller.start()
     sys.stdout.write("ready\n")
