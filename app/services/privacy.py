@@ -218,13 +218,25 @@ def erase(session: Session, customer: Customer, *, typed_name: str, now: datetim
     return customer
 
 
-def purge_traces(session: Session) -> None:
-    """After an erasure: rewrite the search indexes (their old segments still hold the
-    erased words until merged) and empty the write-ahead log, with secure_delete on."""
-    session.execute(sa.text("PRAGMA secure_delete = ON"))
+def purge_traces(session: Session, step_pages: int = 1000) -> None:
+    """After an erasure: merge the search indexes down to one segment each (their older
+    segments still hold the erased words until merged) and empty the write-ahead log.
+
+    FTS5's 'merge' with a negative page count is an incremental 'optimize': each step is
+    its own short transaction, so the web is never kept waiting; a step that changes
+    (almost) nothing means the index is fully merged."""
     for table in FTS_TABLE_PREFIXES:
         if table == "customer_search":
             continue
-        session.execute(sa.text(f"INSERT INTO {table}({table}) VALUES ('optimize')"))
-    session.commit()
+        while True:
+            begin_write(session)
+            connection = session.connection()
+            before = connection.exec_driver_sql("SELECT total_changes()").scalar()
+            connection.exec_driver_sql(
+                f"INSERT INTO {table}({table}, rank) VALUES ('merge', {-abs(int(step_pages))})"
+            )
+            after = connection.exec_driver_sql("SELECT total_changes()").scalar()
+            session.commit()
+            if after - before < 2:
+                break
     session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
