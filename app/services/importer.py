@@ -400,6 +400,9 @@ def _keys(row: Row) -> list[tuple[str, str]]:
 class Plan:
     rows: list[Row]
     counts: dict[str, int]
+    # What matched customers have now (profile columns; tags, family, dates, fields, consents).
+    current: dict[int, dict] = field(default_factory=dict)
+    related: dict[int, dict] = field(default_factory=dict)
 
     @property
     def error_rows(self) -> list[Row]:
@@ -461,7 +464,7 @@ def plan(session: Session, batch: ImportBatch, sheet: Sheet) -> Plan:
             row.changes += _related_differs(related.get(row.customer_id, {}), row)
             row.outcome = "updated" if row.changes else "unchanged"
         counts["errors" if row.outcome == "error" else row.outcome] += 1
-    return Plan(rows, counts)
+    return Plan(rows, counts, current, related)
 
 
 def _current_profiles(session: Session, ids: set[int]) -> dict[int, dict]:
@@ -610,7 +613,6 @@ def run_import(
     )
     next_number = int(highest[len(MEMBER_PREFIX) :]) + 1 if highest else 1
     used_numbers = {n.lower() for n in session.scalars(sa.select(Customer.member_number))}
-    current = _current_profiles(session, {r.customer_id for r in result.rows if r.customer_id})
     touched: set[int] = set()
     fresh = [row for row in result.rows if row.outcome == "new"]
     changed = [row for row in result.rows if row.outcome == "updated"]
@@ -664,46 +666,13 @@ def run_import(
         done += len(chunk)
         if progress:
             progress(done, total)
-    # Existing customers: row by row (each compares with what is there).
-    for row in changed:
-        customer_id = row.customer_id
-        old = current.get(customer_id, {})
-        profile = [name for name in row.changes if name in PROFILE_TARGETS]
-        changes = {name: row.values[name] for name in profile}
-        before = {"fields": {name: _serialise(old.get(name)) for name in profile}}
-        given = [t.split("_", 1)[1] for t in row.changes if t.startswith("consent_")]
-        if given:
-            had = connection.scalar(
-                sa.select(Customer.__table__.c.consent_purposes).where(
-                    Customer.__table__.c.id == customer_id
-                )
-            )
-            before["fields"]["consent_purposes"] = had or ""
-            purposes = sorted({p for p in (had or "").split(",") if p} | set(given))
-            changes["consent_purposes"] = ",".join(purposes)
-            connection.execute(
-                sa.insert(ConsentEvent.__table__),
-                consent_rows(customer_id, given, now, actor_id, batch.id),
-            )
-        if changes:
-            if "phone" in changes:
-                changes["phone_digits"] = digits_of(changes["phone"])
-                before["fields"]["phone_digits"] = digits_of(old.get("phone"))
-            changes["updated_at"] = now
-            connection.execute(
-                sa.update(Customer.__table__)
-                .where(Customer.__table__.c.id == customer_id)
-                .values(**changes, version=Customer.__table__.c.version + 1)
-            )
-        before.update(_add_related(connection, session, row, customer_id, tags, now, actor_id))
-        connection.execute(
-            sa.insert(ImportChange.__table__).values(
-                batch_id=batch.id, customer_id=customer_id, action="updated", before=before
-            )
-        )
-        touched.add(customer_id)
-        done += 1
-        if progress and (done % CHUNK == 0 or done == total):
+    # Existing customers: a chunk at a time too, against what plan() read of them.
+    for start in range(0, len(changed), CHUNK):
+        chunk = changed[start : start + CHUNK]
+        _apply_updates(connection, chunk, result, tags, now, actor_id, batch.id)
+        touched.update(row.customer_id for row in chunk)
+        done += len(chunk)
+        if progress:
             progress(done, total)
     touched_list = sorted(touched)
     for start in range(0, len(touched_list), CHUNK):
@@ -798,104 +767,134 @@ def _insert_related_of_new(
             connection.execute(sa.insert(table), data)
 
 
-def _add_related(connection, session, row: Row, customer_id: int, tags: dict, now, actor_id):
-    """Tags, guardian, important dates, custom fields and the first note of one row;
-    returns what undo must remove or put back."""
-    added: dict[str, list] = {}
-    names = row.values.get("tags") or []
-    if names:
-        wanted = []
-        for name in names:
-            key = name.lower()
-            if key not in tags:
-                tag_id = connection.execute(
-                    sa.insert(Tag.__table__).values(
-                        name=name,
-                        colour=PALETTE[len(tags) % len(PALETTE)],
-                        created_at=now,
-                        is_group=False,
+def _next_ids(connection, table, count: int) -> list[int]:
+    """Ids for rows about to be inserted (we hold the write lock: nobody else inserts)."""
+    first = (connection.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+    return list(range(first, first + count))
+
+
+def _apply_updates(connection, rows: list[Row], result: Plan, tags: dict, now, actor_id, batch_id):
+    """Updates existing customers from their rows; each row's `before` records what undo
+    puts back or removes."""
+    table = Customer.__table__
+    updates: dict[tuple[str, ...], list[dict]] = {}
+    tag_rows, family, dates, field_inserts, field_updates, entries, consents, changes = (
+        [], [], [], [], [], [], [], []
+    )  # fmt: skip
+    for row in rows:
+        customer_id = row.customer_id
+        old = result.current.get(customer_id, {})
+        state = result.related.get(customer_id, {})
+        profile = [name for name in row.changes if name in PROFILE_TARGETS]
+        values = {name: row.values[name] for name in profile}
+        before: dict = {"fields": {name: _serialise(old.get(name)) for name in profile}}
+        given = [t.split("_", 1)[1] for t in row.changes if t.startswith("consent_")]
+        if given:
+            had = state.get("consents", set())
+            before["fields"]["consent_purposes"] = ",".join(sorted(had))
+            values["consent_purposes"] = ",".join(sorted(had | set(given)))
+            consents.extend(consent_rows(customer_id, given, now, actor_id, batch_id))
+        if "phone" in values:
+            values["phone_digits"] = digits_of(values["phone"])
+            before["fields"]["phone_digits"] = digits_of(old.get("phone"))
+        if values:
+            values["updated_at"] = now
+            updates.setdefault(tuple(sorted(values)), []).append({"b_id": customer_id, **values})
+        if "tags" in row.changes:
+            have = state.get("tags", set())
+            wanted = [name for name in row.values["tags"] if name.lower() not in have]
+            new_ids = _tag_ids(connection, wanted, tags, now)
+            tag_rows.extend(
+                {"customer_id": customer_id, "tag_id": t, "created_at": now} for t in new_ids
+            )
+            before["tag_ids"] = new_ids
+        if "guardian_name" in row.changes:
+            family.append({
+                "customer_id": customer_id, "name": row.values["guardian_name"],
+                "relation": row.values.get("guardian_relation"), "phone": row.values.get("guardian_phone"),
+                "email": row.values.get("guardian_email"), "birthday": None, "is_guardian": True,
+            })  # fmt: skip
+            before["family_ids"] = [len(family) - 1]  # made into an id below
+        for target in row.changes:
+            if target.startswith("date:"):
+                dates.append(
+                    {
+                        "customer_id": customer_id,
+                        "label": target.split(":", 1)[1],
+                        "date": row.values[target],
+                    }
+                )
+                before.setdefault("date_ids", []).append(len(dates) - 1)
+            elif target.startswith("field:"):
+                field_id = int(target.split(":", 1)[1])
+                value = row.values[target]
+                if field_id in state.get("fields", {}):
+                    field_updates.append(
+                        {"b_customer": customer_id, "b_field": field_id, "value": value}
                     )
-                ).inserted_primary_key[0]
-                tags[key] = tag_id
-            wanted.append(tags[key])
-        have = set(
-            connection.scalars(
-                sa.select(customer_tag.c.tag_id).where(customer_tag.c.customer_id == customer_id)
-            )
-        )
-        new_ids = [tag_id for tag_id in dict.fromkeys(wanted) if tag_id not in have]
-        if new_ids:
-            connection.execute(
-                sa.insert(customer_tag),
-                [{"customer_id": customer_id, "tag_id": t, "created_at": now} for t in new_ids],
-            )
-            added["tag_ids"] = new_ids
-    if row.values.get("guardian_name"):
-        guardian = {
-            "customer_id": customer_id,
-            "name": row.values["guardian_name"],
-            "relation": row.values.get("guardian_relation"),
-            "phone": row.values.get("guardian_phone"),
-            "email": row.values.get("guardian_email"),
-            "is_guardian": True,
-        }
-        same = connection.scalar(
-            sa.select(FamilyMember.__table__.c.id).where(
-                FamilyMember.__table__.c.customer_id == customer_id,
-                FamilyMember.__table__.c.name == guardian["name"],
-            )
-        )
-        if same is None:
-            member_id = connection.execute(
-                sa.insert(FamilyMember.__table__).values(**guardian)
-            ).inserted_primary_key[0]
-            added["family_ids"] = [member_id]
-    for target, value in row.values.items():
-        if target.startswith("date:"):
-            label = target.split(":", 1)[1]
-            exists = connection.scalar(
-                sa.select(ImportantDate.__table__.c.id).where(
-                    ImportantDate.__table__.c.customer_id == customer_id,
-                    ImportantDate.__table__.c.label == label,
-                    ImportantDate.__table__.c.date == value,
-                )
-            )
-            if exists is None:
-                date_id = connection.execute(
-                    sa.insert(ImportantDate.__table__).values(
-                        customer_id=customer_id, label=label, date=value
+                    before.setdefault("fields_before", {})[str(field_id)] = state["fields"][
+                        field_id
+                    ]
+                else:
+                    field_inserts.append(
+                        {"customer_id": customer_id, "field_id": field_id, "value": value}
                     )
-                ).inserted_primary_key[0]
-                added.setdefault("date_ids", []).append(date_id)
-        elif target.startswith("field:"):
-            field_id = int(target.split(":", 1)[1])
-            table = CustomFieldValue.__table__
-            old = connection.execute(
-                sa.select(table.c.id, table.c.value).where(
-                    table.c.customer_id == customer_id, table.c.field_id == field_id
-                )
-            ).first()
-            if old is None:
-                connection.execute(
-                    sa.insert(table).values(customer_id=customer_id, field_id=field_id, value=value)
-                )
-                added.setdefault("fields_before", {})[str(field_id)] = None
-            elif old.value != value:
-                connection.execute(sa.update(table).where(table.c.id == old.id).values(value=value))
-                added.setdefault("fields_before", {})[str(field_id)] = old.value
-    if row.values.get("first_note") and (row.outcome == "new" or "first_note" in row.changes):
-        entry_id = connection.execute(
-            sa.insert(TimelineEntry.__table__).values(
-                customer_id=customer_id,
-                author_id=actor_id,
-                kind="note",
-                body=row.values["first_note"],
-                created_at=now,
-                pinned=False,
-            )  # fmt: skip
-        ).inserted_primary_key[0]
-        added["entry_ids"] = [entry_id]
-    return added
+                    before.setdefault("fields_before", {})[str(field_id)] = None
+        if "first_note" in row.changes:
+            entries.append({
+                "customer_id": customer_id, "author_id": actor_id, "kind": "note",
+                "body": row.values["first_note"], "created_at": now, "pinned": False,
+            })  # fmt: skip
+            before["entry_ids"] = [len(entries) - 1]
+        changes.append(
+            {
+                "batch_id": batch_id,
+                "customer_id": customer_id,
+                "action": "updated",
+                "before": before,
+            }
+        )
+    for columns, data in updates.items():
+        statement = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values({**{name: sa.bindparam(name) for name in columns}, "version": table.c.version + 1})
+        )
+        connection.execute(statement, data)
+    # Rows that undo must find again get their ids now (positions above become ids).
+    for key, model, data in (
+        ("family_ids", FamilyMember, family),
+        ("date_ids", ImportantDate, dates),
+        ("entry_ids", TimelineEntry, entries),
+    ):
+        if not data:
+            continue
+        ids = _next_ids(connection, model.__table__, len(data))
+        for row_id, item in zip(ids, data, strict=True):
+            item["id"] = row_id
+        for change in changes:
+            if key in change["before"]:
+                change["before"][key] = [ids[position] for position in change["before"][key]]
+        connection.execute(sa.insert(model.__table__), data)
+    values_table = CustomFieldValue.__table__
+    if field_updates:
+        connection.execute(
+            sa.update(values_table)
+            .where(
+                values_table.c.customer_id == sa.bindparam("b_customer"),
+                values_table.c.field_id == sa.bindparam("b_field"),
+            )
+            .values(value=sa.bindparam("value")),
+            field_updates,
+        )
+    for table_, data in (
+        (customer_tag, tag_rows),
+        (values_table, field_inserts),
+        (ConsentEvent.__table__, consents),
+        (ImportChange.__table__, changes),
+    ):
+        if data:
+            connection.execute(sa.insert(table_), data)
 
 
 def undo(session: Session, batch: ImportBatch) -> dict[str, int]:

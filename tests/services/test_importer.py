@@ -317,3 +317,65 @@ def test_property_counts_add_up_and_reimport_changes_nothing(app, rows):
         db.session.rollback()
         db.session.execute(sa.delete(ImportBatch).where(ImportBatch.id == batch.id))
         db.session.commit()
+
+
+def test_updating_many_customers_adds_their_own_family_dates_and_fields_and_undo_takes_them_back(
+    app,
+):
+    from app.models import CustomField, CustomFieldValue, ImportantDate
+
+    words = CustomField(key="teachers_words", label="老師的話")
+    db.session.add(words)
+    db.session.commit()
+    people = [
+        make_customer(f"客人{n}", email=f"p{n}@example.com", consent={"service"}) for n in range(3)
+    ]
+    from app.services.customers import set_custom_values
+
+    set_custom_values(db.session, people[0], {words.id: "舊的話"})
+    db.session.commit()
+    sheet = importer.Sheet(
+        ["Email", "家長", "入學日", "老師的話", "同意行銷"],
+        [
+            [f"p{n}@example.com", f"家長{n}", f"2024-09-0{n + 1}", f"新的話{n}", "是"]
+            for n in range(3)
+        ],
+    )
+    batch = batch_for(
+        sheet,
+        **{
+            "0": "email",
+            "1": "guardian_name",
+            "2": "date:入學日",
+            "3": f"field:{words.id}",
+            "4": "consent_marketing",
+        },
+    )
+    counts = importer.run_import(db.session, batch, sheet, actor_id=None)
+    db.session.commit()
+    assert counts["updated"] == 3
+    for n, person in enumerate(people):
+        db.session.refresh(person)
+        assert [m.name for m in person.family_members] == [f"家長{n}"]
+        assert [(d.label, d.date) for d in person.important_dates] == [
+            ("入學日", date(2024, 9, n + 1))
+        ]
+        value = db.session.scalar(
+            sa.select(CustomFieldValue.value).where(CustomFieldValue.customer_id == person.id)
+        )
+        assert value == f"新的話{n}" and "marketing" in person.consents
+    importer.undo(db.session, batch)
+    db.session.commit()
+    db.session.expire_all()
+    for person in people:
+        person = db.session.get(Customer, person.id)
+        assert person.family_members == [] and person.important_dates == []
+        assert person.consents == {"service"}
+    values = dict(
+        db.session.execute(sa.select(CustomFieldValue.customer_id, CustomFieldValue.value)).all()
+    )
+    assert values == {people[0].id: "舊的話"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportantDate)) == 0
+    assert not db.session.scalars(
+        sa.select(ConsentEvent).where(ConsentEvent.source == f"import {batch.id}")
+    ).all()
