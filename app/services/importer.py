@@ -858,7 +858,9 @@ def _apply_updates(connection, rows: list[Row], result: Plan, tags: dict, now, a
         statement = (
             sa.update(table)
             .where(table.c.id == sa.bindparam("b_id"))
-            .values({**{name: sa.bindparam(name) for name in columns}, "version": table.c.version + 1})
+            .values(
+                {**{name: sa.bindparam(name) for name in columns}, "version": table.c.version + 1}
+            )
         )
         connection.execute(statement, data)
     # Rows that undo must find again get their ids now (positions above become ids).
