@@ -95,6 +95,43 @@ def data_json(customer_id: int):
     )
 
 
+def data_labels() -> dict[str, str]:
+    """The readable page's words for the keys of person_data()."""
+    return {
+        **profile_labels(),
+        "name": _("Name"),
+        "preferred_channel": _("Preferred contact"),
+        "created_at": _("Created"),
+        "updated_at": _("Updated"),
+        "last_contact_at": _("Last contact"),
+        "email_opt_out": _("Opted out of email"),
+        "email_opt_out_at": _("Opted out on"),
+        "email_opt_out_source": _("Opted out how"),
+        "consent_purposes": _("Consent"),
+        "relation": _("Relation"),
+        "guardian": _("Guardian"),
+        "label": _("Label"),
+        "date": _("Date"),
+        "at": _("When"),
+        "kind": _("Kind"),
+        "text": _("Text"),
+        "author": _("Written by"),
+        "alert_category": _("Alert"),
+        "alert_keywords": _("Keywords"),
+        "edited_at": _("Edited"),
+        "purpose": _("Purpose"),
+        "action": _("Change"),
+        "method": _("How"),
+        "recorded_by": _("Recorded by"),
+        "source": _("Source"),
+        "campaign": _("Campaign"),
+        "address": _("Address"),
+        "status": _("Status"),
+        "sent_at": _("Sent"),
+        "unsubscribed_at": _("Unsubscribed"),
+    }
+
+
 @bp.route("/customers/<int:customer_id>/data")
 @owner_required
 def data_page(customer_id: int):
@@ -102,7 +139,7 @@ def data_page(customer_id: int):
     data = privacy.person_data(db.session, customer)
     audit("customer.data_export", "customer", customer.id, detail="page")
     db.session.commit()
-    return render_template("privacy/data.html", customer=customer, data=data)
+    return render_template("privacy/data.html", customer=customer, data=data, labels=data_labels())
 
 
 @bp.route("/customers/<int:customer_id>/erase", methods=["POST"])
