@@ -53,10 +53,10 @@ def purge_old_login_attempts() -> int:
 
 def run_reminder_rules_now() -> dict:
     """Evaluates every reminder rule once (idempotent: no duplicates however often it runs)."""
-    from app.services import reminders, segments
-    from app.services.shop import get_shop
+    from app.services import reminders
+    from app.services.shop import shop_context
 
-    context = segments.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+    context = shop_context(db.session)
     result = reminders.run_rules(db.session, context)
     return {"created": result.created, "resolved": result.resolved}
 

@@ -6,11 +6,10 @@ import time
 def dashboard(app, client, baseline, results) -> None:
     import sqlalchemy as sa
 
-    from app.clock import utcnow
     from app.extensions import db
     from app.models import ReminderRule, Tag
-    from app.services import reminders, segments
-    from app.services.shop import get_shop
+    from app.services import reminders
+    from app.services.shop import shop_context
 
     with app.app_context():
         if not db.session.scalar(sa.select(sa.func.count()).select_from(ReminderRule)):
@@ -31,7 +30,7 @@ def dashboard(app, client, baseline, results) -> None:
                 ]  # fmt: skip
             )
             db.session.commit()
-        context = segments.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+        context = shop_context(db.session)
         started = time.perf_counter()
         first = reminders.run_rules(db.session, context)
         first_seconds = time.perf_counter() - started

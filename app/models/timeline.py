@@ -11,6 +11,8 @@ from app.extensions import db
 ENTRY_KINDS = ("note", "call", "visit", "purchase", "email", "alert", "tag")
 WRITABLE_KINDS = ("note", "call", "visit", "purchase")
 ALERT_CATEGORIES = ("allergy", "medical", "diet", "preference")
+# The order alerts are shown in: what can hurt a child first.
+ALERT_SEVERITY = {category: rank for rank, category in enumerate(ALERT_CATEGORIES)}
 # Tag changes are bookkeeping, not contact with the person.
 CONTACT_KINDS = ("note", "call", "visit", "purchase", "email", "alert")
 MAX_BODY_LENGTH = 5000

@@ -27,3 +27,11 @@ def ensure_shop(session: Session) -> Shop:
         session.add(shop)
         session.flush()
     return shop
+
+
+def shop_context(session: Session):
+    """What segments and rules are evaluated against: now, in the shop's time zone."""
+    from app.clock import utcnow
+    from app.services.segments import Context
+
+    return Context(now=utcnow(), zone=get_shop(session).timezone)

@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session, joinedload
 from app.clock import utcnow
 from app.extensions import begin_write
 from app.models import Customer, TimelineEntry, TimelineRevision, User
-from app.models.timeline import ALERT_CATEGORIES, CONTACT_KINDS, ENTRY_KINDS, MAX_BODY_LENGTH
+from app.models.timeline import (
+    ALERT_CATEGORIES,
+    ALERT_SEVERITY,
+    CONTACT_KINDS,
+    ENTRY_KINDS,
+    MAX_BODY_LENGTH,
+)
 from app.services.customers import touch_last_contact
 
 PAGE_SIZE = 20
@@ -275,7 +281,6 @@ def open_alerts_by_customer(
     result: dict[int, list[TimelineEntry]] = {}
     for row in rows:
         result.setdefault(row.customer_id, []).append(row)
-    severity = {"allergy": 0, "medical": 1, "diet": 2, "preference": 3}
     for alerts in result.values():
-        alerts.sort(key=lambda alert: severity.get(alert.alert_category, 9))
+        alerts.sort(key=lambda alert: ALERT_SEVERITY.get(alert.alert_category, 9))
     return result

@@ -100,3 +100,19 @@ def test_the_owner_home_links_each_number_to_its_list(app, client):
         f"/feed?kind=alert&keyword=花生&day={utcnow().date().replace(day=1).isoformat()}&until={local(utcnow()).date().isoformat()}"
     ).get_data(as_text=True)
     assert "花生寶寶" in feed
+
+
+def test_feed_ranges_with_bad_input_fall_back_to_one_day(app, client):
+    owner = make_user("owner")
+    login(client, owner)
+    for query in (
+        "day=2026-11-01&until=soon",
+        "day=nope&until=2026-02-30",
+        "until=2020-01-01",
+        "keyword=" + "花" * 200,
+    ):
+        response = client.get(f"/feed?{query}")
+        assert response.status_code == 200, query
+        assert "What happened on" in response.get_data(
+            as_text=True
+        ) or "What happened from" in response.get_data(as_text=True)

@@ -239,3 +239,15 @@ def test_backup_command_and_settings_show_it(app, client, owner):
     assert result.exit_code == 0 and "integrity ok" in result.output
     login(client, owner)
     assert "Last backup:" in client.get("/settings/").get_data(as_text=True)
+
+
+def test_audit_filters_with_bad_input_are_ignored_not_errors(app, client, owner):
+    login(client, owner)
+    for query in (
+        "since=yesterday&until=2026-13-40",
+        "user=abc&customer=x&page=-3",
+        "action=%00%25",
+    ):
+        response = client.get(f"/audit?{query}")
+        assert response.status_code == 200, query
+        assert "Audit log" in response.get_data(as_text=True)

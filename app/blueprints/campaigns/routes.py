@@ -24,7 +24,7 @@ from app.models import Campaign, CustomField, Delivery, Segment
 from app.security import audit, desk_required, public
 from app.services import campaigns as service
 from app.services import segments as seg
-from app.services.shop import get_shop
+from app.services.shop import get_shop, shop_context
 
 
 def skip_label(reason: str | None) -> str:
@@ -49,7 +49,7 @@ def template_problem_message(problem: service.TemplateProblem) -> str:
 
 
 def _context() -> seg.Context:
-    return seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+    return shop_context(db.session)
 
 
 def _audience(expression: str):

@@ -15,7 +15,6 @@ from app.blueprints.customers.forms import (
     TagAddForm,
 )
 from app.blueprints.segments.messages import segment_error_message
-from app.clock import utcnow
 from app.extensions import db, htmx
 from app.forms import as_select_choices
 from app.htmx import is_partial
@@ -36,7 +35,7 @@ from app.services import segments as seg
 from app.services import tags as tag_service
 from app.services import timeline as timeline_service
 from app.services.customers import CustomerError, VersionConflict
-from app.services.shop import get_shop
+from app.services.shop import shop_context
 
 SORTS = {
     "name": Customer.display_name,
@@ -75,7 +74,7 @@ def customer_error_message(error: CustomerError) -> str:
 
 
 def segment_context() -> seg.Context:
-    return seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+    return shop_context(db.session)
 
 
 def builder_from_args(args) -> seg.Builder:
@@ -381,7 +380,7 @@ def show(customer_id: int):
         entry_form=EntryForm(),
         tag_form=TagAddForm(),
         reminders=reminders,
-        today=seg.Context(now=utcnow(), zone=get_shop(db.session).timezone).today,
+        today=shop_context(db.session).today,
     )
 
 

@@ -5,7 +5,6 @@ from flask import render_template
 from flask_login import current_user
 
 from app.blueprints.main import bp
-from app.clock import utcnow
 from app.extensions import db
 from app.models import Customer, Role, Segment, TimelineEntry
 from app.security import public, staff_required
@@ -13,11 +12,7 @@ from app.services import dashboard
 from app.services import reminders as reminder_service
 from app.services import segments as seg
 from app.services import timeline as timeline_service
-from app.services.shop import get_shop
-
-
-def _context() -> seg.Context:
-    return seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+from app.services.shop import shop_context
 
 
 @bp.route("/")
@@ -28,7 +23,7 @@ def home():
 
         return today()
     segments = db.session.scalars(sa.select(Segment).order_by(Segment.name)).all()
-    context = _context()
+    context = shop_context(db.session)
     if current_user.role == Role.OWNER:
         return render_template(
             "main/owner_home.html",

@@ -19,7 +19,7 @@ from app.models import AuditEvent, ConsentEvent, Customer, User
 from app.security import audit, owner_required
 from app.services import exporting, privacy
 from app.services import segments as seg
-from app.services.shop import get_shop
+from app.services.shop import get_shop, shop_context
 
 
 def _customer(customer_id: int) -> Customer:
@@ -191,7 +191,7 @@ def export():
     query = sa.select(Customer).where(Customer.archived_at.is_(None))
     if expression:
         try:
-            context = seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+            context = shop_context(db.session)
             query = seg.customers_query(db.session, expression, context)
         except seg.SegmentError as problem:
             error = segment_error_message(problem, expression)

@@ -18,15 +18,11 @@ from app.security import audit, desk_required, owner_required
 from app.services import reminders as service
 from app.services import segments as seg
 from app.services import timeline as timeline_service
-from app.services.shop import get_shop
-
-
-def context() -> seg.Context:
-    return seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+from app.services.shop import shop_context
 
 
 def today() -> date:
-    return context().today
+    return shop_context(db.session).today
 
 
 @bp.app_template_global()
@@ -147,7 +143,7 @@ def index():
 @bp.route("/reminders/run", methods=["POST"])
 @desk_required
 def run():
-    result = service.run_rules(db.session, context())
+    result = service.run_rules(db.session, shop_context(db.session))
     flash(
         ngettext(
             "Rules checked: %(num)d new reminder.",

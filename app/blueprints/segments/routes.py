@@ -13,11 +13,11 @@ from app.extensions import db
 from app.models import Segment
 from app.security import audit, desk_required, staff_required
 from app.services import segments as seg
-from app.services.shop import get_shop
+from app.services.shop import shop_context
 
 
 def _context() -> seg.Context:
-    return seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+    return shop_context(db.session)
 
 
 def _validate(form: SegmentForm, segment: Segment | None) -> bool:

@@ -5,18 +5,13 @@ from flask_login import current_user
 
 from app.blueprints.timeline.forms import EntryForm
 from app.blueprints.today import bp
-from app.clock import utcnow
 from app.extensions import db
 from app.models import Customer, Role
+from app.models.timeline import ALERT_SEVERITY
 from app.security import audit, staff_required
 from app.services import groups as group_service
-from app.services import segments as seg
 from app.services import timeline as timeline_service
-from app.services.shop import get_shop
-
-
-def _context() -> seg.Context:
-    return seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
+from app.services.shop import get_shop, shop_context
 
 
 def initials(name: str) -> str:
@@ -38,17 +33,16 @@ def index():
     chosen = [name for name in request.args.getlist("group") if name in all_groups]
     mine = [name for name in current_user.groups if name in all_groups]
     selected = chosen or mine or all_groups[:1]
-    context = _context()
+    context = shop_context(db.session)
     children = group_service.members(db.session, shop, selected)
     ids = [child.id for child in children]
     alerts = timeline_service.open_alerts_by_customer(db.session, ids)
     notes = group_service.entries_since(db.session, ids, context.start_of(context.today))
     # Children with an allergy or medical alert first, so nobody scrolls past them.
-    severity = {"allergy": 0, "medical": 1, "diet": 2, "preference": 3}
 
     def order(child: Customer):
         child_alerts = alerts.get(child.id, [])
-        top = min((severity.get(a.alert_category, 9) for a in child_alerts), default=10)
+        top = min((ALERT_SEVERITY.get(a.alert_category, 9) for a in child_alerts), default=10)
         return (top, child.display_name)
 
     return render_template(
