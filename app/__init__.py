@@ -45,7 +45,11 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'hearth.sqlite'}"
         )
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    # Proxy headers are only believed when a proxy is known to be in front (deploy/ sets
+    # HEARTH_PROXY_COUNT=1 for nginx); otherwise anyone could pick their own address.
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -105,7 +109,11 @@ def _init_extensions(app: Flask) -> None:
     extensions.htmx.init_app(app)
 
     with app.app_context():
-        configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        configure_sqlite(
+            db.engine,
+            app.config["SQLITE_BUSY_TIMEOUT_MS"],
+            strict_writes=app.config.get("SQLITE_STRICT_WRITES", False),
+        )
         check_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     filename = app.config.get("HUEY_FILENAME") or str(Path(app.instance_path) / "huey.sqlite")

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -41,7 +40,7 @@ def users():
 @with_appcontext
 def users_create(email: str, name: str, role: str, password_stdin: bool):
     """Create a staff account (the password is prompted for)."""
-    from app.security import audit
+    from app.services import audit
     from app.services.accounts import AccountError, create_user
 
     if password_stdin:
@@ -63,7 +62,7 @@ def users_create(email: str, name: str, role: str, password_stdin: bool):
         raise click.ClickException(
             messages.get(str(error), "The password needs at least 10 characters.")
         ) from None
-    audit("user.create", "user", user.id, detail="command line")
+    audit.record(db.session, "user.create", "user", user.id, detail="command line")
     db.session.commit()
     click.echo(f"Created {role} {user.email}")
 
@@ -100,8 +99,10 @@ def worker(workers: int):
     import logging
 
     from app import tasks
+    from app.serving import hold_instance_lock
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    hold_instance_lock(current_app.instance_path)
     tasks.bind_app(current_app._get_current_object())
     resumed = tasks.resume_unfinished()
     if resumed:
@@ -119,6 +120,8 @@ def worker(workers: int):
 def serve(host: str, port: int):
     from flask_migrate import upgrade
 
+    from app.serving import Child, gunicorn_command
+
     upgrade()
     if database_is_empty():
         from app.services.demo import seed_demo
@@ -132,14 +135,17 @@ def serve(host: str, port: int):
     env["HEARTH_INSTANCE"] = current_app.instance_path
     env.setdefault("HEARTH_ENV", "development")
     flask_cmd = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    web_cmd = [
-        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
-        "--access-logfile", "-", "wsgi:app",
-    ]  # fmt: skip
+
+    def log(message: str) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        click.echo(f"[{stamp}] {message}", err=True)
+
     children = [
-        subprocess.Popen(web_cmd, env=env),
-        subprocess.Popen([*flask_cmd, "worker"], env=env),
+        Child("Web server", gunicorn_command(sys.executable, host, port), env, log),
+        Child("Worker", [*flask_cmd, "worker"], env, log),
     ]
+    for child in children:
+        child.start()
     click.echo("")
     click.echo(f"Hearth is running at http://{host}:{port}")
     click.echo(f"Instance folder: {current_app.instance_path}")
@@ -157,20 +163,20 @@ def serve(host: str, port: int):
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
-        while all(child.poll() is None for child in children):
+        # A child that dies on its own is restarted (with a growing pause), not the end
+        # of the whole app: the web keeps serving while the worker comes back.
+        while True:
+            for child in children:
+                child.check()
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
         deadline = time.time() + 10
         for child in children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                child.kill()
+            child.interrupt()
+        for child in children:
+            child.wait_stopped(deadline)
     click.echo("Stopped.")
 
 
@@ -248,10 +254,20 @@ def restore_command(path: Path, yes: bool):
         raise click.ClickException(str(error)) from error
     if not yes:
         click.confirm("This replaces all current data with the backup. Go on?", abort=True)
+    from app.serving import InstanceInUse, exclusive_instance
+
     db.session.remove()
     db.engine.dispose()
     try:
-        restore(path, _database_path())
+        # The web server and the worker hold this lock while they run: replacing the file
+        # under them would leave them writing into the deleted one (writes lost).
+        with exclusive_instance(current_app.instance_path):
+            restore(path, _database_path())
+    except InstanceInUse:
+        raise click.ClickException(
+            "Hearth is running on this instance (web server or worker): stop it first, "
+            "then restore."
+        ) from None
     except BackupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Restored from {path}. Start the app again.")

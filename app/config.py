@@ -58,6 +58,9 @@ class Config:
     WTF_I18N_ENABLED = False  # WTForms ships Simplified Chinese only; our fields carry messages
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session does
 
+    # How many proxies (nginx) sit in front and set X-Forwarded-*; 0 = believe none.
+    PROXY_COUNT = int(os.environ.get("HEARTH_PROXY_COUNT", "0") or 0)
+
     LOGIN_MAX_FAILURES = 10
     LOGIN_WINDOW_SECONDS = 15 * 60
 
@@ -81,5 +84,7 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     HUEY_IMMEDIATE = False  # jobs queue up; tests run them (or a real worker) explicitly
     MAIL_SUPPRESS_SEND = True
+    # Any write in a transaction that did not take the write lock first fails loudly.
+    SQLITE_STRICT_WRITES = True
     # Werkzeug's scrypt is slow on purpose; tests log in a lot.
     PASSWORD_METHOD = "pbkdf2:sha256:1000"

@@ -1,6 +1,8 @@
 """Flask extensions, created once and bound to the app in create_app()."""
 
-from flask import g, has_request_context, request
+import re
+
+from flask import g, has_app_context, has_request_context, request
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_login import LoginManager
@@ -37,7 +39,14 @@ htmx = HTMX()
 huey = SqliteHuey("hearth", immediate=True)
 
 
-def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+_WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+class UnsafeWrite(RuntimeError):
+    """Raised in tests (SQLITE_STRICT_WRITES) for a write that did not take the lock first."""
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int, strict_writes: bool = False) -> None:
     """WAL, a busy timeout and foreign keys on every connection; explicit transactions.
 
     pysqlite's own transaction handling is switched off so that SQLAlchemy's BEGIN is
@@ -67,13 +76,26 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        writing = connection.get_execution_options().get("hearth_immediate") or (
-            has_request_context()
-            and request.method not in {"GET", "HEAD", "OPTIONS"}
-            and not g.get("background_job")
-        )
+        writing = connection.get_execution_options().get("hearth_immediate") or _request_writes()
         connection.info["hearth_writing"] = bool(writing)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    if strict_writes:
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _refuse_upgrades(connection, _cursor, statement, _parameters, _context, _many):
+            # A write inside a read (deferred) transaction has to upgrade its lock, which
+            # fails at once with "database is locked" when anyone else wrote meanwhile.
+            if (
+                (has_request_context() or (has_app_context() and g.get("background_job")))
+                and not connection.info.get("hearth_writing")
+                and connection.in_transaction()
+                and _WRITE_STATEMENT.match(statement)
+            ):
+                raise UnsafeWrite(
+                    "a write inside a read transaction: call begin_write() (or mark the view "
+                    f"@writes) before reading: {statement[:80]}"
+                )
 
 
 def check_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -89,6 +111,22 @@ def check_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             f"SQLite is not set up safely (journal_mode={mode}, busy_timeout={timeout}, "
             f"foreign_keys={foreign_keys})"
         )
+
+
+def _request_writes() -> bool:
+    return (
+        has_request_context()
+        and request.method not in {"GET", "HEAD", "OPTIONS"}
+        and not g.get("background_job")
+    )
+
+
+def writes_in_this_transaction(session) -> bool:
+    """Whether the session's transaction holds (or, not begun yet, will take) the write lock."""
+    real = session() if isinstance(session, scoped_session) else session
+    if real.in_transaction():
+        return bool(real.connection().info.get("hearth_writing"))
+    return _request_writes()
 
 
 def begin_write(session) -> None:

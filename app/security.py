@@ -6,8 +6,8 @@ from functools import wraps
 from flask import Flask, abort, request
 from flask_login import current_user
 
-from app.extensions import db
-from app.models import AuditEvent, Role
+from app.extensions import db, writes_in_this_transaction
+from app.models import Role
 
 ALL_STAFF = (Role.OWNER, Role.FRONTDESK, Role.TEACHER)
 DESK_AND_OWNER = (Role.OWNER, Role.FRONTDESK)
@@ -56,20 +56,24 @@ def audit(
     target_id: int | None = None,
     detail: str | None = None,
     user_id: int | None = None,
-) -> AuditEvent:
-    """Adds one audit row to the current transaction (the caller commits)."""
+) -> None:
+    """Audits a web action by the signed-in user from the client's address.
+
+    In a request that writes, the row joins its transaction (the view commits). In a page
+    that only reads, the row is written at once in its own write transaction.
+    """
+    from app.services import audit as audit_log
+
     if user_id is None and current_user and current_user.is_authenticated:
         user_id = current_user.id
-    event = AuditEvent(
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        detail=detail,
-        user_id=user_id,
-        ip=client_ip(),
+    if not writes_in_this_transaction(db.session):
+        audit_log.record_now(
+            db.engine, action, target_type, target_id, detail, user_id=user_id, ip=client_ip()
+        )
+        return
+    audit_log.record(
+        db.session, action, target_type, target_id, detail, user_id=user_id, ip=client_ip()
     )
-    db.session.add(event)
-    return event
 
 
 CONTENT_SECURITY_POLICY = "; ".join(

@@ -40,15 +40,21 @@ def _application() -> Flask:
 
 @huey.periodic_task(crontab(minute="17", hour="3"))
 def purge_old_login_attempts() -> int:
-    """Failed-login rows only matter for the 15-minute limit; keep a day for the audit page."""
+    """Failed-login rows only matter for the 15-minute limit (kept a day for the audit page);
+    expired sign-in rows are worthless."""
+    from app.extensions import begin_write
     from app.models import LoginAttempt
+    from app.services.accounts import purge_expired_sessions
 
     with _application().app_context():
+        mark_background()
+        begin_write(db.session)
         result = db.session.execute(
             sa.delete(LoginAttempt).where(LoginAttempt.at < utcnow() - timedelta(days=1))
         )
+        sessions = purge_expired_sessions(db.session)
         db.session.commit()
-        return result.rowcount
+        return result.rowcount + sessions
 
 
 def run_reminder_rules_now() -> dict:
@@ -97,12 +103,13 @@ def run_import_batch(batch_id: int) -> dict:
 
 
 def run_import_now(batch_id: int) -> dict:
+    from app.extensions import begin_write
     from app.models import ImportBatch
-    from app.security import audit
-    from app.services import importer
+    from app.services import audit, importer
 
     app = _application()
     folder = imports_folder(app)
+    begin_write(db.session)
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.status not in ("queued", "failed"):
         return {}
@@ -121,7 +128,9 @@ def run_import_now(batch_id: int) -> dict:
             progress=lambda done, total: importer.write_progress(folder, batch_id, done, total),
         )
         batch.status, batch.counts, batch.finished_at = "done", counts, utcnow()
-        audit("import.run", "import_batch", batch_id, detail=json_counts(counts), user_id=actor)
+        audit.record(
+            db.session, "import.run", "import_batch", batch_id, json_counts(counts), user_id=actor
+        )
         db.session.commit()
     except Exception as error:  # all or nothing: roll back, then say what went wrong
         db.session.rollback()

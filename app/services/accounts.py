@@ -1,5 +1,6 @@
 """Staff accounts: sign-in with a rate limit, server-side sessions, account management."""
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,8 +13,15 @@ from app.clock import utcnow
 from app.models import LoginAttempt, Role, StaffSession, User
 
 MIN_PASSWORD_LENGTH = 10
-# Checked against when the email is unknown, so both paths cost the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+# A sign-in lasts a working day (the cookie's lifetime too); older rows are worthless.
+SESSION_MAX_AGE = timedelta(hours=12)
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """Checked against when the email is unknown, with the same method (so the same cost)
+    as real passwords: the time a sign-in takes must not tell whether an account exists."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 class AccountError(ValueError):
@@ -57,6 +65,7 @@ def authenticate(
     ip: str,
     max_failures: int = 10,
     window: timedelta = timedelta(minutes=15),
+    hash_method: str = "scrypt",
 ) -> LoginResult:
     """Checks a sign-in. Unknown email, wrong password and inactive account look alike."""
     email = normalise_email(email)
@@ -64,7 +73,7 @@ def authenticate(
     if by_email >= max_failures or by_ip >= max_failures:
         return LoginResult(limited=True)
     user = session.scalar(sa.select(User).where(User.email == email))
-    password_hash = user.password_hash if user else _DUMMY_HASH
+    password_hash = user.password_hash if user else _dummy_hash(hash_method)
     ok = check_password_hash(password_hash, password or "")
     if user is None or not ok or not user.active:
         session.add(LoginAttempt(email=email, ip=ip))
@@ -80,14 +89,26 @@ def start_session(session: Session, user: User, *, ip: str | None) -> StaffSessi
     return staff_session
 
 
+def purge_expired_sessions(session: Session, max_age: timedelta = SESSION_MAX_AGE) -> int:
+    """Deletes the rows of sign-ins older than a working day (the caller commits)."""
+    result = session.execute(
+        sa.delete(StaffSession).where(StaffSession.created_at < utcnow() - max_age)
+    )
+    return result.rowcount
+
+
 def end_session(session: Session, token: str | None) -> None:
     if token:
         session.execute(sa.delete(StaffSession).where(StaffSession.token == token))
 
 
-def load_user_by_session(session: Session, token: str) -> User | None:
+def load_user_by_session(
+    session: Session, token: str, max_age: timedelta = SESSION_MAX_AGE
+) -> User | None:
     row = session.execute(
-        sa.select(User).join(StaffSession).where(StaffSession.token == token)
+        sa.select(User)
+        .join(StaffSession)
+        .where(StaffSession.token == token, StaffSession.created_at >= utcnow() - max_age)
     ).scalar_one_or_none()
     if row is None or not row.active:
         return None

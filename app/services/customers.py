@@ -134,10 +134,13 @@ def record_consent_changes(
 
 def audit_consent(customer: Customer, changes: str | None, actor: User | None) -> None:
     """The audit row for a consent change (after the customer has its id)."""
-    from app.security import audit
+    from sqlalchemy.orm import object_session
+
+    from app.services import audit
 
     if changes:
-        audit(
+        audit.record(
+            object_session(customer),
             "consent.change",
             "customer",
             customer.id,

@@ -41,6 +41,7 @@ def login():
             ip=client_ip() or "?",
             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
             window=timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"]),
+            hash_method=current_app.config.get("PASSWORD_METHOD", "scrypt"),
         )
         if result.limited:
             error = _("Too many failed sign-ins. Please wait 15 minutes and try again.")

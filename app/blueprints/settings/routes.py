@@ -12,13 +12,13 @@ from app.models import CustomField, Role, Tag, User
 from app.security import audit, owner_required
 from app.services import groups as group_service
 from app.services.customers import custom_fields
-from app.services.shop import ensure_shop
+from app.services.shop import ensure_shop, get_shop
 
 
 @bp.route("/", methods=["GET", "POST"])
 @owner_required
 def shop():
-    shop = ensure_shop(db.session)
+    shop = ensure_shop(db.session) if request.method == "POST" else get_shop(db.session)
     form = ShopForm(obj=shop)
     if form.validate_on_submit():
         shop.name = form.name.data.strip()
@@ -89,7 +89,7 @@ def delete_field(field_id: int):
 @owner_required
 def groups():
     """Classes for the teacher's Today view, and which teacher looks after which."""
-    shop = ensure_shop(db.session)
+    shop = ensure_shop(db.session) if request.method == "POST" else get_shop(db.session)
     tags = db.session.scalars(sa.select(Tag).order_by(Tag.name)).all()
     form = GroupsForm()
     form.tags.choices = as_select_choices([(str(tag.id), tag.name) for tag in tags])

@@ -1,0 +1,141 @@
+"""Running Hearth: the instance lock the web server and the worker hold, gunicorn's settings,
+and the supervisor `flask serve` uses to keep both children alive."""
+
+import fcntl
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+LOCK_NAME = "hearth.lock"
+
+# gthread: each worker process serves several connections at once, and idle keep-alive
+# connections wait in a poller, not in a thread, so a few slow or idle clients cannot
+# starve everyone else (sync workers are held by one half-sent request each).
+GUNICORN_SETTINGS = {
+    "worker_class": "gthread",
+    "workers": 2,
+    "threads": 8,
+    "keepalive": 5,
+    "timeout": 30,
+    "graceful_timeout": 20,
+}
+
+_held: list[int] = []  # open lock files: closing them would drop the lock
+
+
+def lock_path(instance: str | Path) -> Path:
+    return Path(instance) / LOCK_NAME
+
+
+def hold_instance_lock(instance: str | Path) -> None:
+    """A shared lock on instance/hearth.lock for as long as this process (and its forked
+    children) live: `flask restore` sees it and refuses to pull the database away."""
+    path = lock_path(instance)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_SH)
+    _held.append(descriptor)
+
+
+class InstanceInUse(RuntimeError):
+    pass
+
+
+class exclusive_instance:  # noqa: N801 - used as a context manager, reads like one
+    """Holds instance/hearth.lock exclusively (nothing serving this instance may run), or
+    raises InstanceInUse at once."""
+
+    def __init__(self, instance: str | Path):
+        self.path = lock_path(instance)
+        self.descriptor: int | None = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.descriptor)
+            raise InstanceInUse(str(self.path)) from None
+        return self
+
+    def __exit__(self, *_exc):
+        fcntl.flock(self.descriptor, fcntl.LOCK_UN)
+        os.close(self.descriptor)
+
+
+def gunicorn_on_starting(_server) -> None:
+    """gunicorn hook (the master process): hold the instance lock while serving."""
+    from app.config import instance_path
+
+    hold_instance_lock(instance_path())
+
+
+def gunicorn_command(python: str, host: str, port: int) -> list[str]:
+    settings = GUNICORN_SETTINGS
+    return [
+        python, "-m", "gunicorn", "--bind", f"{host}:{port}",
+        "--worker-class", settings["worker_class"], "--workers", str(settings["workers"]),
+        "--threads", str(settings["threads"]), "--keep-alive", str(settings["keepalive"]),
+        "--timeout", str(settings["timeout"]),
+        "--graceful-timeout", str(settings["graceful_timeout"]),
+        "--config", "python:app.gunicorn_hooks", "--no-control-socket",
+        "--access-logfile", "-", "wsgi:app",
+    ]  # fmt: skip
+
+
+class Child:
+    """One supervised process: restarted with a growing pause when it dies on its own."""
+
+    BACKOFF = (1, 2, 5, 10, 30)
+    STABLE_AFTER = 60.0  # seconds of running that reset the back-off
+
+    def __init__(self, name: str, command: list[str], env: dict, log: Callable[[str], None]):
+        self.name, self.command, self.env, self.log = name, command, env, log
+        self.process: subprocess.Popen | None = None
+        self.started = 0.0
+        self.failures = 0
+        self.restart_at: float | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, env=self.env)
+        self.started = time.monotonic()
+        self.restart_at = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def check(self) -> None:
+        """Notices a death and restarts the child when its pause is over."""
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.start()
+                self.log(f"{self.name} restarted (pid {self.pid}).")
+            return
+        code = self.process.poll()
+        if code is None:
+            if now - self.started > self.STABLE_AFTER:
+                self.failures = 0
+            return
+        pause = self.BACKOFF[min(self.failures, len(self.BACKOFF) - 1)]
+        self.failures += 1
+        self.restart_at = now + pause
+        self.log(f"{self.name} (pid {self.pid}) stopped with code {code}; restarting in {pause} s.")
+
+    def interrupt(self) -> None:
+        if self.process is not None and self.restart_at is None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+
+    def wait_stopped(self, deadline: float) -> None:
+        if self.process is None or self.restart_at is not None:
+            return
+        try:
+            self.process.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)

@@ -1,0 +1,161 @@
+"""`make run`'s server under abuse: idle half-sent requests, a killed worker, a restore while
+running. One real `flask serve` (gunicorn + huey worker) for the module."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Served:
+    def __init__(self, instance: Path):
+        self.instance = instance
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.output: list[str] = []
+        env = {**os.environ, "HEARTH_INSTANCE": str(instance), "PORT": str(self.port)}
+        self.env = env
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "serve"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def wait_for(self, pattern: str, timeout: float = 120) -> re.Match:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            match = re.search(pattern, self.text())
+            if match:
+                return match
+            time.sleep(0.2)
+        raise AssertionError(f"never saw {pattern!r} in:\n{self.text()[-3000:]}")
+
+    def get(self, path: str = "/login", timeout: float = 10) -> int:
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
+            response.read()
+            return response.status
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    def stop(self):
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        self.reader.join(10)
+        self.process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    server = Served(tmp_path_factory.mktemp("served") / "instance")
+    try:
+        server.wait_for(r"Web server pid \d+, worker pid \d+")
+        deadline = time.time() + 60
+        while True:
+            try:
+                assert server.get() == 200
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield server
+    finally:
+        server.stop()
+
+
+def test_idle_and_half_sent_connections_do_not_starve_others(served):
+    """Two sockets that sent half a request and two that sent nothing hold no one up."""
+    stalled = []
+    for partial in (b"GET /login HTTP/1.1\r\nHost: x\r\n", b"POST /login HTTP/1.1\r\n", b"", b""):
+        sock = socket.create_connection(("127.0.0.1", served.port))
+        if partial:
+            sock.sendall(partial)
+        stalled.append(sock)
+    try:
+        time.sleep(0.5)
+        for _ in range(6):
+            started = time.monotonic()
+            assert served.get(timeout=5) == 200
+            assert time.monotonic() - started < 3, "a normal request waited behind idle ones"
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_restore_is_refused_while_the_app_runs(served, tmp_path):
+    backup = tmp_path / "copy.sqlite"
+    made = served.flask("backup", str(backup))
+    assert made.returncode == 0, made.stdout + made.stderr
+    database = served.instance / "hearth.sqlite"
+    inode = database.stat().st_ino
+    result = served.flask("restore", str(backup), "--yes")
+    assert result.returncode != 0
+    assert "running" in (result.stdout + result.stderr)
+    assert "Restored" not in result.stdout
+    assert database.stat().st_ino == inode  # the live file was not replaced
+    assert served.get() == 200
+
+
+def test_a_killed_worker_is_restarted_and_the_web_keeps_serving(served):
+    worker = int(served.wait_for(r"worker pid (\d+)").group(1))
+    os.kill(worker, signal.SIGKILL)
+    served.wait_for(rf"Worker \(pid {worker}\) stopped with code -9; restarting in \d+ s\.")
+    assert served.get() == 200  # the web server did not go down with it
+    new = int(served.wait_for(r"Worker restarted \(pid (\d+)\)").group(1))
+    assert new != worker
+    time.sleep(1)
+    os.kill(new, 0)  # alive
+    assert served.get() == 200
+
+
+def test_instance_lock_is_held_by_a_running_process_only(tmp_path):
+    from app.serving import InstanceInUse, exclusive_instance
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from app.serving import hold_instance_lock; "
+         f"hold_instance_lock({str(tmp_path)!r}); print('held', flush=True); time.sleep(60)"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(InstanceInUse), exclusive_instance(tmp_path):
+            pass
+    finally:
+        holder.kill()
+        holder.wait(10)
+        holder.stdout.close()
+    with exclusive_instance(tmp_path):  # nobody holds it any more
+        pass
