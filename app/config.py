@@ -40,10 +40,11 @@ def _env_bool(name: str, default: bool) -> bool:
 class Config:
     DEVELOPMENT = os.environ.get("HEARTH_ENV", "production") == "development"
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 10}}
+    SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 15}}
     # Uploads (import sheets): 20 MB is far more than 50,000 rows need.
     MAX_CONTENT_LENGTH = 21 * 1024 * 1024
-    SQLITE_BUSY_TIMEOUT_MS = 5000
+    # How long a write waits for the lock before giving up (503); below gunicorn's timeout.
+    SQLITE_BUSY_TIMEOUT_MS = 15000
     HUEY_FILENAME: str | None = None  # default: instance/huey.sqlite
     HUEY_IMMEDIATE = False
 

@@ -3,6 +3,7 @@
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db, htmx
@@ -18,6 +19,10 @@ def _titles() -> dict[int, tuple[str, str]]:
         413: (_("Too large"), _("What you sent is too large.")),
         422: (_("Check the form"), _("Some fields need fixing.")),
         429: (_("Too many attempts"), _("Please wait a while and try again.")),
+        503: (
+            _("Very busy"),
+            _("Many changes are being saved right now. Nothing was saved; please try again."),
+        ),
         500: (
             _("Something went wrong"),
             _("We could not finish that. Nothing was saved; please try again."),
@@ -49,6 +54,16 @@ def register(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return render_error(error.code)
+
+    @app.errorhandler(OperationalError)
+    def _busy(error: OperationalError):
+        # Only "database is locked" after the whole busy timeout: the shop is swamped with
+        # writes. Say so (503, try again) instead of a generic failure; nothing was saved.
+        db.session.rollback()
+        if "locked" not in str(error.orig):
+            raise error
+        response = render_error(503)
+        return response[0], 503, {**(response[2] if len(response) > 2 else {}), "Retry-After": "2"}
 
     @app.errorhandler(InternalServerError)
     def _server(error):

@@ -1,0 +1,90 @@
+"""Fixtures for the security suite: the app served by real gunicorn processes."""
+
+import http.cookiejar
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _free_port, write_worker_config
+from tests.factories import PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class Gunicorn:
+    """`make run`'s web server (gthread workers) on a test instance folder."""
+
+    def __init__(self, instance: Path, config: dict):
+        from app.serving import gunicorn_command
+
+        write_worker_config(instance, config)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "HEARTH_INSTANCE": str(instance), "HEARTH_ENV": "development"}
+        self.log = open(instance / "gunicorn.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            gunicorn_command(sys.executable, "127.0.0.1", self.port),
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=5).read()
+                break
+            except OSError:
+                if time.time() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise AssertionError((instance / "gunicorn.log").read_text()[-3000:]) from None
+                time.sleep(0.3)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        self.log.close()
+
+
+@pytest.fixture
+def gunicorn(live_app):
+    """Start with gunicorn() once the test has put its data in live_app's database."""
+    servers = []
+
+    def start(**config):
+        settings = {
+            "SECRET_KEY": live_app.secret_key,
+            "SQLALCHEMY_DATABASE_URI": live_app.config["SQLALCHEMY_DATABASE_URI"],
+            "HUEY_FILENAME": live_app.config["HUEY_FILENAME"],
+            **config,
+        }
+        server = Gunicorn(Path(live_app.instance_path), settings)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def http_login(base: str, email: str, password: str = PASSWORD):
+    """A cookie-keeping opener signed in as `email`, with its CSRF token for htmx-style posts."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/login", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password})
+    home = opener.open(f"{base}/login", data=form.encode(), timeout=10).read().decode()
+    opener.csrf_token = re.search(
+        r"X-CSRFToken[^:]*:\s*[^A-Za-z0-9]*([A-Za-z0-9._-]+)", home
+    ).group(1)
+    return opener

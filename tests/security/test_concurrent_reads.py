@@ -1,0 +1,88 @@
+"""GET pages that write an audit row (a teacher opening a child with an alert, the owner's
+data page, JSON and export) keep answering while 20 other writers hammer the database."""
+
+import threading
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AuditEvent
+from tests.factories import make_alert, make_customer, make_user
+from tests.security.conftest import http_login
+
+
+def test_audited_get_pages_never_fail_while_others_write(live_app, gunicorn):
+    with live_app.app_context():
+        make_user("owner", email="boss@example.com")
+        make_user("teacher", email="teach@example.com")
+        make_user("frontdesk", email="desk@example.com")
+        child = make_customer("花生寶寶")
+        make_alert(child)
+        child_id = child.id
+        db.session.commit()
+        db.session.remove()
+
+    stop = threading.Event()
+    writes: list[int] = []
+
+    def writer(opener):
+        # A front-desk member adding notes as fast as the server takes them.
+        while not stop.is_set():
+            form = urllib.parse.urlencode({"kind": "note", "body": "busy day"}).encode()
+            request = urllib.request.Request(
+                f"{server.url}/customers/{child_id}/entries",
+                data=form,
+                headers={"X-CSRFToken": opener.csrf_token},
+            )
+            with opener.open(request, timeout=30) as response:
+                response.read()
+                writes.append(response.status)
+
+    server = gunicorn()
+    teacher = http_login(server.url, "teach@example.com")
+    owner = http_login(server.url, "boss@example.com")
+    pages = [
+        (teacher, f"/customers/{child_id}"),
+        (teacher, f"/today/{child_id}"),
+        (owner, f"/customers/{child_id}/data"),
+        (owner, f"/customers/{child_id}/data.json"),
+        (owner, "/customers/export?format=csv&columns=display_name"),
+    ]
+    make = [http_login(server.url, "desk@example.com") for _ in range(20)]
+    writers = [threading.Thread(target=writer, args=(o,), daemon=True) for o in make]
+    for thread in writers:
+        thread.start()
+    failures: list[str] = []
+
+    def fetch(opener, path):
+        try:
+            with opener.open(server.url + path, timeout=30) as response:
+                response.read()
+                if response.status != 200:
+                    failures.append(f"{path}: {response.status}")
+        except Exception as error:  # noqa: BLE001 - every failure is counted
+            failures.append(f"{path}: {error}")
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            for _ in range(100):
+                for opener, path in pages:
+                    pool.submit(fetch, opener, path)
+    finally:
+        stop.set()
+        for thread in writers:
+            thread.join(30)
+    assert failures == [], failures[:5]
+    assert len(writes) > 100 and set(writes) <= {200, 201}
+    with live_app.app_context():
+        counts = dict(
+            db.session.execute(
+                sa.select(AuditEvent.action, sa.func.count()).group_by(AuditEvent.action)
+            ).all()
+        )
+    assert counts["alert.view"] == 200
+    assert counts["customer.data_export"] == 200
+    assert counts["customers.export"] == 100
