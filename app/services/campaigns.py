@@ -19,21 +19,29 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session, selectinload
 
 from app.clock import utcnow
 from app.extensions import begin_write
 from app.models import Campaign, Customer, CustomField, Delivery, Shop, TimelineEntry
+from app.services.merge_sandbox import (
+    BoundedEnvironment,
+    LimitExceeded,
+    bound_loops,
+    forbidden_statement,
+    render_bounded,
+)
 
 MERGE_FIELDS = ("greeting", "nickname", "name", "child_name", "member_number", "unsubscribe_url")
 RETRY_LIMIT = 3
 RETRY_BACKOFF_SECONDS = (30, 120, 600)
 
-_environment = SandboxedEnvironment(
+_environment = BoundedEnvironment(
     undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
 )
+MAX_TEMPLATE_LENGTH = 20_000  # characters of subject or body as typed
 
 
 class TemplateProblem(ValueError):
@@ -57,11 +65,20 @@ def _line_of(text: str, name: str) -> int | None:
 
 
 def check_template(text: str, custom_keys: set[str]) -> None:
-    """Raises TemplateProblem for syntax errors, unknown merge fields or unknown custom fields."""
+    """Raises TemplateProblem for syntax errors, unknown merge fields or custom fields,
+    statements merge templates may not use, and templates that go past the render bounds
+    (tried on sample values)."""
+    if len(text) > MAX_TEMPLATE_LENGTH:
+        raise TemplateProblem("too-long", None, str(MAX_TEMPLATE_LENGTH))
     try:
         parsed = _environment.parse(text)
     except TemplateSyntaxError as error:
         raise TemplateProblem("syntax", error.lineno, error.message or "") from None
+    except RecursionError:
+        raise TemplateProblem("syntax", None, "nested too deeply") from None
+    forbidden = forbidden_statement(parsed)
+    if forbidden:
+        raise TemplateProblem("statement", forbidden[1], forbidden[0])
     for name in sorted(meta.find_undeclared_variables(parsed)):
         if name not in MERGE_FIELDS and name != "custom":
             raise TemplateProblem("unknown-field", _line_of(text, name), name)
@@ -69,20 +86,46 @@ def check_template(text: str, custom_keys: set[str]) -> None:
         if match.group(1) not in custom_keys:
             line = text[: match.start()].count("\n") + 1
             raise TemplateProblem("unknown-custom", line, match.group(1))
+    render_text(text, _sample_values(custom_keys))
+
+
+def _sample_values(custom_keys: set[str]) -> dict:
+    """Values of a typical length, for trying a template out at compose time."""
+    name = "王小明 Wang Xiaoming"
+    return {
+        "greeting": f"Dear parent of {name}",
+        "nickname": name,
+        "name": name,
+        "child_name": name,
+        "member_number": "M000001",
+        "unsubscribe_url": "https://shop.example/u/" + "x" * 60,
+        "custom": {key: "sample value 12" for key in custom_keys},
+    }
 
 
 @functools.lru_cache(maxsize=64)
 def _compiled(text: str):
-    return _environment.from_string(text)
+    return _environment.from_string(bound_loops(_environment.parse(text)))
 
 
 def render_text(text: str, values: dict) -> str:
+    """Renders a merge template within the sandbox's bounds; every failure is a
+    TemplateProblem (never a hung worker or a 500)."""
     try:
-        return _compiled(text).render(**values)
+        return render_bounded(_compiled(text), values)
     except TemplateSyntaxError as error:
         raise TemplateProblem("syntax", error.lineno, error.message or "") from None
+    except LimitExceeded as error:
+        raise TemplateProblem(f"limit-{error.what}", None, error.detail) from None
     except (UndefinedError, SecurityError) as error:
+        unsafe = re.match(r"access to attribute '([^']+)'.*unsafe", str(error))
+        if unsafe:
+            raise TemplateProblem("statement", None, unsafe.group(1)) from None
         raise TemplateProblem("unknown-field", None, str(error)) from None
+    except RecursionError:
+        raise TemplateProblem("limit-loop", None, "recursion") from None
+    except Exception as error:  # noqa: BLE001 - e.g. 1/0, 'a' + 1: the template's own mistake
+        raise TemplateProblem("error", None, f"{type(error).__name__}: {error}"[:200]) from None
 
 
 def text_to_html(text: str) -> Markup:
@@ -448,9 +491,20 @@ def send_campaign(
     begin_write(session)
     campaign.status = "sending"
     session.commit()
-    check_template(
-        campaign.subject + "\n" + campaign.body, set(session.scalars(sa.select(CustomField.key)))
-    )
+    try:
+        check_template(
+            campaign.subject + "\n" + campaign.body,
+            set(session.scalars(sa.select(CustomField.key))),
+        )
+    except TemplateProblem as problem:
+        # Checked at compose time too; a custom field deleted since, say. Nothing is sent.
+        begin_write(session)
+        paused = session.get(Campaign, campaign_id)
+        paused.status = "paused"
+        paused.pause_reason = f"the template cannot be used: {problem}"
+        session.commit()
+        report.paused = paused.pause_reason
+        return report
     # Plain copies: ORM objects are expired at every commit and would reload per message.
     campaign = SimpleNamespace(id=campaign.id, subject=campaign.subject, body=campaign.body)
     shop = SimpleNamespace(kind=shop.kind, name=shop.name)
@@ -550,16 +604,37 @@ def send_campaign(
                     session.commit()
                     report.skipped += 1
                     continue
-                message = build_message(
-                    campaign,
-                    row,
-                    row,
-                    shop,
-                    settings,
-                    values_by_customer[row.customer_id],
-                    secret_key,
-                    customer_id=row.customer_id,
-                )
+                try:
+                    message = build_message(
+                        campaign,
+                        row,
+                        row,
+                        shop,
+                        settings,
+                        values_by_customer[row.customer_id],
+                        secret_key,
+                        customer_id=row.customer_id,
+                    )
+                except TemplateProblem as problem:
+                    # This recipient's values push the template past its bounds (or break
+                    # it): this one fails, the worker carries on; many in a row pause.
+                    confirm_and_claim(None)
+                    begin_write(session)
+                    session.execute(
+                        sa.update(deliveries)
+                        .where(deliveries.c.id == row.id, deliveries.c.status == "queued")
+                        .values(status="failed", error=f"template: {problem}"[:500])
+                    )
+                    session.commit()
+                    report.failed += 1
+                    consecutive_failures += 1
+                    if consecutive_failures >= settings.max_consecutive_failures:
+                        report.paused = _pause(
+                            session, campaign_id, consecutive_failures, f"template: {problem}"
+                        )
+                        stop = True
+                        break
+                    continue
                 if limiter.wait() > 0.2 and _status(session, campaign_id) != "sending":
                     stop = True  # paused while waiting for the rate limit
                     break
@@ -602,14 +677,7 @@ def send_campaign(
                     session.commit()
                     consecutive_failures += 1
                     if consecutive_failures >= settings.max_consecutive_failures:
-                        begin_write(session)
-                        paused = session.get(Campaign, campaign_id)
-                        paused.status = "paused"
-                        paused.pause_reason = (
-                            f"{consecutive_failures} failures in a row; last: {text}"
-                        )
-                        session.commit()
-                        report.paused = paused.pause_reason
+                        report.paused = _pause(session, campaign_id, consecutive_failures, text)
                         stop = True
                         break
                     continue
@@ -623,6 +691,15 @@ def send_campaign(
         _close(connection)
     _maybe_finish(session, campaign_id)
     return report
+
+
+def _pause(session: Session, campaign_id: int, failures: int, last: str) -> str:
+    begin_write(session)
+    paused = session.get(Campaign, campaign_id)
+    paused.status = "paused"
+    paused.pause_reason = f"{failures} failures in a row; last: {last}"[:500]
+    session.commit()
+    return paused.pause_reason
 
 
 # Flask-Mail builds the MIME structure with headers already encoded; flattening it with the
@@ -643,11 +720,31 @@ def deliver(connection, message) -> None:
         connection.send(message)
         return
     mime = message._message()
+    _base64_long_lines(mime)
     connection.host.sendmail(
         sanitize_address(message.sender),
         list(sanitize_addresses(message.send_to)),
         mime.as_bytes(policy=_FLATTEN_POLICY),
     )
+
+
+def _base64_long_lines(mime) -> None:
+    """Flask-Mail sends UTF-8 text as 8bit; SMTP allows lines of at most 998 bytes (a long
+    Chinese paragraph is more). Parts with longer lines go as base64 instead."""
+    import base64
+
+    for part in mime.walk():
+        if part.get_content_maintype() != "text":
+            continue
+        payload = part.get_payload()
+        if not isinstance(payload, str) or max(map(len, payload.splitlines() or [""])) < 300:
+            continue  # 300 characters are at most 900 bytes in UTF-8
+        data = payload.encode(part.get_content_charset() or "utf-8")
+        if max(map(len, data.splitlines())) <= 998:
+            continue
+        del part["Content-Transfer-Encoding"]
+        part.set_payload(base64.encodebytes(data).decode("ascii"))
+        part["Content-Transfer-Encoding"] = "base64"
 
 
 def _close(connection) -> None:

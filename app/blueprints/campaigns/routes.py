@@ -42,6 +42,17 @@ def template_problem_message(problem: service.TemplateProblem) -> str:
         "syntax": _("The template has a mistake: %(detail)s", detail=detail),
         "unknown-field": _("There is no merge field called “%(name)s”.", name=detail),
         "unknown-custom": _("There is no custom field called “%(name)s”.", name=detail),
+        "too-long": _("The text is too long (at most %(max)s characters).", max=detail),
+        "statement": _(
+            "“%(name)s” cannot be used in a mail; use merge fields like {{ nickname }}.",
+            name=detail,
+        ),
+        "limit-output": _("This would make a mail far too long. Please shorten it."),
+        "limit-loop": _("A loop in the template repeats too many times."),
+        "limit-number": _("A number in the template is too large."),
+        "limit-time": _("The template takes too long to fill in. Please simplify it."),
+        "limit-statement": _("“%” formatting cannot be used; use merge fields instead."),
+        "error": _("The template cannot be filled in: %(detail)s", detail=detail),
     }.get(problem.code, _("The template cannot be used."))
     if problem.line:
         return _("Line %(line)d: %(message)s", line=problem.line, message=message)
