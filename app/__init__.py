@@ -56,12 +56,13 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     from app import cli, errors, templating
     from app.htmx import install_vary_header
-    from app.security import install_security_headers
+    from app.security import install_input_guard, install_security_headers
 
     errors.register(app)
     cli.register(app)
     templating.register(app)
     install_security_headers(app)
+    install_input_guard(app)
     install_vary_header(app)
     return app
 

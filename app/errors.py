@@ -55,6 +55,12 @@ def register(app: Flask) -> None:
             return error
         return render_error(error.code)
 
+    @app.errorhandler(OverflowError)
+    def _overflow(_error):
+        # A number typed into a filter or address bigger than the database can hold.
+        db.session.rollback()
+        return render_error(400, _("A number in the request is too large."))
+
     @app.errorhandler(OperationalError)
     def _busy(error: OperationalError):
         # Only "database is locked" after the whole busy timeout: the shop is swamped with

@@ -102,3 +102,24 @@ def install_security_headers(app: Flask) -> None:
         if current_user and current_user.is_authenticated:
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def install_input_guard(app: Flask) -> None:
+    """Refuses a NUL character in any query or form value with a clear 400: no text a person
+    types contains one, and SQLite's full-text queries fail on it."""
+
+    @app.before_request
+    def _no_nul():
+        values = [*request.args.values(), request.path]
+        if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            values.extend(request.form.values())
+        if any("\x00" in value for value in values):
+            from flask_babel import gettext as _
+
+            from app.errors import render_error
+
+            return render_error(400, _("The text contains a character that cannot be used."))
+        return None

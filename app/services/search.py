@@ -175,7 +175,9 @@ def rebuild(session: Session) -> dict[str, int]:
 
 
 def normalise_query(text: str | None) -> str:
-    return " ".join((text or "").split())
+    # Control characters (a NUL breaks FTS5's query parser) count as spaces.
+    cleaned = "".join(" " if ord(char) < 32 else char for char in text or "")
+    return " ".join(cleaned.split())
 
 
 def _phrase(text: str) -> str:

@@ -39,6 +39,9 @@ HAS_WHAT = {"email", "phone", "address", "birthday"}
 BIRTHDAY_WHEN = {"this_month", "next_month"}
 
 
+MAX_DEPTH = 30  # nested parentheses / "not"s: far beyond what anyone writes, far below recursion
+
+
 class SegmentError(ValueError):
     """A bad expression: where (0-based character position), what went wrong, and hints."""
 
@@ -162,12 +165,21 @@ class Token:
 
 
 def _read_value(text: str, start: int) -> tuple[str, int]:
-    """A quoted "value with spaces" or a run of characters up to a space or parenthesis."""
+    """A quoted "value with spaces" (\\" for a quotation mark inside, \\\\ for a backslash)
+    or a run of characters up to a space or parenthesis."""
     if start < len(text) and text[start] == '"':
-        end = text.find('"', start + 1)
-        if end < 0:
-            raise SegmentError(start, "unclosed-quote")
-        return text[start + 1 : end], end + 1
+        value, i = [], start + 1
+        while i < len(text):
+            char = text[i]
+            if char == "\\" and i + 1 < len(text) and text[i + 1] in '"\\':
+                value.append(text[i + 1])
+                i += 2
+                continue
+            if char == '"':
+                return "".join(value), i + 1
+            value.append(char)
+            i += 1
+        raise SegmentError(start, "unclosed-quote")
     end = start
     while end < len(text) and not text[end].isspace() and text[end] not in "()":
         end += 1
@@ -287,6 +299,7 @@ class _Parser:
     def __init__(self, tokens: list[Token]):
         self.tokens = tokens
         self.index = 0
+        self.depth = 0
 
     @property
     def current(self) -> Token:
@@ -333,13 +346,22 @@ class _Parser:
 
     def parse_not(self):
         if self.current.kind == "op" and self.current.value == "not":
-            self.advance()
-            return Not(self.parse_not())
+            token = self.advance()
+            self._deeper(token)
+            node = Not(self.parse_not())
+            self.depth -= 1
+            return node
         return self.parse_primary()
+
+    def _deeper(self, token: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise SegmentError(token.position, "too-deep", str(MAX_DEPTH))
 
     def parse_primary(self):
         token = self.current
         if token.kind == "(":
+            self._deeper(token)
             self.advance()
             if self.current.kind == ")":
                 raise SegmentError(self.current.position, "empty-parentheses")
@@ -347,6 +369,7 @@ class _Parser:
             if self.current.kind != ")":
                 raise SegmentError(token.position, "unbalanced-open")
             self.advance()
+            self.depth -= 1
             return node
         if token.kind == "atom":
             self.advance()
@@ -364,6 +387,7 @@ def parse(text: str):
         raise SegmentError(0, "empty")
     if len(text) > 2000:
         raise SegmentError(2000, "too-long")
+    text = "".join(" " if ord(char) < 32 else char for char in text)
     return _Parser(tokenize(text)).parse()
 
 
@@ -377,7 +401,7 @@ def _quote(value: str) -> str:
         and value.lower() not in KEYWORDS
     ):
         return value
-    return '"' + value.replace('"', "") + '"'
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def to_text(node) -> str:

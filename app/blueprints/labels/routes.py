@@ -31,11 +31,8 @@ def label_lines(customer: Customer, kind: str) -> list[str]:
 @bp.route("/labels")
 @desk_required
 def sheet():
-    segment = (
-        db.session.get(Segment, request.args.get("segment", type=int))
-        if request.args.get("segment")
-        else None
-    )
+    segment_id = request.args.get("segment", type=int)
+    segment = db.session.get(Segment, segment_id) if segment_id is not None else None
     expression = segment.expression if segment else request.args.get("q", "").strip()
     sheet_name = request.args.get("sheet") if request.args.get("sheet") in SHEETS else "a4-3x8"
     shop = get_shop(db.session)

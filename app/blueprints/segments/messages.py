@@ -11,6 +11,9 @@ def segment_error_message(error: SegmentError, text: str = "") -> str:
         "empty": _("Write a filter, e.g. tag:VIP and not tag:競爭對手."),
         "too-long": _("The filter is too long (at most 2,000 characters)."),
         "unclosed-quote": _("A quotation mark is not closed."),
+        "too-deep": _(
+            "Parentheses or “not” are nested too deeply (at most %(max)s levels).", max=detail
+        ),
         "unbalanced-open": _("This parenthesis is never closed: add “)”."),
         "unbalanced-close": _("This “)” has no matching “(”."),
         "empty-parentheses": _("Nothing between the parentheses."),
