@@ -123,9 +123,11 @@ def _init_extensions(app: Flask) -> None:
     huey.storage = huey.create_storage()
     app.extensions["hearth_huey"] = huey
 
+    from app.services.privacy import install_erasure_guard
     from app.services.search import install_reindex_hook
 
     install_reindex_hook()
+    install_erasure_guard()
 
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

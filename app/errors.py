@@ -7,6 +7,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db, htmx
+from app.services.privacy import CustomerErased
 
 
 def _titles() -> dict[int, tuple[str, str]]:
@@ -16,6 +17,7 @@ def _titles() -> dict[int, tuple[str, str]]:
         403: (_("Not allowed"), _("Your role does not allow this page. Ask the shop owner.")),
         404: (_("Not found"), _("There is nothing at this address.")),
         405: (_("Not allowed"), _("This page cannot be used that way.")),
+        409: (_("Erased"), _("This person's data was erased.")),
         413: (_("Too large"), _("What you sent is too large.")),
         422: (_("Check the form"), _("Some fields need fixing.")),
         429: (_("Too many attempts"), _("Please wait a while and try again.")),
@@ -54,6 +56,13 @@ def register(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return render_error(error.code)
+
+    @app.errorhandler(CustomerErased)
+    def _erased(_error):
+        db.session.rollback()
+        return render_error(
+            409, _("This person's data was erased at their request; nothing can be added.")
+        )
 
     @app.errorhandler(OverflowError)
     def _overflow(_error):

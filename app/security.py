@@ -116,6 +116,8 @@ def install_input_guard(app: Flask) -> None:
             "multipart/form-data",
         ):
             values.extend(request.form.values())
+        if request.method == "POST" and request.view_args and "customer_id" in request.view_args:
+            _refuse_erased_customer(request.view_args["customer_id"], request.endpoint)
         if any("\x00" in value for value in values):
             from flask_babel import gettext as _
 
@@ -123,3 +125,19 @@ def install_input_guard(app: Flask) -> None:
 
             return render_error(400, _("The text contains a character that cannot be used."))
         return None
+
+
+def _refuse_erased_customer(customer_id: int, endpoint: str | None) -> None:
+    """Every change to a customer's record is a POST to /customers/<id>/…: refused up front
+    (409) once the person was erased, before any form is read. The flush guard in
+    services.privacy covers the same for services and jobs."""
+    if endpoint == "privacy.erase":
+        return  # says "already erased" itself
+    import sqlalchemy as sa
+
+    from app.models import Customer
+    from app.services.privacy import CustomerErased
+
+    erased = db.session.scalar(sa.select(Customer.erased_at).where(Customer.id == customer_id))
+    if erased is not None:
+        raise CustomerErased(customer_id)

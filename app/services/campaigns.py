@@ -152,6 +152,8 @@ class Recipient:
 
 def recipient_for(customer: Customer, shop_kind: str) -> Recipient:
     """Who gets the mail for this customer, or why nobody does."""
+    if customer.erased_at is not None:
+        return Recipient(customer, None, None, "erased")
     if customer.email_opt_out:
         return Recipient(customer, None, None, "opted_out")
     if "marketing" not in customer.consents:

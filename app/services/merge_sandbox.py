@@ -218,7 +218,9 @@ def forbidden_statement(parsed: nodes.Template) -> tuple[str, int | None] | None
 def bound_loops(parsed: nodes.Template) -> nodes.Template:
     """Every {% for %} iterates through the budget counter."""
     for loop in parsed.find_all(nodes.For):
-        loop.iter = nodes.Filter(loop.iter, "hearth_bounded", [], [], None, None, lineno=loop.lineno)
+        loop.iter = nodes.Filter(
+            loop.iter, "hearth_bounded", [], [], None, None, lineno=loop.lineno
+        )
     return parsed
 
 

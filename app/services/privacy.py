@@ -240,3 +240,57 @@ def purge_traces(session: Session, step_pages: int = 1000) -> None:
             if after - before < 2:
                 break
     session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+
+# ---- nothing new about an erased person --------------------------------------------------
+
+
+class CustomerErased(PrivacyError):
+    """Something tried to add to or change an erased customer's record."""
+
+    def __init__(self, customer_id: int | None = None):
+        super().__init__("erased")
+        self.customer_id = customer_id
+
+
+def refuse_if_erased(customer: Customer) -> None:
+    if customer.erased_at is not None:
+        raise CustomerErased(customer.id)
+
+
+def _erased_before_this_flush(session: Session, customer: Customer | None, customer_id) -> bool:
+    if customer is None and customer_id is not None:
+        customer = session.get(Customer, customer_id)
+    if customer is None:
+        return False
+    history = sa.inspect(customer).attrs.erased_at.history
+    committed = [*history.unchanged, *history.deleted]
+    return any(value is not None for value in committed)
+
+
+def _refuse_writes_to_erased(session: Session, _context, _instances) -> None:
+    """Every ORM write path (notes, alerts, tag events, family, dates, fields, consent,
+    reminders, profile edits, import updates) goes through a flush: refuse there, whatever
+    the route or job, so an erased person never gains data again."""
+
+    children = (TimelineEntry, FamilyMember, ImportantDate, CustomFieldValue, Reminder, ConsentEvent)
+    for obj in session.new:
+        if isinstance(obj, children) and _erased_before_this_flush(
+            session, obj.__dict__.get("customer"), obj.customer_id
+        ):
+            raise CustomerErased(obj.customer_id)
+    for obj in session.dirty:
+        if (
+            isinstance(obj, Customer)
+            and session.is_modified(obj, include_collections=True)
+            and _erased_before_this_flush(session, obj, None)
+        ):
+            raise CustomerErased(obj.id)
+
+
+def install_erasure_guard() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session as OrmSession
+
+    if not event.contains(OrmSession, "before_flush", _refuse_writes_to_erased):
+        event.listen(OrmSession, "before_flush", _refuse_writes_to_erased)

@@ -179,8 +179,8 @@ def check_rule(session: Session, rule: ReminderRule) -> None:
 
 
 def _who_clause(session: Session, rule: ReminderRule, context: seg.Context):
-    """The customers a rule looks at (never archived ones)."""
-    clauses = [Customer.archived_at.is_(None)]
+    """The customers a rule looks at (never archived or erased ones)."""
+    clauses = [Customer.archived_at.is_(None), Customer.erased_at.is_(None)]
     if rule.segment_id:
         segment = session.get(Segment, rule.segment_id)
         if segment is not None:

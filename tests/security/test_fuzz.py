@@ -37,7 +37,7 @@ NASTY = st.one_of(
     st.text(alphabet='()"\\:*^-+<>=%_\x00 ANDORNOTtag', max_size=80),
     st.sampled_from(
         ["(" * 500 + "tag:a" + ")" * 500, "ab\x00cd", "9" * 40, "-1", "2026-02-30",
-         'tag:"a\\"b', "NEAR(a b)", "' OR 1=1 --", "%00", "😀" * 3, "tag:" + "x" * 3000]
+         'tag:"a\\"b', "NEAR(a b)", "' OR 1=1 --", "%00", "😀" * 3, "²", "１２", "tag:" + "x" * 3000]
     ),
 )  # fmt: skip
 

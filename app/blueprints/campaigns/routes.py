@@ -30,6 +30,7 @@ from app.services.shop import get_shop, shop_context
 def skip_label(reason: str | None) -> str:
     return {
         "opted_out": _("Opted out of email"),
+        "erased": _("Erased at their request"),
         "no_consent": _("No consent to marketing email"),
         "no_email": _("No email address"),
         "guardian_no_email": _("Guardian without an email address"),
@@ -102,7 +103,10 @@ def index():
 @desk_required
 def compose():
     segment = None
-    if request.values.get("segment_id", "").isdigit() or request.args.get("segment", "").isdigit():
+    if (
+        request.values.get("segment_id", "").isdecimal()
+        or request.args.get("segment", "").isdecimal()
+    ):
         segment = db.session.get(
             Segment, int(request.values.get("segment_id") or request.args.get("segment"))
         )

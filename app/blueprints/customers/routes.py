@@ -90,7 +90,7 @@ def builder_from_args(args) -> seg.Builder:
         text=args.get("text", ""),
     )
     days = args.get("nocontact", "").strip()
-    builder.no_contact_days = int(days) if days.isdigit() and 0 < int(days) < 100000 else None
+    builder.no_contact_days = int(days) if days.isdecimal() and 0 < int(days) < 100000 else None
     for key, target in (("inc", builder.include), ("exc", builder.exclude)):
         new = " ".join(args.get(f"{key}_new", "").split())
         if new and args.get("add") == key and new not in target:
@@ -174,7 +174,7 @@ def index():
 @desk_required
 def bulk_tags():
     form = BulkTagForm()
-    ids = [int(value) for value in request.form.getlist("customer_ids") if value.isdigit()]
+    ids = [int(value) for value in request.form.getlist("customer_ids") if value.isdecimal()]
     back = request.form.get("next") or url_for("customers.index")
     if not back.startswith("/"):
         back = url_for("customers.index")

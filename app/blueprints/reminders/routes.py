@@ -112,8 +112,9 @@ def index():
     view = request.args.get("view", "mine")
     view = view if view in VIEWS else "mine"
     rule = None
-    if request.args.get("rule", "").isdigit():
-        rule = db.get_or_404(ReminderRule, int(request.args["rule"]))
+    rule_id = request.args.get("rule", type=int)
+    if rule_id is not None:
+        rule = db.get_or_404(ReminderRule, rule_id)
         view = "all"
     day = today()
     if view == "done":
