@@ -72,8 +72,9 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "hearth@localhost")
-    # Unsubscribe links use the shop setting; this is the fallback before anyone set it.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Unsubscribe links use the shop setting, else this, else the address staff used when
+    # they pressed Send.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     MAIL_RATE_WINDOW_SECONDS = 60  # the shop's limit is per minute
     MAIL_RETRY_BACKOFF = (30, 120, 600)  # seconds before the 2nd, 3rd… try after a 4xx
     CAMPAIGN_RUN_SECONDS = 600  # a send task yields after this long and is rescheduled

@@ -1,5 +1,6 @@
 """Background jobs (huey): run by `flask --app wsgi worker`, each inside an app context."""
 
+import dataclasses
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -157,7 +158,7 @@ def send_settings(app: Flask):
     shop = get_shop(db.session)
     sender_address = shop.sender_address or app.config["MAIL_DEFAULT_SENDER"]
     return SendSettings(
-        base_url=shop.public_base_url or app.config.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        base_url=shop.public_base_url or app.config.get("PUBLIC_BASE_URL") or "",
         sender=sender_address,
         sender_name=shop.sender_name or shop.name,
         reply_to=sender_address,
@@ -219,12 +220,17 @@ def send_test_email(campaign_id: int, customer_id: int, address: str) -> bool:
             recipient_name=None,
         )
         custom = campaigns.custom_values_for(db.session, [customer_id])[customer_id]
+        settings = send_settings(app)
+        if not settings.base_url:
+            settings = dataclasses.replace(
+                settings, base_url=campaign.base_url or "http://localhost"
+            )
         message = campaigns.build_message(
             campaign,
             fake,
             customer,
             get_shop(db.session),
-            send_settings(app),
+            settings,
             custom,
             app.secret_key,
         )

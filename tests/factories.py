@@ -17,13 +17,14 @@ def make_user(
     name: str | None = None,
     password: str = PASSWORD,
     active: bool = True,
+    password_method: str = "pbkdf2:sha256:1000",
 ) -> User:
     number = next(_counter)
     user = User(
         email=email or f"{Role(role).value}{number}@example.com",
         name=name or f"{Role(role).value.title()} {number}",
         role=Role(role),
-        password_hash=hash_password(password, "pbkdf2:sha256:1000"),
+        password_hash=hash_password(password, password_method),
         active=active,
     )
     db.session.add(user)

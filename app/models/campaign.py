@@ -23,6 +23,9 @@ class Campaign(db.Model):
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segment.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     pause_reason: Mapped[str | None] = mapped_column(Text)
+    # The address staff used when sending: unsubscribe links point there when the shop has
+    # no public address set.
+    base_url: Mapped[str | None] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -7,6 +7,7 @@ in between leaves at most the one delivery it was sending as "sending"; recovery
 is ever dropped.
 """
 
+import dataclasses
 import functools
 import re
 import smtplib
@@ -507,6 +508,8 @@ def send_campaign(
         session.commit()
         report.paused = paused.pause_reason
         return report
+    if not settings.base_url:
+        settings = dataclasses.replace(settings, base_url=campaign.base_url or "http://localhost")
     # Plain copies: ORM objects are expired at every commit and would reload per message.
     campaign = SimpleNamespace(id=campaign.id, subject=campaign.subject, body=campaign.body)
     shop = SimpleNamespace(kind=shop.kind, name=shop.name)

@@ -5,6 +5,7 @@ or nothing, and undo a whole import later."""
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1023,8 +1024,11 @@ def file_path(folder: Path, batch: ImportBatch) -> Path:
 
 
 def write_progress(folder: Path, batch_id: int, done: int, total: int) -> None:
+    # Written whole then renamed: the page polling it never reads half a file.
     path = folder / f"batch-{batch_id}.progress"
-    path.write_text(json.dumps({"done": done, "total": total}))
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps({"done": done, "total": total}))
+    os.replace(partial, path)
 
 
 def read_progress(folder: Path, batch_id: int) -> dict:

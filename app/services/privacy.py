@@ -273,7 +273,14 @@ def _refuse_writes_to_erased(session: Session, _context, _instances) -> None:
     reminders, profile edits, import updates) goes through a flush: refuse there, whatever
     the route or job, so an erased person never gains data again."""
 
-    children = (TimelineEntry, FamilyMember, ImportantDate, CustomFieldValue, Reminder, ConsentEvent)
+    children = (
+        TimelineEntry,
+        FamilyMember,
+        ImportantDate,
+        CustomFieldValue,
+        Reminder,
+        ConsentEvent,
+    )
     for obj in session.new:
         if isinstance(obj, children) and _erased_before_this_flush(
             session, obj.__dict__.get("customer"), obj.customer_id

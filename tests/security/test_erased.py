@@ -107,4 +107,3 @@ def test_import_update_does_not_touch_an_erased_customer(app, erased):
     existing = importer.Existing.load(db.session)
     member = db.session.get(Customer, erased).member_number
     assert member.lower() not in existing.by_number
-

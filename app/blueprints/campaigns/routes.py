@@ -60,6 +60,20 @@ def template_problem_message(problem: service.TemplateProblem) -> str:
     return message
 
 
+def _request_base_url() -> str:
+    """The address staff reach Hearth at: where unsubscribe links point when the shop set no
+    public address (better than a guess; Settings says how to set the real one)."""
+    return request.url_root.rstrip("/")[:200]
+
+
+def _preview_settings(settings):
+    import dataclasses
+
+    if settings.base_url:
+        return settings
+    return dataclasses.replace(settings, base_url=_request_base_url())
+
+
 def _context() -> seg.Context:
     return shop_context(db.session)
 
@@ -201,7 +215,7 @@ def _preview(campaign: Campaign, recipients: list, index: int):
             fake,
             recipient.customer,
             get_shop(db.session),
-            send_settings(current_app),
+            _preview_settings(send_settings(current_app)),
             custom,
             current_app.secret_key,
         )
@@ -280,6 +294,7 @@ def test_send(campaign_id: int):
     customer_id = sendable[index].customer.id
     address = current_user.email
     name = sendable[index].customer.display_name
+    campaign.base_url = campaign.base_url or _request_base_url()
     db.session.commit()
     # Plain values only from here: touching an expired object would open a new (writing)
     # transaction, which an inline job (immediate mode) would then wait for.
@@ -314,6 +329,7 @@ def send(campaign_id: int):
         flash(template_problem_message(problem), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     begin_write(db.session)
+    campaign.base_url = _request_base_url()
     queued = service.queue(db.session, campaign, audience)
     audit(
         "campaign.send",

@@ -158,7 +158,7 @@ def template(kind: str):
     )
     return Response(
         importer.template(kind),
-        mimetype=mimetype,
+        content_type=mimetype,
         headers={"Content-Disposition": f'attachment; filename="hearth-import-template.{kind}"'},
     )
 

@@ -214,7 +214,7 @@ def export():
             db.session.commit()
             return Response(
                 body,
-                mimetype=mimetype,
+                content_type=mimetype,
                 headers={
                     "Content-Disposition": f'attachment; filename="customers-{stamp}.{file_format}"'
                 },
