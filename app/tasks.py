@@ -114,12 +114,11 @@ def run_import_now(batch_id: int) -> dict:
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.status not in ("queued", "failed"):
         return {}
-    path = importer.file_path(folder, batch)
     actor = batch.created_by_id
     batch.status, batch.error = "running", None
     db.session.commit()
     try:
-        sheet = importer.read_sheet(path.read_bytes(), batch.kind, batch.encoding)
+        sheet = importer.load_sheet(folder, batch)
         batch = db.session.get(ImportBatch, batch_id)
         counts = importer.run_import(
             db.session,
@@ -142,7 +141,7 @@ def run_import_now(batch_id: int) -> dict:
         if not isinstance(error, importer.ImportProblem):
             raise
         return {"failed": batch.error}
-    path.unlink(missing_ok=True)  # the sheet holds personal data: keep only what was imported
+    importer.remove_files(folder, batch)  # personal data: keep only what was imported
     return counts
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,6 +43,11 @@ from app.services.search import customer_document, index_new_customers, reindex_
 
 MAX_ROWS = 50_000
 MAX_BYTES = 20 * 1024 * 1024
+# What a sheet may expand to, checked before it is parsed: a small file can declare or
+# compress a huge grid (one cell at row 20,000, column 1,000 is 20 million empty cells).
+MAX_COLUMNS = 200
+MAX_CELLS = 2_000_000  # rows × columns of the grid as read
+MAX_UNPACKED = 100 * 1024 * 1024  # bytes of XML inside an .xlsx
 ENCODINGS = ("utf-8-sig", "cp950", "gb18030")  # UTF-8 (with or without BOM), Big5, GB18030
 PREVIEW_ROWS = 20
 CHUNK = 500
@@ -201,18 +207,101 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         raise ImportProblem("encoding") from None
 
 
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]{1,7})\"")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (letter - 64)
+    return number
+
+
+def check_xlsx_extent(data: bytes) -> None:
+    """Refuses an .xlsx whose contents would expand past the limits, without parsing it:
+    the zip's real (not declared) unpacked size, and every worksheet's furthest cell and
+    number of cells, read by streaming its XML."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ImportProblem("unreadable", str(error)[:200]) from None
+    if sum(member.file_size for member in members) > MAX_UNPACKED:
+        raise ImportProblem("too-big-unpacked")
+    unpacked = 0
+    for member in members:
+        name = member.filename
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        rows = columns = cells = 0
+        tail = b""
+        try:
+            with archive.open(member) as stream:
+                while chunk := stream.read(1 << 20):
+                    unpacked += len(chunk)
+                    if unpacked > MAX_UNPACKED:
+                        raise ImportProblem("too-big-unpacked")
+                    window = tail + chunk
+                    for letters, number in _CELL_REF.findall(window):
+                        columns = max(columns, _column_number(letters))
+                        rows = max(rows, int(number))
+                    for number in _ROW_REF.findall(window):
+                        rows = max(rows, int(number))
+                    cells += len(_CELL_TAG.findall(chunk))
+                    tail = window[-200:]
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:  # zlib.error too
+            raise ImportProblem("unreadable", str(error)[:200]) from None
+        except Exception as error:  # noqa: BLE001 - zlib.error and friends
+            if isinstance(error, ImportProblem):
+                raise
+            raise ImportProblem("unreadable", str(error)[:200]) from None
+        _check_extent(rows, columns, cells)
+
+
+def _check_extent(rows: int, columns: int, cells: int = 0) -> None:
+    if rows > MAX_ROWS + 1:
+        raise ImportProblem("too-many", str(MAX_ROWS))
+    if columns > MAX_COLUMNS:
+        raise ImportProblem("too-wide", str(MAX_COLUMNS))
+    if rows * columns > MAX_CELLS or cells > MAX_CELLS:
+        raise ImportProblem("too-many-cells", f"{MAX_CELLS:,}")
+
+
+def _check_csv_extent(text: str, delimiter: str) -> None:
+    """Lines and delimiters counted before the csv module builds any row."""
+    rows = widest = 0
+    for line in io.StringIO(text):
+        rows += 1
+        widest = max(widest, line.count(delimiter))
+        if rows > MAX_ROWS * 2 or widest > MAX_COLUMNS * 5:
+            break  # quoted delimiters and line breaks are allowed some slack; the parsed
+            # rows are checked exactly below
+    if rows > MAX_ROWS * 2:
+        raise ImportProblem("too-many", str(MAX_ROWS))
+    if widest > MAX_COLUMNS * 5:
+        raise ImportProblem("too-wide", str(MAX_COLUMNS))
+
+
 def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
     if len(data) > MAX_BYTES:
         raise ImportProblem("too-big")
     if kind == "xlsx":
+        check_xlsx_extent(data)
         # python-calamine (Rust) reads 10,000 rows in 0.2 s where openpyxl takes 3 s;
         # openpyxl still writes our templates and exports.
         try:
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            values = workbook.get_sheet_by_index(0).to_python()
+            sheet = workbook.get_sheet_by_index(0)
+            _check_extent(sheet.height, sheet.width)
+            values = sheet.to_python()
+        except ImportProblem:
+            raise
         except Exception as error:  # a broken file raises many kinds
             raise ImportProblem("unreadable", str(error)[:200]) from None
         table = [[_cell(value) for value in row] for row in values]
+        del values
         used = None
     else:
         text, used = decode(data, encoding)
@@ -220,7 +309,16 @@ def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+        _check_csv_extent(text, dialect.delimiter)
+        table = []
+        for row in csv.reader(io.StringIO(text), dialect):
+            while row and not row[-1].strip():
+                row.pop()  # trailing empty cells do not count towards the width
+            if len(row) > MAX_COLUMNS:
+                raise ImportProblem("too-wide", str(MAX_COLUMNS))
+            table.append([cell.strip() for cell in row])
+            if len(table) > MAX_ROWS + 1:
+                raise ImportProblem("too-many", str(MAX_ROWS))
     table = [row for row in table if any(cell for cell in row)]
     if not table:
         raise ImportProblem("empty")
@@ -228,9 +326,32 @@ def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
     if len(rows) > MAX_ROWS:
         raise ImportProblem("too-many", str(MAX_ROWS))
     width = max(len(header), *(len(row) for row in rows)) if rows else len(header)
+    _check_extent(len(rows) + 1, width)
     header = header + [""] * (width - len(header))
     rows = [row + [""] * (width - len(row)) for row in rows]
     return Sheet(header, rows, used)
+
+
+def load_sheet(folder: Path, batch: ImportBatch) -> Sheet:
+    """The uploaded sheet, parsed once: later views and the import read the parsed copy."""
+    parsed = parsed_path(folder, batch)
+    try:
+        stored = json.loads(parsed.read_text())
+        return Sheet(stored["header"], stored["rows"], stored.get("encoding"))
+    except (OSError, ValueError, KeyError):
+        pass
+    sheet = read_sheet(file_path(folder, batch).read_bytes(), batch.kind, batch.encoding)
+    save_parsed(folder, batch, sheet)
+    return sheet
+
+
+def save_parsed(folder: Path, batch: ImportBatch, sheet: Sheet) -> None:
+    parsed = parsed_path(folder, batch)
+    partial = parsed.with_name(parsed.name + ".partial")
+    partial.write_text(
+        json.dumps({"header": sheet.header, "rows": sheet.rows, "encoding": sheet.encoding})
+    )
+    os.replace(partial, parsed)
 
 
 def _normal(text: str) -> str:
@@ -1021,6 +1142,18 @@ def template(kind: str) -> bytes:
 
 def file_path(folder: Path, batch: ImportBatch) -> Path:
     return folder / f"batch-{batch.id}.{batch.kind}"
+
+
+def parsed_path(folder: Path, batch: ImportBatch) -> Path:
+    # One parsed copy per encoding: choosing another encoding for a CSV reads it anew.
+    return folder / f"batch-{batch.id}.{batch.encoding or 'xlsx'}.json"
+
+
+def remove_files(folder: Path, batch: ImportBatch) -> None:
+    """The sheet holds personal data: after the import only what was imported stays."""
+    for path in folder.glob(f"batch-{batch.id}.*"):
+        if not path.name.endswith(".progress"):
+            path.unlink(missing_ok=True)
 
 
 def write_progress(folder: Path, batch_id: int, done: int, total: int) -> None:

@@ -16,7 +16,7 @@ from app.models import (
 from app.services import campaigns, privacy
 from app.services.shop import ensure_shop
 from tests.conftest import login
-from tests.factories import make_customer, make_tag, make_user
+from tests.factories import make_customer, make_tag
 
 
 @pytest.fixture

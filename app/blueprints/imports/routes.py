@@ -60,6 +60,19 @@ def problem_message(code: str, detail: str = "") -> str:
         "empty": _("The file has no rows."),
         "too-big": _("The file is larger than 20 MB."),
         "too-many": _("At most %(num)s rows at a time; split the file.", num=detail),
+        "too-wide": _(
+            "The sheet has more than %(num)s columns. Delete the columns you do not need.",
+            num=detail,
+        ),
+        "too-many-cells": _(
+            "The sheet reaches too far (more than %(num)s cells, counting empty ones up to the "
+            "last cell used). Delete far-away cells or split the file.",
+            num=detail,
+        ),
+        "too-big-unpacked": _(
+            "This Excel file unpacks to far more data than a customer list holds. Save it as "
+            ".csv and try again."
+        ),
         "kind": _("Choose a .xlsx or .csv file."),
         "row-errors": _(
             "%(num)s rows still have errors: fix them, or choose to skip them.", num=detail
@@ -89,7 +102,10 @@ def _sheet(batch: ImportBatch) -> importer.Sheet:
     path = importer.file_path(folder(), batch)
     if not path.exists():
         abort(404)
-    return importer.read_sheet(path.read_bytes(), batch.kind, batch.encoding)
+    try:
+        return importer.load_sheet(folder(), batch)
+    except importer.ImportProblem:
+        abort(404)
 
 
 @bp.route("/imports/")
@@ -136,6 +152,7 @@ def upload():
                 db.session.add(batch)
                 db.session.flush()
                 importer.file_path(folder(), batch).write_bytes(data)
+                importer.save_parsed(folder(), batch, sheet)
                 audit("import.upload", "import_batch", batch.id, detail=f"{len(sheet.rows)} rows")
                 db.session.commit()
                 return redirect(url_for("imports.show", batch_id=batch.id))
