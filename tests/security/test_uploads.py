@@ -138,7 +138,9 @@ def test_web_worker_memory_stays_bounded_under_hostile_uploads(live_app, gunicor
         for name, data in uploads:
             body, content_type = _multipart(name, data, token)
             request = urllib.request.Request(
-                f"{server.url}/imports/", data=body, headers={"Content-Type": content_type}
+                f"{server.url}/imports/",
+                data=body,
+                headers={"Content-Type": content_type, "Accept-Language": "en"},
             )
             try:
                 desk.open(request, timeout=60)
