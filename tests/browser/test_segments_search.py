@@ -88,3 +88,39 @@ def test_save_segment_from_the_list(page, live_server, shop):
     page.goto(f"{live_server.url}/segments/")
     row = page.locator("tr", has_text="VIP 非對手")
     expect(row).to_contain_text("3")
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (768, 1024)])
+def test_header_search_is_readable_stays_on_screen_and_works_by_keyboard(
+    page, live_server, shop, width, height
+):
+    page.set_viewport_size({"width": width, "height": height})
+    browser_login(page, live_server, "desk@example.com")
+    box = page.get_by_label("Search customers and notes")
+    box.fill("客人")
+    # Typed text is dark on the white box, not white on white.
+    colour = box.evaluate("e => getComputedStyle(e).color")
+    assert colour == "rgb(31, 35, 40)", colour
+    dropdown = page.locator("#search-results")
+    expect(dropdown.get_by_role("link", name=re.compile("VIP 客人 0"))).to_be_visible()
+    edges = dropdown.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return [r.left, r.right]; }"
+    )
+    assert edges[0] >= 0 and edges[1] <= width, edges  # not clipped at either edge
+    box.press("ArrowDown")
+    first = dropdown.get_by_role("link").first
+    expect(first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(dropdown.get_by_role("link").nth(1)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(box).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dropdown).to_be_empty()
+    expect(box).to_be_focused()
+    # Enter on a result opens it.
+    box.fill("林花花")
+    expect(dropdown.get_by_role("link", name=re.compile("林花花"))).to_be_visible()
+    box.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text("林花花")

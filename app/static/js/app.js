@@ -55,6 +55,47 @@
     field.selectionStart = field.selectionEnd = start + text.length;
   });
 
+  // The header search's dropdown: kept inside the window, arrow keys move through the
+  // results, Esc closes it and returns to the box.
+  function searchDropdown() { return document.getElementById("search-results"); }
+  function placeDropdown() {
+    var box = searchDropdown();
+    if (!box || !box.firstElementChild) return;
+    box.style.left = "0px";
+    var overflow = box.getBoundingClientRect().right - (document.documentElement.clientWidth - 8);
+    if (overflow > 0) box.style.left = -overflow + "px";
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "search-results") placeDropdown();
+  });
+  window.addEventListener("resize", placeDropdown);
+  document.addEventListener("keydown", function (event) {
+    var box = searchDropdown();
+    var input = document.getElementById("header-search");
+    if (!box || !input) return;
+    var inSearch = event.target === input || box.contains(event.target);
+    if (!inSearch) return;
+    if (event.key === "Escape") {
+      if (!box.firstElementChild) return;
+      event.preventDefault();
+      box.innerHTML = "";
+      input.focus();
+      return;
+    }
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    var links = Array.prototype.slice.call(box.querySelectorAll("a"));
+    if (!links.length) return;
+    event.preventDefault();
+    var index = links.indexOf(document.activeElement);
+    if (event.key === "ArrowDown") {
+      links[index < 0 ? 0 : Math.min(index + 1, links.length - 1)].focus();
+    } else if (index <= 0) {
+      input.focus();
+    } else {
+      links[index - 1].focus();
+    }
+  });
+
   // Print buttons (no inline onclick: the CSP forbids inline scripts).
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) window.print();
