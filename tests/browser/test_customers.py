@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.clock import utcnow
@@ -197,3 +198,50 @@ def test_feed_filters_and_list_sorting_update_in_place(page, live_server, shop):
     page.get_by_role("link", name="Name").click()
     expect(page.get_by_role("link", name="Name ▼")).to_be_visible()
     assert stayed()
+
+
+def test_a_date_the_browser_cannot_read_is_not_dropped_silently(page, live_server, shop, live_app):
+    """02/30/2026 typed into the birthday: the form stops with a summary at the top that
+    has the focus; nothing is saved and the name typed stays."""
+    from app.models import Customer
+
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/new")
+    page.get_by_label("Name", exact=True).fill("二月三十")
+    birthday = page.get_by_label("Birthday")
+    birthday.click()
+    page.keyboard.type("02302026")
+    page.get_by_role("button", name="Save").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Birthday: Enter a real date")
+    expect(page.get_by_label("Name", exact=True)).to_have_value("二月三十")
+    assert page.url.endswith("/customers/new")
+    with live_app.app_context():
+        assert (
+            db.session.scalar(sa.select(Customer).where(Customer.display_name == "二月三十"))
+            is None
+        )
+        db.session.remove()
+
+
+def test_alert_form_errors_keep_what_was_typed(page, live_server, shop, live_app):
+    from app.models import Customer
+
+    with live_app.app_context():
+        child_id = db.session.scalar(
+            sa.select(Customer.id).where(Customer.display_name == "林小明")
+        )
+        db.session.remove()
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/{child_id}/forms/alert")
+    page.get_by_label("Keywords (comma separated, e.g. 花生, peanut)").fill("芒果, mango")
+    page.get_by_role("button", name="Add alert").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Write something first.")
+    expect(page.get_by_label("Keywords (comma separated, e.g. 花生, peanut)")).to_have_value(
+        "芒果, mango"
+    )
+    summary.get_by_role("link").first.click()
+    expect(page.get_by_label("What everyone must know")).to_be_focused()

@@ -417,6 +417,21 @@ def form_panel(customer_id: int, name: str):
     return render_template("customers/form_panel.html", template=template, **context)
 
 
+def form_panel_with_errors(customer, name: str, form, title: str):
+    """A side form that failed validation, as its own page with the errors beside the fields
+    and everything typed still there (422); the error summary at the top takes the focus."""
+    return (
+        render_template(
+            "customers/form_panel.html",
+            template=f"customers/_form_{name}.html",
+            customer=customer,
+            form=form,
+            title=title,
+        ),
+        422,
+    )
+
+
 @bp.route("/<int:customer_id>/family", methods=["POST"])
 @desk_required
 def add_family(customer_id: int):
@@ -428,6 +443,7 @@ def add_family(customer_id: int):
         flash(_("Family member added."), "success")
     else:
         flash(_("Family member not added: %(errors)s", errors=_errors_text(form)), "error")
+        return form_panel_with_errors(customer, "family", form, _("Add a family member"))
     return redirect(url_for("customers.show", customer_id=customer.id) + "#family")
 
 
@@ -454,6 +470,7 @@ def add_date(customer_id: int):
         flash(_("Date added."), "success")
     else:
         flash(_("Date not added: %(errors)s", errors=_errors_text(form)), "error")
+        return form_panel_with_errors(customer, "date", form, _("Add a date"))
     return redirect(url_for("customers.show", customer_id=customer.id) + "#dates")
 
 

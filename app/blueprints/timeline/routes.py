@@ -109,7 +109,10 @@ def add_alert(customer_id: int):
             db.session.commit()
             flash(_("Alert added. Everyone will see it on this customer."), "success")
     else:
+        from app.blueprints.customers.routes import form_panel_with_errors
+
         flash(_("Alert not added: %(reason)s", reason=_first_error(form)), "error")
+        return form_panel_with_errors(customer, "alert", form, _("Add an alert"))
     return redirect(url_for("customers.show", customer_id=customer.id))
 
 

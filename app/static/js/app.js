@@ -96,6 +96,85 @@
     }
   });
 
+  // Forms with errors get a summary at the top (links to each field) that takes the focus,
+  // whether the errors came from the server or from a date the browser could not read.
+  function fieldLabel(field) {
+    var label = field.querySelector("label");
+    return label ? label.textContent.trim() : "";
+  }
+  function summarise(form, focus) {
+    var old = form.querySelector(".error-summary");
+    if (old) old.remove();
+    var fields = form.querySelectorAll(".field.has-error");
+    if (!fields.length) return;
+    var box = document.createElement("div");
+    box.className = "error-summary";
+    box.setAttribute("role", "alert");
+    box.tabIndex = -1;
+    var heading = document.createElement("p");
+    heading.className = "error-summary-title";
+    heading.textContent = document.body.getAttribute("data-error-summary") || "";
+    box.appendChild(heading);
+    var list = document.createElement("ul");
+    fields.forEach(function (field) {
+      var input = field.querySelector("input, select, textarea");
+      var message = field.querySelector(".error");
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = "#" + (input ? input.id : "");
+      link.textContent = fieldLabel(field) + (message ? ": " + message.textContent.trim() : "");
+      link.addEventListener("click", function (event) {
+        if (!input) return;
+        event.preventDefault();
+        input.focus();
+      });
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    form.insertBefore(box, form.firstChild);
+    if (focus) box.focus();
+  }
+  function summariseAll(root) {
+    var first = true;
+    (root || document).querySelectorAll("form").forEach(function (form) {
+      if (!form.querySelector(".field.has-error")) return;
+      summarise(form, first);
+      first = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { summariseAll(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { summariseAll(event.detail.target); });
+
+  // A date the browser cannot read (02/30/2026) reaches the server as an empty field and
+  // would be dropped silently: stop the form and say so instead.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var bad = Array.prototype.filter.call(
+      form.querySelectorAll("input[type=date]"),
+      function (input) { return input.validity && input.validity.badInput; }
+    );
+    if (!bad.length) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    bad.forEach(function (input) {
+      var field = input.closest(".field");
+      if (!field) return;
+      field.classList.add("has-error");
+      input.setAttribute("aria-invalid", "true");
+      var message = field.querySelector(".error");
+      if (!message) {
+        message = document.createElement("p");
+        message.className = "error";
+        message.id = input.id + "-error";
+        field.appendChild(message);
+        input.setAttribute("aria-describedby", message.id);
+      }
+      message.textContent = document.body.getAttribute("data-bad-date") || "";
+    });
+    summarise(form, true);
+  }, true);
+
   // Print buttons (no inline onclick: the CSP forbids inline scripts).
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) window.print();
