@@ -14,7 +14,8 @@ ALERT_CATEGORIES = ("allergy", "medical", "diet", "preference")
 # The order alerts are shown in: what can hurt a child first.
 ALERT_SEVERITY = {category: rank for rank, category in enumerate(ALERT_CATEGORIES)}
 # Tag changes are bookkeeping, not contact with the person.
-CONTACT_KINDS = ("note", "call", "visit", "purchase", "email", "alert")
+# What counts as human contact for "last contact": not an alert, not a tag change.
+CONTACT_KINDS = ("note", "call", "visit", "purchase", "email")
 MAX_BODY_LENGTH = 5000
 
 

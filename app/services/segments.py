@@ -546,6 +546,10 @@ class _Compiler:
             }[node.field]
             if node.op == "<":  # within the last N days
                 return sa.and_(column.is_not(None), column >= cutoff)
+            if node.field == "last_contact":
+                # Never contacted counts from when they joined, as the no-contact reminder
+                # rule does: someone added yesterday was not "left alone for 15 days".
+                return sa.func.coalesce(column, Customer.created_at) < cutoff
             return sa.or_(column.is_(None), column < cutoff)  # not for N days (or never)
         if isinstance(node, DateAtom):
             column = {

@@ -105,8 +105,7 @@ def add_alert(
         alert_category=category,
         alert_keywords=normalised,
     )
-    session.add(entry)
-    touch_last_contact(customer, entry.created_at)
+    session.add(entry)  # an alert is not a contact: last contact stays as it was
     session.flush()
     return entry
 

@@ -368,3 +368,36 @@ def test_family_date_and_tag_forms_refuse_bad_input(desk_client):
         db.session.get(Tag, other.id).name == "Other"
         and db.session.get(Tag, vip.id).colour == "amber"
     )
+
+
+def test_an_alert_or_a_tag_is_not_a_contact(desk_client):
+    """Recording an alert or a tag leaves "Last contact" alone: the person stays in
+    "not contacted for 15 days" and the no-contact rule still reminds about them."""
+    from datetime import timedelta
+
+    from app.clock import utcnow
+    from app.models import Reminder, ReminderRule
+    from app.services import reminders
+    from app.services.shop import shop_context
+
+    customer = make_customer("久未聯絡")
+    customer.created_at = utcnow() - timedelta(days=30)
+    db.session.commit()
+    desk_client.post(
+        f"/customers/{customer.id}/alerts",
+        data={"category": "allergy", "keywords": "花生", "body": "花生過敏"},
+    )
+    desk_client.post(f"/customers/{customer.id}/tags", data={"name": "VIP"})
+    page = desk_client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert "Last contact</dt><dd>Never" in page
+    listed = desk_client.get("/customers/?q=last_contact+>+15d").get_data(as_text=True)
+    assert "久未聯絡" in listed
+    db.session.add(ReminderRule(name="quiet", kind="no_contact", days=15, levels="A,B,C"))
+    db.session.commit()
+    reminders.run_rules(db.session, shop_context(db.session))
+    db.session.commit()
+    assert db.session.scalar(sa.select(Reminder.customer_id)) == customer.id
+    # A note is a contact.
+    desk_client.post(f"/customers/{customer.id}/entries", data={"kind": "note", "body": "聊了"})
+    listed = desk_client.get("/customers/?q=last_contact+>+15d").get_data(as_text=True)
+    assert "久未聯絡" not in listed

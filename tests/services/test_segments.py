@@ -114,13 +114,24 @@ def test_birthday_windows_across_the_year_end_and_29_february(app):
 
 
 def test_contact_visit_created_conditions(app):
-    never, recent, old = make_customer("never"), make_customer("recent"), make_customer("old")
+    def joined(name, days_ago):
+        customer = make_customer(name)
+        customer.created_at = NOW - timedelta(days=days_ago)
+        db.session.commit()
+        return customer
+
+    never, recent, old = (joined(name, 100) for name in ("never", "recent", "old"))
+    newcomer = joined("newcomer", 3)
     make_entry(recent, body="visit", kind="visit", created_at=NOW - timedelta(days=2))
     make_entry(old, body="call", kind="call", created_at=NOW - timedelta(days=40))
+    make_alert(newcomer)  # an alert is not a contact…
+    make_alert(old)
+    # …and someone who joined 3 days ago was not left alone for 15 days.
     assert _ids("last_contact > 15d", NOW) == {never.id, old.id}
+    assert _ids("last_contact > 2d", NOW) == {never.id, old.id, newcomer.id}
     assert _ids("last_contact < 15d", NOW) == {recent.id}
     assert _ids("visited < 30d", NOW) == {recent.id}
-    assert _ids("not visited < 30d", NOW) == {never.id, old.id}
+    assert _ids("not visited < 30d", NOW) == {never.id, old.id, newcomer.id}
 
 
 def test_alerts_fields_and_text(app):
@@ -268,6 +279,8 @@ def evaluate(node, person: dict, now: datetime) -> bool:
         cutoff = now - timedelta(days=node.days)
         if node.op == "<":
             return moment is not None and moment >= cutoff
+        if node.field == "last_contact":  # never contacted: counted from joining
+            return (moment or person["created"]) < cutoff
         return moment is None or moment < cutoff
     if isinstance(node, seg.HasAtom):
         return bool(person["email"]) if node.what == "email" else person["birthday"] is not None
@@ -333,7 +346,6 @@ def test_compiled_segments_match_plain_python(app, people, nodes, now):
                 TimelineEntry(customer_id=customer.id, kind="alert", body=alert_body, created_at=moment, pinned=True,
                               alert_category="allergy", alert_keywords=spec["alert"])
             )  # fmt: skip
-            last_contact = max(filter(None, [last_contact, moment]))
         customer.last_contact_at, customer.last_visit_at = last_contact, last_visit
         plain[customer.id] = {
             **spec, "member_number": customer.member_number, "last_contact": last_contact, "last_visit": last_visit,
