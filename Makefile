@@ -20,7 +20,8 @@ i18n: $(STAMP)
 	@$(VENV)/bin/pybabel compile -d app/translations
 
 i18n-update: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot app
+	# --ignore-dirs: the default skips folders starting with "_", such as templates/_macros.
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=".* __pycache__" -o app/translations/messages.pot app
 	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
 # Debian's Chromium for the browser tests (Playwright's own download cannot work here),

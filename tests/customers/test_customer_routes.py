@@ -401,3 +401,19 @@ def test_an_alert_or_a_tag_is_not_a_contact(desk_client):
     desk_client.post(f"/customers/{customer.id}/entries", data={"kind": "note", "body": "聊了"})
     listed = desk_client.get("/customers/?q=last_contact+>+15d").get_data(as_text=True)
     assert "久未聯絡" not in listed
+
+
+def test_timeline_words_are_translated(desk_client):
+    customer = make_customer("林小明")
+    desk_client.post(
+        f"/customers/{customer.id}/alerts",
+        data={"category": "allergy", "keywords": "花生", "body": "花生過敏"},
+    )
+    desk_client.post(f"/customers/{customer.id}/tags", data={"name": "VIP"})
+    page = desk_client.get(
+        f"/customers/{customer.id}", headers={"Accept-Language": "zh-TW"}
+    ).get_data(as_text=True)
+    for words in ("結束這個警示", "加上標籤 VIP"):
+        assert words in page, words
+    for english in ("End this alert", "Added tag"):
+        assert english not in page, english
