@@ -29,12 +29,18 @@ def _count(page) -> int:
 
 
 def test_build_vip_and_not_competitor_with_chips(page, live_server, shop):
+    console = []
+    page.on("console", lambda message: console.append(message.text))
     browser_login(page, live_server, "desk@example.com")
     page.goto(f"{live_server.url}/customers/")
     expect(page.locator("#result-count")).to_have_text("5 customers")
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
     page.get_by_label("Tag to include").fill("VIP")
     page.get_by_role("button", name="Include", exact=True).click()
     expect(page.locator("#result-count")).to_have_text("4 customers")
+    # One request for one click (not one for leaving the box and another for the button).
+    assert len([url for url in requests if "/customers/?" in url]) == 1, requests
     page.get_by_label("Tag to exclude").fill("競爭對手")
     page.get_by_label("Tag to exclude").press("Enter")
     expect(page.locator("#result-count")).to_have_text("3 customers")
@@ -50,6 +56,7 @@ def test_build_vip_and_not_competitor_with_chips(page, live_server, shop):
     page.go_back()
     expect(page).to_have_url(re.compile(r"not"))
     expect(page.locator("#result-count")).to_have_text("3 customers")
+    assert not [text for text in console if "Content Security Policy" in text], console
 
 
 def test_typed_expression_updates_live_and_explains_mistakes(page, live_server, shop):

@@ -175,6 +175,14 @@
     summarise(form, true);
   }, true);
 
+  // In forms that refresh on "change", a text box only counts when its button (or Enter)
+  // sends it: otherwise leaving the box sends one request and the button a second.
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!target.matches || !target.matches("input:not([type]), input[type=text], input[type=search]")) return;
+    if (target.form && target.form.hasAttribute("data-text-waits-for-submit")) event.stopPropagation();
+  }, true);
+
   // Print buttons (no inline onclick: the CSP forbids inline scripts).
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) window.print();
