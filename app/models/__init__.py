@@ -14,7 +14,7 @@ from app.models.privacy import ConsentEvent
 from app.models.reminder import Reminder, ReminderRule
 from app.models.segment import Segment
 from app.models.shop import Shop
-from app.models.tag import Tag, customer_tag
+from app.models.tag import Tag, TagMerge, customer_tag
 from app.models.timeline import TimelineEntry, TimelineRevision
 from app.models.user import LoginAttempt, Role, StaffSession, User
 
@@ -38,6 +38,7 @@ __all__ = [
     "Shop",
     "StaffSession",
     "Tag",
+    "TagMerge",
     "TimelineEntry",
     "TimelineRevision",
     "User",

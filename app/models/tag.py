@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, String, Table
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -44,3 +44,22 @@ class Tag(db.Model):
     is_group: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     customers = relationship("Customer", secondary=customer_tag, back_populates="tags")
+
+
+class TagMerge(db.Model):
+    """A merge of one tag into another, kept so that it can be undone."""
+
+    __tablename__ = "tag_merge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_name: Mapped[str] = mapped_column(String(60))
+    source_colour: Mapped[str] = mapped_column(String(20))
+    source_is_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("tag.id", ondelete="SET NULL"))
+    # Customer ids, comma-separated: everyone who had the source tag, and those of them
+    # who got the target tag only through the merge.
+    had_source: Mapped[str] = mapped_column(Text, default="")
+    gained_target: Mapped[str] = mapped_column(Text, default="")
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    merged_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)

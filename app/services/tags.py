@@ -3,7 +3,8 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import Customer, Tag, User, customer_tag
+from app.clock import utcnow
+from app.models import Customer, Tag, TagMerge, User, customer_tag
 from app.models.tag import PALETTE
 from app.services.timeline import add_tag_event
 
@@ -114,10 +115,55 @@ def recolour(tag: Tag, colour: str) -> None:
     tag.colour = colour
 
 
-def merge(session: Session, source: Tag, target: Tag) -> int:
-    """Moves every customer from `source` to `target` (no duplicates) and deletes `source`."""
+def _customers_with(session: Session, tag_id: int) -> set[int]:
+    return set(
+        session.scalars(
+            sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == tag_id)
+        )
+    )
+
+
+def merge_preview(session: Session, source: Tag, target: Tag) -> dict[str, int]:
+    """What a merge would do, in numbers, for the confirmation."""
+    had_source, had_target = (
+        _customers_with(session, source.id),
+        _customers_with(session, target.id),
+    )
+    return {
+        "source": len(had_source),
+        "target": len(had_target),
+        "both": len(had_source & had_target),
+        "gain": len(had_source - had_target),
+        "after": len(had_source | had_target),
+    }
+
+
+def _ids_text(ids: set[int]) -> str:
+    return ",".join(str(i) for i in sorted(ids))
+
+
+def _ids_from(text: str) -> set[int]:
+    return {int(part) for part in (text or "").split(",") if part}
+
+
+def merge(session: Session, source: Tag, target: Tag, *, actor_id: int | None = None) -> int:
+    """Moves every customer from `source` to `target` (no duplicates) and deletes `source`;
+    the merge is recorded (TagMerge) so that it can be undone."""
     if source.id == target.id:
         raise TagError("same")
+    had_source, had_target = (
+        _customers_with(session, source.id),
+        _customers_with(session, target.id),
+    )
+    record = TagMerge(
+        source_name=source.name,
+        source_colour=source.colour,
+        source_is_group=bool(source.is_group),
+        target_id=target.id,
+        had_source=_ids_text(had_source),
+        gained_target=_ids_text(had_source - had_target),
+        merged_by_id=actor_id,
+    )
     already = sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == target.id)
     moved = session.execute(
         sa.update(customer_tag)
@@ -126,8 +172,50 @@ def merge(session: Session, source: Tag, target: Tag) -> int:
     ).rowcount
     session.execute(sa.delete(customer_tag).where(customer_tag.c.tag_id == source.id))
     session.delete(source)
+    session.add(record)
     session.flush()
     return moved
+
+
+def last_merge(session: Session) -> TagMerge | None:
+    return session.scalar(
+        sa.select(TagMerge).where(TagMerge.undone_at.is_(None)).order_by(TagMerge.id.desc())
+    )
+
+
+def undo_merge(session: Session, record: TagMerge) -> Tag:
+    """Brings the merged tag back on everyone who had it, and takes the target tag off those
+    who only got it through the merge (customers erased or deleted since stay out)."""
+    if record.undone_at is not None:
+        raise TagError("undone")
+    if session.scalar(
+        sa.select(Tag.id).where(sa.func.lower(Tag.name) == record.source_name.lower())
+    ):
+        raise TagError("taken")
+    tag = Tag(name=record.source_name, colour=record.source_colour, is_group=record.source_is_group)
+    session.add(tag)
+    session.flush()
+    existing = set(
+        session.scalars(
+            sa.select(Customer.id).where(
+                Customer.id.in_(_ids_from(record.had_source)), Customer.erased_at.is_(None)
+            )
+        )
+    )
+    if existing:
+        session.execute(
+            sa.insert(customer_tag), [{"customer_id": cid, "tag_id": tag.id} for cid in existing]
+        )
+    gained = _ids_from(record.gained_target)
+    if record.target_id and gained:
+        session.execute(
+            sa.delete(customer_tag).where(
+                customer_tag.c.tag_id == record.target_id, customer_tag.c.customer_id.in_(gained)
+            )
+        )
+    record.undone_at = utcnow()
+    session.flush()
+    return tag
 
 
 def delete(session: Session, tag: Tag) -> None:

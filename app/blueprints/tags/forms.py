@@ -20,7 +20,8 @@ class RecolourTagForm(FlaskForm):
 
 
 class MergeTagForm(FlaskForm):
-    target = Choice(_l("Merge into"), coerce=int, choices=[])
+    # No tag is chosen for you: the first option asks.
+    target = Choice(_l("Merge into"), choices=[])
 
 
 class NewTagForm(FlaskForm):

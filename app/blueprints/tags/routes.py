@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.blueprints.tags import bp
 from app.blueprints.tags.forms import MergeTagForm, NewTagForm, RecolourTagForm, RenameTagForm
@@ -20,13 +21,16 @@ def tag_error_message(error: tag_service.TagError) -> str:
         "exists": _("Another tag already has this name. Merge them instead."),
         "same": _("Choose another tag to merge into."),
         "colour": _("Choose one of the options."),
+        "undone": _("This merge was already undone."),
+        "taken": _("A tag with that name exists again; rename it first, then undo."),
     }.get(error.code, _("Please check the form."))
 
 
 def _merge_form(tag: Tag, tags: list[Tag]) -> MergeTagForm:
     form = MergeTagForm(prefix=f"merge{tag.id}")
     form.target.choices = as_select_choices(
-        [(other.id, other.name) for other in tags if other.id != tag.id]
+        [("", _("Choose a tag…"))]
+        + [(str(other.id), other.name) for other in tags if other.id != tag.id]
     )
     return form
 
@@ -65,6 +69,7 @@ def index():
             rename_form=RenameTagForm,
             colour_form=RecolourTagForm,
             merge_form=lambda tag: _merge_form(tag, tags),
+            last_merge=tag_service.last_merge(db.session),
         ),
         status,
     )
@@ -108,20 +113,27 @@ def recolour(tag_id: int):
 @bp.route("/<int:tag_id>/merge", methods=["POST"])
 @desk_required
 def merge(tag_id: int):
+    """First a confirmation with the numbers; the merge itself only with confirm=1."""
     source = db.get_or_404(Tag, tag_id)
     tags = db.session.scalars(sa.select(Tag)).all()
     form = _merge_form(source, tags)
-    if not form.validate():
-        flash(" ".join(map(str, form.target.errors)), "error")
+    if not form.validate() or not form.target.data:
+        flash(" ".join(map(str, form.target.errors)) or _("Choose the tag to merge into."), "error")
         return redirect(url_for("tags.index"))
-    target = db.get_or_404(Tag, form.target.data)
+    target = db.get_or_404(Tag, int(form.target.data))
+    if target.id == source.id:
+        flash(tag_error_message(tag_service.TagError("same")), "error")
+        return redirect(url_for("tags.index"))
+    if request.form.get("confirm") != "1":
+        return render_template(
+            "tags/merge_confirm.html",
+            source=source,
+            target=target,
+            form=form,
+            numbers=tag_service.merge_preview(db.session, source, target),
+        )
     source_name = source.name
-    try:
-        moved = tag_service.merge(db.session, source, target)
-    except tag_service.TagError as error:
-        db.session.rollback()
-        flash(tag_error_message(error), "error")
-        return redirect(url_for("tags.index"))
+    moved = tag_service.merge(db.session, source, target, actor_id=current_user.id)
     audit("tag.merge", "tag", target.id, f"{source_name} -> {target.name}")
     db.session.commit()
     flash(
@@ -133,6 +145,24 @@ def merge(tag_id: int):
         ),
         "success",
     )
+    return redirect(url_for("tags.index"))
+
+
+@bp.route("/merges/<int:merge_id>/undo", methods=["POST"])
+@desk_required
+def undo_merge(merge_id: int):
+    from app.models import TagMerge
+
+    record = db.get_or_404(TagMerge, merge_id)
+    try:
+        tag = tag_service.undo_merge(db.session, record)
+    except tag_service.TagError as error:
+        db.session.rollback()
+        flash(tag_error_message(error), "error")
+        return redirect(url_for("tags.index"))
+    audit("tag.merge_undo", "tag", tag.id, record.source_name)
+    db.session.commit()
+    flash(_("Merge undone: %(name)s is back.", name=tag.name), "success")
     return redirect(url_for("tags.index"))
 
 
