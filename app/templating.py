@@ -46,11 +46,19 @@ def register(app: Flask) -> None:
             return ""
         return format_timedelta(value - utcnow(), add_direction=True, threshold=1.0)
 
+    @app.template_filter("merge_placeholders")
+    def _merge_placeholders(text: str | None) -> str:
+        """A template as a title: {{ nickname }} reads as «nickname», not as code."""
+        import re
+
+        return re.sub(r"\{\{\s*([\w.]+)[^}]*\}\}", r"«\1»", text or "")
+
     @app.template_test("role")
     def _has_role(user, *roles) -> bool:
         return bool(user and user.is_authenticated and user.role.value in roles)
 
     app.jinja_env.globals["current_user"] = current_user
+    app.jinja_env.globals["mail_server_status"] = _mail_server_status
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["tag_query"] = tag_query
@@ -59,6 +67,12 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["channel_label"] = channel_label
     app.jinja_env.globals["consent_text"] = consent_text
     app.jinja_env.globals["can_edit_entry"] = _can_edit_entry
+
+
+def _mail_server_status() -> dict:
+    from app.blueprints.campaigns.routes import mail_server_status
+
+    return mail_server_status()
 
 
 def _can_edit_entry(entry) -> bool:

@@ -339,6 +339,39 @@ class SendSettings:
     retry_backoff: tuple = RETRY_BACKOFF_SECONDS
 
 
+_SERVER_CHECKS: dict[tuple, tuple[float, dict]] = {}
+
+
+def mail_server_answers(host: str, port: int, use_ssl: bool = False, timeout: float = 3.0) -> dict:
+    """{"ok": bool, "host": "smtp:25", "error": "..."}: does an SMTP server answer there?
+    Remembered for 30 s so pages that show it stay fast."""
+    key = (host, port, use_ssl)
+    now = time.monotonic()
+    cached = _SERVER_CHECKS.get(key)
+    if cached and now - cached[0] < 30:
+        return cached[1]
+    result = {"ok": True, "host": f"{host}:{port}", "error": ""}
+    try:
+        client = (smtplib.SMTP_SSL if use_ssl else smtplib.SMTP)(host, port, timeout=timeout)
+        try:
+            client.noop()
+        finally:
+            client.close()
+    except (smtplib.SMTPException, OSError) as error:
+        result = {
+            "ok": False,
+            "host": f"{host}:{port}",
+            "error": str(error) or type(error).__name__,
+        }
+    _SERVER_CHECKS[key] = (now, result)
+    return result
+
+
+def classify_failure(error: Exception) -> tuple[str, str]:
+    """("temporary" | "permanent", what the server said) for a failed send."""
+    return _classify(error)
+
+
 def _classify(error: Exception) -> tuple[str, str]:
     """("temporary" | "permanent", message) for an SMTP failure of one message."""
     if isinstance(error, UnicodeError | ValueError):
@@ -394,13 +427,20 @@ def build_message(
     values = merge_values(customer, shop, settings.locale, unsubscribe_url, custom)
     subject = " ".join(render_text(campaign.subject, values).split())
     text = render_text(campaign.body, values)
-    footer_text, footer_html = unsubscribe_footer(settings.locale, unsubscribe_url)
+    if "unsubscribe_url" in campaign.body:
+        footer_text, footer_html = "", Markup("")  # the text has its own: one is enough
+    else:
+        footer_text, footer_html = unsubscribe_footer(settings.locale, unsubscribe_url)
     domain = (settings.sender.rsplit("@", 1)[-1] or "localhost").strip(">")
     message = Message(
         subject=subject,
         recipients=[(delivery.recipient_name or "", delivery.address)],
-        body=f"{text.rstrip()}\n\n-- \n{footer_text}\n",
-        html=f'<!doctype html><html><body>{text_to_html(text)}<hr><p style="font-size:small">{footer_html}</p></body></html>',
+        body=f"{text.rstrip()}\n\n-- \n{footer_text}\n" if footer_text else f"{text.rstrip()}\n",
+        html=(
+            f"<!doctype html><html><body>{text_to_html(text)}"
+            + (f'<hr><p style="font-size:small">{footer_html}</p>' if footer_text else "")
+            + "</body></html>"
+        ),
         sender=(settings.sender_name, settings.sender),
         reply_to=settings.reply_to,
         charset="utf-8",

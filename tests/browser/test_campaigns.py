@@ -1,5 +1,6 @@
 """Real Chromium + a real worker process + a real SMTP server: one click to a personal blast."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,28 @@ def test_filtered_list_to_personal_blast(page, mail_live, smtp_server):
     page.get_by_role("link", name="Next recipient").click()
     expect(preview).not_to_have_text(first)
     expect(preview).to_contain_text("家長您好")
-    page.get_by_role("button", name="Send to 3 people").click()
+    # "Test sent" tells what the mail server really answered.
+    smtp_server.refuse_all = "550 Mailbox unavailable"
+    page.get_by_role("button", name=re.compile("Send a test to me")).click()
+    expect(page.locator("#messages")).to_contain_text(
+        "The test mail was not sent: the mail server said “550 Mailbox unavailable”"
+    )
+    smtp_server.refuse_all = None
+    page.get_by_role("button", name=re.compile("Send a test to me")).click()
+    expect(page.locator("#messages")).to_contain_text("The mail server accepted a test mail")
+    assert len(smtp_server.messages) == 1
+    smtp_server.messages.clear()
+    # A last review: how many, by which channel, the first mail as it goes out.
+    page.get_by_role("link", name="Review and send to 3 people").click()
+    expect(page.locator("#review-counts")).to_contain_text("3 people by email")
+    expect(page.locator("#mail-server-down")).to_have_count(0)
+    to = page.locator(".mail-to")
+    expect(to).to_contain_text("媽媽 <parent")
+    expect(to).not_to_contain_text("(")
+    expect(page.locator(".mail-subject")).to_have_text("期末成果發表會")
+    body_text = page.locator(".mail-body").inner_text()
+    assert body_text.count("取消訂閱") == 1  # one unsubscribe footer, in Chinese
+    page.get_by_role("button", name="Send now to 3 people").click()
     expect(page.locator("#progress-bar")).to_have_attribute("value", "100", timeout=30000)
     expect(page.locator("[data-count=sent]")).to_have_text("3")
     assert len(smtp_server.messages) == 3

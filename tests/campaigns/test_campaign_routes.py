@@ -141,3 +141,47 @@ def test_labels_use_guardians_and_list_missing_addresses(desk):
 def test_bad_audience_gets_a_message_not_an_error(desk):
     response = desk.get("/campaigns/new?q=(tag:三年級", follow_redirects=True)
     assert response.status_code == 200 and "never closed" in response.get_data(as_text=True)
+
+
+def test_compose_and_campaign_pages_read_like_a_letter(client, owner):
+    """A Chinese default greeting without an English comma, the heading without template
+    code, and a warning before anyone presses Send when no mail server answers."""
+    customer = make_customer("林小明", nickname="小明", email="ming@example.com")
+    customer.consent_purposes = "marketing,service"
+    db.session.commit()
+    login(client, owner)
+    zh = {"Accept-Language": "zh-TW"}
+    compose = client.get("/campaigns/new?q=has:email", headers=zh).get_data(as_text=True)
+    assert "{{ greeting }}：" in compose and "{{ greeting }}," not in compose
+    # TestConfig points at localhost:25, where nothing listens.
+    assert "沒有郵件伺服器回應" in compose
+    campaign = Campaign(
+        subject="{{ nickname }}的期末成果", body="{{ greeting }}：\n好消息", audience="has:email"
+    )
+    db.session.add(campaign)
+    db.session.commit()
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "<h1>«nickname»的期末成果</h1>" in page
+    assert "{{ nickname }}" not in page.split("<main")[1].split("mail-subject")[0]
+    assert "No mail server answers at localhost:25" in page
+    review = client.get(f"/campaigns/{campaign.id}/review").get_data(as_text=True)
+    assert "1 person by email" in review
+    assert "林小明 &lt;ming@example.com&gt;" in review
+    assert review.split('class="mail-body"')[1].count("/u/") == 1  # one unsubscribe link
+
+
+def test_progress_counts_only_mails_to_send(client, owner):
+    campaign = Campaign(subject="Hi", body="x", audience="has:email", status="sending")
+    db.session.add(campaign)
+    db.session.flush()
+    people = [make_customer(f"客{n}") for n in range(4)]
+    for person, status in zip(people, ("queued", "skipped", "skipped", "skipped"), strict=True):
+        db.session.add(Delivery(campaign_id=campaign.id, customer_id=person.id, status=status))
+    db.session.commit()
+    login(client, owner)
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'value="0"' in page and "0 of 1 mails handed to the mail server." in page
+    db.session.execute(sa.update(Delivery).where(Delivery.status == "queued").values(status="sent"))
+    db.session.commit()
+    page = client.get(f"/campaigns/{campaign.id}/progress").get_data(as_text=True)
+    assert 'value="100"' in page and "1 of 1 mails handed" in page

@@ -426,3 +426,16 @@ def test_pause_and_resume_make_no_duplicates(outbox_app, smtp_server, workers):
     time.sleep(0.5)
     received = [to[0] for _t, to, _c in smtp_server.messages]
     assert len(received) == len(set(received)) == 40
+
+
+def test_one_unsubscribe_link_whether_or_not_the_text_has_one(outbox_app, smtp_server):
+    _shop()
+    _children(1, with_words=False)
+    _send(outbox_app, _campaign(body="{{ greeting }}\n\n退訂：{{ unsubscribe_url }}"))
+    _send(outbox_app, _campaign(body="{{ greeting }}", expression="tag:班 and has:email"))
+    own, added = smtp_server.parsed()
+    for message in (own, added):
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert text.count("/u/") == 1 and html.count('href="https://crm.example.com/u/') == 1
+    assert "取消訂閱" in added.get_body(("plain",)).get_content()  # in the shop's language

@@ -1,5 +1,7 @@
 """Campaign views (front desk and owner) and the public unsubscribe page."""
 
+import smtplib
+
 import sqlalchemy as sa
 from flask import (
     abort,
@@ -58,6 +60,14 @@ def template_problem_message(problem: service.TemplateProblem) -> str:
     if problem.line:
         return _("Line %(line)d: %(message)s", line=problem.line, message=message)
     return message
+
+
+def mail_server_status() -> dict:
+    """Whether the configured mail server answers (checked at most every 30 s)."""
+    config = current_app.config
+    return service.mail_server_answers(
+        config["MAIL_SERVER"], int(config["MAIL_PORT"]), bool(config.get("MAIL_USE_SSL"))
+    )
 
 
 def _request_base_url() -> str:
@@ -141,9 +151,9 @@ def compose():
         return redirect(url_for("customers.index", q=expression))
     form = ComposeForm(audience=expression, segment_id=segment.id if segment else "")
     if request.method == "GET" and not form.body.data:
-        form.body.data = _(
-            "{{ greeting }},\n\n\n\nIf you would rather not hear from us: {{ unsubscribe_url }}"
-        )
+        # The unsubscribe footer is added to every mail in the recipient's language; the
+        # greeting's punctuation follows the language (Chinese has no English comma).
+        form.body.data = _("{{ greeting }},") + "\n\n"
     if _check(form):
         campaign = Campaign(
             subject=form.subject.data.strip(), body=form.body.data, audience=expression,
@@ -296,18 +306,58 @@ def test_send(campaign_id: int):
     name = sendable[index].customer.display_name
     campaign.base_url = campaign.base_url or _request_base_url()
     db.session.commit()
+    # Sent now, in this request, so the page can say what the mail server really answered.
     # Plain values only from here: touching an expired object would open a new (writing)
-    # transaction, which an inline job (immediate mode) would then wait for.
-    send_test_email(campaign_id, customer_id, address)
-    flash(
-        _(
-            "A test mail as %(name)s would get it is on its way to %(address)s.",
-            name=name,
-            address=address,
-        ),
-        "success",
-    )
+    # transaction while the send reads.
+    try:
+        send_test_email.call_local(campaign_id, customer_id, address)
+    except (smtplib.SMTPException, OSError) as error:
+        _kind, reason = service.classify_failure(error)
+        flash(
+            _(
+                "The test mail was not sent: the mail server said “%(reason)s”.",
+                reason=reason or type(error).__name__,
+            ),
+            "error",
+        )
+    else:
+        flash(
+            _(
+                "The mail server accepted a test mail as %(name)s would get it, for %(address)s.",
+                name=name,
+                address=address,
+            ),
+            "success",
+        )
     return redirect(url_for("campaigns.show", campaign_id=campaign_id, preview=index))
+
+
+@bp.route("/campaigns/<int:campaign_id>/review")
+@desk_required
+def review(campaign_id: int):
+    """The last step before sending: how many, by which channel, who is skipped, the
+    subject and the first recipient's mail as it will be sent."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if campaign.status != "draft":
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    try:
+        audience = _audience(campaign.audience)
+    except seg.SegmentError as error:
+        flash(segment_error_message(error, campaign.audience), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    preview = _preview(campaign, audience.sendable, 0)
+    if not audience.sendable or (preview and preview.get("error")):
+        if preview and preview.get("error"):
+            flash(preview["error"], "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template(
+        "campaigns/review.html",
+        campaign=campaign,
+        audience=audience,
+        preview=preview,
+        skip_label=skip_label,
+        mail_server=mail_server_status(),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
