@@ -27,3 +27,18 @@ VOCABULARY = {
 def term(kind: str, key: str) -> str:
     words = VOCABULARY.get(kind, VOCABULARY["homestay"])
     return str(words[key])
+
+
+# What the levels A/B/C mean in each kind of shop: a child is never a "prospect".
+LEVEL_WORDS = {
+    "homestay": {"A": _l("A — loyal"), "B": _l("B — regular"), "C": _l("C — prospect")},
+    "afterschool": {
+        "A": _l("A — long-term"),
+        "B": _l("B — enrolled"),
+        "C": _l("C — trial or enquiry"),
+    },
+}
+
+
+def level_words(kind: str) -> dict:
+    return LEVEL_WORDS.get(kind, LEVEL_WORDS["homestay"])

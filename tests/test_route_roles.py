@@ -115,6 +115,7 @@ ROUTES = [
         {**DESK_UP, DESK: 422, OWNER: 422},
     ),
     ("GET", "/campaigns/{campaign}", None, DESK_UP),
+    ("GET", "/campaigns/{campaign}/review", None, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("GET", "/campaigns/{campaign}/edit", None, DESK_UP),
     ("POST", "/campaigns/{campaign}/edit", {"subject": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
     ("GET", "/campaigns/{campaign}/progress", None, {**DESK_UP, DESK: 286, OWNER: 286}),

@@ -1,5 +1,6 @@
 """Real Chromium: the composer, tags with autocomplete and undo, infinite scroll, alerts, escaping."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -195,8 +196,10 @@ def test_feed_filters_and_list_sorting_update_in_place(page, live_server, shop):
     assert stayed()
     page.goto(f"{live_server.url}/customers/")
     stayed = _no_navigation(page)
-    page.get_by_role("link", name="Name").click()
-    expect(page.get_by_role("link", name="Name ▼")).to_be_visible()
+    page.get_by_role("link", name="Name", exact=True).click()
+    name_header = page.get_by_role("columnheader", name="Name", exact=True)
+    expect(name_header).to_have_attribute("aria-sort", "descending")
+    expect(name_header).to_contain_text("▼")
     assert stayed()
 
 
@@ -207,7 +210,7 @@ def test_a_date_the_browser_cannot_read_is_not_dropped_silently(page, live_serve
 
     browser_login(page, live_server, "desk@example.com")
     page.goto(f"{live_server.url}/customers/new")
-    page.get_by_label("Name", exact=True).fill("二月三十")
+    page.get_by_role("group", name="Who").get_by_label("Name", exact=True).fill("二月三十")
     birthday = page.get_by_label("Birthday")
     birthday.click()
     page.keyboard.type("02302026")
@@ -215,7 +218,9 @@ def test_a_date_the_browser_cannot_read_is_not_dropped_silently(page, live_serve
     summary = page.locator(".error-summary")
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("Birthday: Enter a real date")
-    expect(page.get_by_label("Name", exact=True)).to_have_value("二月三十")
+    expect(page.get_by_role("group", name="Who").get_by_label("Name", exact=True)).to_have_value(
+        "二月三十"
+    )
     assert page.url.endswith("/customers/new")
     with live_app.app_context():
         assert (
@@ -245,3 +250,24 @@ def test_alert_form_errors_keep_what_was_typed(page, live_server, shop, live_app
     )
     summary.get_by_role("link").first.click()
     expect(page.get_by_label("What everyone must know")).to_be_focused()
+
+
+def test_new_child_with_guardian_and_allergy_in_one_form(page, live_server, shop):
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/new")
+    expect(page.get_by_label("Occupation")).to_have_count(0)  # a child has no occupation
+    level_words = page.get_by_label("Level").locator("option").all_inner_texts()
+    assert not any("prospect" in word for word in level_words), level_words
+    page.get_by_role("group", name="Who").get_by_label("Name", exact=True).fill("陳小華")
+    page.get_by_label("Name of the guardian").fill("陳媽媽")
+    page.get_by_label("Relation (e.g. mother)").fill("母親")
+    page.get_by_role("group", name=re.compile("Guardian")).get_by_label("Phone").fill("0912345678")
+    page.get_by_label("Keywords (comma separated, e.g. 花生, peanut)").fill("蝦, shrimp")
+    page.get_by_label("What everyone must know").fill("對蝦子過敏，午餐要挑掉")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("h1")).to_contain_text("陳小華")
+    expect(page.locator(".alert-banner")).to_contain_text("對蝦子過敏")
+    expect(page.locator("#family")).to_contain_text("陳媽媽")
+    # "Add an alert" is the first thing in the side column, not a card far below.
+    first_card = page.locator(".details-column > section").first
+    expect(first_card).to_contain_text("Add an alert")

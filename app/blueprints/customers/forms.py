@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
+from app.blueprints.timeline.forms import category_choices as alert_category_choices
 from app.forms import Choice, DateInput
 from app.models.customer import CHANNELS
 from app.models.tag import PALETTE
@@ -16,7 +17,15 @@ PHONE_PATTERN = re.compile(r"^[0-9+()#*.\-\s/a-zA-Z]{3,40}$")
 
 
 def level_choices():
-    return [("A", _l("A — loyal")), ("B", _l("B — regular")), ("C", _l("C — prospect"))]
+    from flask import g
+
+    from app.extensions import db
+    from app.services.shop import get_shop
+    from app.vocabulary import level_words
+
+    if "shop" not in g:
+        g.shop = get_shop(db.session)
+    return list(level_words(g.shop.kind).items())
 
 
 def channel_choices():
@@ -131,6 +140,55 @@ class CustomerForm(FlaskForm):
         if self.consent_marketing.data:
             purposes.add("marketing")
         return purposes
+
+
+class NewCustomerForm(CustomerForm):
+    """Everything the front desk knows at the first meeting, in one form: the person, a
+    guardian (or companion) and an allergy or medical alert."""
+
+    guardian_name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    guardian_relation = StringField(
+        _l("Relation (e.g. mother)"), validators=[Optional(), Length(max=60)]
+    )
+    guardian_phone = StringField(_l("Phone"), validators=phone_validators)
+    guardian_email = EmailField(_l("Email"), validators=email_validators)
+    alert_category = Choice(_l("Category"), choices=alert_category_choices, default="allergy")
+    alert_keywords = StringField(
+        _l("Keywords (comma separated, e.g. 花生, peanut)"),
+        validators=[Optional(), Length(max=200)],
+    )
+    alert_body = TextAreaField(
+        _l("What everyone must know"), validators=[Optional(), Length(max=5000)]
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if (
+            self.guardian_phone.data or self.guardian_email.data or self.guardian_relation.data
+        ) and not (self.guardian_name.data or "").strip():
+            self.guardian_name.errors = [*self.guardian_name.errors, _l("Enter a name.")]
+            ok = False
+        if (self.alert_keywords.data or "").strip() and not (self.alert_body.data or "").strip():
+            self.alert_body.errors = [*self.alert_body.errors, _l("Write something first.")]
+            ok = False
+        if (self.alert_body.data or "").strip() and not (self.alert_keywords.data or "").strip():
+            self.alert_keywords.errors = [
+                *self.alert_keywords.errors,
+                _l("Give at least one keyword."),
+            ]
+            ok = False
+        return ok
+
+    def guardian_data(self) -> dict | None:
+        if not (self.guardian_name.data or "").strip():
+            return None
+        return {
+            "name": self.guardian_name.data,
+            "relation": self.guardian_relation.data,
+            "phone": self.guardian_phone.data,
+            "email": self.guardian_email.data,
+            "is_guardian": True,
+        }
 
 
 class FamilyMemberForm(FlaskForm):

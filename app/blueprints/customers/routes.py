@@ -12,6 +12,7 @@ from app.blueprints.customers.forms import (
     CustomerForm,
     FamilyMemberForm,
     ImportantDateForm,
+    NewCustomerForm,
     TagAddForm,
 )
 from app.blueprints.segments.messages import segment_error_message
@@ -36,6 +37,8 @@ from app.services import tags as tag_service
 from app.services import timeline as timeline_service
 from app.services.customers import CustomerError, VersionConflict
 from app.services.shop import shop_context
+from app.services.timeline import TimelineError
+from app.vocabulary import term
 
 SORTS = {
     "name": Customer.display_name,
@@ -232,7 +235,11 @@ def _custom_values_from_request(fields) -> tuple[dict[int, str], dict[int, str]]
 @bp.route("/new", methods=["GET", "POST"])
 @desk_required
 def create():
-    form = CustomerForm()
+    from app.services.shop import get_shop
+
+    form = NewCustomerForm()
+    guardian_word = term(get_shop(db.session).kind, "guardian")
+    form.guardian_name.label.text = _("Name of the %(who)s", who=guardian_word.lower())
     form.assigned_user_id.choices = as_select_choices(_staff_choices())
     fields = customer_service.custom_fields(db.session)
     custom_values, custom_errors = ({}, {})
@@ -248,9 +255,26 @@ def create():
                 consent_method=form.consent_method.data or None,
                 custom_values=custom_values,
             )
+            guardian = form.guardian_data()
+            if guardian:
+                customer_service.add_family_member(db.session, customer, guardian)
+            if (form.alert_keywords.data or "").strip():
+                timeline_service.add_alert(
+                    db.session,
+                    customer,
+                    author=current_user,
+                    category=form.alert_category.data,
+                    keywords=form.alert_keywords.data,
+                    body=form.alert_body.data,
+                )
         except CustomerError as error:
             db.session.rollback()
             getattr(form, error.field).errors = [customer_error_message(error)]
+        except TimelineError as error:
+            from app.blueprints.timeline.routes import timeline_error_message
+
+            db.session.rollback()
+            form.alert_keywords.errors = [timeline_error_message(error)]
         else:
             audit("customer.create", "customer", customer.id)
             db.session.commit()
