@@ -74,3 +74,43 @@ def test_owner_summary_shows_the_alert_trend_and_links_to_the_list(page, live_se
     levels.locator("td.num a").click()
     expect(page).to_have_url(re.compile(r"/customers/\?q=level"))
     expect(page.locator("#result-count")).to_have_text(f"{number} customers")
+
+
+def test_today_for_a_big_group_counts_filters_and_keeps_names_inside(
+    page, live_server, live_app, demo_shop
+):
+    """A group of 40 with one very long name (no spaces to break at): a count, an "alerts only" filter, no name
+    spilling out of its card, and one Today link in the menu."""
+    from app.extensions import db
+    from app.models import Customer, Tag
+    from tests.factories import make_alert, make_customer, tag_customer
+
+    with live_app.app_context():
+        import sqlalchemy as sa
+
+        group = db.session.scalar(sa.select(Tag).where(Tag.is_group.is_(True)).order_by(Tag.id))
+        for number in range(40):
+            child = make_customer(f"大班孩子{number}")
+            tag_customer(child, group)
+        long_name = make_customer("Ouyang-" + "Maximilianus" * 6)
+        tag_customer(long_name, group)
+        make_alert(long_name, keywords="蛋", body="對蛋過敏")
+        total = len(group.customers)
+        with_alerts = db.session.scalar(sa.select(sa.func.count()).select_from(Customer))
+        db.session.remove()
+    page.set_viewport_size({"width": 768, "height": 1024})
+    browser_login(page, live_server, "teacher@example.com")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Today")).to_have_count(1)
+    expect(nav.get_by_role("link", name="Home")).to_have_count(0)
+    count = page.locator("#today-count")
+    expect(count).to_contain_text(f"{total} children")
+    shown = int(re.search(r"(\d+) with", count.inner_text()).group(1))
+    assert 0 < shown < total and with_alerts
+    page.get_by_role("link", name="Alerts only").click()
+    expect(page.locator(".child-card")).to_have_count(shown)
+    card = page.locator(".child-card", has_text="Ouyang")
+    overflow = card.evaluate("c => c.scrollWidth - c.clientWidth")
+    assert overflow <= 0, overflow
+    page.get_by_role("link", name="Everyone").click()
+    expect(page.locator(".child-card")).to_have_count(total)

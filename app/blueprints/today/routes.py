@@ -45,9 +45,16 @@ def index():
         top = min((ALERT_SEVERITY.get(a.alert_category, 9) for a in child_alerts), default=10)
         return (top, child.display_name)
 
+    with_alerts = sum(1 for child in children if alerts.get(child.id))
+    alerts_only = request.args.get("alerts") == "1"
+    if alerts_only:
+        children = [child for child in children if alerts.get(child.id)]
     return render_template(
         "today/index.html",
         children=sorted(children, key=order),
+        total=len(ids),
+        with_alerts=with_alerts,
+        alerts_only=alerts_only,
         alerts=alerts,
         notes=notes,
         groups=all_groups,
