@@ -35,6 +35,7 @@ def test_desk_works_through_the_day(page, live_server, due_today):
 
     first = reminders.first
     name = first.locator(".reminder-customer").inner_text()
+    first.locator(".reminder-more > summary").click()  # one line each; actions on demand
     first.get_by_label("Log a note").fill("打電話問候，下週會來")
     first.get_by_role("button", name="Log note and finish").click()
     expect(page.get_by_text("Note added and reminder done.")).to_be_visible()
@@ -42,6 +43,7 @@ def test_desk_works_through_the_day(page, live_server, due_today):
 
     if count > 1:
         second = page.locator("li.reminder:not(.is-done)").first
+        second.locator(".reminder-more > summary").click()
         second.get_by_role("button", name="Snooze 1 week").click()
         expect(page.get_by_text("Snoozed until")).to_be_visible()
     assert page.evaluate("window.__stayed === true")
@@ -51,3 +53,54 @@ def test_desk_works_through_the_day(page, live_server, due_today):
     page.goto(f"{live_server.url}/reminders/?view=done")
     page.get_by_role("link", name=name).first.click()
     expect(page.locator("#feed")).to_contain_text("打電話問候，下週會來")
+
+
+def test_my_day_stays_short_with_85_reminders(page, live_server, live_app, demo_staff):
+    """85 due reminders: counts at the top, birthdays and alerts first, reminders grouped
+    (today / overdue by rule) one line each: a page, not a 15,000 px scroll."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import Reminder, ReminderRule
+    from tests.factories import make_customer
+
+    with live_app.app_context():
+        rule = ReminderRule(name="三十天沒聯絡", kind="no_contact", days=30, levels="A,B,C")
+        db.session.add(rule)
+        db.session.flush()
+        for number in range(85):
+            customer = make_customer(f"客人{number:02d}")
+            db.session.add(
+                Reminder(
+                    customer_id=customer.id,
+                    rule_id=rule.id if number % 2 else None,
+                    occasion=f"test:{number}",
+                    text=f"提醒 {number}",
+                    due_date=date.today() - timedelta(days=number % 3),
+                )
+            )
+        db.session.commit()
+        due_today = db.session.scalar(
+            sa.select(sa.func.count()).where(Reminder.due_date == date.today())
+        )
+        db.session.remove()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    browser_login(page, live_server, "desk@example.com")
+    counts = page.locator("#day-counts")
+    expect(counts).to_contain_text(f"{due_today} due today")
+    expect(counts).to_contain_text(f"{85 - due_today} overdue")
+    groups = page.locator(".reminder-group > summary")
+    expect(groups.first).to_contain_text("Due today")
+    expect(page.locator(".reminder-group", has_text="Overdue: 三十天沒聯絡")).to_have_count(1)
+    expect(page.locator(".reminder-group", has_text="Overdue: added by hand")).to_have_count(1)
+    # Birthdays and my customers with alerts come before the reminders.
+    order = page.evaluate(
+        "() => ['birthdays-heading', 'alerts-heading', 'due-heading'].map("
+        "id => document.getElementById(id).getBoundingClientRect().top)"
+    )
+    assert order == sorted(order), order
+    height = page.evaluate("document.documentElement.scrollHeight")
+    print(f"my day height with 85 reminders: {height}px")
+    assert height < 6000, height

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.main import bp
@@ -53,8 +54,23 @@ def my_day(context: seg.Context) -> dict:
         .order_by(Customer.display_name)
         .limit(50)
     ).all()
+    # Grouped so that 85 reminders are a few lines: today's first, then overdue ones by
+    # the rule that made them (or "added by hand").
+    due_today = [r for r in reminders if r.due_date >= context.today]
+    overdue: dict[str, list] = {}
+    for reminder in reminders:
+        if reminder.due_date < context.today:
+            name = reminder.rule.name if reminder.rule else _("added by hand")
+            overdue.setdefault(name, []).append(reminder)
+    groups = [("today", _("Due today"), due_today)] + [
+        ("overdue", _("Overdue: %(rule)s", rule=name), items)
+        for name, items in sorted(overdue.items())
+    ]
     return {
         "reminders": reminders,
+        "reminder_groups": [group for group in groups if group[2]],
+        "due_today_count": len(due_today),
+        "overdue_count": len(reminders) - len(due_today),
         "today": context.today,
         "birthdays": dashboard.todays_birthdays(db.session, context),
         "alert_customers": mine_with_alerts,
