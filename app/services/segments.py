@@ -664,6 +664,8 @@ class Builder:
     exclude: list[str] = field(default_factory=list)
     levels: list[str] = field(default_factory=list)
     no_contact_days: int | None = None
+    no_visit_days: int | None = None  # not visited (stayed, came) for N days, or never
+    visited_within_days: int | None = None  # visited in the last N days
     birthday: str = ""  # "", this_month, next_month, within30
     has_email: bool = False
     text: str = ""
@@ -680,6 +682,10 @@ class Builder:
             parts.append(to_text(LevelAtom(tuple(sorted(self.levels)))))
         if self.no_contact_days:
             parts.append(to_text(DurationAtom("last_contact", ">", self.no_contact_days)))
+        if self.no_visit_days:
+            parts.append(to_text(DurationAtom("visited", ">", self.no_visit_days)))
+        if self.visited_within_days:
+            parts.append(to_text(DurationAtom("visited", "<", self.visited_within_days)))
         if self.birthday in BIRTHDAY_WHEN:
             parts.append(to_text(BirthdayAtom(self.birthday)))
         elif self.birthday == "within30":
@@ -721,6 +727,20 @@ def builder_from_text(text: str) -> Builder:
             and not builder.no_contact_days
         ):
             builder.no_contact_days = item.days
+        elif (
+            isinstance(item, DurationAtom)
+            and item.field == "visited"
+            and item.op == ">"
+            and not builder.no_visit_days
+        ):
+            builder.no_visit_days = item.days
+        elif (
+            isinstance(item, DurationAtom)
+            and item.field == "visited"
+            and item.op == "<"
+            and not builder.visited_within_days
+        ):
+            builder.visited_within_days = item.days
         elif (
             isinstance(item, BirthdayAtom)
             and not builder.birthday

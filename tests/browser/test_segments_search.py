@@ -3,6 +3,7 @@
 import re
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.extensions import db
@@ -36,6 +37,7 @@ def test_build_vip_and_not_competitor_with_chips(page, live_server, shop):
     expect(page.locator("#result-count")).to_have_text("5 customers")
     requests = []
     page.on("request", lambda request: requests.append(request.url))
+    page.get_by_text("Build a filter by clicking").click()  # folded away until wanted
     page.get_by_label("Tag to include").fill("VIP")
     page.get_by_role("button", name="Include", exact=True).click()
     expect(page.locator("#result-count")).to_have_text("4 customers")
@@ -51,6 +53,7 @@ def test_build_vip_and_not_competitor_with_chips(page, live_server, shop):
     expect(page.locator("#result-count")).to_have_text("3 customers")
     expect(page.locator("#exclude-chips")).to_contain_text("競爭對手")
     # Peel a chip off; the back button goes to the earlier filter.
+    page.get_by_text("Build a filter by clicking").click()
     page.get_by_role("button", name="Stop excluding 競爭對手").click()
     expect(page.locator("#result-count")).to_have_text("4 customers")
     page.go_back()
@@ -131,3 +134,39 @@ def test_header_search_is_readable_stays_on_screen_and_works_by_keyboard(
     box.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_contain_text("林花花")
+
+
+def test_list_shows_results_first_and_builds_visit_conditions(page, live_server, shop, live_app):
+    """The builder folds away; it can say "no visit for 30 days"; an empty list offers no
+    "Email these 0 people"; examples are in the reader's language."""
+    from datetime import timedelta
+
+    from app.clock import utcnow
+    from app.models import Customer
+    from tests.factories import make_entry
+
+    with live_app.app_context():
+        regular = db.session.scalar(
+            sa.select(Customer).where(Customer.display_name == "VIP 客人 1")
+        )
+        make_entry(regular, kind="visit", body="來住兩晚", created_at=utcnow() - timedelta(days=3))
+        db.session.remove()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/")
+    builder = page.locator("#builder-panel")
+    expect(builder).not_to_have_attribute("open", "")
+    results_top = page.locator("#customer-results").evaluate("e => e.getBoundingClientRect().top")
+    assert results_top < 768, results_top  # the list is on the first screen
+    page.get_by_text("Build a filter by clicking").click()
+    page.get_by_label(re.compile("in the last \\(days\\)")).fill("7")
+    page.get_by_role("button", name="Update list").click()
+    expect(page.locator("#result-count")).to_have_text("1 customer")
+    expect(page.get_by_label("Filter expression")).to_have_value("visited < 7d")
+    expect(builder).to_have_attribute("open", "")  # stays open while it is being used
+    page.goto(f"{live_server.url}/customers/?q=tag:沒有這個標籤")
+    expect(page.locator("#result-count")).to_have_text("0 customers")
+    expect(page.get_by_role("link", name=re.compile("Email these"))).to_have_count(0)
+    hint = page.locator("#q-hint").inner_text()
+    assert "競爭對手" not in hint  # English examples for an English reader
+    page.goto(f"{live_server.url}/customers/", wait_until="load")

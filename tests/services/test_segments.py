@@ -356,3 +356,11 @@ def test_compiled_segments_match_plain_python(app, people, nodes, now):
         text = seg.to_text(node)  # (and the parser reads it back: nested and/or flatten)
         expected = {cid for cid, person in plain.items() if evaluate(node, person, now)}
         assert _ids(text, now) == expected, text
+
+
+def test_builder_writes_and_reads_visit_conditions():
+    builder = seg.Builder(include=["VIP"], no_visit_days=30, visited_within_days=400)
+    text = builder.to_text()
+    assert text == "tag:VIP and visited > 30d and visited < 400d"
+    again = seg.builder_from_text(text)
+    assert (again.no_visit_days, again.visited_within_days, again.representable) == (30, 400, True)

@@ -92,8 +92,14 @@ def builder_from_args(args) -> seg.Builder:
         has_email=args.get("has_email") == "1",
         text=args.get("text", ""),
     )
-    days = args.get("nocontact", "").strip()
-    builder.no_contact_days = int(days) if days.isdecimal() and 0 < int(days) < 100000 else None
+
+    def days(name: str) -> int | None:
+        value = args.get(name, "").strip()
+        return int(value) if value.isdecimal() and 0 < int(value) < 100000 else None
+
+    builder.no_contact_days = days("nocontact")
+    builder.no_visit_days = days("novisit")
+    builder.visited_within_days = days("visitedwithin")
     for key, target in (("inc", builder.include), ("exc", builder.exclude)):
         new = " ".join(args.get(f"{key}_new", "").split())
         if new and args.get("add") == key and new not in target:
