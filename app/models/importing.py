@@ -24,6 +24,8 @@ class ImportBatch(db.Model):
     overrides: Mapped[dict | None] = mapped_column(JSON)  # row number (str) → {target: value}
     mode: Mapped[str] = mapped_column(String(20), default="create_and_update")
     skip_errors: Mapped[bool] = mapped_column(default=False)
+    # Match rows to customers by phone too (off: siblings share a parent's phone).
+    match_phone: Mapped[bool] = mapped_column(default=False, server_default="0")
     status: Mapped[str] = mapped_column(String(20), default="uploaded", index=True)
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     counts: Mapped[dict | None] = mapped_column(JSON)  # new, updated, unchanged, skipped, errors

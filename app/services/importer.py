@@ -74,6 +74,7 @@ OTHER_TARGETS = (
     "consent_service",
     "consent_marketing",
     "first_note",
+    "alert_allergy",
 )
 TARGETS = PROFILE_TARGETS + OTHER_TARGETS
 
@@ -135,6 +136,7 @@ SYNONYMS = {
         "marketingconsent",
     ],
     "first_note": ["備註", "筆記", "紀錄", "說明", "note", "notes", "memo", "remarks", "comment"],
+    "alert_allergy": ["過敏", "過敏原", "食物過敏", "過敏食物", "allergy", "allergies", "allergens"],
 }
 DATE_WORDS = ("日", "紀念", "anniversary", "enrol", "enroll", "date", "day")
 YES = {"y", "yes", "true", "1", "是", "有", "同意", "v", "✓", "ok"}
@@ -454,6 +456,10 @@ def clean_row(
                 row.values[target] = [n[:60] for n in names if n]
             elif target == "first_note":
                 row.values[target] = text[:5000]
+            elif target == "alert_allergy":
+                if len(text) > 200:
+                    raise OverflowError(text)
+                row.values[target] = text
             else:
                 limit = {"member_number": 20, "display_name": 120, "nickname": 60, "phone": 40,
                          "summary": 200, "occupation": 120, "guardian_name": 120,
@@ -494,26 +500,28 @@ class Existing:
                 by_phone.setdefault(phone, cid)
         return cls(by_number, by_email, by_phone)
 
-    def match(self, row: Row) -> int | None:
+    def match(self, row: Row, *, by_phone: bool = False) -> int | None:
         number = row.values.get("member_number")
         if number:
             return self.by_number.get(str(number).lower())
         email = row.values.get("email")
         if email and email in self.by_email:
             return self.by_email[email]
+        # Brothers and sisters share a parent's phone: matching on it would merge them, so
+        # only when the owner chooses it.
         phone = digits_of(row.values.get("phone"))
-        if phone and phone in self.by_phone:
+        if by_phone and phone and phone in self.by_phone:
             return self.by_phone[phone]
         return None
 
 
-def _keys(row: Row) -> list[tuple[str, str]]:
+def _keys(row: Row, *, by_phone: bool = False) -> list[tuple[str, str]]:
     keys = []
     if row.values.get("member_number"):
         keys.append(("member_number", str(row.values["member_number"]).lower()))
     elif row.values.get("email"):
         keys.append(("email", row.values["email"]))
-    elif digits_of(row.values.get("phone")):
+    elif by_phone and digits_of(row.values.get("phone")):
         keys.append(("phone", digits_of(row.values["phone"])))
     return keys
 
@@ -555,12 +563,12 @@ def plan(session: Session, batch: ImportBatch, sheet: Sheet) -> Plan:
     for offset, cells in enumerate(sheet.rows):
         number = offset + 2  # the sheet's own line number (line 1 is the header)
         row = clean_row(number, cells, mapping, overrides.get(str(number)))
-        for key in _keys(row):
+        for key in _keys(row, by_phone=bool(batch.match_phone)):
             if key in seen:
                 row.errors.append((key[0], f"duplicate:{seen[key]}"))
             else:
                 seen[key] = number
-        customer_id = existing.match(row)
+        customer_id = existing.match(row, by_phone=bool(batch.match_phone))
         if customer_id is None and not row.values.get("display_name"):
             row.errors.append(("display_name", "required"))
         row.customer_id = customer_id
@@ -616,6 +624,7 @@ def _current_related(session: Session, ids: set[int]) -> dict[int, dict]:
                 "fields": {},
                 "notes": set(),
                 "consents": set(),
+                "alerts": set(),
             },
         )
 
@@ -650,6 +659,14 @@ def _current_related(session: Session, ids: set[int]) -> dict[int, dict]:
             sa.select(Customer.id, Customer.consent_purposes).where(Customer.id.in_(chunk))
         ):
             slot(customer_id)["consents"] = {p for p in (consents or "").split(",") if p}
+        for customer_id, keywords in session.execute(
+            sa.select(TimelineEntry.customer_id, TimelineEntry.alert_keywords).where(
+                TimelineEntry.customer_id.in_(chunk),
+                TimelineEntry.kind == "alert",
+                TimelineEntry.alert_resolved_at.is_(None),
+            )
+        ):
+            slot(customer_id)["alerts"].add(keywords or "")
     return result
 
 
@@ -702,7 +719,24 @@ def _related_differs(state: dict, row: Row) -> list[str]:
         row.values["first_note"],
     ) not in state.get("notes", set()):
         changed.append("first_note")
+    if row.values.get("alert_allergy") and _alert_keywords(row) not in state.get("alerts", set()):
+        changed.append("alert_allergy")
     return changed
+
+
+def _alert_keywords(row: Row) -> str:
+    from app.services.timeline import normalise_keywords
+
+    return normalise_keywords(str(row.values.get("alert_allergy") or ""))
+
+
+def _alert_entry(row: Row, customer_id: int, actor_id, now) -> dict:
+    """An "allergy" / "過敏" cell becomes an allergy alert, pinned like one added by hand."""
+    return {
+        "customer_id": customer_id, "author_id": actor_id, "kind": "alert",
+        "body": str(row.values["alert_allergy"]), "created_at": now, "pinned": True,
+        "alert_category": "allergy", "alert_keywords": _alert_keywords(row),
+    }  # fmt: skip
 
 
 # ---- importing ----------------------------------------------------------------------------
@@ -870,7 +904,10 @@ def _insert_related_of_new(
             entries.append({
                 "customer_id": customer_id, "author_id": actor_id, "kind": "note",
                 "body": row.values["first_note"], "created_at": now, "pinned": False,
+                "alert_category": None, "alert_keywords": None,
             })  # fmt: skip
+        if row.values.get("alert_allergy") and _alert_keywords(row):
+            entries.append(_alert_entry(row, customer_id, actor_id, now))
         given = [p for p in ("service", "marketing") if row.values.get(f"consent_{p}")]
         consents.extend(consent_rows(customer_id, given, now, actor_id, batch_id))
         changes.append(
@@ -966,8 +1003,12 @@ def _apply_updates(connection, rows: list[Row], result: Plan, tags: dict, now, a
             entries.append({
                 "customer_id": customer_id, "author_id": actor_id, "kind": "note",
                 "body": row.values["first_note"], "created_at": now, "pinned": False,
+                "alert_category": None, "alert_keywords": None,
             })  # fmt: skip
-            before["entry_ids"] = [len(entries) - 1]
+            before.setdefault("entry_ids", []).append(len(entries) - 1)
+        if "alert_allergy" in row.changes and _alert_keywords(row):
+            entries.append(_alert_entry(row, customer_id, actor_id, now))
+            before.setdefault("entry_ids", []).append(len(entries) - 1)
         changes.append(
             {
                 "batch_id": batch_id,
@@ -1106,13 +1147,14 @@ TEMPLATE_HEADERS = [
     ("guardian_email", "家長Email Guardian email"),
     ("consent_marketing", "同意行銷 Marketing consent"),
     ("first_note", "備註 Notes"),
+    ("alert_allergy", "過敏 Allergy"),
 ]
 TEMPLATE_ROWS = [
     ["", "王小明", "小明", "B", "2016-03-02", "0912-345-678", "wang.family@example.com",
      "台北市大安區和平東路1號", "三年級, 才藝班", "王媽媽", "0912-345-678", "wang.family@example.com",
-     "是", "對花生過敏，點心請避開"],
+     "是", "喜歡畫畫", "花生"],
     ["", "Amy Chen", "Amy", "A", "2015/11/20", "0987-000-111", "amy.chen@example.com", "",
-     "VIP", "Mrs Chen", "0987-000-111", "", "yes", "Loves drawing"],
+     "VIP", "Mrs Chen", "0987-000-111", "", "yes", "Loves drawing", ""],
 ]  # fmt: skip
 
 

@@ -153,3 +153,19 @@ def test_a_failing_job_saves_nothing_and_can_be_retried(client, owner, frontdesk
     client.post(f"/imports/{batch_id}/undo")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == before
     assert audit_count("import.undo") == 1
+
+
+def test_preview_shows_old_and_new_for_every_update(client, owner, frontdesk):
+    from tests.factories import make_customer
+
+    make_customer("王小明", email="ming@example.com", phone="0911-222-333", level="C")
+    login(client, frontdesk)
+    rows = "".join(f"客人{n},c{n}@example.com,,\n" for n in range(30))  # past the first rows
+    sheet = f"姓名,Email,等級,過敏\n{rows}王明明,ming@example.com,A,花生\n"
+    response = upload(client, ("\ufeff" + sheet).encode(), "list.csv")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # The update far down the sheet is shown, with what it replaces.
+    assert '王小明</span> → <strong class="new">王明明</strong>' in page
+    assert 'C</span> → <strong class="new">A</strong>' in page
+    assert "+ 花生" in page
+    assert "Also match existing customers by phone number" in page

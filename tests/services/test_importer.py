@@ -18,7 +18,7 @@ from tests.factories import make_customer, make_tag, tag_customer
 
 
 def batch_for(
-    sheet: importer.Sheet, mode="create_and_update", skip_errors=False, **mapping
+    sheet: importer.Sheet, mode="create_and_update", skip_errors=False, match_phone=False, **mapping
 ) -> ImportBatch:
     batch = ImportBatch(
         filename="test",
@@ -26,6 +26,7 @@ def batch_for(
         mapping=mapping or importer.guess_mapping(sheet.header, []),
         mode=mode,
         skip_errors=skip_errors,
+        match_phone=match_phone,
         total_rows=len(sheet.rows),
     )
     db.session.add(batch)
@@ -170,8 +171,32 @@ def test_duplicates_in_the_file_and_matches_in_the_database(app):
     )
     plan = importer.plan(db.session, batch_for(sheet), sheet)
     assert plan.rows[0].customer_id == existing.id and plan.rows[0].outcome == "updated"
-    assert plan.rows[1].customer_id == existing.id
+    # A shared phone is no match unless the owner chooses it (siblings share a parent's).
+    assert plan.rows[1].customer_id is None and plan.rows[1].outcome == "new"
     assert plan.rows[3].errors == [("email", "duplicate:4")]
+    by_phone = importer.plan(db.session, batch_for(sheet, match_phone=True), sheet)
+    assert by_phone.rows[1].customer_id == existing.id
+
+
+def test_siblings_sharing_a_phone_are_not_merged_and_allergies_become_alerts(app):
+    from app.models import Customer
+
+    elder = make_customer("陳大寶", phone="0922-333-444")
+    sheet = importer.Sheet(
+        ["姓名", "電話", "過敏"],
+        [["陳大寶", "0922333444", ""], ["陳小寶", "0922333444", "花生、蝦"]],
+    )
+    plan, counts = do_import(sheet)
+    assert counts["new"] == 2  # same phone, two children: nobody merged into the elder one
+    younger = db.session.scalar(sa.select(Customer).where(Customer.display_name == "陳小寶"))
+    alert = db.session.scalar(
+        sa.select(TimelineEntry).where(
+            TimelineEntry.customer_id == younger.id, TimelineEntry.kind == "alert"
+        )
+    )
+    assert alert.pinned and alert.alert_category == "allergy"
+    assert alert.alert_keywords == "花生,蝦" and alert.body == "花生、蝦"
+    assert elder.display_name == "陳大寶"
 
 
 def test_modes_create_only_and_update(app):

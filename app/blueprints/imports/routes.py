@@ -45,6 +45,7 @@ def target_labels() -> dict[str, str]:
         "consent_service": _("Consent: service records (yes/no)"),
         "consent_marketing": _("Consent: marketing email (yes/no)"),
         "first_note": _("First note on the timeline"),
+        "alert_allergy": _("Allergy (becomes an allergy alert)"),
         **custom_field_labels(_("Field: %(label)s", label="%(label)s")),
     }
 
@@ -187,8 +188,15 @@ def _preview_context(batch: ImportBatch, sheet: importer.Sheet) -> dict:
             labels[target] = _("Important date: %(label)s", label=target.split(":", 1)[1])
     result = importer.plan(db.session, batch, sheet)
     shown = result.rows[: importer.PREVIEW_ROWS]
+    # Every update is shown (old → new) so nobody overwrites a customer unseen; and errors.
     shown += (
-        [row for row in result.error_rows if row.number > shown[-1].number][:100] if shown else []
+        [
+            row
+            for row in result.rows
+            if row.number > shown[-1].number and (row.errors or row.outcome == "updated")
+        ][:500]
+        if shown
+        else []
     )
     mapped = [
         target for _index, target in sorted((batch.mapping or {}).items(), key=lambda i: int(i[0]))
@@ -203,6 +211,7 @@ def _preview_context(batch: ImportBatch, sheet: importer.Sheet) -> dict:
         "modes": IMPORT_MODES,
         "form": BlankForm(),
         "row_error_message": row_error_message,
+        "profile_targets": importer.PROFILE_TARGETS,
         "samples": {
             i: next((r[i] for r in sheet.rows if r[i]), "") for i in range(len(sheet.header))
         },
@@ -258,6 +267,7 @@ def show(batch_id: int):
             batch.mapping, batch.mode = mapping, mode
             batch.encoding = encoding if batch.kind == "csv" else None
             batch.skip_errors = request.form.get("skip_errors") == "1"
+            batch.match_phone = request.form.get("match_phone") == "1"
             db.session.commit()
             return redirect(url_for("imports.show", batch_id=batch.id) + "#preview")
         flash(problem, "error")
