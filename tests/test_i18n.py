@@ -44,3 +44,18 @@ def test_catalog_covers_every_string_in_the_code():
     ):
         found.add(message if isinstance(message, str) else message[0])
     assert not (found - known), f"run `make i18n-update` and translate: {sorted(found - known)}"
+
+
+def test_chinese_words_are_consistent():
+    """One word for customers (顧客, never 客戶), and Timeline and Feed not both 動態."""
+    with open(ROOT / "app/translations/zh_Hant/LC_MESSAGES/messages.po", "rb") as handle:
+        catalog = read_po(handle, locale="zh_Hant")
+    strings = {
+        m.id if isinstance(m.id, str) else m.id[0]: m.string
+        if isinstance(m.string, str)
+        else m.string[0]
+        for m in catalog
+        if m.id
+    }
+    assert not [s for s in strings.values() if "客戶" in s]
+    assert strings["Timeline"] != strings["Feed"]

@@ -136,7 +136,15 @@ SYNONYMS = {
         "marketingconsent",
     ],
     "first_note": ["備註", "筆記", "紀錄", "說明", "note", "notes", "memo", "remarks", "comment"],
-    "alert_allergy": ["過敏", "過敏原", "食物過敏", "過敏食物", "allergy", "allergies", "allergens"],
+    "alert_allergy": [
+        "過敏",
+        "過敏原",
+        "食物過敏",
+        "過敏食物",
+        "allergy",
+        "allergies",
+        "allergens",
+    ],
 }
 DATE_WORDS = ("日", "紀念", "anniversary", "enrol", "enroll", "date", "day")
 YES = {"y", "yes", "true", "1", "是", "有", "同意", "v", "✓", "ok"}

@@ -84,6 +84,9 @@ def test_add_tag_with_autocomplete_then_remove_and_undo(page, live_server, shop)
     page.locator("#tag-suggestions").get_by_role("button", name="紅酒同好會").click()
     chips = page.get_by_role("list", name="Tags")
     expect(chips).to_contain_text("紅酒同好會")
+    # htmx wires up the swapped-in box when it settles; typing before that is not heard.
+    page.wait_for_selector("#tag-box:not(.htmx-added):not(.htmx-settling)")
+    page.wait_for_timeout(50)
     # A new tag with a colour of its own.
     page.get_by_label("Add a tag").fill("三月親子日")
     page.get_by_label("Colour for a new tag").select_option("green")
@@ -271,3 +274,36 @@ def test_new_child_with_guardian_and_allergy_in_one_form(page, live_server, shop
     # "Add an alert" is the first thing in the side column, not a card far below.
     first_card = page.locator(".details-column > section").first
     expect(first_card).to_contain_text("Add an alert")
+
+
+def test_words_and_looks_read_right_in_chinese(page, live_server, shop):
+    """Column headers on one line, tag changes quieter than notes, suggestions that do not
+    look like tags already on the child."""
+    page.set_viewport_size({"width": 768, "height": 1024})
+    browser_login(page, live_server, "desk@example.com")
+    page.set_extra_http_headers({"Accept-Language": "zh-TW"})
+    page.goto(f"{live_server.url}/customers/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+    lines = page.locator("th[scope=col]:not(:has(input))").evaluate_all(
+        """hs => hs.map(h => {
+            const range = document.createRange();
+            range.selectNodeContents(h);
+            return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+        })"""
+    )
+    assert max(lines) == 1, lines  # every column header on one line
+    page.goto(f"{live_server.url}/customers/{shop['child']}")
+    page.locator("#tag-name").fill("紅酒")
+    suggestion = page.locator("#tag-suggestions .chip.suggestion").first
+    expect(suggestion).to_be_visible()
+    assert suggestion.evaluate("e => getComputedStyle(e).borderStyle") == "dashed"
+    with page.expect_response(
+        lambda response: "/tags" in response.url and response.request.method == "POST"
+    ):
+        suggestion.click()
+    note = page.locator("#feed .entry.kind-note").first
+    tag_change = page.locator("#feed .entry.kind-tag").first
+    page.reload()
+    expect(tag_change).to_be_visible()
+    size = lambda entry: entry.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")  # noqa: E731
+    assert size(tag_change) < size(note)
