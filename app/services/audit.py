@@ -18,14 +18,7 @@ def record(
     ip: str | None = None,
 ) -> AuditEvent:
     """Adds one audit row to the session's transaction (the caller commits)."""
-    event = AuditEvent(
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        detail=detail,
-        user_id=user_id,
-        ip=ip,
-    )
+    event = AuditEvent(**_row(action, target_type, target_id, detail, user_id, ip))
     session.add(event)
     return event
 
@@ -49,13 +42,18 @@ def record_now(
     with engine.connect().execution_options(hearth_immediate=True) as connection:
         connection.execute(
             sa.insert(AuditEvent).values(
-                at=utcnow(),
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                detail=detail,
-                user_id=user_id,
-                ip=ip,
+                at=utcnow(), **_row(action, target_type, target_id, detail, user_id, ip)
             )
         )
         connection.commit()
+
+
+def _row(action, target_type, target_id, detail, user_id, ip) -> dict:
+    return {
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "detail": detail,
+        "user_id": user_id,
+        "ip": ip,
+    }
