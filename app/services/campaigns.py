@@ -176,13 +176,9 @@ def merge_values(
     customer: Customer, shop: Shop, locale: str, unsubscribe_url: str, custom: dict[str, str]
 ) -> dict:
     nickname = customer.nickname or customer.display_name
-    chinese = str(locale).startswith("zh")
-    if shop.kind == "afterschool":
-        greeting = f"{nickname}家長您好" if chinese else f"Dear parent of {nickname}"
-    else:
-        greeting = f"{nickname}您好" if chinese else f"Dear {nickname}"
+    greeting, _text, _html = letter_words(shop.kind, str(locale))
     return {
-        "greeting": greeting,
+        "greeting": greeting.replace("%(name)s", nickname),
         "nickname": nickname,
         "name": customer.display_name,
         "child_name": nickname,
@@ -436,11 +432,7 @@ def build_message(
         subject=subject,
         recipients=[(delivery.recipient_name or "", delivery.address)],
         body=f"{text.rstrip()}\n\n-- \n{footer_text}\n" if footer_text else f"{text.rstrip()}\n",
-        html=(
-            f"<!doctype html><html><body>{text_to_html(text)}"
-            + (f'<hr><p style="font-size:small">{footer_html}</p>' if footer_text else "")
-            + "</body></html>"
-        ),
+        html=_mail_html(text_to_html(text), footer_html, settings.locale),
         sender=(settings.sender_name, settings.sender),
         reply_to=settings.reply_to,
         charset="utf-8",
@@ -453,14 +445,36 @@ def build_message(
     return message
 
 
-def unsubscribe_footer(locale: str, url: str) -> tuple[str, Markup]:
-    if str(locale).startswith("zh"):
-        text = f"不想再收到這類郵件？點這裡取消訂閱：{url}"
-        html = Markup('不想再收到這類郵件？<a href="{0}">取消訂閱</a>').format(url)
-    else:
-        text = f"Don't want these emails? Unsubscribe: {url}"
-        html = Markup('Don\'t want these emails? <a href="{0}">Unsubscribe</a>').format(url)
-    return text, html
+@functools.lru_cache(maxsize=16)
+def letter_words(kind: str, locale: str) -> tuple[str, str, str]:
+    """(greeting, footer text, footer HTML) in the mail's language, from the catalogs; with
+    %(name)s / %(url)s still in them. Looked up once per kind and language, not per mail."""
+    from flask_babel import force_locale, gettext
+
+    with force_locale(locale):
+        greeting = (
+            gettext("Dear parent of %(name)s")
+            if kind == "afterschool"
+            else gettext("Dear %(name)s")
+        )
+        text = gettext("Don't want these emails? Unsubscribe: %(url)s")
+        html = gettext('Don\'t want these emails? <a href="%(url)s">Unsubscribe</a>')
+    return greeting, text, html
+
+
+def unsubscribe_footer(locale: str, url: str, kind: str = "homestay") -> tuple[str, Markup]:
+    _greeting, text, html = letter_words(kind, str(locale))
+    # The catalog's HTML is ours; the address is escaped.
+    return text.replace("%(url)s", url), Markup(html.replace("%(url)s", str(escape(url))))
+
+
+def _mail_html(body_html: Markup, footer_html: Markup, locale: str) -> str:
+    from flask import current_app
+
+    template = current_app.jinja_env.get_template("email/campaign.html")
+    return template.render(
+        body_html=body_html, footer_html=footer_html, lang=str(locale).replace("_", "-")
+    )
 
 
 @dataclass
