@@ -656,6 +656,14 @@ def count(session: Session, text: str, context: Context) -> int:
 # ---- the point-and-click builder ----------------------------------------------------------
 
 
+# The builder's day-count boxes: (field, comparison) → Builder attribute.
+BUILDER_DURATIONS = {
+    ("last_contact", ">"): "no_contact_days",
+    ("visited", ">"): "no_visit_days",
+    ("visited", "<"): "visited_within_days",
+}
+
+
 @dataclass
 class Builder:
     """The builder's state; `representable` is False for expressions it cannot show."""
@@ -680,12 +688,9 @@ class Builder:
         parts.extend("not " + to_text(TagAtom(name)) for name in self.exclude)
         if self.levels:
             parts.append(to_text(LevelAtom(tuple(sorted(self.levels)))))
-        if self.no_contact_days:
-            parts.append(to_text(DurationAtom("last_contact", ">", self.no_contact_days)))
-        if self.no_visit_days:
-            parts.append(to_text(DurationAtom("visited", ">", self.no_visit_days)))
-        if self.visited_within_days:
-            parts.append(to_text(DurationAtom("visited", "<", self.visited_within_days)))
+        for (field_name, op), attribute in BUILDER_DURATIONS.items():
+            if getattr(self, attribute):
+                parts.append(to_text(DurationAtom(field_name, op, getattr(self, attribute))))
         if self.birthday in BIRTHDAY_WHEN:
             parts.append(to_text(BirthdayAtom(self.birthday)))
         elif self.birthday == "within30":
@@ -722,25 +727,10 @@ def builder_from_text(text: str) -> Builder:
             builder.levels = list(item.levels)
         elif (
             isinstance(item, DurationAtom)
-            and item.field == "last_contact"
-            and item.op == ">"
-            and not builder.no_contact_days
+            and (item.field, item.op) in BUILDER_DURATIONS
+            and not getattr(builder, BUILDER_DURATIONS[item.field, item.op])
         ):
-            builder.no_contact_days = item.days
-        elif (
-            isinstance(item, DurationAtom)
-            and item.field == "visited"
-            and item.op == ">"
-            and not builder.no_visit_days
-        ):
-            builder.no_visit_days = item.days
-        elif (
-            isinstance(item, DurationAtom)
-            and item.field == "visited"
-            and item.op == "<"
-            and not builder.visited_within_days
-        ):
-            builder.visited_within_days = item.days
+            setattr(builder, BUILDER_DURATIONS[item.field, item.op], item.days)
         elif (
             isinstance(item, BirthdayAtom)
             and not builder.birthday

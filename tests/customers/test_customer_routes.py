@@ -417,3 +417,23 @@ def test_timeline_words_are_translated(desk_client):
         assert words in page, words
     for english in ("End this alert", "Added tag"):
         assert english not in page, english
+
+
+def test_new_customer_form_refuses_half_a_guardian_or_half_an_alert(desk_client):
+    from app.models import Customer, FamilyMember, TimelineEntry
+
+    for data, message in (
+        ({"guardian_phone": "0912345678"}, "Enter a name."),
+        ({"guardian_name": "媽媽", "guardian_email": "not-an-email"}, "Enter a valid email"),
+        ({"alert_keywords": "花生"}, "Write something first."),
+        ({"alert_body": "很嚴重"}, "Give at least one keyword."),
+    ):
+        response = desk_client.post(
+            "/customers/new", data={"display_name": "新生", "level": "C", **data}
+        )
+        assert response.status_code == 422, data
+        page = response.get_data(as_text=True)
+        assert message in page, data
+        assert 'value="新生"' in page  # what was typed stays
+    for model in (Customer, FamilyMember, TimelineEntry):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
