@@ -116,7 +116,12 @@ def install_input_guard(app: Flask) -> None:
             "multipart/form-data",
         ):
             values.extend(request.form.values())
-        if request.method == "POST" and request.view_args and "customer_id" in request.view_args:
+        if (
+            request.method == "POST"
+            and request.view_args
+            and "customer_id" in request.view_args
+            and current_user.is_authenticated  # others get the sign-in page, learn nothing
+        ):
             _refuse_erased_customer(request.view_args["customer_id"], request.endpoint)
         if any("\x00" in value for value in values):
             from flask_babel import gettext as _
