@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from app.clock import to_zone, utcnow
 from app.extensions import db
-from app.vocabulary import level_words, term
+from app.vocabulary import level_words, shop_level_words, term
 
 
 def _shop():
@@ -58,8 +58,11 @@ def register(app: Flask) -> None:
         return bool(user and user.is_authenticated and user.role.value in roles)
 
     app.jinja_env.globals["current_user"] = current_user
-    app.jinja_env.globals["level_label"] = lambda level: level_words(_shop().kind).get(level, level)
-    app.jinja_env.globals["shop_level_words"] = lambda: level_words(_shop().kind)
+    app.jinja_env.globals["level_label"] = lambda level: shop_level_words(_shop()).get(level, level)
+    app.jinja_env.globals["shop_level_words"] = lambda: shop_level_words(_shop())
+    app.jinja_env.globals["shop_level_words_default"] = lambda: [
+        str(word) for word in level_words(_shop().kind).values()
+    ]
     app.jinja_env.globals["mail_server_status"] = _mail_server_status
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["kind_label"] = kind_label

@@ -11,6 +11,9 @@ VOCABULARY = {
         "visit": _l("Stay"),
         "visits": _l("Stays"),
         "new_customer": _l("New guest"),
+        # Inside sentences ("Search guests and notes"): lower case in English.
+        "person": _l("guest"),
+        "people": _l("guests"),
     },
     "afterschool": {
         "customer": _l("Child"),
@@ -20,6 +23,8 @@ VOCABULARY = {
         "visit": _l("Attendance"),
         "visits": _l("Attendance"),
         "new_customer": _l("New child"),
+        "person": _l("child"),
+        "people": _l("children"),
     },
 }
 
@@ -29,9 +34,20 @@ def term(kind: str, key: str) -> str:
     return str(words[key])
 
 
+def shop_term(key: str) -> str:
+    """The word for this request's shop (cached on g), for flash messages and form labels."""
+    from app.templating import _shop
+
+    return term(_shop().kind, key)
+
+
 # What the levels A/B/C mean in each kind of shop: a child is never a "prospect".
 LEVEL_WORDS = {
-    "homestay": {"A": _l("A — loyal"), "B": _l("B — regular"), "C": _l("C — prospect")},
+    "homestay": {
+        "A": _l("A — loyal guest"),
+        "B": _l("B — regular guest"),
+        "C": _l("C — prospective guest"),
+    },
     "afterschool": {
         "A": _l("A — long-term"),
         "B": _l("B — enrolled"),
@@ -40,5 +56,16 @@ LEVEL_WORDS = {
 }
 
 
-def level_words(kind: str) -> dict:
-    return LEVEL_WORDS.get(kind, LEVEL_WORDS["homestay"])
+def level_words(kind: str, names: dict | None = None) -> dict:
+    """A/B/C and what they mean here: the owner's own names when given, else the kind's."""
+    words = dict(LEVEL_WORDS.get(kind, LEVEL_WORDS["homestay"]))
+    for level, name in (names or {}).items():
+        if name:
+            words[level] = f"{level} — {name}"
+    return words
+
+
+def shop_level_words(shop) -> dict:
+    return level_words(
+        shop.kind, {"A": shop.level_a_name, "B": shop.level_b_name, "C": shop.level_c_name}
+    )

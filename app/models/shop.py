@@ -26,6 +26,10 @@ class Shop(db.Model):
     mail_max_consecutive_failures: Mapped[int] = mapped_column(
         Integer, default=10, server_default="10"
     )
+    # The owner's own words for levels A/B/C (empty: the shop kind's words).
+    level_a_name: Mapped[str | None] = mapped_column(String(40))
+    level_b_name: Mapped[str | None] = mapped_column(String(40))
+    level_c_name: Mapped[str | None] = mapped_column(String(40))
     group_source: Mapped[str] = mapped_column(String(10), default="tags", server_default="tags")
     group_field_id: Mapped[int | None] = mapped_column(
         ForeignKey("custom_field.id", ondelete="SET NULL")

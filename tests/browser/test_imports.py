@@ -59,7 +59,7 @@ def test_import_the_edited_template(page, live_server, demo_staff, worker, tmp_p
     expect(page.locator("#dry-run")).to_contain_text(
         "4 new, 0 updated, 0 unchanged, 0 skipped, 0 with errors"
     )
-    page.get_by_role("button", name="Import 4 customers").click()
+    page.get_by_role("button", name="Import 4 children").click()
     expect(page.locator("#import-result")).to_contain_text("4 new", timeout=30_000)
 
     page.get_by_role("searchbox").first.fill("蔡依林")

@@ -34,31 +34,31 @@ def test_build_vip_and_not_competitor_with_chips(page, live_server, shop):
     page.on("console", lambda message: console.append(message.text))
     browser_login(page, live_server, "desk@example.com")
     page.goto(f"{live_server.url}/customers/")
-    expect(page.locator("#result-count")).to_have_text("5 customers")
+    expect(page.locator("#result-count")).to_have_text("5 children")
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     page.get_by_text("Build a filter by clicking").click()  # folded away until wanted
     page.get_by_label("Tag to include").fill("VIP")
     page.get_by_role("button", name="Include", exact=True).click()
-    expect(page.locator("#result-count")).to_have_text("4 customers")
+    expect(page.locator("#result-count")).to_have_text("4 children")
     # One request for one click (not one for leaving the box and another for the button).
     assert len([url for url in requests if "/customers/?" in url]) == 1, requests
     page.get_by_label("Tag to exclude").fill("競爭對手")
     page.get_by_label("Tag to exclude").press("Enter")
-    expect(page.locator("#result-count")).to_have_text("3 customers")
+    expect(page.locator("#result-count")).to_have_text("3 children")
     expect(page.get_by_label("Filter expression")).to_have_value("tag:VIP and not tag:競爭對手")
     expect(page).to_have_url(re.compile(r"/customers/\?q=tag:VIP"))
     # The address is a bookmark: reloading shows the same filter and chips.
     page.reload()
-    expect(page.locator("#result-count")).to_have_text("3 customers")
+    expect(page.locator("#result-count")).to_have_text("3 children")
     expect(page.locator("#exclude-chips")).to_contain_text("競爭對手")
     # Peel a chip off; the back button goes to the earlier filter.
     page.get_by_text("Build a filter by clicking").click()
     page.get_by_role("button", name="Stop excluding 競爭對手").click()
-    expect(page.locator("#result-count")).to_have_text("4 customers")
+    expect(page.locator("#result-count")).to_have_text("4 children")
     page.go_back()
     expect(page).to_have_url(re.compile(r"not"))
-    expect(page.locator("#result-count")).to_have_text("3 customers")
+    expect(page.locator("#result-count")).to_have_text("3 children")
     assert not [text for text in console if "Content Security Policy" in text], console
 
 
@@ -71,19 +71,19 @@ def test_typed_expression_updates_live_and_explains_mistakes(page, live_server, 
         "At character 1: This parenthesis is never closed"
     )
     box.fill("tag:VIP and not tag:競爭對手")
-    expect(page.locator("#result-count")).to_have_text("3 customers")
+    expect(page.locator("#result-count")).to_have_text("3 children")
     expect(page.locator("#q-error")).to_be_empty()
     expect(page.locator("#include-chips")).to_contain_text("VIP")
 
 
 def test_header_search_finds_the_allergic_child(page, live_server, shop):
     browser_login(page, live_server, "teacher@example.com")
-    page.get_by_label("Search customers and notes").fill("花生")
+    page.get_by_label("Search children and notes").fill("花生")
     results = page.locator("#search-results")
     expect(results).to_contain_text("林花花")
     expect(results.locator("mark").first).to_have_text("花生")
     expect(results.locator(".alert-badge").first).to_contain_text("花生")
-    page.get_by_label("Search customers and notes").fill("林")
+    page.get_by_label("Search children and notes").fill("林")
     expect(results.get_by_role("link", name="林花花")).to_be_visible()
     results.get_by_role("link", name="林花花").click()
     expect(page.get_by_role("alert")).to_contain_text("花生")
@@ -106,7 +106,7 @@ def test_header_search_is_readable_stays_on_screen_and_works_by_keyboard(
 ):
     page.set_viewport_size({"width": width, "height": height})
     browser_login(page, live_server, "desk@example.com")
-    box = page.get_by_label("Search customers and notes")
+    box = page.get_by_label("Search children and notes")
     box.fill("客人")
     # Typed text is dark on the white box, not white on white.
     colour = box.evaluate("e => getComputedStyle(e).color")
@@ -161,11 +161,11 @@ def test_list_shows_results_first_and_builds_visit_conditions(page, live_server,
     page.get_by_text("Build a filter by clicking").click()
     page.get_by_label(re.compile("in the last \\(days\\)")).fill("7")
     page.get_by_role("button", name="Update list").click()
-    expect(page.locator("#result-count")).to_have_text("1 customer")
+    expect(page.locator("#result-count")).to_have_text("1 child")
     expect(page.get_by_label("Filter expression")).to_have_value("visited < 7d")
     expect(builder).to_have_attribute("open", "")  # stays open while it is being used
     page.goto(f"{live_server.url}/customers/?q=tag:沒有這個標籤")
-    expect(page.locator("#result-count")).to_have_text("0 customers")
+    expect(page.locator("#result-count")).to_have_text("0 children")
     expect(page.get_by_role("link", name=re.compile("Email these"))).to_have_count(0)
     hint = page.locator("#q-hint").inner_text()
     assert "競爭對手" not in hint  # English examples for an English reader

@@ -73,7 +73,7 @@ def test_owner_summary_shows_the_alert_trend_and_links_to_the_list(page, live_se
     number = int(levels.locator("td.num").inner_text())
     levels.locator("td.num a").click()
     expect(page).to_have_url(re.compile(r"/customers/\?q=level"))
-    expect(page.locator("#result-count")).to_have_text(f"{number} customers")
+    expect(page.locator("#result-count")).to_have_text(f"{number} children")
 
 
 def test_today_for_a_big_group_counts_filters_and_keeps_names_inside(

@@ -76,7 +76,7 @@ def test_bad_customer_input_gets_field_messages(desk_client):
         "/customers/new", data={"display_name": "B", "level": "A", "member_number": "M000009"}
     )
     assert ok_but_duplicate.status_code == 422
-    assert "Another customer already has this member number." in ok_but_duplicate.get_data(
+    assert "Another guest already has this member number." in ok_but_duplicate.get_data(
         as_text=True
     )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 1
@@ -99,7 +99,7 @@ def test_stale_edit_shows_conflict_and_both_values(app, desk_client):
     )
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "Someone else saved this customer" in page and "0922" in page and "0933" in page
+    assert "Someone else saved this guest" in page and "0922" in page and "0933" in page
     db.session.refresh(customer)
     assert customer.phone == "0922"
     # Saving again from the conflict form (which now carries version 2) keeps "mine".
@@ -222,7 +222,7 @@ def test_bulk_tag_selected_customers(desk_client):
     assert response.status_code == 302
     listing = desk_client.get("/customers/?q=tag:二月品酒會").get_data(as_text=True)
     assert "C0" in listing and "C1" in listing and ">C2<" not in listing
-    assert "2 customers" in listing
+    assert "2 guests" in listing
 
 
 def test_list_sorts_and_filters(desk_client):

@@ -21,7 +21,7 @@ def test_list_filters_by_expression_and_explains_errors(client, owner):
     _setup()
     login(client, owner)
     page = client.get("/customers/?q=tag:VIP and not tag:競爭對手").get_data(as_text=True)
-    assert "1 customer<" in page and "Alpha" in page and "Bravo" not in page
+    assert "1 guest<" in page and "Alpha" in page and "Bravo" not in page
     bad = client.get("/customers/?q=(tag:VIP").get_data(as_text=True)
     assert "At character 1: This parenthesis is never closed" in bad
     unknown = client.get("/customers/?q=tag:VPI").get_data(as_text=True)
@@ -43,11 +43,11 @@ def test_builder_writes_the_expression_and_pushes_the_url(client, owner):
     text = response.get_data(as_text=True)
     assert response.headers["HX-Push-Url"].startswith("/customers/?q=tag:VIP+and+not+tag:")
     assert 'value="tag:VIP and not tag:競爭對手"' in text and 'id="segment-builder" ' in text
-    assert "1 customer<" in text
+    assert "1 guest<" in text
     dropped = client.get(
         "/customers/?build=1&inc=VIP&exc=競爭對手&drop=exc:競爭對手", headers=headers
     )
-    assert "2 customers" in dropped.get_data(as_text=True)
+    assert "2 guests" in dropped.get_data(as_text=True)
     # Without htmx the builder redirects to the bookmarkable address.
     plain = client.get("/customers/?build=1&inc=VIP")
     assert plain.status_code == 302 and plain.headers["Location"] == "/customers/?q=tag:VIP"

@@ -168,4 +168,4 @@ def test_preview_shows_old_and_new_for_every_update(client, owner, frontdesk):
     assert '王小明</span> → <strong class="new">王明明</strong>' in page
     assert 'C</span> → <strong class="new">A</strong>' in page
     assert "+ 花生" in page
-    assert "Also match existing customers by phone number" in page
+    assert "Also match existing guests by phone number" in page

@@ -21,11 +21,11 @@ def level_choices():
 
     from app.extensions import db
     from app.services.shop import get_shop
-    from app.vocabulary import level_words
+    from app.vocabulary import shop_level_words
 
     if "shop" not in g:
         g.shop = get_shop(db.session)
-    return list(level_words(g.shop.kind).items())
+    return list(shop_level_words(g.shop).items())
 
 
 def channel_choices():

@@ -38,7 +38,7 @@ from app.services import timeline as timeline_service
 from app.services.customers import CustomerError, VersionConflict
 from app.services.shop import shop_context
 from app.services.timeline import TimelineError
-from app.vocabulary import term
+from app.vocabulary import shop_term, term
 
 SORTS = {
     "name": Customer.display_name,
@@ -69,7 +69,7 @@ def _customer_or_404(customer_id: int, *, full: bool = False) -> Customer:
 
 def customer_error_message(error: CustomerError) -> str:
     if error.code == "taken":
-        return _("Another customer already has this member number.")
+        return _("Another %(person)s already has this member number.", person=shop_term("person"))
     return _("This field is required.")
 
 
@@ -188,7 +188,7 @@ def bulk_tags():
     if not back.startswith("/"):
         back = url_for("customers.index")
     if not ids:
-        flash(_("Select at least one customer first."), "error")
+        flash(_("Select at least one %(person)s first.", person=shop_term("person")), "error")
         return redirect(back)
     if not form.validate():
         flash(" ".join(form.tag.errors + form.action.errors), "error")
@@ -210,10 +210,24 @@ def bulk_tags():
         return redirect(back)
     db.session.commit()
     if form.action.data == "add":
-        flash(_("Added %(tag)s to %(count)d customers.", tag=tag.name, count=changed), "success")
+        flash(
+            _(
+                "Added %(tag)s to %(count)d %(people)s.",
+                tag=tag.name,
+                count=changed,
+                people=shop_term("people"),
+            ),
+            "success",
+        )
     else:
         flash(
-            _("Removed %(tag)s from %(count)d customers.", tag=tag.name, count=changed), "success"
+            _(
+                "Removed %(tag)s from %(count)d %(people)s.",
+                tag=tag.name,
+                count=changed,
+                people=shop_term("people"),
+            ),
+            "success",
         )
     return redirect(back)
 
@@ -370,8 +384,9 @@ def archive(customer_id: int):
     if archived:
         flash(
             _(
-                "%(name)s is archived. Archived customers are hidden from lists.",
+                "%(name)s is archived. Archived %(people)s are hidden from lists.",
                 name=customer.display_name,
+                people=shop_term("people"),
             ),
             "info",
         )

@@ -26,6 +26,7 @@ from app.models import CustomField, ImportBatch
 from app.models.importing import IMPORT_MODES
 from app.security import audit, desk_required
 from app.services import importer
+from app.vocabulary import shop_term
 
 
 def folder() -> Path:
@@ -71,7 +72,7 @@ def problem_message(code: str, detail: str = "") -> str:
             num=detail,
         ),
         "too-big-unpacked": _(
-            "This Excel file unpacks to far more data than a customer list holds. Save it as "
+            "This Excel file unpacks to far more data than a list of people holds. Save it as "
             ".csv and try again."
         ),
         "kind": _("Choose a .xlsx or .csv file."),
@@ -91,7 +92,7 @@ def row_error_message(target: str, code: str, labels: dict[str, str]) -> str:
         "bad-level": _("%(what)s: use A, B or C.", what=name),
         "bad-yes-no": _("%(what)s: write yes or no (是/否).", what=name),
         "too-long": _("%(what)s: too long.", what=name),
-        "required": _("A new customer needs a name."),
+        "required": _("A new %(person)s needs a name.", person=shop_term("person")),
     }.get(code, name)
 
 
@@ -360,8 +361,8 @@ def undo(batch_id: int):
     )
     db.session.commit()
     flash(
-        _("Import undone: %(removed)d customers removed, %(restored)d put back as they were.",
-          removed=result["removed"], restored=result["restored"]),
+        _("Import undone: %(removed)d %(people)s removed, %(restored)d put back as they were.",
+          removed=result["removed"], restored=result["restored"], people=shop_term("people")),
         "success",
     )  # fmt: skip
     return redirect(url_for("imports.index"))

@@ -1,10 +1,13 @@
 """Forms for consent changes and erasure."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from app.forms import Choice
+from app.vocabulary import shop_term
 
 
 class ConsentForm(FlaskForm):
@@ -25,4 +28,6 @@ class ConsentForm(FlaskForm):
 
 
 class EraseForm(FlaskForm):
-    confirm_name = StringField(_l("Type the customer's name to confirm"))
+    confirm_name = StringField(
+        LazyString(lambda: _("Type the %(person)s's name to confirm", person=shop_term("person")))
+    )

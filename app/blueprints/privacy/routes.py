@@ -20,6 +20,7 @@ from app.security import audit, owner_required
 from app.services import exporting, privacy
 from app.services import segments as seg
 from app.services.shop import get_shop, shop_context
+from app.vocabulary import shop_term
 
 
 def _customer(customer_id: int) -> Customer:
@@ -29,9 +30,11 @@ def _customer(customer_id: int) -> Customer:
 def privacy_error_message(code: str) -> str:
     return {
         "name": _("The name does not match. Type it exactly as shown to erase."),
-        "already": _("This customer was already erased."),
+        "already": _("This %(person)s was already erased.", person=shop_term("person")),
         "method": _("Say how the consent was given."),
-        "unchanged": _("Nothing changed: that is already the customer's consent."),
+        "unchanged": _(
+            "Nothing changed: that is already the %(person)s's consent.", person=shop_term("person")
+        ),
     }.get(code, _("Choose one of the options."))
 
 
@@ -160,7 +163,13 @@ def erase(customer_id: int):
     from app.tasks import purge_erased_traces
 
     purge_erased_traces()
-    flash(_("The customer was erased. Their counts remain; nothing personal does."), "success")
+    flash(
+        _(
+            "The %(person)s was erased. Their counts remain; nothing personal does.",
+            person=shop_term("person"),
+        ),
+        "success",
+    )
     return redirect(url_for("customers.show", customer_id=customer_id))
 
 
@@ -205,7 +214,7 @@ def export():
             if file_format == "csv":
                 body, mimetype = exporting.to_csv(header, data), "text/csv; charset=utf-8"
             else:
-                body = exporting.to_xlsx(header, data, _("Customers"))
+                body = exporting.to_xlsx(header, data, shop_term("customers"))
                 mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             audit(
                 "customers.export",

@@ -1,11 +1,14 @@
 """Forms for reminders by hand and for reminder rules."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.forms import Checkboxes, Choice, DateInput, Number
+from app.vocabulary import shop_term
 
 
 class ReminderForm(FlaskForm):
@@ -61,8 +64,14 @@ class RuleForm(FlaskForm):
             NumberRange(min=0, max=3650, message=_l("Between 0 and 3650 days.")),
         ],
     )
-    segment_id = Choice(_l("Only customers in this segment"), choices=[])
-    tag_id = Choice(_l("Only customers with this tag"), choices=[])
+    segment_id = Choice(
+        LazyString(lambda: _("Only %(people)s in this segment", people=shop_term("people"))),
+        choices=[],
+    )
+    tag_id = Choice(
+        LazyString(lambda: _("Only %(people)s with this tag", people=shop_term("people"))),
+        choices=[],
+    )
     levels = Checkboxes(
         _l("Only these levels"),
         choices=[("A", "A"), ("B", "B"), ("C", "C")],

@@ -19,6 +19,7 @@ from app.services import reminders as service
 from app.services import segments as seg
 from app.services import timeline as timeline_service
 from app.services.shop import shop_context
+from app.vocabulary import shop_term
 
 
 def today() -> date:
@@ -259,7 +260,9 @@ def _rule_form(rule: ReminderRule | None) -> RuleForm:
     form.tag_id.choices = [("", "—")] + [
         (str(t.id), t.name) for t in db.session.scalars(sa.select(Tag).order_by(Tag.name))
     ]
-    form.assignee_id.choices = staff_choices(_("Whoever looks after the customer"))
+    form.assignee_id.choices = staff_choices(
+        _("Whoever looks after the %(person)s", person=shop_term("person"))
+    )
     for field in (form.segment_id, form.tag_id):
         field.choices = as_select_choices(field.choices)
     return form

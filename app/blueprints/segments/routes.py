@@ -14,6 +14,7 @@ from app.models import Segment
 from app.security import audit, desk_required, staff_required
 from app.services import segments as seg
 from app.services.shop import shop_context
+from app.vocabulary import shop_term
 
 
 def _context() -> seg.Context:
@@ -98,6 +99,13 @@ def delete(segment_id: int):
         db.session.delete(segment)
         audit("segment.delete", "segment", segment_id, name)
         db.session.commit()
-        flash(_("Segment %(name)s deleted. The customers are not affected.", name=name), "info")
+        flash(
+            _(
+                "Segment %(name)s deleted. The %(people)s are not affected.",
+                name=name,
+                people=shop_term("people"),
+            ),
+            "info",
+        )
         return redirect(url_for("segments.index"))
     return render_template("segments/delete.html", segment=segment)

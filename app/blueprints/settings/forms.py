@@ -75,6 +75,9 @@ class ShopForm(FlaskForm):
         ],
         default=10,
     )
+    level_a_name = StringField(_l("Name for level A"), validators=[Optional(), Length(max=40)])
+    level_b_name = StringField(_l("Name for level B"), validators=[Optional(), Length(max=40)])
+    level_c_name = StringField(_l("Name for level C"), validators=[Optional(), Length(max=40)])
     submit = SubmitField(_l("Save settings"))
 
     def validate_timezone(self, field):

@@ -30,6 +30,9 @@ def shop():
         shop.public_base_url = (form.public_base_url.data or "").strip().rstrip("/") or None
         shop.mail_rate_per_minute = form.mail_rate_per_minute.data
         shop.mail_max_consecutive_failures = form.mail_max_consecutive_failures.data
+        for level in "abc":
+            value = (getattr(form, f"level_{level}_name").data or "").strip() or None
+            setattr(shop, f"level_{level}_name", value)
         audit("settings.shop", "shop", shop.id)
         db.session.commit()
         g.pop("shop", None)

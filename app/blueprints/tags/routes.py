@@ -12,6 +12,7 @@ from app.forms import as_select_choices
 from app.models import Tag
 from app.security import audit, desk_required
 from app.services import tags as tag_service
+from app.vocabulary import shop_term
 
 
 def tag_error_message(error: tag_service.TagError) -> str:
@@ -138,7 +139,8 @@ def merge(tag_id: int):
     db.session.commit()
     flash(
         _(
-            "Merged %(old)s into %(new)s (%(count)d customers moved).",
+            "Merged %(old)s into %(new)s (%(count)d %(people)s moved).",
+            people=shop_term("people"),
             old=source_name,
             new=target.name,
             count=moved,

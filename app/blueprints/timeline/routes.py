@@ -18,6 +18,7 @@ from app.security import audit, desk_required, staff_required
 from app.services import timeline as timeline_service
 from app.services.shop import get_shop
 from app.services.timeline import TimelineError
+from app.vocabulary import shop_term
 
 
 def _customer_or_404(customer_id: int) -> Customer:
@@ -107,7 +108,13 @@ def add_alert(customer_id: int):
         else:
             audit("alert.create", "customer", customer.id)
             db.session.commit()
-            flash(_("Alert added. Everyone will see it on this customer."), "success")
+            flash(
+                _(
+                    "Alert added. Everyone will see it on this %(person)s.",
+                    person=shop_term("person"),
+                ),
+                "success",
+            )
     else:
         from app.blueprints.customers.routes import form_panel_with_errors
 

@@ -61,9 +61,11 @@
   function placeDropdown() {
     var box = searchDropdown();
     if (!box || !box.firstElementChild) return;
-    box.style.left = "0px";
+    // A class, never an inline style: htmx's back-button restore re-reads the page's HTML,
+    // and the CSP (style-src 'self') refuses style="" attributes.
+    box.classList.remove("from-right");
     var overflow = box.getBoundingClientRect().right - (document.documentElement.clientWidth - 8);
-    if (overflow > 0) box.style.left = -overflow + "px";
+    if (overflow > 0) box.classList.add("from-right");
   }
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "search-results") placeDropdown();
