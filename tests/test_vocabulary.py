@@ -55,7 +55,11 @@ def test_after_school_pages_speak_of_children(client, owner, locale):
         if path == "/settings/":  # the kind of shop is chosen there, by naming both
             continue
         for word in wrong:
-            assert word not in text.lower(), (path, word, text[text.lower().find(word) - 80 :][:160])
+            assert word not in text.lower(), (
+                path,
+                word,
+                text[text.lower().find(word) - 80 :][:160],
+            )
     if locale == "zh_Hant":
         assert "搜尋學生與紀錄" in client.get("/").get_data(as_text=True)
     else:
