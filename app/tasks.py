@@ -174,20 +174,22 @@ def send_campaign(campaign_id: int) -> dict:
     """Sends a campaign; one sender per campaign at a time (a huey lock, cleared at start-up)."""
     from huey.exceptions import TaskLockedException
 
-    from app.extensions import mail
-    from app.services import campaigns
+    from app.models import Campaign
+    from app.services import outbox
 
     app = _application()
     with app.app_context():
         mark_background()
         try:
             with huey.lock_task(f"campaign-{campaign_id}"):
-                report = campaigns.send_campaign(
-                    db.session, campaign_id, send_settings(app), mail.connect, app.secret_key,
+                report = outbox.send_campaign(
+                    db.session, campaign_id, send_settings(app),
+                    outbox.SmtpTarget.from_config(app.config), app.secret_key,
                     stop_after=float(app.config.get("CAMPAIGN_RUN_SECONDS", 600)),
+                    connections=int(app.config.get("MAIL_CONNECTIONS", 4)),
                 )  # fmt: skip
-                wait = campaigns.next_retry_in(db.session, campaign_id)
-                status = db.session.get(campaigns.Campaign, campaign_id).status
+                wait = outbox.next_retry_in(db.session, campaign_id)
+                status = db.session.get(Campaign, campaign_id).status
         except TaskLockedException:
             return {"locked": True}
         finally:
@@ -201,9 +203,8 @@ def send_campaign(campaign_id: int) -> dict:
 @huey.task()
 def send_test_email(campaign_id: int, customer_id: int, address: str) -> bool:
     """A preview of one recipient's mail, sent to a staff member (never counted as a delivery)."""
-    from app.extensions import mail
     from app.models import Campaign, Customer, Delivery
-    from app.services import campaigns
+    from app.services import campaigns, outbox
     from app.services.shop import get_shop
 
     app = _application()
@@ -224,7 +225,7 @@ def send_test_email(campaign_id: int, customer_id: int, address: str) -> bool:
             settings = dataclasses.replace(
                 settings, base_url=campaign.base_url or "http://localhost"
             )
-        message = campaigns.build_message(
+        letter = campaigns.build_message(
             campaign,
             fake,
             customer,
@@ -233,9 +234,8 @@ def send_test_email(campaign_id: int, customer_id: int, address: str) -> bool:
             custom,
             app.secret_key,
         )
-        message.subject = f"[TEST] {message.subject}"
-        with mail.connect() as connection:
-            connection.send(message)
+        letter.subject = f"[TEST] {letter.subject}"
+        outbox.send_one(outbox.SmtpTarget.from_config(app.config), letter)
         db.session.remove()
     return True
 

@@ -1,22 +1,11 @@
-"""Campaigns: merge-field templates in Jinja's sandbox, the audience snapshot, the outbox.
+"""Campaigns: merge-field templates in Jinja's sandbox, the audience snapshot, each
+recipient's letter. Sending (and its exactly-once guarantee) is in services/outbox.py."""
 
-The outbox guarantee: a delivery is claimed (status "sending", committed) before its mail
-is handed to the SMTP server and confirmed ("sent", committed) right after. A worker killed
-in between leaves at most the one delivery it was sending as "sending"; recovery marks it
-"uncertain" for the owner to decide. Nothing confirmed is ever sent again, nothing queued
-is ever dropped.
-"""
-
-import dataclasses
 import functools
 import re
 import smtplib
 import time
-from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from email.policy import compat32
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
@@ -296,32 +285,6 @@ def recover_interrupted(session: Session) -> int:
 # ---- sending --------------------------------------------------------------------------------
 
 
-class RateLimiter:
-    """At most `limit` sends in any `window` seconds, counted from the database at start so
-    a restart does not reset it."""
-
-    def __init__(self, limit: int, window: float, recent: list[float]):
-        self.limit = max(1, limit)
-        self.window = window
-        self.sent = deque(sorted(recent)[-self.limit :])
-
-    def wait(self) -> float:
-        """Sleeps until one more send fits; returns how long it slept."""
-        slept = 0.0
-        while True:
-            now = time.time()
-            while self.sent and self.sent[0] <= now - self.window:
-                self.sent.popleft()
-            if len(self.sent) < self.limit:
-                return slept
-            pause = max(0.0, self.sent[0] + self.window - now) + 0.001
-            time.sleep(pause)
-            slept += pause
-
-    def record(self) -> None:
-        self.sent.append(time.time())
-
-
 @dataclass
 class SendSettings:
     base_url: str
@@ -415,8 +378,8 @@ def build_message(
     *,
     customer_id: int | None = None,
 ):
-    """The personalised Flask-Mail message for one delivery (ORM objects or rows)."""
-    from flask_mail import Message
+    """The personalised letter for one delivery (ORM objects or rows)."""
+    from app.services.outbox import Letter
 
     token = unsubscribe_token(secret_key, campaign.id, customer_id or customer.id)
     unsubscribe_url = f"{settings.base_url.rstrip('/')}/u/{token}"
@@ -428,21 +391,19 @@ def build_message(
     else:
         footer_text, footer_html = unsubscribe_footer(settings.locale, unsubscribe_url)
     domain = (settings.sender.rsplit("@", 1)[-1] or "localhost").strip(">")
-    message = Message(
+    return Letter(
         subject=subject,
         recipients=[(delivery.recipient_name or "", delivery.address)],
         body=f"{text.rstrip()}\n\n-- \n{footer_text}\n" if footer_text else f"{text.rstrip()}\n",
         html=_mail_html(text_to_html(text), footer_html, settings.locale),
         sender=(settings.sender_name, settings.sender),
         reply_to=settings.reply_to,
-        charset="utf-8",
-        extra_headers={
+        headers={
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+        msg_id=f"<campaign-{campaign.id}.delivery-{delivery.id}@{domain}>",
     )
-    message.msgId = f"<campaign-{campaign.id}.delivery-{delivery.id}@{domain}>"
-    return message
 
 
 @functools.lru_cache(maxsize=16)
@@ -475,375 +436,6 @@ def _mail_html(body_html: Markup, footer_html: Markup, locale: str) -> str:
     return template.render(
         body_html=body_html, footer_html=footer_html, lang=str(locale).replace("_", "-")
     )
-
-
-@dataclass
-class SendReport:
-    sent: int = 0
-    failed: int = 0
-    retried: int = 0
-    skipped: int = 0
-    paused: str | None = None
-
-
-def _status(session: Session, campaign_id: int) -> str:
-    return session.scalar(sa.select(Campaign.status).where(Campaign.id == campaign_id))
-
-
-CHUNK = 200  # deliveries prepared at a time; opt-outs are re-read for every chunk
-
-
-def _next_chunk(session: Session, campaign_id: int) -> list:
-    """The next queued, due deliveries with what their mail needs, in one query."""
-    d, c = Delivery.__table__, Customer.__table__
-    return list(
-        session.execute(
-            sa.select(
-                d.c.id,
-                d.c.address,
-                d.c.recipient_name,
-                d.c.attempts,
-                c.c.id.label("customer_id"),
-                c.c.display_name,
-                c.c.nickname,
-                c.c.member_number,
-                c.c.email_opt_out,
-            )  # fmt: skip
-            .join(c, c.c.id == d.c.customer_id)
-            .where(
-                d.c.campaign_id == campaign_id,
-                d.c.status == "queued",
-                sa.or_(d.c.next_attempt_at.is_(None), d.c.next_attempt_at <= utcnow()),
-            )
-            .order_by(d.c.id)
-            .limit(CHUNK)
-        )
-    )
-
-
-def send_campaign(
-    session: Session,
-    campaign_id: int,
-    settings: SendSettings,
-    connect,
-    secret_key: str,
-    *,
-    stop_after: float | None = None,
-) -> SendReport:
-    """Sends the campaign's queued deliveries over one reused SMTP connection.
-
-    Each delivery is claimed ("sending", committed) before it is handed to the server and
-    confirmed ("sent") after; the confirmation of one and the claim of the next share a
-    commit, so at any moment at most one delivery is between claim and confirm.
-    Returns when nothing is left to send now, when the campaign is paused or cancelled, or
-    after `stop_after` seconds (deliveries waiting for a retry are picked up by a later run).
-    """
-    from app.services.shop import get_shop
-
-    report = SendReport()
-    shop = get_shop(session)
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.status not in ("queued", "sending"):
-        return report
-    begin_write(session)
-    campaign.status = "sending"
-    session.commit()
-    try:
-        check_template(
-            campaign.subject + "\n" + campaign.body,
-            set(session.scalars(sa.select(CustomField.key))),
-        )
-    except TemplateProblem as problem:
-        # Checked at compose time too; a custom field deleted since, say. Nothing is sent.
-        begin_write(session)
-        paused = session.get(Campaign, campaign_id)
-        paused.status = "paused"
-        paused.pause_reason = f"the template cannot be used: {problem}"
-        session.commit()
-        report.paused = paused.pause_reason
-        return report
-    if not settings.base_url:
-        settings = dataclasses.replace(settings, base_url=campaign.base_url or "http://localhost")
-    # Plain copies: ORM objects are expired at every commit and would reload per message.
-    campaign = SimpleNamespace(id=campaign.id, subject=campaign.subject, body=campaign.body)
-    shop = SimpleNamespace(kind=shop.kind, name=shop.name)
-    window_start = utcnow() - timedelta(seconds=settings.window_seconds)
-    recent = [
-        (moment - datetime(1970, 1, 1)).total_seconds()
-        for moment in session.scalars(
-            sa.select(Delivery.sent_at).where(Delivery.sent_at >= window_start)
-        )
-    ]
-    limiter = RateLimiter(settings.rate_per_window, settings.window_seconds, recent)
-    deliveries, entries, customers = Delivery.__table__, TimelineEntry.__table__, Customer.__table__
-    consecutive_failures = 0
-    started = time.monotonic()
-    connection = None
-    pending_confirm: tuple[int, int, str] | None = (
-        None  # (delivery, customer, subject) sent, not yet confirmed
-    )
-
-    def confirm_and_claim(next_id: int | None) -> bool:
-        """One commit: mark the previous mail sent (with its timeline entry), claim the next."""
-        nonlocal pending_confirm
-        begin_write(session)
-        db = session.connection()
-        if pending_confirm:
-            delivery_id, customer_id, subject = pending_confirm
-            now = utcnow()
-            db.execute(
-                sa.update(deliveries)
-                .where(deliveries.c.id == delivery_id)
-                .values(status="sent", sent_at=now, error=None)
-            )
-            db.execute(
-                sa.insert(entries).values(
-                    customer_id=customer_id,
-                    kind="email",
-                    body=subject,
-                    created_at=now,
-                    action="campaign",
-                    pinned=False,
-                )
-            )
-            db.execute(
-                sa.update(customers)
-                .where(
-                    customers.c.id == customer_id,
-                    sa.or_(
-                        customers.c.last_contact_at.is_(None), customers.c.last_contact_at < now
-                    ),
-                )
-                .values(last_contact_at=now)
-            )
-            pending_confirm = None
-        claimed = True
-        if next_id is not None:
-            claimed = bool(
-                db.execute(
-                    sa.update(deliveries)
-                    .where(deliveries.c.id == next_id, deliveries.c.status == "queued")
-                    .values(
-                        status="sending", claimed_at=utcnow(), attempts=deliveries.c.attempts + 1
-                    )
-                ).rowcount
-            )
-        session.commit()
-        return claimed
-
-    last_check = time.monotonic()
-    try:
-        stop = False
-        while not stop:
-            if _status(session, campaign_id) != "sending":
-                break  # paused or cancelled from the UI
-            chunk = _next_chunk(session, campaign_id)
-            session.commit()
-            if not chunk:
-                break
-            values_by_customer = custom_values_for(session, [row.customer_id for row in chunk])
-            for number, row in enumerate(chunk):
-                if stop_after is not None and time.monotonic() - started > stop_after:
-                    stop = True
-                    break
-                # Pause and cancel take effect within half a second (or 50 mails).
-                if number and (number % 50 == 0 or time.monotonic() - last_check > 0.5):
-                    last_check = time.monotonic()
-                    if _status(session, campaign_id) != "sending":
-                        stop = True
-                        break
-                if row.email_opt_out:  # opted out after the snapshot
-                    confirm_and_claim(None)
-                    begin_write(session)
-                    session.execute(
-                        sa.update(deliveries)
-                        .where(deliveries.c.id == row.id, deliveries.c.status == "queued")
-                        .values(status="skipped", skip_reason="opted_out")
-                    )
-                    session.commit()
-                    report.skipped += 1
-                    continue
-                try:
-                    message = build_message(
-                        campaign,
-                        row,
-                        row,
-                        shop,
-                        settings,
-                        values_by_customer[row.customer_id],
-                        secret_key,
-                        customer_id=row.customer_id,
-                    )
-                except TemplateProblem as problem:
-                    # This recipient's values push the template past its bounds (or break
-                    # it): this one fails, the worker carries on; many in a row pause.
-                    confirm_and_claim(None)
-                    begin_write(session)
-                    session.execute(
-                        sa.update(deliveries)
-                        .where(deliveries.c.id == row.id, deliveries.c.status == "queued")
-                        .values(status="failed", error=f"template: {problem}"[:500])
-                    )
-                    session.commit()
-                    report.failed += 1
-                    consecutive_failures += 1
-                    if consecutive_failures >= settings.max_consecutive_failures:
-                        report.paused = _pause(
-                            session, campaign_id, consecutive_failures, f"template: {problem}"
-                        )
-                        stop = True
-                        break
-                    continue
-                if limiter.wait() > 0.2 and _status(session, campaign_id) != "sending":
-                    stop = True  # paused while waiting for the rate limit
-                    break
-                if not confirm_and_claim(row.id):
-                    continue
-                try:
-                    if connection is None:
-                        connection = connect().__enter__()  # Flask-Mail opens SMTP on enter
-                    deliver(connection, message)
-                except (smtplib.SMTPException, OSError, UnicodeError, ValueError) as error:
-                    # UnicodeError/ValueError: an address the mail system cannot carry.
-                    kind, text = _classify(error)
-                    if not isinstance(
-                        error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
-                    ):
-                        _close(connection)  # the connection broke: a new one next time
-                        connection = None
-                    attempts = row.attempts + 1
-                    begin_write(session)
-                    if kind == "temporary" and attempts < RETRY_LIMIT:
-                        backoff = settings.retry_backoff or (0,)
-                        wait = backoff[min(attempts - 1, len(backoff) - 1)]
-                        session.execute(
-                            sa.update(deliveries)
-                            .where(deliveries.c.id == row.id)
-                            .values(
-                                status="queued",
-                                error=text,
-                                next_attempt_at=utcnow() + timedelta(seconds=wait),
-                            )
-                        )
-                        report.retried += 1
-                    else:
-                        session.execute(
-                            sa.update(deliveries)
-                            .where(deliveries.c.id == row.id)
-                            .values(status="failed", error=text)
-                        )
-                        report.failed += 1
-                    session.commit()
-                    consecutive_failures += 1
-                    if consecutive_failures >= settings.max_consecutive_failures:
-                        report.paused = _pause(session, campaign_id, consecutive_failures, text)
-                        stop = True
-                        break
-                    continue
-                limiter.record()
-                consecutive_failures = 0
-                pending_confirm = (row.id, row.customer_id, message.subject)
-                report.sent += 1
-    finally:
-        if pending_confirm:
-            confirm_and_claim(None)
-        _close(connection)
-    _maybe_finish(session, campaign_id)
-    return report
-
-
-def _pause(session: Session, campaign_id: int, failures: int, last: str) -> str:
-    begin_write(session)
-    paused = session.get(Campaign, campaign_id)
-    paused.status = "paused"
-    paused.pause_reason = f"{failures} failures in a row; last: {last}"[:500]
-    session.commit()
-    return paused.pause_reason
-
-
-# Flask-Mail builds the MIME structure with headers already encoded; flattening it with the
-# compat32 policy (CRLF line ends) skips re-parsing every header through email's header
-# registry, which was most of the cost of each message.
-_FLATTEN_POLICY = compat32.clone(linesep="\r\n")
-
-
-def deliver(connection, message) -> None:
-    """Hands one Flask-Mail message to the open SMTP connection (as Connection.send does)."""
-    from flask_mail import BadHeaderError, sanitize_address, sanitize_addresses
-
-    if message.has_bad_headers():
-        raise BadHeaderError
-    if message.date is None:
-        message.date = time.time()
-    if connection.host is None:  # MAIL_SUPPRESS_SEND: Flask-Mail's own way of not sending
-        connection.send(message)
-        return
-    mime = message._message()
-    _base64_long_lines(mime)
-    connection.host.sendmail(
-        sanitize_address(message.sender),
-        list(sanitize_addresses(message.send_to)),
-        mime.as_bytes(policy=_FLATTEN_POLICY),
-    )
-
-
-def _base64_long_lines(mime) -> None:
-    """Flask-Mail sends UTF-8 text as 8bit; SMTP allows lines of at most 998 bytes (a long
-    Chinese paragraph is more). Parts with longer lines go as base64 instead."""
-    import base64
-
-    for part in mime.walk():
-        if part.get_content_maintype() != "text":
-            continue
-        payload = part.get_payload()
-        if not isinstance(payload, str) or max(map(len, payload.splitlines() or [""])) < 300:
-            continue  # 300 characters are at most 900 bytes in UTF-8
-        data = payload.encode(part.get_content_charset() or "utf-8")
-        if max(map(len, data.splitlines())) <= 998:
-            continue
-        del part["Content-Transfer-Encoding"]
-        part.set_payload(base64.encodebytes(data).decode("ascii"))
-        part["Content-Transfer-Encoding"] = "base64"
-
-
-def _close(connection) -> None:
-    if connection is not None:
-        try:
-            connection.__exit__(None, None, None)
-        except Exception:  # noqa: BLE001 - a broken connection cannot be closed politely
-            pass
-
-
-def _maybe_finish(session: Session, campaign_id: int) -> None:
-    begin_write(session)
-    campaign = session.get(Campaign, campaign_id)
-    if campaign.status == "sending":
-        left = session.scalar(
-            sa.select(sa.func.count()).where(
-                Delivery.campaign_id == campaign_id, Delivery.status.in_(("queued", "sending"))
-            )
-        )
-        if not left:
-            campaign.status = "done"
-            campaign.finished_at = utcnow()
-    session.commit()
-
-
-def next_retry_in(session: Session, campaign_id: int) -> float | None:
-    """Seconds until the earliest waiting retry, if the campaign still has some."""
-    moment = session.scalar(
-        sa.select(sa.func.min(Delivery.next_attempt_at)).where(
-            Delivery.campaign_id == campaign_id, Delivery.status == "queued"
-        )
-    )
-    if moment is None:
-        queued = session.scalar(
-            sa.select(sa.func.count()).where(
-                Delivery.campaign_id == campaign_id, Delivery.status == "queued"
-            )
-        )
-        return 0.0 if queued else None
-    return max(0.0, (moment - utcnow()).total_seconds())
 
 
 def record_unsubscribe(session: Session, campaign_id: int, customer_id: int) -> bool:

@@ -1,0 +1,686 @@
+"""The outbox: a campaign's queued deliveries go out over several SMTP connections at once.
+
+The guarantee, per connection: a delivery is claimed (status "sending", committed) before
+its mail is handed to that connection and confirmed ("sent", committed) after; a connection
+gets its next delivery only in the commit that confirms its previous one. A worker killed at
+any moment therefore leaves at most one "sending" delivery per connection; recovery marks
+those "uncertain" for the owner to decide (never resent silently). Nothing confirmed is ever
+sent again and nothing queued is dropped.
+
+The mails themselves are written here as bytes (`Letter.as_bytes`): two base64 parts
+(plain text and HTML) under RFC 2047 headers. That is all a campaign mail needs, it is
+several times cheaper than building `email.message` objects per recipient, and base64 keeps
+long lines (a Chinese paragraph) within SMTP's 998-byte limit.
+"""
+
+import base64
+import queue
+import secrets
+import smtplib
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import formataddr, formatdate
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.clock import utcnow
+from app.extensions import begin_write
+from app.models import Campaign, Customer, CustomField, Delivery, TimelineEntry
+
+# ---- the mail as bytes ------------------------------------------------------------------------
+
+
+def _one_line(value) -> str:
+    """Header text on one line: CR/LF would let a value add headers of its own."""
+    return " ".join(str(value or "").split())
+
+
+def encoded_words(value: str) -> str:
+    """RFC 2047 base64 encoded words of at most 75 characters, never splitting a character,
+    folded onto continuation lines."""
+    words, chunk = [], b""
+    for character in value:
+        data = character.encode("utf-8")
+        if len(chunk) + len(data) > 45:  # 45 bytes → 60 base64 characters per word
+            words.append(chunk)
+            chunk = b""
+        chunk += data
+    words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+
+
+def header_text(value) -> str:
+    value = _one_line(value)
+    if value.isascii() and len(value) <= 900:
+        return value
+    return encoded_words(value)
+
+
+def envelope_address(address: str) -> str:
+    """The address as SMTP carries it: ASCII before the @, the domain in IDNA. Anything else
+    (a Chinese local part, spaces, brackets) cannot be sent: UnicodeError / ValueError."""
+    address = (address or "").strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError("not an email address")
+    if not local.isascii():
+        raise UnicodeError("the part before @ is not plain ASCII")
+    if any(c in address for c in " \t\r\n<>,;\"()[]\\"):
+        raise ValueError("the address has characters mail cannot carry")
+    if not domain.isascii():
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local}@{domain}"
+
+
+def display_address(name: str | None, address: str) -> str:
+    name = _one_line(name)
+    if not name:
+        return address
+    if name.isascii():
+        return formataddr((name, address))
+    return f"{encoded_words(name)} <{address}>"
+
+
+def _base64_lines(text: str) -> bytes:
+    return base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
+
+
+@dataclass
+class Letter:
+    """One personal mail: what the preview shows and what the outbox sends."""
+
+    subject: str
+    recipients: list  # [(name, address)]: one recipient
+    body: str  # plain text
+    html: str
+    sender: tuple  # (name, address)
+    reply_to: str | None = None
+    headers: dict = field(default_factory=dict)
+    msg_id: str | None = None
+
+    @property
+    def address(self) -> str:
+        return self.recipients[0][1]
+
+    def envelope(self) -> tuple[str, str]:
+        """(from, to) for SMTP; raises UnicodeError/ValueError for addresses mail can't carry."""
+        return envelope_address(self.sender[1]), envelope_address(self.address)
+
+    def as_bytes(self, date: str | None = None) -> bytes:
+        sender, to = self.envelope()
+        name, _address = self.recipients[0]
+        boundary = f"=_hearth_{secrets.token_hex(12)}"  # "=_" never occurs in base64
+        lines = [
+            f"From: {display_address(self.sender[0], sender)}",
+            f"To: {display_address(name, to)}",
+            f"Subject: {header_text(self.subject)}",
+            f"Date: {date or formatdate()}",
+        ]
+        if self.msg_id:
+            lines.append(f"Message-ID: {self.msg_id}")
+        if self.reply_to:
+            lines.append(f"Reply-To: {envelope_address(self.reply_to)}")
+        lines += [f"{key}: {header_text(value)}" for key, value in self.headers.items()]
+        lines += [
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+            "",
+        ]
+        part = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        return b"".join(
+            [
+                "\r\n".join(lines).encode("ascii"),
+                f"\r\n--{boundary}\r\n{part.format('plain')}".encode("ascii"),
+                _base64_lines(self.body),
+                f"--{boundary}\r\n{part.format('html')}".encode("ascii"),
+                _base64_lines(self.html),
+                f"--{boundary}--\r\n".encode("ascii"),
+            ]
+        )
+
+
+# ---- where mail goes ------------------------------------------------------------------------
+
+
+class _Suppressed:
+    """MAIL_SUPPRESS_SEND (tests, a demo without a mail server): accepts and drops."""
+
+    def sendmail(self, *_args, **_kwargs):
+        return {}
+
+    def quit(self):
+        pass
+
+    def close(self):
+        pass
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """The mail server from the instance config (MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS,
+    MAIL_USE_SSL, MAIL_USERNAME, MAIL_PASSWORD; MAIL_SUPPRESS_SEND drops mail)."""
+
+    host: str = "localhost"
+    port: int = 25
+    use_tls: bool = False
+    use_ssl: bool = False
+    username: str | None = None
+    password: str | None = None
+    suppress: bool = False
+    timeout: float = 30.0
+
+    @classmethod
+    def from_config(cls, config) -> "SmtpTarget":
+        return cls(
+            host=config.get("MAIL_SERVER", "localhost"),
+            port=int(config.get("MAIL_PORT", 25)),
+            use_tls=bool(config.get("MAIL_USE_TLS", False)),
+            use_ssl=bool(config.get("MAIL_USE_SSL", False)),
+            username=config.get("MAIL_USERNAME"),
+            password=config.get("MAIL_PASSWORD"),
+            suppress=bool(config.get("MAIL_SUPPRESS_SEND", False)),
+            timeout=float(config.get("MAIL_TIMEOUT", 30)),
+        )
+
+    def open(self):
+        if self.suppress:
+            return _Suppressed()
+        kind = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
+        client = kind(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.use_tls:
+                client.starttls()
+            if self.username:
+                client.login(self.username, self.password or "")
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+
+def send_one(target: SmtpTarget, letter: Letter) -> None:
+    """One mail on its own connection (the test mail from the review step)."""
+    sender, to = letter.envelope()
+    data = letter.as_bytes()
+    client = target.open()
+    try:
+        client.sendmail(sender, [to], data)
+    finally:
+        _close(client)
+
+
+def _close(client) -> None:
+    if client is None:
+        return
+    try:
+        client.quit()
+    except Exception:  # noqa: BLE001 - a broken connection cannot be closed politely
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+# ---- the sending loop ---------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most `limit` sends in any `window` seconds, counted from the database at start so
+    a restart does not reset it. A send holds its slot from hand-out; when it has been
+    delivered the slot's time moves to then, so the window counts from the arrival."""
+
+    def __init__(self, limit: int, window: float, recent: list[float]):
+        self.limit = max(1, limit)
+        self.window = window
+        self.sent: deque = deque([moment] for moment in sorted(recent)[-self.limit :])
+
+    def delay(self) -> float:
+        """Seconds until one more send fits (0: now)."""
+        now = time.time()
+        while self.sent and self.sent[0][0] <= now - self.window:
+            self.sent.popleft()
+        if len(self.sent) < self.limit:
+            return 0.0
+        return max(0.0, self.sent[0][0] + self.window - now) + 0.001
+
+    def record(self) -> list:
+        slot = [time.time()]
+        self.sent.append(slot)
+        return slot
+
+
+@dataclass
+class _Job:
+    delivery_id: int
+    customer_id: int
+    attempts: int
+    subject: str
+    sender: str
+    address: str
+    data: bytes
+    slot: list = field(default_factory=list)  # its place in the rate limit
+
+
+class _Line(threading.Thread):
+    """One SMTP connection. Takes one job at a time and reports how it went."""
+
+    def __init__(self, number: int, target: SmtpTarget, results: queue.SimpleQueue):
+        super().__init__(name=f"smtp-{number}", daemon=True)
+        self.target = target
+        self.results = results
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.client = None
+
+    def run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            error = None
+            try:
+                if self.client is None:
+                    self.client = self.target.open()
+                self.client.sendmail(job.sender, [job.address], job.data)
+            except Exception as problem:  # noqa: BLE001 - reported to the coordinator
+                error = problem
+                if not isinstance(
+                    problem, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
+                ):
+                    _close(self.client)  # the connection broke: a new one next time
+                    self.client = None
+            self.results.put((self, job, error))
+        _close(self.client)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+    paused: str | None = None
+
+
+CHUNK = 200  # deliveries prepared at a time; opt-outs are re-read for every chunk
+
+
+def _status(session: Session, campaign_id: int) -> str:
+    """The campaign's status now (a read of its own: an open read transaction would keep
+    seeing the status as it was when it began)."""
+    status = session.scalar(sa.select(Campaign.status).where(Campaign.id == campaign_id))
+    session.rollback()
+    return status
+
+
+def _next_chunk(session: Session, campaign_id: int) -> list:
+    """The next queued, due deliveries with what their mail needs, in one query."""
+    d, c = Delivery.__table__, Customer.__table__
+    return list(
+        session.execute(
+            sa.select(
+                d.c.id,
+                d.c.address,
+                d.c.recipient_name,
+                d.c.attempts,
+                c.c.id.label("customer_id"),
+                c.c.display_name,
+                c.c.nickname,
+                c.c.member_number,
+                c.c.email_opt_out,
+            )  # fmt: skip
+            .join(c, c.c.id == d.c.customer_id)
+            .where(
+                d.c.campaign_id == campaign_id,
+                d.c.status == "queued",
+                sa.or_(d.c.next_attempt_at.is_(None), d.c.next_attempt_at <= utcnow()),
+            )
+            .order_by(d.c.id)
+            .limit(CHUNK)
+        )
+    )
+
+
+class _Writes:
+    """What the next commit writes: confirmations, failures, retries, skips and claims."""
+
+    def __init__(self):
+        self.sent: list[_Job] = []
+        self.outcomes: list[dict] = []  # {"id", "status", "error", "next_attempt_at", ...}
+        self.claims: list[tuple[_Line, _Job]] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.sent or self.outcomes or self.claims)
+
+
+# Plain SQL through the driver: these run thousands of times per campaign.
+_CONFIRM = "UPDATE delivery SET status = 'sent', sent_at = ?, error = NULL WHERE id = ?"
+_ENTRY = (
+    "INSERT INTO timeline_entry (customer_id, kind, body, created_at, action, pinned) "
+    "VALUES (?, 'email', ?, ?, 'campaign', 0)"
+)
+_CONTACT = (
+    "UPDATE customer SET last_contact_at = ?1 WHERE id = ?2 "
+    "AND (last_contact_at IS NULL OR last_contact_at < ?1)"
+)
+_CLAIM = (
+    "UPDATE delivery SET status = 'sending', claimed_at = ?, attempts = attempts + 1 "
+    "WHERE status = 'queued' AND id IN ({}) RETURNING id"
+)
+_OUTCOME = (
+    "UPDATE delivery SET status = ?, error = ?, skip_reason = ?, next_attempt_at = ? "
+    "WHERE id = ? AND status IN ('queued', 'sending')"
+)
+
+
+def _stamp(moment: datetime) -> str:
+    """A time as SQLAlchemy stores it in SQLite (so comparisons and parsing agree)."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _commit(session: Session, writes: _Writes) -> list[tuple["_Line", _Job]]:
+    """One transaction for everything decided since the last; returns the claims that won."""
+    begin_write(session)
+    db = session.connection()
+    now = _stamp(utcnow())
+    if writes.sent:
+        db.exec_driver_sql(_CONFIRM, [(now, j.delivery_id) for j in writes.sent])
+        db.exec_driver_sql(_ENTRY, [(j.customer_id, j.subject, now) for j in writes.sent])
+        db.exec_driver_sql(_CONTACT, [(now, j.customer_id) for j in writes.sent])
+    if writes.outcomes:
+        db.exec_driver_sql(
+            _OUTCOME,
+            [(o["status"], o["error"], o["skip_reason"],
+              _stamp(o["next_attempt_at"]) if o["next_attempt_at"] else None, o["id"])
+             for o in writes.outcomes],
+        )  # fmt: skip
+    won = []
+    if writes.claims:
+        ids = [job.delivery_id for _line, job in writes.claims]
+        sql = _CLAIM.format(", ".join("?" * len(ids)))
+        claimed = set(db.exec_driver_sql(sql, (now, *ids)).scalars())
+        won = [(line, job) for line, job in writes.claims if job.delivery_id in claimed]
+    session.commit()
+    return won
+
+
+def _outcome(delivery_id: int, status: str, error: str | None = None, **extra) -> dict:
+    return {"id": delivery_id, "status": status, "error": error, "skip_reason": None,
+            "next_attempt_at": None, **extra}  # fmt: skip
+
+
+def send_campaign(
+    session: Session,
+    campaign_id: int,
+    settings,
+    target: SmtpTarget,
+    secret_key: str,
+    *,
+    stop_after: float | None = None,
+    connections: int = 1,
+) -> SendReport:
+    """Sends the campaign's queued, due deliveries over `connections` SMTP connections.
+
+    Returns when nothing is left to send now, when the campaign is paused or cancelled, or
+    after `stop_after` seconds (deliveries waiting for a retry are picked up by a later run).
+    """
+    import dataclasses
+
+    from app.services.campaigns import (
+        RETRY_LIMIT,
+        TemplateProblem,
+        _classify,
+        build_message,
+        check_template,
+        custom_values_for,
+    )
+    from app.services.shop import get_shop
+
+    report = SendReport()
+    shop = get_shop(session)
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status not in ("queued", "sending"):
+        return report
+    begin_write(session)
+    campaign.status = "sending"
+    session.commit()
+    try:
+        check_template(
+            campaign.subject + "\n" + campaign.body,
+            set(session.scalars(sa.select(CustomField.key))),
+        )
+    except TemplateProblem as problem:
+        # Checked at compose time too; a custom field deleted since, say. Nothing is sent.
+        begin_write(session)
+        paused = session.get(Campaign, campaign_id)
+        paused.status = "paused"
+        paused.pause_reason = f"the template cannot be used: {problem}"
+        session.commit()
+        report.paused = paused.pause_reason
+        return report
+    if not settings.base_url:
+        settings = dataclasses.replace(settings, base_url=campaign.base_url or "http://localhost")
+    # Plain copies: ORM objects are expired at every commit and would reload per message.
+    campaign = SimpleNamespace(id=campaign.id, subject=campaign.subject, body=campaign.body)
+    shop = SimpleNamespace(kind=shop.kind, name=shop.name)
+    window_start = utcnow() - timedelta(seconds=settings.window_seconds)
+    recent = [
+        (moment - datetime(1970, 1, 1)).total_seconds()
+        for moment in session.scalars(
+            sa.select(Delivery.sent_at).where(Delivery.sent_at >= window_start)
+        )
+    ]
+    limiter = RateLimiter(settings.rate_per_window, settings.window_seconds, recent)
+    results: queue.SimpleQueue = queue.SimpleQueue()
+    lines = [_Line(number, target, results) for number in range(max(1, connections))]
+    for line in lines:
+        line.start()
+    idle: list[_Line] = list(lines)
+    in_flight = 0
+    rows: deque = deque()
+    values_by_customer: dict = {}
+    writes = _Writes()
+    consecutive_failures = 0
+    started = last_check = time.monotonic()
+    handed_since_check = 0
+    stop = False
+    date = (0, "")  # (second, RFC 2822 date): one formatdate() per second
+
+    def take(line, job, error) -> None:
+        """A connection's report: sent (confirm), or failed (retry later or give up)."""
+        nonlocal in_flight, consecutive_failures, stop
+        in_flight -= 1
+        idle.append(line)
+        if job.slot:
+            job.slot[0] = time.time()  # the window counts from when it was delivered
+        if error is None:
+            writes.sent.append(job)
+            consecutive_failures = 0
+            report.sent += 1
+            return
+        kind, text = _classify(error)
+        attempts = job.attempts + 1
+        if kind == "temporary" and attempts < RETRY_LIMIT:
+            backoff = settings.retry_backoff or (0,)
+            wait = backoff[min(attempts - 1, len(backoff) - 1)]
+            writes.outcomes.append(
+                _outcome(job.delivery_id, "queued", text,
+                         next_attempt_at=utcnow() + timedelta(seconds=wait))  # fmt: skip
+            )
+            report.retried += 1
+        else:
+            writes.outcomes.append(_outcome(job.delivery_id, "failed", text))
+            report.failed += 1
+        fail_once(text)
+
+    def fail_once(text: str) -> None:
+        nonlocal consecutive_failures, stop
+        consecutive_failures += 1
+        if consecutive_failures >= settings.max_consecutive_failures and not report.paused:
+            report.paused = f"{consecutive_failures} failures in a row; last: {text}"[:500]
+            stop = True
+
+    def prepare(row) -> _Job | None:
+        """The job for one row, or None (skipped or failed here, written with the next commit)."""
+        nonlocal date
+        if row.email_opt_out:  # opted out after the snapshot
+            writes.outcomes.append(
+                _outcome(row.id, "skipped", None) | {"skip_reason": "opted_out"}
+            )
+            report.skipped += 1
+            return None
+        try:
+            letter = build_message(
+                campaign, row, row, shop, settings, values_by_customer[row.customer_id],
+                secret_key, customer_id=row.customer_id,
+            )  # fmt: skip
+            second = int(time.time())
+            if date[0] != second:
+                date = (second, formatdate(second))
+            sender, address = letter.envelope()
+            data = letter.as_bytes(date[1])
+        except TemplateProblem as problem:
+            # This recipient's values push the template past its bounds (or break it):
+            # this one fails, the others carry on; many in a row pause.
+            text = f"template: {problem}"[:500]
+        except (UnicodeError, ValueError) as error:
+            text = _classify(error)[1]
+        else:
+            return _Job(row.id, row.customer_id, row.attempts, letter.subject, sender, address,
+                        data)  # fmt: skip
+        writes.outcomes.append(_outcome(row.id, "failed", text))
+        report.failed += 1
+        fail_once(text)
+        return None
+
+    def check() -> bool:
+        """Stops (returns True) when the campaign was paused or cancelled, or time is up."""
+        nonlocal last_check, handed_since_check, stop
+        now = time.monotonic()
+        if not stop and (now - last_check > 0.5 or handed_since_check >= 50):
+            last_check, handed_since_check = now, 0
+            if _status(session, campaign_id) != "sending":
+                stop = True
+        if stop_after is not None and now - started > stop_after:
+            stop = True
+        return stop
+
+    def drain(block: bool) -> None:
+        """Takes what the connections reported (waiting up to a second for one if `block`)."""
+        try:
+            while True:
+                take(*results.get(block=block, timeout=1.0 if block else None))
+                block = False
+        except queue.Empty:
+            pass
+
+    def flush() -> None:
+        """Commits what was decided; hands the claims that won to their connections."""
+        nonlocal writes, in_flight, handed_since_check
+        if not writes:
+            return
+        asked = writes.claims
+        won = _commit(session, writes)
+        writes = _Writes()
+        for line, job in won:
+            line.jobs.put(job)
+            in_flight += 1
+            handed_since_check += 1
+        taken = {id(line) for line, _job in won}
+        idle.extend(line for line, _job in asked if id(line) not in taken)
+
+    try:
+        while True:
+            # 1. What the connections report (wait for them when there is nothing else).
+            drain(block=in_flight > 0 and (stop or not idle or not rows) and not writes)
+            # 2. Pause, cancel and the time slice take effect within half a second.
+            check()
+            # 3. New work for idle connections, claimed in the commit that confirms their last.
+            while not stop and idle and rows and not check():
+                delay = limiter.delay()
+                if delay > 0:  # the rate limit: confirm what is done, then wait a little
+                    flush()
+                    time.sleep(min(delay, 0.2))
+                    drain(block=False)
+                    continue
+                job = prepare(rows.popleft())
+                if job is not None:
+                    job.slot = limiter.record()
+                    writes.claims.append((idle.pop(), job))
+            flush()
+            # 4. More rows when these are used up (after the commit: claimed ones are gone).
+            if not rows and not stop:
+                chunk = _next_chunk(session, campaign_id)
+                session.commit()
+                if chunk:
+                    values_by_customer = custom_values_for(
+                        session, [row.customer_id for row in chunk]
+                    )
+                    rows.extend(chunk)
+            if in_flight == 0 and not writes and (stop or not rows):
+                break
+    finally:
+        for line in lines:
+            line.jobs.put(None)
+        # Whatever the connections finished is confirmed; the rest stays "sending" and is
+        # marked uncertain at the next start.
+        deadline = time.monotonic() + 30
+        while in_flight and time.monotonic() < deadline:
+            try:
+                take(*results.get(timeout=1.0))
+            except queue.Empty:
+                continue
+        writes.claims = []
+        if writes:
+            _commit(session, writes)
+        for line in lines:
+            line.join(5)
+    if report.paused:
+        _pause(session, campaign_id, report.paused)
+    _maybe_finish(session, campaign_id)
+    return report
+
+
+def _pause(session: Session, campaign_id: int, reason: str) -> None:
+    begin_write(session)
+    paused = session.get(Campaign, campaign_id)
+    if paused.status == "sending":
+        paused.status = "paused"
+        paused.pause_reason = reason
+    session.commit()
+
+
+def _maybe_finish(session: Session, campaign_id: int) -> None:
+    begin_write(session)
+    campaign = session.get(Campaign, campaign_id)
+    if campaign.status == "sending":
+        left = session.scalar(
+            sa.select(sa.func.count()).where(
+                Delivery.campaign_id == campaign_id, Delivery.status.in_(("queued", "sending"))
+            )
+        )
+        if not left:
+            campaign.status = "done"
+            campaign.finished_at = utcnow()
+    session.commit()
+
+
+def next_retry_in(session: Session, campaign_id: int) -> float | None:
+    """Seconds until the earliest waiting retry, if the campaign still has some."""
+    moment = session.scalar(
+        sa.select(sa.func.min(Delivery.next_attempt_at)).where(
+            Delivery.campaign_id == campaign_id, Delivery.status == "queued"
+        )
+    )
+    if moment is None:
+        queued = session.scalar(
+            sa.select(sa.func.count()).where(
+                Delivery.campaign_id == campaign_id, Delivery.status == "queued"
+            )
+        )
+        return 0.0 if queued else None
+    return max(0.0, (moment - utcnow()).total_seconds())
+
+
+__all__ = ["Letter", "SendReport", "SmtpTarget", "TimelineEntry", "send_campaign", "send_one"]
