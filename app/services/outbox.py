@@ -70,7 +70,7 @@ def envelope_address(address: str) -> str:
         raise ValueError("not an email address")
     if not local.isascii():
         raise UnicodeError("the part before @ is not plain ASCII")
-    if any(c in address for c in " \t\r\n<>,;\"()[]\\"):
+    if any(c in address for c in ' \t\r\n<>,;"()[]\\'):
         raise ValueError("the address has characters mail cannot carry")
     if not domain.isascii():
         domain = domain.encode("idna").decode("ascii")
@@ -505,8 +505,12 @@ def send_campaign(
             backoff = settings.retry_backoff or (0,)
             wait = backoff[min(attempts - 1, len(backoff) - 1)]
             writes.outcomes.append(
-                _outcome(job.delivery_id, "queued", text,
-                         next_attempt_at=utcnow() + timedelta(seconds=wait))  # fmt: skip
+                _outcome(
+                    job.delivery_id,
+                    "queued",
+                    text,
+                    next_attempt_at=utcnow() + timedelta(seconds=wait),
+                )  # fmt: skip
             )
             report.retried += 1
         else:
@@ -525,9 +529,7 @@ def send_campaign(
         """The job for one row, or None (skipped or failed here, written with the next commit)."""
         nonlocal date
         if row.email_opt_out:  # opted out after the snapshot
-            writes.outcomes.append(
-                _outcome(row.id, "skipped", None) | {"skip_reason": "opted_out"}
-            )
+            writes.outcomes.append(_outcome(row.id, "skipped", None) | {"skip_reason": "opted_out"})
             report.skipped += 1
             return None
         try:
