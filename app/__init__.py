@@ -53,6 +53,10 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    from app.services.page_cache import PageCache
+
+    # Rendered customer pages (per app, so per web worker process); see services/page_cache.
+    app.extensions["page_cache"] = PageCache(app.config.get("PAGE_CACHE_BYTES", 16 * 1024 * 1024))
 
     from app import cli, errors, templating
     from app.htmx import install_vary_header

@@ -3,10 +3,10 @@
 from datetime import date, datetime
 
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, format_timedelta
+from flask_babel import format_date, format_datetime
 from flask_login import current_user
 
-from app.clock import to_zone, utcnow
+from app.clock import to_zone
 from app.extensions import db
 from app.vocabulary import level_words, shop_level_words, term
 
@@ -36,15 +36,15 @@ def register(app: Flask) -> None:
             return ""
         return to_zone(value, _shop().timezone).strftime("%Y-%m-%d %H:%M")
 
+    @app.template_filter("iso_utc")
+    def _iso_utc(value: datetime | None) -> str:
+        """A stored (naive UTC) time for <time datetime>: the browser shows it as "3 hours
+        ago" in the reader's language, so a rendered page stays right as time passes."""
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
     @app.template_filter("date")
     def _date(value: date | None, style: str = "medium") -> str:
         return format_date(value, style) if value else ""
-
-    @app.template_filter("timeago")
-    def _timeago(value: datetime | None) -> str:
-        if not value:
-            return ""
-        return format_timedelta(value - utcnow(), add_direction=True, threshold=1.0)
 
     @app.template_filter("merge_placeholders")
     def _merge_placeholders(text: str | None) -> str:

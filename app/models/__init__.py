@@ -10,6 +10,7 @@ from app.models.customer import (
     ImportantDate,
 )
 from app.models.importing import ImportBatch, ImportChange
+from app.models.page_version import page_version
 from app.models.privacy import ConsentEvent
 from app.models.reminder import Reminder, ReminderRule
 from app.models.segment import Segment
@@ -19,6 +20,7 @@ from app.models.timeline import TimelineEntry, TimelineRevision
 from app.models.user import LoginAttempt, Role, StaffSession, User
 
 __all__ = [
+    "page_version",
     "AuditEvent",
     "Campaign",
     "ConsentEvent",

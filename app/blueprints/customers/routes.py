@@ -1,9 +1,25 @@
 """Customer views: thin; the rules live in services.customers, services.tags, services.timeline."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.blueprints.customers import bp
@@ -31,6 +47,7 @@ from app.models import (
 )
 from app.security import audit, desk_required, staff_required
 from app.services import customers as customer_service
+from app.services import page_cache
 from app.services import reminders as reminder_service
 from app.services import segments as seg
 from app.services import tags as tag_service
@@ -398,9 +415,43 @@ def archive(customer_id: int):
 # ---- the customer page ------------------------------------------------------------------
 
 
+def _page_key(customer_id: int):
+    """What a reusable customer page depends on, or None when this request needs its own
+    (an htmx fragment, or messages waiting to be shown)."""
+    if is_partial() or session.get("_flashes"):
+        return None
+    versions = page_cache.versions(db.session.connection(), customer_id)
+    db.session.rollback()  # end the read: nothing else is needed on a reused page
+    return (customer_id, *versions, current_user.id, str(get_locale()), request.full_path)
+
+
 @bp.route("/<int:customer_id>")
 @staff_required
 def show(customer_id: int):
+    pages = current_app.extensions["page_cache"]
+    key = _page_key(customer_id)
+    cached = pages.get(key) if key else None
+    if cached is not None and datetime.now(ZoneInfo(cached.timezone)).date() == cached.day:
+        if cached.open_alerts and current_user.role == Role.TEACHER:
+            audit("alert.view", "customer", customer_id)
+            db.session.commit()
+        return cached.html.replace(page_cache.CSRF_MARK, generate_csrf())
+    html = _render_page(customer_id)
+    if key is not None:
+        context = shop_context(db.session)
+        pages.put(
+            key,
+            page_cache.Page(
+                html=html.replace(generate_csrf(), page_cache.CSRF_MARK),
+                day=context.today,
+                timezone=context.zone,
+                open_alerts=g.get("page_open_alerts", False),
+            ),
+        )
+    return html
+
+
+def _render_page(customer_id: int) -> str:
     from app.blueprints.timeline.forms import EntryForm
 
     customer = _customer_or_404(customer_id, full=True)
@@ -411,7 +462,8 @@ def show(customer_id: int):
         else []
     )
     pinned = timeline_service.pinned_entries(db.session, customer.id)
-    if current_user.role == Role.TEACHER and any(entry.alert_open for entry in pinned):
+    g.page_open_alerts = any(entry.alert_open for entry in pinned)
+    if current_user.role == Role.TEACHER and g.page_open_alerts:
         audit("alert.view", "customer", customer.id)
         db.session.commit()
     return render_template(

@@ -2,6 +2,36 @@
 (function () {
   "use strict";
 
+  // <time data-relative>: the server writes the exact time (shop's zone); the browser says
+  // "3 hours ago" / "3 小時前" in the page's language, and keeps it right as time passes.
+  var UNITS = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400],
+               ["hour", 3600], ["minute", 60]];
+  function relativeTimes(root) {
+    var format;
+    try {
+      format = new Intl.RelativeTimeFormat(document.documentElement.lang || "en", { numeric: "auto" });
+    } catch (error) { return; }
+    var scope = root && root.querySelectorAll ? root : document;
+    var times = scope.querySelectorAll("time[data-relative]");
+    for (var i = 0; i < times.length; i++) {
+      var time = times[i];
+      var when = Date.parse(time.getAttribute("datetime"));
+      if (isNaN(when)) continue;
+      if (!time.title) time.title = time.textContent;
+      var seconds = (when - Date.now()) / 1000, text = format.format(0, "second");
+      for (var u = 0; u < UNITS.length; u++) {
+        if (Math.abs(seconds) >= UNITS[u][1]) {
+          text = format.format(Math.trunc(seconds / UNITS[u][1]), UNITS[u][0]);
+          break;
+        }
+      }
+      time.textContent = text;
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () { relativeTimes(document); });
+  document.addEventListener("htmx:load", function (event) { relativeTimes(event.detail.elt); });
+  setInterval(function () { relativeTimes(document); }, 60000);
+
   // Move the message area into view when htmx swaps an error into it.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "messages") {
