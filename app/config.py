@@ -56,6 +56,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("HEARTH_COOKIE_SECURE", not DEVELOPMENT)
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    # The sign-in lasts 12 h from signing in (the server checks it too): no need to re-sign
+    # and resend the cookie on every request.
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_I18N_ENABLED = False  # WTForms ships Simplified Chinese only; our fields carry messages
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session does
 

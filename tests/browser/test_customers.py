@@ -307,3 +307,20 @@ def test_words_and_looks_read_right_in_chinese(page, live_server, shop):
     expect(tag_change).to_be_visible()
     size = lambda entry: entry.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")  # noqa: E731
     assert size(tag_change) < size(note)
+
+
+def test_times_read_relative_in_the_readers_language(page, live_server, shop):
+    """The page holds exact times (so a kept page never goes stale); the browser words them."""
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/{shop['child']}")
+    page.get_by_label("New entry").fill("剛剛的紀錄")
+    page.get_by_label("New entry").press("Enter")
+    newest = page.locator("#feed > li").first.locator("time")
+    expect(newest).to_have_text("now")
+    expect(page.locator("#feed > li").nth(1).locator("time")).to_have_text(
+        re.compile("months? ago")
+    )
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", newest.get_attribute("title"))
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator("#feed > li").first.locator("time")).to_have_text("現在")
+    expect(page.locator("#feed > li").nth(1).locator("time")).to_have_text(re.compile("個月前"))

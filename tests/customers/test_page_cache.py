@@ -132,9 +132,7 @@ def test_a_teachers_view_of_alerts_is_audited_every_time(app, client):
     login(client, teacher)
     for _ in range(3):
         _page(client, customer.id)
-    views = db.session.scalar(
-        sa.select(sa.func.count()).where(AuditEvent.action == "alert.view")
-    )
+    views = db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "alert.view"))
     assert views == 3
 
 
@@ -191,6 +189,6 @@ def test_a_page_kept_yesterday_is_not_served_today(app, client):
     login(client, owner)
     _page(client, customer.id)
     pages = _pages(app)
-    (key, kept), = list(pages._pages.items())
+    ((key, kept),) = list(pages._pages.items())
     pages.put(key, dataclasses.replace(kept, html="stale", day=kept.day - timedelta(days=1)))
     assert "林小明" in _page(client, customer.id)

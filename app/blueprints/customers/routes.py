@@ -16,7 +16,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -421,8 +420,9 @@ def _page_key(customer_id: int):
     if is_partial() or session.get("_flashes"):
         return None
     versions = page_cache.versions(db.session.connection(), customer_id)
-    db.session.rollback()  # end the read: nothing else is needed on a reused page
-    return (customer_id, *versions, current_user.id, str(get_locale()), request.full_path)
+    # The language follows from these (and, failing them, the shop's default: its version).
+    language = (current_user.locale, session.get("lang"), request.headers.get("Accept-Language"))
+    return (customer_id, *versions, current_user.id, *language, request.full_path)
 
 
 @bp.route("/<int:customer_id>")

@@ -1,0 +1,182 @@
+"""Benchmark: 50 simulated staff against the server `make run` starts (gunicorn gthread, as
+app/serving.py configures it) on the large shop, for 60 s.
+
+Each simulated staff member signs in (front desk or owner), then works in a loop with a
+think time of 0.5–1.5 s between clicks: opens a customer page (40 %), searches from the
+header (20 %), opens a filtered list (15 %), adds a note (10 %), tags or untags someone (10 %),
+goes home (5 %). Figures: `load_p95_ms` / `load_p50_ms` over every request, `load_errors`
+(anything but 2xx/3xx, or no answer), and the web processes' RSS after the run.
+"""
+
+import http.client
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+USERS = int(os.environ.get("BENCH_LOAD_USERS", "50"))
+SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
+SEARCHES = ["王", "花生", "過敏", "小明", "作業", "Chen", "0912", "寒假營", "品酒會"]
+FILTERS = ["tag:VIP", "level:A", "last_contact > 30d", "(tag:VIP or tag:紅酒同好會) and level:B"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Staff:
+    """One browser: a keep-alive connection and a cookie jar of one."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+
+    def request(self, method: str, path: str, body: dict | None = None, htmx: bool = False):
+        headers = {"Accept-Language": "zh-TW"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if htmx:
+            headers["HX-Request"] = "true"
+        data = None
+        if body is not None:
+            data = urllib.parse.urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["X-CSRFToken"] = self.csrf
+        try:
+            self.connection.request(method, path, body=data, headers=headers)
+            response = self.connection.getresponse()
+            text = response.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            raise
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, text
+
+    def sign_in(self, email: str, password: str) -> None:
+        _status, page = self.request("GET", "/login")
+        self.csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        status, _ = self.request(
+            "POST", "/login", {"email": email, "password": password, "csrf_token": self.csrf}
+        )
+        assert status == 302, f"sign-in failed ({status})"
+        _status, home = self.request("GET", "/")
+        self.csrf = re.search(r'"X-CSRFToken": "([^"]+)"', home).group(1)
+
+
+def _work(staff: Staff, customers: int, deadline: float, rng: random.Random, out: dict) -> None:
+    while time.time() < deadline:
+        time.sleep(rng.uniform(0.5, 1.5))
+        customer = rng.randint(1, customers)
+        roll = rng.random()
+        if roll < 0.40:
+            call = ("GET", f"/customers/{customer}", None, False)
+        elif roll < 0.60:
+            query = urllib.parse.urlencode({"q": rng.choice(SEARCHES)})
+            call = ("GET", f"/search?{query}", None, True)
+        elif roll < 0.75:
+            query = urllib.parse.urlencode({"q": rng.choice(FILTERS)})
+            call = ("GET", f"/customers/?{query}", None, False)
+        elif roll < 0.85:
+            body = {"kind": "note", "body": f"負載測試的紀錄 {rng.randint(1, 10**6)}"}
+            call = ("POST", f"/customers/{customer}/entries", body, True)
+        elif roll < 0.95:
+            call = ("POST", f"/customers/{customer}/tags", {"pick": "VIP", "name": ""}, True)
+        else:
+            call = ("GET", "/", None, False)
+        started = time.perf_counter()
+        try:
+            status, _text = staff.request(call[0], call[1], call[2], htmx=call[3])
+        except (OSError, http.client.HTTPException) as error:
+            status = f"{type(error).__name__}"
+        elapsed = (time.perf_counter() - started) * 1000
+        with out["lock"]:
+            out["times"].append(elapsed)
+            if not (isinstance(status, int) and 200 <= status < 400):
+                out["errors"].append((call[0], call[1], status))
+
+
+def _rss_mb(master: int) -> tuple[float, float]:
+    """(largest web worker, master and workers together) in MB."""
+    output = subprocess.run(
+        ["ps", "-o", "rss=", "--ppid", str(master)], capture_output=True, text=True
+    ).stdout
+    workers = [int(v) for v in output.split()]
+    master_rss = subprocess.run(
+        ["ps", "-o", "rss=", "-p", str(master)], capture_output=True, text=True
+    ).stdout.split()
+    total = sum(workers) + sum(int(v) for v in master_rss)
+    return round(max(workers or [0]) / 1024, 1), round(total / 1024, 1)
+
+
+def run(folder: Path, customers: int, results) -> None:
+    from app.serving import gunicorn_command
+
+    port = _free_port()
+    env = {**os.environ, "HEARTH_INSTANCE": str(folder), "HEARTH_ENV": "development"}
+    server = subprocess.Popen(
+        gunicorn_command(sys.executable, "127.0.0.1", port),
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        staff = []
+        for number in range(USERS):
+            member = Staff(port)
+            email = "desk@example.com" if number % 5 else "owner@example.com"
+            member.sign_in(email, "hearth-demo-1")
+            staff.append(member)
+        out = {"lock": threading.Lock(), "times": [], "errors": []}
+        end = time.time() + SECONDS
+        threads = [
+            threading.Thread(target=_work, args=(m, customers, end, random.Random(n), out))
+            for n, m in enumerate(staff)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        worker_rss, total_rss = _rss_mb(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    times = sorted(out["times"])
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] if times else 0.0
+    results.value(
+        "load_p95_ms",
+        round(p95, 1),
+        users=USERS,
+        seconds=SECONDS,
+        requests=len(times),
+        p50_ms=round(statistics.median(times), 1) if times else None,
+        p99_ms=round(times[min(len(times) - 1, round(0.99 * (len(times) - 1)))], 1)
+        if times
+        else None,
+        think_time_s="0.5-1.5",
+    )
+    results.value("load_errors", len(out["errors"]), examples=out["errors"][:5])
+    results.value("load_web_rss_mb", worker_rss, all_web_processes_mb=total_rss)
