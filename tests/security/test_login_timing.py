@@ -26,8 +26,12 @@ def test_unknown_and_known_emails_cost_the_same(tmp_path, migrated_db):
         for number in range(9):
             known.append(timed("boss@example.com"))
             unknown.append(timed(f"nobody{number}@example.com"))
-        known_median, unknown_median = statistics.median(known), statistics.median(unknown)
-        assert known_median > 0.01  # scrypt really ran
-        assert 0.6 < unknown_median / known_median < 1.6, (known_median, unknown_median)
+        # The fastest of each: what the work costs, without what other processes on a busy
+        # machine (the parallel test run) add to some of the tries.
+        known_cost, unknown_cost = min(known), min(unknown)
+        assert known_cost > 0.01  # scrypt really ran
+        assert 0.6 < unknown_cost / known_cost < 1.6, (
+            known_cost, unknown_cost, statistics.median(known), statistics.median(unknown)
+        )  # fmt: skip
         db.session.remove()
         db.engine.dispose()
