@@ -75,7 +75,7 @@ def _second_worker(tmp_path, migrated_db, app):
     )
 
 
-def test_pin_and_tag_rename_show(app, client):
+def test_pin_edit_and_tag_rename_show(app, client):
     owner = make_user("owner")
     customer = make_customer("林小明")
     entry = make_entry(customer, author=owner, body="第一次來")
@@ -87,6 +87,9 @@ def test_pin_and_tag_rename_show(app, client):
     client.post(f"/entries/{entry.id}/pin", data={"pinned": "1"})
     _page(client, customer.id)  # (the flash message is shown once, on a page of its own)
     assert 'id="pinned"' in _page(client, customer.id)
+    client.post(f"/entries/{entry.id}/edit", data={"body": "第一次來（更正：第二次）"})
+    _page(client, customer.id)
+    assert "第一次來（更正：第二次）" in _page(client, customer.id)
     client.post(f"/tags/{tag.id}/rename", data={f"rename{tag.id}-name": "貴賓"})
     page = _page(client, customer.id)
     assert "貴賓" in page and ">VIP<" not in page
