@@ -92,20 +92,21 @@ def _work(staff: Staff, customers: int, deadline: float, rng: random.Random, out
         customer = rng.randint(1, customers)
         roll = rng.random()
         if roll < 0.40:
-            call = ("GET", f"/customers/{customer}", None, False)
+            kind, call = "customer_page", ("GET", f"/customers/{customer}", None, False)
         elif roll < 0.60:
             query = urllib.parse.urlencode({"q": rng.choice(SEARCHES)})
-            call = ("GET", f"/search?{query}", None, True)
+            kind, call = "search", ("GET", f"/search?{query}", None, True)
         elif roll < 0.75:
             query = urllib.parse.urlencode({"q": rng.choice(FILTERS)})
-            call = ("GET", f"/customers/?{query}", None, False)
+            kind, call = "filtered_list", ("GET", f"/customers/?{query}", None, False)
         elif roll < 0.85:
             body = {"kind": "note", "body": f"負載測試的紀錄 {rng.randint(1, 10**6)}"}
-            call = ("POST", f"/customers/{customer}/entries", body, True)
+            kind, call = "add_note", ("POST", f"/customers/{customer}/entries", body, True)
         elif roll < 0.95:
-            call = ("POST", f"/customers/{customer}/tags", {"pick": "VIP", "name": ""}, True)
+            tag = {"pick": "VIP", "name": ""}
+            kind, call = "tag_click", ("POST", f"/customers/{customer}/tags", tag, True)
         else:
-            call = ("GET", "/", None, False)
+            kind, call = "home", ("GET", "/", None, False)
         started = time.perf_counter()
         try:
             status, _text = staff.request(call[0], call[1], call[2], htmx=call[3])
@@ -114,8 +115,13 @@ def _work(staff: Staff, customers: int, deadline: float, rng: random.Random, out
         elapsed = (time.perf_counter() - started) * 1000
         with out["lock"]:
             out["times"].append(elapsed)
+            out["by_kind"].setdefault(kind, []).append(elapsed)
             if not (isinstance(status, int) and 200 <= status < 400):
                 out["errors"].append((call[0], call[1], status))
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def _rss_mb(master: int) -> tuple[float, float]:
@@ -158,7 +164,7 @@ def run(folder: Path, customers: int, results) -> None:
             email = "desk@example.com" if number % 5 else "owner@example.com"
             member.sign_in(email, "hearth-demo-1")
             staff.append(member)
-        out = {"lock": threading.Lock(), "times": [], "errors": []}
+        out = {"lock": threading.Lock(), "times": [], "errors": [], "by_kind": {}}
         end = time.time() + SECONDS
         threads = [
             threading.Thread(target=_work, args=(m, customers, end, random.Random(n), out))
@@ -177,7 +183,12 @@ def run(folder: Path, customers: int, results) -> None:
             server.kill()
         shutil.rmtree(scratch, ignore_errors=True)
     times = sorted(out["times"])
-    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] if times else 0.0
+    p95 = _percentile(times, 0.95)
+    by_kind = {
+        kind: {"n": len(values), "p50_ms": round(statistics.median(values), 1),
+               "p95_ms": round(_percentile(sorted(values), 0.95), 1)}
+        for kind, values in sorted(out["by_kind"].items())
+    }  # fmt: skip
     results.value(
         "load_p95_ms",
         round(p95, 1),
@@ -189,6 +200,7 @@ def run(folder: Path, customers: int, results) -> None:
         if times
         else None,
         think_time_s="0.5-1.5",
+        by_kind=by_kind,
     )
     results.value("load_errors", len(out["errors"]), examples=out["errors"][:5])
     results.value("load_web_rss_mb", worker_rss, all_web_processes_mb=total_rss)

@@ -127,6 +127,71 @@ def open_reminders(
     return list(session.scalars(query).unique())
 
 
+@dataclass
+class ReminderGroup:
+    """One group on My day: due today, or overdue from one rule (None: added by hand)."""
+
+    due_today: bool
+    rule_id: int | None
+    rule_name: str | None
+    count: int  # all of them
+    items: list[Reminder]  # the first few
+
+
+def my_day_groups(
+    session: Session, today: date, user_id: int, *, limit: int = 20
+) -> list[ReminderGroup]:
+    """Open reminders due by today for this staff member (or anyone), counted in full with
+    one GROUP BY, each group with its first `limit` reminders."""
+    mine = sa.or_(Reminder.assignee_id == user_id, Reminder.assignee_id.is_(None))
+    base = (Reminder.done_at.is_(None), Reminder.due_date <= today, mine)
+    is_today = (Reminder.due_date >= today).label("is_today")
+    counts = session.execute(
+        sa.select(is_today, Reminder.rule_id, sa.func.count())
+        .where(*base)
+        .group_by(is_today, Reminder.rule_id)
+    ).all()
+    names = dict(session.execute(sa.select(ReminderRule.id, ReminderRule.name)).all())
+
+    def first(*conditions) -> list[Reminder]:
+        return list(
+            session.scalars(
+                sa.select(Reminder)
+                .where(*base, *conditions)
+                .options(
+                    joinedload(Reminder.customer),
+                    joinedload(Reminder.assignee),
+                    joinedload(Reminder.rule),
+                )
+                .order_by(Reminder.due_date, Reminder.id)
+                .limit(limit)
+            ).unique()
+        )
+
+    groups = []
+    due_today = sum(count for today_flag, _rule, count in counts if today_flag)
+    if due_today:
+        groups.append(ReminderGroup(True, None, None, due_today, first(Reminder.due_date >= today)))
+    overdue = sorted(
+        ((rule_id, count) for today_flag, rule_id, count in counts if not today_flag),
+        key=lambda item: (item[0] is None, names.get(item[0]) or ""),
+    )
+    for rule_id, count in overdue:
+        rule_condition = (
+            Reminder.rule_id.is_(None) if rule_id is None else Reminder.rule_id == rule_id
+        )
+        groups.append(
+            ReminderGroup(
+                False,
+                rule_id,
+                names.get(rule_id),
+                count,
+                first(Reminder.due_date < today, rule_condition),
+            )  # fmt: skip
+        )
+    return groups
+
+
 def done_reminders(session: Session, limit: int = 100) -> list[Reminder]:
     return list(
         session.scalars(

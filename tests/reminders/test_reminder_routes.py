@@ -1,5 +1,6 @@
 """Reminder views: act on a reminder, add one by hand, rules with bad input, My day."""
 
+import re
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -147,3 +148,28 @@ def test_a_teacher_viewing_alerts_is_audited_once_per_view(app, client, owner):
         sa.select(AuditEvent).where(AuditEvent.action == "alert.view")
     ).all()
     assert [(e.user_id, e.target_id) for e in events] == [(teacher.id, child.id)] * 2
+
+
+def test_my_day_counts_every_reminder_and_shows_the_first_few(app, client, owner):
+    desk = make_user("frontdesk")
+    rule = ReminderRule(name="久未聯絡", kind="no_contact", days=30)
+    db.session.add(rule)
+    db.session.commit()
+    today = date.today()
+    for number in range(45):
+        customer = make_customer(f"久未聯絡 {number}")
+        db.session.add(
+            Reminder(customer_id=customer.id, rule_id=rule.id, occasion=f"o{number}",
+                     due_date=today - timedelta(days=3), text="打個電話")
+        )  # fmt: skip
+    for number in range(3):
+        db.session.add(
+            Reminder(customer_id=make_customer(f"今天 {number}").id, due_date=today, text="回電")
+        )
+    db.session.commit()
+    login(client, desk)
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r"<strong>3</strong> due today", page)
+    assert re.search(r"<strong>45</strong> overdue", page)  # all of them, not what is shown
+    assert page.count('class="reminder-customer"') == 3 + 20
+    assert f'href="/reminders/?rule={rule.id}">See all 45</a>' in page

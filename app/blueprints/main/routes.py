@@ -34,12 +34,12 @@ def home():
     return render_template("main/my_day.html", saved_segments=segments, **my_day(context))
 
 
+MY_DAY_GROUP_SIZE = 20
+
+
 def my_day(context: seg.Context) -> dict:
     """Due and overdue reminders (mine and unassigned), today's birthdays, my customers'
     open alerts."""
-    reminders = reminder_service.open_reminders(
-        db.session, due_by=context.today, assignee_id=current_user.id, include_unassigned=True
-    )
     mine_with_alerts = db.session.scalars(
         sa.select(Customer)
         .where(
@@ -54,23 +54,23 @@ def my_day(context: seg.Context) -> dict:
         .order_by(Customer.display_name)
         .limit(50)
     ).all()
-    # Grouped so that 85 reminders are a few lines: today's first, then overdue ones by
-    # the rule that made them (or "added by hand").
-    due_today = [r for r in reminders if r.due_date >= context.today]
-    overdue: dict[str, list] = {}
-    for reminder in reminders:
-        if reminder.due_date < context.today:
-            name = reminder.rule.name if reminder.rule else _("added by hand")
-            overdue.setdefault(name, []).append(reminder)
-    groups = [("today", _("Due today"), due_today)] + [
-        ("overdue", _("Overdue: %(rule)s", rule=name), items)
-        for name, items in sorted(overdue.items())
-    ]
+    # Grouped so that many reminders are a few lines: today's first, then overdue ones by
+    # the rule that made them (or "added by hand"); counted in full, each group showing its
+    # first MY_DAY_GROUP_SIZE (the reminders page lists them all).
+    groups = []
+    for group in reminder_service.my_day_groups(
+        db.session, context.today, current_user.id, limit=MY_DAY_GROUP_SIZE
+    ):
+        if group.due_today:
+            title = _("Due today")
+        else:
+            title = _("Overdue: %(rule)s", rule=group.rule_name or _("added by hand"))
+        groups.append(("today" if group.due_today else "overdue", title, group))
+    due_today = sum(group.count for _key, _title, group in groups if group.due_today)
     return {
-        "reminders": reminders,
-        "reminder_groups": [group for group in groups if group[2]],
-        "due_today_count": len(due_today),
-        "overdue_count": len(reminders) - len(due_today),
+        "reminder_groups": groups,
+        "due_today_count": due_today,
+        "overdue_count": sum(group.count for _key, _title, group in groups) - due_today,
         "today": context.today,
         "birthdays": dashboard.todays_birthdays(db.session, context),
         "alert_customers": mine_with_alerts,
