@@ -170,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.labels import bp as labels_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.privacy import bp as privacy_bp
+    from app.blueprints.purchases import bp as purchases_bp
     from app.blueprints.reminders import bp as reminders_bp
     from app.blueprints.search import bp as search_bp
     from app.blueprints.segments import bp as segments_bp
@@ -184,6 +185,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(settings_bp, url_prefix="/settings")
     app.register_blueprint(customers_bp, url_prefix="/customers")
+    app.register_blueprint(purchases_bp)
     app.register_blueprint(tags_bp, url_prefix="/tags")
     app.register_blueprint(timeline_bp)
     app.register_blueprint(reminders_bp)

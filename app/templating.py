@@ -58,6 +58,13 @@ def register(app: Flask) -> None:
         return bool(user and user.is_authenticated and user.role.value in roles)
 
     app.jinja_env.globals["current_user"] = current_user
+
+    def _active_products():
+        from app.services.purchases import products
+
+        return products(db.session, active_only=True)
+
+    app.jinja_env.globals["active_products"] = _active_products
     app.jinja_env.globals["level_label"] = lambda level: shop_level_words(_shop()).get(level, level)
     app.jinja_env.globals["shop_level_words"] = lambda: shop_level_words(_shop())
     app.jinja_env.globals["shop_level_words_default"] = lambda: [

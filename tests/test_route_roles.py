@@ -140,6 +140,28 @@ ROUTES = [
     ("POST", "/tags/merges/{merge}/undo", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("GET", "/tags/{tag}/delete", None, DESK_UP),
     ("POST", "/tags/{tag}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    # purchases (front desk and owner), products and reports (owner)
+    (
+        "POST",
+        "/customers/{customer}/purchases",
+        {"purchase-product": ""},
+        {**DESK_UP, DESK: 422, OWNER: 422},
+    ),
+    ("GET", "/purchases/{purchase}/edit", None, DESK_UP),
+    (
+        "POST",
+        "/purchases/{purchase}/edit",
+        {"purchase-product": ""},
+        {**DESK_UP, DESK: 422, OWNER: 422},
+    ),
+    ("POST", "/purchases/{purchase}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("GET", "/settings/products", None, OWNER_ONLY),
+    ("POST", "/settings/products", {"new-name": ""}, {**OWNER_ONLY, OWNER: 422}),
+    ("GET", "/settings/products/{product}", None, OWNER_ONLY),
+    ("POST", "/settings/products/{product}", {"product-name": ""}, {**OWNER_ONLY, OWNER: 422}),
+    ("GET", "/reports", None, OWNER_ONLY),
+    ("GET", "/reports?report=history&product=*", None, OWNER_ONLY),
+    ("GET", "/reports?report=repurchase&min_price=1&format=csv", None, OWNER_ONLY),
     # reminders (front desk and owner), rules and groups (owner), today (everyone)
     ("GET", "/reminders/", None, DESK_UP),
     ("GET", "/reminders/?rule={rule}", None, DESK_UP),
@@ -249,6 +271,14 @@ def ids(app):
                         mapping={"0": "display_name"})  # fmt: skip
     db.session.add(batch)
     db.session.commit()
+    from app.services import purchases
+
+    product = purchases.save_product(db.session, None, name="普洱茶", price=1200, points=30)
+    purchase = purchases.add_purchase(
+        db.session, customer, product=product, day=date(2026, 1, 2), quantity=1,
+        today=date(2026, 11, 24),
+    )  # fmt: skip
+    db.session.commit()
     from flask import current_app
 
     from app.services.importer import file_path
@@ -257,6 +287,8 @@ def ids(app):
     file_path(imports_folder(current_app), batch).write_bytes("姓名\n王大明\n".encode())
     return {
         "import_batch": batch.id,
+        "product": product.id,
+        "purchase": purchase.id,
         "kind": "xlsx",
         "row": 2,
         "rule": rule.id,

@@ -47,6 +47,7 @@ from app.models import (
 from app.security import audit, desk_required, staff_required
 from app.services import customers as customer_service
 from app.services import page_cache
+from app.services import purchases as purchase_service
 from app.services import reminders as reminder_service
 from app.services import segments as seg
 from app.services import tags as tag_service
@@ -478,6 +479,8 @@ def _render_page(customer_id: int) -> str:
         tag_form=TagAddForm(),
         reminders=reminders,
         today=shop_context(db.session).today,
+        purchase_figures=purchase_service.figures(db.session, customer.id),
+        recent_purchases=purchase_service.recent_purchases(db.session, customer.id),
     )
 
 
@@ -487,6 +490,7 @@ def form_panel(customer_id: int, name: str):
     """The less-used forms of the customer page, loaded when opened (or as a page without JS)."""
     from flask_babel import gettext
 
+    from app.blueprints.purchases.forms import PurchaseForm
     from app.blueprints.reminders.forms import ReminderForm
     from app.blueprints.reminders.routes import staff_choices
     from app.blueprints.timeline.forms import AlertForm
@@ -496,6 +500,7 @@ def form_panel(customer_id: int, name: str):
         "date": (ImportantDateForm, "date", gettext("Add a date"), True),
         "alert": (AlertForm, None, gettext("Add an alert"), False),
         "reminder": (ReminderForm, None, gettext("Add a reminder"), True),
+        "purchase": (PurchaseForm, "purchase", gettext("Add a purchase"), True),
     }
     if name not in panels:
         abort(404)
@@ -508,6 +513,8 @@ def form_panel(customer_id: int, name: str):
     if name == "reminder":
         form.assignee_id.choices = staff_choices(gettext("Anyone"))
         form.assignee_id.data = str(current_user.id)
+    if name == "purchase":
+        form.day.data = shop_context(db.session).today
     context = {"customer": customer, "form": form, "title": title}
     if is_partial():
         return render_template(template, **context)

@@ -1,0 +1,7 @@
+"""Purchases on the customer page, the product catalogue (Settings) and the I-CRM reports."""
+
+from flask import Blueprint
+
+bp = Blueprint("purchases", __name__)
+
+from app.blueprints.purchases import routes  # noqa: E402,F401

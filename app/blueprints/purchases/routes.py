@@ -1,0 +1,306 @@
+"""Purchases: entered on the customer page (any past date), edited and deleted with an audit
+trail; the catalogue in Settings; the I-CRM reports on screen, printable, as .xlsx or CSV."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.blueprints.purchases import bp
+from app.blueprints.purchases.forms import ProductForm, PurchaseForm
+from app.clock import utcnow
+from app.extensions import db
+from app.models import Customer, Product, Purchase
+from app.security import audit, desk_required, owner_required
+from app.services import exporting
+from app.services import purchases as service
+from app.services.purchases import PurchaseError
+from app.services.shop import shop_context
+from app.vocabulary import shop_term
+
+
+def error_message(error: PurchaseError) -> str:
+    return {
+        "product-name": _("Enter the product's name."),
+        "product-name-long": _("A product name has at most 120 characters."),
+        "product-exists": _("There is already a product called %(name)s.", name=error.detail),
+        "price": _("Enter a price from 0 to 100,000,000."),
+        "points": _("Enter points from 0 to 100,000,000."),
+        "quantity": _("From 1 to 100,000."),
+        "date": _("Enter a real date (year-month-day), e.g. 2018-02-28."),
+        "date-range": _("Enter a date from 1900 up to today."),
+        "note-long": _("A note has at most 500 characters."),
+        "pattern": _("Type a product name; * stands for anything, e.g. 普洱* or *茶."),
+        "threshold": _("Enter a minimum price or minimum points."),
+    }.get(error.code, _("Check the values and try again."))
+
+
+def resolve_product(text: str) -> tuple[Product | None, str | None]:
+    """The product meant by what was typed: its exact name, else the only one whose name
+    contains it (as I-CRM completes a keyword). Else (None, why)."""
+    product = service.product_by_name(db.session, text)
+    if product is not None:
+        return product, None
+    found = service.find_products(db.session, text, limit=6)
+    if len(found) == 1:
+        return found[0], None
+    if not found:
+        return None, _("No product on sale matches “%(text)s”. Add it under Settings → Products.",
+                       text=text)  # fmt: skip
+    names = "、".join(p.name for p in found[:5])
+    return None, _("Several products match: %(names)s. Type more of the name.", names=names)
+
+
+def _today() -> date:
+    return shop_context(db.session).today
+
+
+def _customer(customer_id: int) -> Customer:
+    return db.get_or_404(Customer, customer_id)
+
+
+def _save(form: PurchaseForm, customer: Customer, purchase: Purchase | None):
+    """Adds or updates from a validated form; on a problem, puts it beside its field."""
+    product, problem = resolve_product(form.product.data)
+    if product is None:
+        form.product.errors = [problem]
+        return None
+    context = shop_context(db.session)
+    try:
+        if purchase is None:
+            purchase = service.add_purchase(
+                db.session, customer, product=product, day=form.day.data,
+                quantity=form.quantity.data, unit_price=form.unit_price.data,
+                note=form.note.data, actor=current_user, today=context.today, zone=context.zone,
+            )  # fmt: skip
+        else:
+            service.edit_purchase(
+                db.session, purchase, product=product, day=form.day.data,
+                quantity=form.quantity.data,
+                unit_price=purchase.unit_price if form.unit_price.data is None
+                else form.unit_price.data,
+                note=form.note.data, today=context.today, zone=context.zone,
+            )  # fmt: skip
+    except PurchaseError as error:
+        db.session.rollback()
+        field = {"date": "day", "date-range": "day", "quantity": "quantity",
+                 "price": "unit_price", "note-long": "note"}.get(error.code, "product")  # fmt: skip
+        getattr(form, field).errors = [error_message(error)]
+        return None
+    return purchase
+
+
+@bp.route("/customers/<int:customer_id>/purchases", methods=["POST"])
+@desk_required
+def add(customer_id: int):
+    from app.blueprints.customers.routes import form_panel_with_errors
+
+    customer = _customer(customer_id)
+    form = PurchaseForm(prefix="purchase")
+    if form.validate():
+        purchase = _save(form, customer, None)
+        if purchase is not None:
+            audit("purchase.add", "customer", customer.id, _describe(purchase))
+            db.session.commit()
+            flash(_("Purchase added: %(what)s.", what=_describe(purchase)), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id) + "#purchases")
+    return form_panel_with_errors(customer, "purchase", form, _("Add a purchase"))
+
+
+def _describe(purchase: Purchase) -> str:
+    return (
+        f"{purchase.purchased_on.isoformat()} {purchase.product.name} × {purchase.quantity} "
+        f"@ NT${purchase.unit_price:,}"
+    )
+
+
+@bp.route("/purchases/<int:purchase_id>/edit", methods=["GET", "POST"])
+@desk_required
+def edit(purchase_id: int):
+    purchase = db.get_or_404(Purchase, purchase_id)
+    customer = _customer(purchase.customer_id)
+    form = PurchaseForm(prefix="purchase")
+    status = 200
+    if request.method == "GET":
+        form.product.data = purchase.product.name
+        form.day.data = purchase.purchased_on
+        form.quantity.data = purchase.quantity
+        form.unit_price.data = purchase.unit_price
+        form.note.data = purchase.note
+    elif form.validate():
+        before = _describe(purchase)
+        if _save(form, customer, purchase) is not None:
+            audit("purchase.edit", "customer", customer.id, f"{before} -> {_describe(purchase)}")
+            db.session.commit()
+            flash(_("Purchase saved."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id) + "#purchases")
+        status = 422
+    else:
+        status = 422
+    return (
+        render_template("purchases/edit.html", form=form, purchase=purchase, customer=customer),
+        status,
+    )
+
+
+@bp.route("/purchases/<int:purchase_id>/delete", methods=["POST"])
+@desk_required
+def delete(purchase_id: int):
+    purchase = db.get_or_404(Purchase, purchase_id)
+    customer_id = purchase.customer_id
+    what = _describe(purchase)
+    service.delete_purchase(db.session, purchase)
+    audit("purchase.delete", "customer", customer_id, what)
+    db.session.commit()
+    flash(_("Purchase deleted: %(what)s.", what=what), "success")
+    return redirect(url_for("customers.show", customer_id=customer_id) + "#purchases")
+
+
+# ---- the catalogue ----------------------------------------------------------------------------
+
+
+@bp.route("/settings/products", methods=["GET", "POST"])
+@owner_required
+def products():
+    form = ProductForm(prefix="new")
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                product = service.save_product(
+                    db.session, None, name=form.name.data, price=form.price.data,
+                    points=form.points.data, active=form.active.data,
+                )  # fmt: skip
+            except PurchaseError as error:
+                db.session.rollback()
+                form.name.errors = [error_message(error)]
+            else:
+                audit("product.add", "product", product.id, product.name)
+                db.session.commit()
+                flash(_("Product %(name)s added.", name=product.name), "success")
+                return redirect(url_for("purchases.products"))
+    counts = dict(
+        db.session.execute(
+            sa.select(Purchase.product_id, sa.func.count()).group_by(Purchase.product_id)
+        ).all()
+    )
+    return (
+        render_template(
+            "purchases/products.html",
+            form=form,
+            products=service.products(db.session),
+            counts=counts,
+        ),
+        status,
+    )
+
+
+@bp.route("/settings/products/<int:product_id>", methods=["GET", "POST"])
+@owner_required
+def product(product_id: int):
+    item = db.get_or_404(Product, product_id)
+    form = ProductForm(prefix="product", obj=item if request.method == "GET" else None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                service.save_product(
+                    db.session, item, name=form.name.data, price=form.price.data,
+                    points=form.points.data, active=form.active.data,
+                )  # fmt: skip
+            except PurchaseError as error:
+                db.session.rollback()
+                form.name.errors = [error_message(error)]
+            else:
+                audit("product.edit", "product", item.id, item.name)
+                db.session.commit()
+                flash(_("Product %(name)s saved.", name=item.name), "success")
+                return redirect(url_for("purchases.products"))
+    return render_template("purchases/product.html", form=form, product=item), status
+
+
+# ---- reports ----------------------------------------------------------------------------------
+
+REPORTS = ("half_year", "history", "repurchase")
+
+
+def _whole_or_none(name: str) -> tuple[int | None, bool]:
+    """(number, ok) for an optional whole-number query argument."""
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return None, True
+    if not text.isdigit() or len(text) > 9:
+        return None, False
+    return int(text), True
+
+
+@bp.route("/reports")
+@owner_required
+def reports():
+    report = request.args.get("report", "half_year")
+    if report not in REPORTS:
+        abort(404)
+    today = _today()
+    context = {"report": report, "today": today, "error": None, "rows": None}
+    header: list[str] = []
+    rows: list[list] = []
+    person = shop_term("customer")
+    if report == "half_year":
+        found = service.report_half_year(db.session, today)
+        context.update(rows=found, since=service.half_year_start(today))
+        header = [_("Team"), person, _("Product"), _("Quantity"), _("Amount (NT$)")]
+        rows = [[r.team or _("No one assigned"), r.customer, r.product, r.quantity, r.amount]
+                for r in found]  # fmt: skip
+    elif report == "history":
+        pattern = (request.args.get("product") or "").strip()[:120]
+        since_text = (request.args.get("since") or "").strip()
+        try:
+            since = date.fromisoformat(since_text) if since_text else date(today.year, 1, 1)
+        except ValueError:
+            since, context["error"] = date(today.year, 1, 1), error_message(PurchaseError("date"))
+        context.update(pattern=pattern, since=since)
+        if pattern and not context["error"]:
+            try:
+                found = service.report_history(db.session, since, pattern)
+            except PurchaseError as error:
+                context["error"] = error_message(error)
+            else:
+                context["rows"] = found
+                header = [_("Date"), person, _("Product"), _("Quantity"), _("Unit price (NT$)"),
+                          _("Amount (NT$)"), _("Note")]  # fmt: skip
+                rows = [[r.day, r.customer, r.product, r.quantity, r.unit_price, r.amount, r.note]
+                        for r in found]  # fmt: skip
+    else:
+        min_price, ok_price = _whole_or_none("min_price")
+        min_points, ok_points = _whole_or_none("min_points")
+        context.update(min_price=min_price, min_points=min_points)
+        if not (ok_price and ok_points):
+            context["error"] = _("Enter whole numbers for the minimum price and points.")
+        elif min_price is not None or min_points is not None:
+            found = service.report_repurchase(
+                db.session, today, min_price=min_price, min_points=min_points
+            )
+            context["rows"] = found
+            header = [person, _("Product"), _("Last bought"), _("Quantity that day"),
+                      _("Days ago")]  # fmt: skip
+            rows = [[r.customer, r.product, r.last_day, r.quantity, r.days_ago] for r in found]
+    file_format = request.args.get("format")
+    if file_format in ("csv", "xlsx") and header and not context["error"]:
+        audit("report.export", detail=f"{report} {file_format} rows={len(rows)}")
+        db.session.commit()
+        name = f"hearth-{report}-{utcnow():%Y%m%d}"
+        if file_format == "csv":
+            body, mimetype = exporting.to_csv(header, rows), "text/csv; charset=utf-8"
+        else:
+            body = exporting.to_xlsx(header, rows, report)
+            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(
+            body,
+            mimetype=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="{name}.{file_format}"'},
+        )
+    return render_template("purchases/reports.html", **context)

@@ -1,0 +1,376 @@
+"""The catalogue, purchases (each with its line on the timeline) and the I-CRM reports.
+
+The reports are the three the I-CRM article describes (seeds/002): half a year of purchases
+per team (the staff member a customer is assigned to), customers by name with products and
+quantities; the purchase history of products from a start date, with `*` as a wildcard in the
+product's name; and who should buy again — for products at or above a minimum price or
+points, each customer's last purchase date and quantity, oldest first.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from app.models import Customer, Product, Purchase, TimelineEntry, User
+
+MAX_QUANTITY = 100_000
+MAX_PRICE = 100_000_000  # NT$: anything above is a typing mistake
+MAX_NOTE = 500
+
+
+class PurchaseError(ValueError):
+    """code: what is wrong, for the view to word in the user's language."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+# ---- the catalogue ----------------------------------------------------------------------------
+
+
+def _clean_name(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise PurchaseError("product-name")
+    if len(name) > 120:
+        raise PurchaseError("product-name-long")
+    return name
+
+
+def _whole(value, code: str, lowest: int, highest: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise PurchaseError(code) from None
+    if not lowest <= number <= highest:
+        raise PurchaseError(code)
+    return number
+
+
+def save_product(
+    session: Session, product: Product | None, *, name, price, points, active: bool = True
+) -> Product:
+    name = _clean_name(name)
+    price = _whole(price, "price", 0, MAX_PRICE)
+    points = _whole(points, "points", 0, MAX_PRICE)
+    clash = session.scalar(sa.select(Product.id).where(sa.func.lower(Product.name) == name.lower()))
+    if clash and (product is None or clash != product.id):
+        raise PurchaseError("product-exists", name)
+    if product is None:
+        product = Product(name=name)
+        session.add(product)
+    product.name, product.price, product.points, product.active = name, price, points, active
+    session.flush()
+    return product
+
+
+def products(session: Session, *, active_only: bool = False) -> list[Product]:
+    query = sa.select(Product).order_by(Product.active.desc(), Product.name)
+    if active_only:
+        query = query.where(Product.active.is_(True))
+    return list(session.scalars(query))
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_products(session: Session, text: str, limit: int = 10) -> list[Product]:
+    """Active products whose name contains the text anywhere (as I-CRM completes names)."""
+    text = " ".join((text or "").split())[:120]
+    if not text:
+        return []
+    return list(
+        session.scalars(
+            sa.select(Product)
+            .where(Product.active.is_(True), Product.name.ilike(f"%{_like(text)}%", escape="\\"))
+            .order_by(sa.func.length(Product.name), Product.name)
+            .limit(limit)
+        )
+    )
+
+
+def product_by_name(session: Session, name: str) -> Product | None:
+    name = " ".join((name or "").split())
+    return session.scalar(sa.select(Product).where(sa.func.lower(Product.name) == name.lower()))
+
+
+# ---- purchases ------------------------------------------------------------------------------
+
+
+def _entry_text(purchase: Purchase) -> str:
+    text = f"{purchase.product.name} × {purchase.quantity} (NT${purchase.amount:,})"
+    return f"{text} — {purchase.note}" if purchase.note else text
+
+
+def _moment(day: date, zone: str) -> datetime:
+    """Noon of that day in the shop's zone, stored as naive UTC: the timeline sorts a
+    purchase typed in later under the day it happened."""
+    local = datetime.combine(day, time(12), tzinfo=ZoneInfo(zone))
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def _check(day, quantity, unit_price, note, today: date) -> tuple[date, int, int, str]:
+    if not isinstance(day, date):
+        raise PurchaseError("date")
+    if day > today + timedelta(days=1) or day.year < 1900:
+        raise PurchaseError("date-range")
+    quantity = _whole(quantity, "quantity", 1, MAX_QUANTITY)
+    unit_price = _whole(unit_price, "price", 0, MAX_PRICE)
+    note = " ".join((note or "").split())
+    if len(note) > MAX_NOTE:
+        raise PurchaseError("note-long")
+    return day, quantity, unit_price, note
+
+
+def add_purchase(
+    session: Session,
+    customer: Customer,
+    *,
+    product: Product,
+    day: date,
+    quantity,
+    unit_price=None,
+    note: str = "",
+    actor: User | None = None,
+    today: date,
+    zone: str = "Asia/Taipei",
+) -> Purchase:
+    """A purchase and its line on the timeline; the unit price defaults to the product's."""
+    day, quantity, unit_price, note = _check(
+        day, quantity, product.price if unit_price in (None, "") else unit_price, note, today
+    )
+    purchase = Purchase(
+        customer_id=customer.id, product=product, purchased_on=day, quantity=quantity,
+        unit_price=unit_price, unit_points=product.points, note=note,
+        created_by_id=actor.id if actor else None,
+    )  # fmt: skip
+    entry = TimelineEntry(
+        customer_id=customer.id,
+        author_id=actor.id if actor else None,
+        kind="purchase",
+        body=_entry_text(purchase),
+        created_at=_moment(day, zone),
+        action="purchase",
+    )
+    session.add_all([purchase, entry])
+    session.flush()
+    purchase.entry_id = entry.id
+    moment = entry.created_at
+    if customer.last_contact_at is None or customer.last_contact_at < moment:
+        customer.last_contact_at = moment
+    return purchase
+
+
+def edit_purchase(
+    session: Session, purchase: Purchase, *, product: Product, day: date, quantity, unit_price,
+    note: str, today: date, zone: str = "Asia/Taipei",
+) -> Purchase:  # fmt: skip
+    day, quantity, unit_price, note = _check(day, quantity, unit_price, note, today)
+    if product.id != purchase.product_id:
+        purchase.unit_points = product.points
+    purchase.product, purchase.purchased_on = product, day
+    purchase.quantity, purchase.unit_price, purchase.note = quantity, unit_price, note
+    if purchase.entry_id:
+        entry = session.get(TimelineEntry, purchase.entry_id)
+        if entry is not None:
+            entry.body = _entry_text(purchase)
+            entry.created_at = _moment(day, zone)
+    session.flush()
+    return purchase
+
+
+def delete_purchase(session: Session, purchase: Purchase) -> None:
+    if purchase.entry_id:
+        entry = session.get(TimelineEntry, purchase.entry_id)
+        if entry is not None:
+            session.delete(entry)
+    session.delete(purchase)
+    session.flush()
+
+
+@dataclass
+class CustomerFigures:
+    purchases: int
+    spend: int
+    points: int
+    last_purchase: date | None
+
+
+def figures(session: Session, customer_id: int) -> CustomerFigures:
+    count, spend, points, last = session.execute(
+        sa.select(
+            sa.func.count(Purchase.id),
+            sa.func.coalesce(sa.func.sum(Purchase.quantity * Purchase.unit_price), 0),
+            sa.func.coalesce(sa.func.sum(Purchase.quantity * Purchase.unit_points), 0),
+            sa.func.max(Purchase.purchased_on),
+        ).where(Purchase.customer_id == customer_id)
+    ).one()
+    return CustomerFigures(count, spend, points, last)
+
+
+def recent_purchases(session: Session, customer_id: int, limit: int = 10) -> list[Purchase]:
+    return list(
+        session.scalars(
+            sa.select(Purchase)
+            .where(Purchase.customer_id == customer_id)
+            .options(joinedload(Purchase.product))
+            .order_by(Purchase.purchased_on.desc(), Purchase.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+# ---- reports ------------------------------------------------------------------------------
+
+
+def half_year_start(today: date) -> date:
+    """The same day six months back (the 31st becomes the month's last day)."""
+    year, month = today.year, today.month - 6
+    if month < 1:
+        year, month = year - 1, month + 12
+    for day in (today.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class TeamRow:
+    team: str | None  # the staff member's name; None: no one assigned
+    customer_id: int
+    customer: str
+    product: str
+    quantity: int
+    amount: int
+
+
+def report_half_year(session: Session, today: date) -> list[TeamRow]:
+    """Purchases since half a year ago per team, customers by name, products by name."""
+    since = half_year_start(today)
+    rows = session.execute(
+        sa.select(
+            User.name,
+            Customer.id,
+            Customer.display_name,
+            Product.name,
+            sa.func.sum(Purchase.quantity),
+            sa.func.sum(Purchase.quantity * Purchase.unit_price),
+        )
+        .select_from(Purchase)
+        .join(Customer, Customer.id == Purchase.customer_id)
+        .join(Product, Product.id == Purchase.product_id)
+        .outerjoin(User, User.id == Customer.assigned_user_id)
+        .where(Purchase.purchased_on >= since, Purchase.purchased_on <= today)
+        .group_by(User.name, Customer.id, Customer.display_name, Product.name)
+        .order_by(User.name.is_(None), User.name, Customer.display_name, Customer.id, Product.name)
+    ).all()
+    return [TeamRow(*row) for row in rows]
+
+
+def wildcard(pattern: str) -> str:
+    """A product name with `*` for "anything" as a LIKE pattern (%, _ and \\ taken literally)."""
+    return "%".join(_like(part) for part in " ".join((pattern or "").split()).split("*"))
+
+
+@dataclass
+class HistoryRow:
+    day: date
+    customer_id: int
+    customer: str
+    product: str
+    quantity: int
+    unit_price: int
+    amount: int
+    note: str
+
+
+def report_history(session: Session, since: date, pattern: str) -> list[HistoryRow]:
+    """Purchases from `since` of products whose name matches the pattern (`*` wildcards;
+    without one, the exact name), oldest first."""
+    if not (pattern or "").strip():
+        raise PurchaseError("pattern")
+    rows = session.execute(
+        sa.select(
+            Purchase.purchased_on,
+            Customer.id,
+            Customer.display_name,
+            Product.name,
+            Purchase.quantity,
+            Purchase.unit_price,
+            Purchase.quantity * Purchase.unit_price,
+            Purchase.note,
+        )
+        .join(Customer, Customer.id == Purchase.customer_id)
+        .join(Product, Product.id == Purchase.product_id)
+        .where(
+            Purchase.purchased_on >= since,
+            Product.name.ilike(wildcard(pattern), escape="\\"),
+        )
+        .order_by(Purchase.purchased_on, Customer.display_name, Purchase.id)
+    ).all()
+    return [HistoryRow(*row) for row in rows]
+
+
+@dataclass
+class RepurchaseRow:
+    customer_id: int
+    customer: str
+    product: str
+    last_day: date
+    quantity: int  # bought on that last day
+    days_ago: int
+
+
+def report_repurchase(
+    session: Session, today: date, *, min_price: int | None = None, min_points: int | None = None
+) -> list[RepurchaseRow]:
+    """For products at or above the minimum price or points: each customer's last purchase
+    of each, with the quantity bought that day, oldest first."""
+    if min_price is None and min_points is None:
+        raise PurchaseError("threshold")
+    wanted = []
+    if min_price is not None:
+        wanted.append(Product.price >= min_price)
+    if min_points is not None:
+        wanted.append(Product.points >= min_points)
+    last = (
+        sa.select(
+            Purchase.customer_id,
+            Purchase.product_id,
+            sa.func.max(Purchase.purchased_on).label("last_day"),
+        )
+        .join(Product, Product.id == Purchase.product_id)
+        .where(sa.or_(*wanted))
+        .group_by(Purchase.customer_id, Purchase.product_id)
+        .subquery()
+    )
+    quantity = (
+        sa.select(sa.func.sum(Purchase.quantity))
+        .where(
+            Purchase.customer_id == last.c.customer_id,
+            Purchase.product_id == last.c.product_id,
+            Purchase.purchased_on == last.c.last_day,
+        )
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        sa.select(
+            last.c.customer_id, Customer.display_name, Product.name, last.c.last_day, quantity
+        )  # fmt: skip
+        .join(Customer, Customer.id == last.c.customer_id)
+        .join(Product, Product.id == last.c.product_id)
+        .where(Customer.erased_at.is_(None))
+        .order_by(last.c.last_day, Customer.display_name, Product.name)
+    ).all()
+    return [
+        RepurchaseRow(cid, name, product, day, qty, (today - day).days)
+        for cid, name, product, day, qty in rows
+    ]
