@@ -12,7 +12,7 @@ from app.models.customer import (
 from app.models.importing import ImportBatch, ImportChange
 from app.models.page_version import page_version
 from app.models.privacy import ConsentEvent
-from app.models.purchase import Product, Purchase
+from app.models.purchase import STAY_STATUSES, Product, Purchase, Room, Stay
 from app.models.reminder import Reminder, ReminderRule
 from app.models.segment import Segment
 from app.models.shop import Shop
@@ -23,6 +23,9 @@ from app.models.user import LoginAttempt, Role, StaffSession, User
 __all__ = [
     "Product",
     "Purchase",
+    "Room",
+    "STAY_STATUSES",
+    "Stay",
     "page_version",
     "AuditEvent",
     "Campaign",

@@ -26,6 +26,9 @@ from app.models import (
     CustomField,
     CustomFieldValue,
     FamilyMember,
+    Product,
+    Purchase,
+    Stay,
     Tag,
     TimelineEntry,
     customer_tag,
@@ -35,7 +38,8 @@ from app.services import search
 
 KEYWORDS = {"and", "or", "not", "minus"}
 DURATION_FIELDS = {"last_contact", "visited", "created"}
-HAS_WHAT = {"email", "phone", "address", "birthday"}
+HAS_WHAT = {"email", "phone", "address", "birthday", "purchase", "visit", "stay"}
+AMOUNT_FIELDS = {"spend", "purchases", "stays"}
 BIRTHDAY_WHEN = {"this_month", "next_month"}
 
 
@@ -137,6 +141,25 @@ class ReminderAtom:
 
 
 @dataclass(frozen=True)
+class BoughtAtom:
+    """`bought:普洱茶` (ever), `bought:"普洱*" < 90d` (within 90 days), `> 90d` (bought it,
+    but not for 90 days). `*` in the name stands for anything."""
+
+    product: str
+    op: str | None = None
+    days: int = 0
+
+
+@dataclass(frozen=True)
+class AmountAtom:
+    """`spend >= 10000` (NT$ of all purchases), `purchases > 3`, `stays >= 3` (stayed)."""
+
+    field: str
+    op: str
+    value: int
+
+
+@dataclass(frozen=True)
 class TextAtom:
     text: str
 
@@ -150,6 +173,13 @@ _DURATION = re.compile(
 _ON_DATE = re.compile(
     r"(?P<field>last_contact|visited|created)\s*(?P<op>>=|<=|>|<)\s*(?P<day>\d{4}-\d{2}-\d{2})(?=$|[\s()])",
     re.IGNORECASE,
+)
+_AMOUNT = re.compile(
+    r"(?P<field>spend|purchases|stays)\s*(?P<op>>=|<=|>|<|=)\s*(?P<num>\d{1,12})(?=$|[\s()])",
+    re.IGNORECASE,
+)
+_AFTER_BOUGHT = re.compile(
+    r"\s*(?P<op>>=|<=|>|<)\s*(?P<num>\d{1,5})\s*(?:d|days?|天)?(?=$|[\s()])", re.IGNORECASE
 )
 _WITHIN = re.compile(
     r"birthday:within\s*(?P<num>\d{1,3})\s*(?:d|days?|天)?(?=$|[\s()])", re.IGNORECASE
@@ -216,10 +246,18 @@ def tokenize(text: str) -> list[Token]:
             )
             i = match.end()
             continue
+        match = _AMOUNT.match(text, i)
+        if match:
+            atom = AmountAtom(match["field"].lower(), match["op"], int(match["num"]))
+            tokens.append(Token("atom", atom, i))
+            i = match.end()
+            continue
         word_match = re.match(r"[a-z_]+", text[i:], re.IGNORECASE)
         word = word_match.group(0).lower() if word_match else ""
         if word in DURATION_FIELDS and not text[i + len(word) : i + len(word) + 1] == ":":
             raise SegmentError(i, "expected-duration", word)
+        if word in AMOUNT_FIELDS and not text[i + len(word) : i + len(word) + 1] == ":":
+            raise SegmentError(i, "expected-amount", word)
         match = _WITHIN.match(text, i)
         if match:
             tokens.append(Token("atom", BirthdayAtom("within", int(match["num"])), i))
@@ -239,6 +277,15 @@ def tokenize(text: str) -> list[Token]:
                 i = end
                 continue
             value, end = _read_value(text, match.end())
+            if key == "bought":
+                product = " ".join(value.split())
+                if not product:
+                    raise SegmentError(match.end(), "expected-value", "bought")
+                after = _AFTER_BOUGHT.match(text, end)
+                op, days = (after["op"][0], int(after["num"])) if after else (None, 0)
+                tokens.append(Token("atom", BoughtAtom(product, op, days), i))
+                i = after.end() if after else end
+                continue
             tokens.append(Token("atom", _keyed_atom(key, value, i, match.end()), i))
             i = end
             continue
@@ -433,6 +480,11 @@ def to_text(node) -> str:
         return f"field:{node.name}={_quote(node.value)}"
     if isinstance(node, ReminderAtom):
         return f"reminder:{_quote(node.rule)}"
+    if isinstance(node, BoughtAtom):
+        when = f" {node.op} {node.days}d" if node.op else ""
+        return f"bought:{_quote(node.product)}{when}"
+    if isinstance(node, AmountAtom):
+        return f"{node.field} {node.op} {node.value}"
     if isinstance(node, TextAtom):
         return _quote(node.text)
     raise TypeError(node)
@@ -550,7 +602,9 @@ class _Compiler:
                 # Never contacted counts from when they joined, as the no-contact reminder
                 # rule does: someone added yesterday was not "left alone for 15 days".
                 return sa.func.coalesce(column, Customer.created_at) < cutoff
-            return sa.or_(column.is_(None), column < cutoff)  # not for N days (or never)
+            # "visited > 730d": came, but not for two years. Someone who never came is not
+            # a lapsed guest (write "not has:visit" for them).
+            return sa.and_(column.is_not(None), column < cutoff)
         if isinstance(node, DateAtom):
             column = {
                 "last_contact": Customer.last_contact_at,
@@ -570,9 +624,59 @@ class _Compiler:
             column = {"phone": Customer.phone, "address": Customer.postal_address}.get(node.what)
             if column is not None:
                 return sa.func.coalesce(column, "") != ""
+            if node.what == "purchase":
+                return Customer.id.in_(sa.select(Purchase.customer_id))
+            if node.what == "visit":
+                return Customer.last_visit_at.is_not(None)
+            if node.what == "stay":
+                return Customer.id.in_(sa.select(Stay.customer_id).where(Stay.status == "stayed"))
             return Customer.birthday.is_not(None)
         if isinstance(node, OptOutAtom):
             return Customer.email_opt_out.is_(True)
+        if isinstance(node, BoughtAtom):
+            from app.services.purchases import wildcard
+
+            pattern = wildcard(node.product) if "*" in node.product else None
+            matching = (
+                Product.name.ilike(pattern, escape="\\")
+                if pattern
+                else sa.func.lower(Product.name) == node.product.lower()
+            )
+            bought = (
+                sa.select(Purchase.customer_id)
+                .join(Product, Product.id == Purchase.product_id)
+                .where(matching)
+            )
+            if node.op is None:
+                return Customer.id.in_(bought)
+            cutoff = self.context.today - timedelta(days=node.days)
+            if node.op == "<":  # bought it within the last N days
+                return Customer.id.in_(bought.where(Purchase.purchased_on >= cutoff))
+            last = bought.group_by(Purchase.customer_id).having(
+                sa.func.max(Purchase.purchased_on) < cutoff
+            )
+            return Customer.id.in_(last)
+        if isinstance(node, AmountAtom):
+            if node.field == "stays":
+                figure = sa.func.count(Stay.id)
+                grouped = sa.select(Stay.customer_id).where(Stay.status == "stayed")
+                grouped = grouped.group_by(Stay.customer_id)
+            else:
+                figure = (
+                    sa.func.sum(Purchase.quantity * Purchase.unit_price)
+                    if node.field == "spend"
+                    else sa.func.count(Purchase.id)
+                )
+                grouped = sa.select(Purchase.customer_id).group_by(Purchase.customer_id)
+            compare = {
+                ">": figure > node.value, ">=": figure >= node.value, "=": figure == node.value,
+                "<": figure >= node.value, "<=": figure > node.value,
+            }[node.op]  # fmt: skip
+            if node.op in ("<", "<="):  # people with none count as 0: all but those above
+                return Customer.id.not_in(grouped.having(compare))
+            if node.op == "=" and node.value == 0:
+                return Customer.id.not_in(grouped)
+            return Customer.id.in_(grouped.having(compare))
         if isinstance(node, AlertAtom):
             escaped = node.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             alerts = sa.select(TimelineEntry.customer_id).where(

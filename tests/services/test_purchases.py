@@ -166,3 +166,36 @@ def test_catalogue_names_are_unique_and_found_by_any_part(shop):
     db.session.rollback()
     assert [p.name for p in service.find_products(db.session, "洱")] == ["普洱茶", "普洱茶禮盒"]
     assert service.find_products(db.session, "%") == []
+
+
+def _who(text: str) -> set[str]:
+    from datetime import datetime
+
+    from app.services import segments as seg
+
+    context = seg.Context(now=datetime(2026, 11, 24, 4, 0), zone="Asia/Taipei")
+    return {
+        c.display_name for c in db.session.scalars(seg.customers_query(db.session, text, context))
+    }
+
+
+def test_purchase_conditions_in_filters(shop):
+    from app.services import segments as seg
+
+    assert _who("bought:普洱茶") == {"陳小姐", "王太太"}
+    assert _who('bought:"普洱*" < 30d') == {"林先生"}  # 普洱茶禮盒 on 11-20
+    assert _who("bought:普洱茶 > 90d") == {"王太太"}  # last on 8-8; 陳小姐's last was 9-10
+    assert _who("bought:*烏龍 and not bought:普洱*") == {"張同學"}
+    # Spend: 陳 2,400+1,200+495; 林 800+3,000; 王 3,600+2,400+1,200; 張 3,200.
+    assert _who("spend >= 5000") == {"王太太"}
+    assert _who("spend < 3500") == {"張同學"}
+    assert _who("purchases >= 3") == {"陳小姐", "王太太"}
+    make_customer("新客人")
+    assert _who("not has:purchase") == {"新客人"} == _who("spend = 0")
+    assert _who("spend < 100") == {"新客人"}  # nothing bought counts as NT$0
+    for text in ('bought:"普洱 茶*" < 90d', "spend >= 10000", "purchases = 2", "bought:x"):
+        assert seg.parse(seg.to_text(seg.parse(text))) == seg.parse(text)
+    assert seg.to_text(seg.parse('bought:"普洱茶"  <  90 days')) == "bought:普洱茶 < 90d"
+    with pytest.raises(seg.SegmentError) as problem:
+        seg.parse("spend 100")
+    assert problem.value.code == "expected-amount"

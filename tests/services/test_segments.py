@@ -281,7 +281,7 @@ def evaluate(node, person: dict, now: datetime) -> bool:
             return moment is not None and moment >= cutoff
         if node.field == "last_contact":  # never contacted: counted from joining
             return (moment or person["created"]) < cutoff
-        return moment is None or moment < cutoff
+        return moment is not None and moment < cutoff  # never came: not "lapsed"
     if isinstance(node, seg.HasAtom):
         return bool(person["email"]) if node.what == "email" else person["birthday"] is not None
     if isinstance(node, seg.OptOutAtom):

@@ -26,8 +26,11 @@ def segment_error_message(error: SegmentError, text: str = "") -> str:
             "Write %(field)s with a comparison and days, e.g. %(field)s > 15d.", field=detail
         ),
         "expected-value": _("Write a value after %(key)s:, e.g. %(key)s:VIP.", key=detail),
+        "expected-amount": _(
+            "Write %(field)s with a comparison and a number, e.g. %(field)s >= 3.", field=detail
+        ),
         "unknown-atom": _(
-            "Unknown condition “%(key)s:”. Use tag:, level:, birthday:, last_contact, visited, created, has:, optout:, alert:, field: or reminder:.",
+            "Unknown condition “%(key)s:”. Use tag:, level:, birthday:, last_contact, visited, created, has:, optout:, alert:, field:, reminder:, bought:, spend, purchases or stays.",
             key=detail,
         ),
         "bad-level": _(
@@ -38,7 +41,8 @@ def segment_error_message(error: SegmentError, text: str = "") -> str:
             value=detail,
         ),
         "bad-has": _(
-            "Use has:email, has:phone, has:address or has:birthday, not “%(value)s”.", value=detail
+            "Use has:email, has:phone, has:address, has:birthday, has:purchase, has:visit or has:stay, not “%(value)s”.",
+            value=detail,
         ),
         "bad-optout": _("Use optout:email."),
         "bad-field": _("Write field:NAME=VALUE, e.g. field:teachers_words=很好."),
