@@ -176,6 +176,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.segments import bp as segments_bp
     from app.blueprints.settings import bp as settings_bp
     from app.blueprints.staff import bp as staff_bp
+    from app.blueprints.stays import bp as stays_bp
     from app.blueprints.tags import bp as tags_bp
     from app.blueprints.timeline import bp as timeline_bp
     from app.blueprints.today import bp as today_bp
@@ -186,6 +187,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_bp, url_prefix="/settings")
     app.register_blueprint(customers_bp, url_prefix="/customers")
     app.register_blueprint(purchases_bp)
+    app.register_blueprint(stays_bp)
     app.register_blueprint(tags_bp, url_prefix="/tags")
     app.register_blueprint(timeline_bp)
     app.register_blueprint(reminders_bp)

@@ -65,6 +65,13 @@ def register(app: Flask) -> None:
         return products(db.session, active_only=True)
 
     app.jinja_env.globals["active_products"] = _active_products
+
+    def _stay_status(status: str) -> str:
+        from app.services.stays import status_label
+
+        return status_label(status)
+
+    app.jinja_env.globals["stay_status"] = _stay_status
     app.jinja_env.globals["level_label"] = lambda level: shop_level_words(_shop()).get(level, level)
     app.jinja_env.globals["shop_level_words"] = lambda: shop_level_words(_shop())
     app.jinja_env.globals["shop_level_words_default"] = lambda: [

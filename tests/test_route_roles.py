@@ -162,6 +162,21 @@ ROUTES = [
     ("GET", "/reports", None, OWNER_ONLY),
     ("GET", "/reports?report=history&product=*", None, OWNER_ONLY),
     ("GET", "/reports?report=repurchase&min_price=1&format=csv", None, OWNER_ONLY),
+    # stays (front desk and owner), rooms (owner)
+    (
+        "POST",
+        "/customers/{customer}/stays",
+        {"stay-check_in": ""},
+        {**DESK_UP, DESK: 422, OWNER: 422},
+    ),
+    ("GET", "/stays/{stay}/edit", None, DESK_UP),
+    ("POST", "/stays/{stay}/edit", {"stay-check_in": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("POST", "/stays/{stay}/check-in", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/stays/{stay}/check-out", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/stays/{stay}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("GET", "/settings/rooms", None, OWNER_ONLY),
+    ("POST", "/settings/rooms", {"new-name": ""}, {**OWNER_ONLY, OWNER: 422}),
+    ("POST", "/settings/rooms/{room}", {"room1-name": "A"}, {**OWNER_ONLY, OWNER: 302}),
     # reminders (front desk and owner), rules and groups (owner), today (everyone)
     ("GET", "/reminders/", None, DESK_UP),
     ("GET", "/reminders/?rule={rule}", None, DESK_UP),
@@ -279,6 +294,16 @@ def ids(app):
         today=date(2026, 11, 24),
     )  # fmt: skip
     db.session.commit()
+    from app.services import stays
+
+    room = stays.save_room(db.session, None, "A")
+    stay = stays.save_stay(
+        db.session, customer, None,
+        {"room_id": room.id, "check_in": date(2026, 1, 2), "check_out": date(2026, 1, 4),
+         "status": "booked", "adults": 2},
+        actor=None, today=date(2026, 11, 24),
+    )  # fmt: skip
+    db.session.commit()
     from flask import current_app
 
     from app.services.importer import file_path
@@ -288,6 +313,8 @@ def ids(app):
     return {
         "import_batch": batch.id,
         "product": product.id,
+        "room": room.id,
+        "stay": stay.id,
         "purchase": purchase.id,
         "kind": "xlsx",
         "row": 2,

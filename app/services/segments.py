@@ -7,8 +7,10 @@
 
 Operators: and, or, not, minus (a minus b = a and not b), parentheses; neighbouring terms
 are joined with "and". Atoms: tag:NAME, level:A (or level:A,B), birthday:this_month |
-next_month | within Nd, last_contact > Nd / < Nd, visited > Nd / < Nd, created > Nd / < Nd,
-has:email | phone | address | birthday, optout:email, alert:KEYWORD, field:NAME=VALUE, and
+next_month | within Nd, last_contact > Nd / < Nd, visited > Nd / < Nd (visited > Nd: came,
+but not for N days), created > Nd / < Nd, has:email | phone | address | birthday | purchase |
+visit | stay, optout:email, alert:KEYWORD, field:NAME=VALUE, reminder:RULE, bought:PRODUCT
+(* wildcards; optionally < Nd / > Nd), spend / purchases / stays compared with a number, and
 bare words or "quoted phrases" as free-text search. Never builds SQL from strings.
 """
 
@@ -37,7 +39,7 @@ from app.models.customer import month_day
 from app.services import search
 
 KEYWORDS = {"and", "or", "not", "minus"}
-DURATION_FIELDS = {"last_contact", "visited", "created"}
+DURATION_FIELDS = {"last_contact", "visited", "stayed", "created"}
 HAS_WHAT = {"email", "phone", "address", "birthday", "purchase", "visit", "stay"}
 AMOUNT_FIELDS = {"spend", "purchases", "stays"}
 BIRTHDAY_WHEN = {"this_month", "next_month"}
@@ -167,11 +169,11 @@ class TextAtom:
 # ---- tokens -----------------------------------------------------------------------------
 
 _DURATION = re.compile(
-    r"(?P<field>last_contact|visited|created)\s*(?P<op>>=|<=|>|<)\s*(?P<num>\d{1,5})\s*(?:d|days?|天)?(?=$|[\s()])",
+    r"(?P<field>last_contact|visited|stayed|created)\s*(?P<op>>=|<=|>|<)\s*(?P<num>\d{1,5})\s*(?:d|days?|天)?(?=$|[\s()])",
     re.IGNORECASE,
 )
 _ON_DATE = re.compile(
-    r"(?P<field>last_contact|visited|created)\s*(?P<op>>=|<=|>|<)\s*(?P<day>\d{4}-\d{2}-\d{2})(?=$|[\s()])",
+    r"(?P<field>last_contact|visited|stayed|created)\s*(?P<op>>=|<=|>|<)\s*(?P<day>\d{4}-\d{2}-\d{2})(?=$|[\s()])",
     re.IGNORECASE,
 )
 _AMOUNT = re.compile(
@@ -594,6 +596,7 @@ class _Compiler:
             column = {
                 "last_contact": Customer.last_contact_at,
                 "visited": Customer.last_visit_at,
+                "stayed": Customer.last_visit_at,  # a homestay's word for the same
                 "created": Customer.created_at,
             }[node.field]
             if node.op == "<":  # within the last N days
@@ -609,6 +612,7 @@ class _Compiler:
             column = {
                 "last_contact": Customer.last_contact_at,
                 "visited": Customer.last_visit_at,
+                "stayed": Customer.last_visit_at,  # a homestay's word for the same
                 "created": Customer.created_at,
             }[node.field]
             day = node.day + timedelta(days=1) if node.op in (">", "<=") else node.day
@@ -776,7 +780,7 @@ class Builder:
     exclude: list[str] = field(default_factory=list)
     levels: list[str] = field(default_factory=list)
     no_contact_days: int | None = None
-    no_visit_days: int | None = None  # not visited (stayed, came) for N days, or never
+    no_visit_days: int | None = None  # came (stayed), but not for N days
     visited_within_days: int | None = None  # visited in the last N days
     birthday: str = ""  # "", this_month, next_month, within30
     has_email: bool = False

@@ -481,7 +481,20 @@ def _render_page(customer_id: int) -> str:
         today=shop_context(db.session).today,
         purchase_figures=purchase_service.figures(db.session, customer.id),
         recent_purchases=purchase_service.recent_purchases(db.session, customer.id),
+        **_stays_of(customer),
     )
+
+
+def _stays_of(customer: Customer) -> dict:
+    from app.services import stays
+    from app.services.shop import get_shop
+
+    if get_shop(db.session).kind != "homestay":
+        return {}
+    return {
+        "stay_figures": stays.figures(db.session, customer.id),
+        "guest_stays": stays.guest_stays(db.session, customer.id),
+    }
 
 
 @bp.route("/<int:customer_id>/forms/<name>")
@@ -493,6 +506,7 @@ def form_panel(customer_id: int, name: str):
     from app.blueprints.purchases.forms import PurchaseForm
     from app.blueprints.reminders.forms import ReminderForm
     from app.blueprints.reminders.routes import staff_choices
+    from app.blueprints.stays.forms import StayForm
     from app.blueprints.timeline.forms import AlertForm
 
     panels = {
@@ -501,6 +515,7 @@ def form_panel(customer_id: int, name: str):
         "alert": (AlertForm, None, gettext("Add an alert"), False),
         "reminder": (ReminderForm, None, gettext("Add a reminder"), True),
         "purchase": (PurchaseForm, "purchase", gettext("Add a purchase"), True),
+        "stay": (StayForm, "stay", gettext("Add a stay"), True),
     }
     if name not in panels:
         abort(404)

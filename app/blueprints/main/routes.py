@@ -13,7 +13,7 @@ from app.services import dashboard
 from app.services import reminders as reminder_service
 from app.services import segments as seg
 from app.services import timeline as timeline_service
-from app.services.shop import shop_context
+from app.services.shop import get_shop, shop_context
 
 
 @bp.route("/")
@@ -67,7 +67,20 @@ def my_day(context: seg.Context) -> dict:
             title = _("Overdue: %(rule)s", rule=group.rule_name or _("added by hand"))
         groups.append(("today" if group.due_today else "overdue", title, group))
     due_today = sum(group.count for _key, _title, group in groups if group.due_today)
+    arrivals = departures = []
+    guest_alerts: dict = {}
+    if get_shop(db.session).kind == "homestay":
+        from app.services import stays
+
+        arrivals = stays.arriving(db.session, context.today)
+        departures = stays.leaving(db.session, context.today)
+        guest_alerts = timeline_service.open_alerts_by_customer(
+            db.session, [stay.customer_id for stay in arrivals + departures]
+        )
     return {
+        "arrivals": arrivals,
+        "departures": departures,
+        "guest_alerts": guest_alerts,
         "reminder_groups": groups,
         "due_today_count": due_today,
         "overdue_count": sum(group.count for _key, _title, group in groups) - due_today,

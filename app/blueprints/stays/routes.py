@@ -1,0 +1,174 @@
+"""Stays: added on the guest page (past stays from the paper guest book too), edited,
+checked in and out from My day, deleted with an audit trail. Rooms in Settings."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.blueprints.stays import bp
+from app.blueprints.stays.forms import RoomForm, StayForm
+from app.extensions import db
+from app.models import Customer, Room, Stay
+from app.security import audit, desk_required, owner_required
+from app.services import stays as service
+from app.services.shop import shop_context
+from app.services.stays import StayError
+
+
+def error_message(error: StayError) -> tuple[str, str]:
+    """(field, message) for a refused stay or room."""
+    return {
+        "dates": ("check_in", _("Enter both dates.")),
+        "date-range": ("check_in", _("Enter dates from 1900 up to five years ahead.")),
+        "check-out-first": ("check_out", _("Check-out must be after check-in.")),
+        "too-long": ("check_out", _("A stay is at most 366 nights.")),
+        "status": ("status", _("Choose one of the options.")),
+        "not-yet": ("status", _("A stay that has not begun is booked, not stayed or no-show.")),
+        "text-long": ("note", _("The note or source is too long.")),
+        "people": ("adults", _("At least one person stays: from 0 to 99 each.")),
+        "money": ("amount", _("From 0 to 100,000,000.")),
+        "room": ("room_id", _("Choose one of the options.")),
+        "room-name": ("name", _("Enter the room's name.")),
+        "room-name-long": ("name", _("A room name has at most 60 characters.")),
+        "room-exists": ("name", _("There is already a room called %(name)s.", name=error.detail)),
+    }.get(error.code, ("check_in", _("Check the values and try again.")))
+
+
+def _describe(stay: Stay) -> str:
+    room = stay.room.name if stay.room else "-"
+    return f"{stay.check_in} → {stay.check_out} {room} {stay.status} NT${stay.amount:,}"
+
+
+def _save(form: StayForm, customer: Customer, stay: Stay | None) -> Stay | None:
+    context = shop_context(db.session)
+    try:
+        return service.save_stay(
+            db.session, customer, stay, form.values(), actor=current_user,
+            today=context.today, zone=context.zone,
+        )  # fmt: skip
+    except StayError as error:
+        db.session.rollback()
+        field, message = error_message(error)
+        getattr(form, field).errors = [message]
+        return None
+
+
+def _back(customer_id: int):
+    return redirect(url_for("customers.show", customer_id=customer_id) + "#stays")
+
+
+@bp.route("/customers/<int:customer_id>/stays", methods=["POST"])
+@desk_required
+def add(customer_id: int):
+    from app.blueprints.customers.routes import form_panel_with_errors
+
+    customer = db.get_or_404(Customer, customer_id)
+    form = StayForm(prefix="stay")
+    if form.validate():
+        stay = _save(form, customer, None)
+        if stay is not None:
+            audit("stay.add", "customer", customer.id, _describe(stay))
+            db.session.commit()
+            flash(_("Stay saved."), "success")
+            return _back(customer.id)
+    return form_panel_with_errors(customer, "stay", form, _("Add a stay"))
+
+
+@bp.route("/stays/<int:stay_id>/edit", methods=["GET", "POST"])
+@desk_required
+def edit(stay_id: int):
+    stay = db.get_or_404(Stay, stay_id)
+    customer = db.get_or_404(Customer, stay.customer_id)
+    form = StayForm(prefix="stay", obj=stay if request.method == "GET" else None)
+    if request.method == "GET":
+        form.room_id.data = str(stay.room_id or "")
+    status = 200
+    if request.method == "POST":
+        status = 422
+        before = _describe(stay)
+        if form.validate() and _save(form, customer, stay) is not None:
+            audit("stay.edit", "customer", customer.id, f"{before} -> {_describe(stay)}")
+            db.session.commit()
+            flash(_("Stay saved."), "success")
+            return _back(customer.id)
+    return render_template("stays/edit.html", form=form, stay=stay, customer=customer), status
+
+
+@bp.route("/stays/<int:stay_id>/delete", methods=["POST"])
+@desk_required
+def delete(stay_id: int):
+    stay = db.get_or_404(Stay, stay_id)
+    customer = db.get_or_404(Customer, stay.customer_id)
+    what = _describe(stay)
+    service.delete_stay(db.session, stay, customer)
+    audit("stay.delete", "customer", customer.id, what)
+    db.session.commit()
+    flash(_("Stay deleted."), "success")
+    return _back(customer.id)
+
+
+@bp.route("/stays/<int:stay_id>/check-in", methods=["POST"])
+@desk_required
+def check_in(stay_id: int):
+    stay = db.get_or_404(Stay, stay_id)
+    customer = db.get_or_404(Customer, stay.customer_id)
+    if stay.status in ("booked", "stayed"):
+        service.check_in_now(db.session, stay, customer, shop_context(db.session).zone)
+        audit("stay.check_in", "customer", customer.id, _describe(stay))
+        db.session.commit()
+        flash(_("%(name)s checked in.", name=customer.display_name), "success")
+    return redirect(url_for("main.home") + "#arrivals-heading")
+
+
+@bp.route("/stays/<int:stay_id>/check-out", methods=["POST"])
+@desk_required
+def check_out(stay_id: int):
+    stay = db.get_or_404(Stay, stay_id)
+    customer = db.get_or_404(Customer, stay.customer_id)
+    if stay.status == "stayed":
+        service.check_out_now(db.session, stay)
+        audit("stay.check_out", "customer", customer.id, _describe(stay))
+        db.session.commit()
+        flash(_("%(name)s checked out.", name=customer.display_name), "success")
+    return redirect(url_for("main.home") + "#arrivals-heading")
+
+
+@bp.route("/settings/rooms", methods=["GET", "POST"])
+@owner_required
+def rooms():
+    form = RoomForm(prefix="new")
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                room = service.save_room(db.session, None, form.name.data, form.active.data)
+            except StayError as error:
+                db.session.rollback()
+                form.name.errors = [error_message(error)[1]]
+            else:
+                audit("room.add", "room", room.id, room.name)
+                db.session.commit()
+                flash(_("Room %(name)s added.", name=room.name), "success")
+                return redirect(url_for("stays.rooms"))
+    return render_template("stays/rooms.html", form=form, rooms=service.rooms(db.session)), status
+
+
+@bp.route("/settings/rooms/<int:room_id>", methods=["POST"])
+@owner_required
+def room(room_id: int):
+    item = db.get_or_404(Room, room_id)
+    form = RoomForm(prefix=f"room{item.id}")
+    if form.validate():
+        try:
+            service.save_room(db.session, item, form.name.data, form.active.data)
+        except StayError as error:
+            db.session.rollback()
+            flash(error_message(error)[1], "error")
+        else:
+            audit("room.edit", "room", item.id, item.name)
+            db.session.commit()
+            flash(_("Room %(name)s saved.", name=item.name), "success")
+    else:
+        flash(" ".join(str(e) for e in form.name.errors) or _("Check the values."), "error")
+    return redirect(url_for("stays.rooms"))

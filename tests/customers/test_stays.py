@@ -1,0 +1,160 @@
+"""A homestay's guest book: past stays typed in, found again by filters, arrivals on My day."""
+
+import re
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AuditEvent, Stay, TimelineEntry
+from app.services import stays as service
+from app.services.shop import ensure_shop, shop_context
+from tests.conftest import login
+from tests.factories import make_alert, make_customer, make_user
+
+
+def _homestay():
+    shop = ensure_shop(db.session)
+    shop.kind = "homestay"
+    db.session.commit()
+    room = service.save_room(db.session, None, "海景雙人房")
+    db.session.commit()
+    return room
+
+
+def _stay(client, customer, check_in, check_out, **fields):
+    data = {"stay-check_in": check_in, "stay-check_out": check_out, "stay-status": "stayed",
+            "stay-adults": "2", "stay-children": "0", "stay-amount": "", "stay-deposit": "",
+            "stay-room_id": "", "stay-source": "", "stay-note": ""}  # fmt: skip
+    data.update({f"stay-{key}": value for key, value in fields.items()})
+    return client.post(f"/customers/{customer.id}/stays", data=data)
+
+
+def test_three_past_stays_from_the_guest_book_then_found_by_a_filter(app, client, owner):
+    room = _homestay()
+    today = shop_context(db.session).today
+    next_month = (today.replace(day=1) + timedelta(days=32)).month
+    guest = make_customer("林美華", birthday=date(1980, next_month, 5))
+    recent = make_customer("陳先生", birthday=date(1975, next_month, 9))
+    never = make_customer("王小姐", birthday=date(1990, next_month, 1))
+    login(client, owner)
+    for check_in, check_out, amount in (
+        ("2019-04-01", "2019-04-03", "5200"),
+        ("2021-10-10", "2021-10-11", "2600"),
+        ("2023-05-01", "2023-05-04", "8100"),
+    ):
+        response = _stay(client, guest, check_in, check_out, amount=amount, room_id=str(room.id))
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    _stay(client, guest, "2024-01-01", "2024-01-02", status="cancelled")  # never counted
+    _stay(client, recent, (today - timedelta(days=30)).isoformat(),
+          (today - timedelta(days=28)).isoformat())  # fmt: skip
+    found = client.get("/customers/?q=" + "stayed > 730d and birthday:next_month").get_data(
+        as_text=True
+    )
+    assert "林美華" in found and "陳先生" not in found and "王小姐" not in found
+    assert "1 guest" in found
+    # The guest page: figures without the cancelled stay, and each stay on the timeline.
+    page = client.get(f"/customers/{guest.id}").get_data(as_text=True)
+    assert "3 stays · 6 nights · NT$15,900" in page
+    assert "last stay" in page and "Cancelled" in page
+    visits = db.session.scalars(
+        sa.select(TimelineEntry.created_at).where(
+            TimelineEntry.customer_id == guest.id, TimelineEntry.kind == "visit"
+        )
+    ).all()
+    assert sorted(v.date() for v in visits) == [
+        date(2019, 4, 1),
+        date(2021, 10, 10),
+        date(2023, 5, 1),
+    ]
+    assert never.id not in {c.id for c in _matching("stayed > 730d")}
+    assert {c.id for c in _matching("stays >= 3")} == {guest.id}
+    assert {c.id for c in _matching("has:stay")} == {guest.id, recent.id}
+
+
+def _matching(text):
+    from app.services import segments as seg
+
+    return db.session.scalars(seg.customers_query(db.session, text, shop_context(db.session)))
+
+
+def test_bad_stays_are_refused_with_the_reason_and_nothing_saved(app, client, owner):
+    _homestay()
+    guest = make_customer("林美華")
+    login(client, owner)
+    future = (date.today() + timedelta(days=20)).isoformat()
+    later = (date.today() + timedelta(days=22)).isoformat()
+    cases = [
+        (
+            {"check_in": "2024-05-03", "check_out": "2024-05-01"},
+            "Check-out must be after check-in.",
+        ),
+        ({"check_in": "2024-02-30", "check_out": "2024-03-01"}, "Enter a real date"),
+        ({"check_in": future, "check_out": later}, "A stay that has not begun is booked"),
+        ({"check_in": "2024-05-01", "check_out": "2024-05-02", "amount": "-3"}, "From 0 to"),
+        ({"check_in": "2024-05-01", "check_out": "2026-05-02"}, "at most 366 nights"),
+        ({"check_in": "2024-05-01", "check_out": "2024-05-02", "adults": "0"}, "At least one"),
+        ({"check_in": "2024-05-01", "check_out": "2024-05-02", "room_id": "999"}, "Choose one"),
+    ]
+    for fields, message in cases:
+        response = _stay(client, guest, fields.pop("check_in"), fields.pop("check_out"), **fields)
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True), message
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Stay)) == 0
+    booked = _stay(client, guest, future, later, status="booked", note="要靠窗")
+    assert booked.status_code == 302
+
+
+def test_my_day_shows_arrivals_with_their_alerts_and_checks_them_in_and_out(app, client):
+    room = _homestay()
+    desk = make_user("frontdesk")
+    make_user("owner")
+    today = shop_context(db.session).today
+    guest = make_customer("林美華")
+    make_alert(guest, category="preference", keywords="窗", body="喜歡靠窗、早餐不要香菜")
+    leaving = make_customer("陳先生")
+    for customer, check_in, status in ((guest, today, "booked"),
+                                       (leaving, today - timedelta(days=2), "stayed")):  # fmt: skip
+        service.save_stay(
+            db.session, customer, None,
+            {"room_id": room.id, "check_in": check_in,
+             "check_out": check_in + timedelta(days=2), "status": status, "adults": 2},
+            actor=None, today=today,
+        )  # fmt: skip
+    db.session.commit()
+    login(client, desk)
+    day = client.get("/").get_data(as_text=True)
+    arriving = day[day.index("Arriving today") : day.index("Leaving today")]
+    assert "林美華" in arriving and "喜歡靠窗、早餐不要香菜" in arriving
+    assert "陳先生" in day[day.index("Leaving today") :]
+    stay = db.session.scalar(sa.select(Stay).where(Stay.customer_id == guest.id))
+    client.post(f"/stays/{stay.id}/check-in")
+    db.session.refresh(stay)
+    assert stay.status == "stayed" and stay.checked_in_at is not None
+    departing = db.session.scalar(sa.select(Stay).where(Stay.customer_id == leaving.id))
+    client.post(f"/stays/{departing.id}/check-out")
+    after = client.get("/").get_data(as_text=True)
+    assert not re.search(r"Arriving today.*林美華.*Leaving today", after, re.S)
+    actions = set(db.session.scalars(sa.select(AuditEvent.action)))
+    assert {"stay.check_in", "stay.check_out"} <= actions
+
+
+def test_edit_and_delete_keep_last_stay_right(app, client, owner):
+    _homestay()
+    guest = make_customer("林美華")
+    login(client, owner)
+    _stay(client, guest, "2022-01-01", "2022-01-03")
+    _stay(client, guest, "2023-01-01", "2023-01-02")
+    latest = db.session.scalar(sa.select(Stay).where(Stay.check_in == date(2023, 1, 1)))
+    response = client.post(
+        f"/stays/{latest.id}/edit",
+        data={"stay-check_in": "2023-01-01", "stay-check_out": "2023-01-02",
+              "stay-status": "no_show", "stay-adults": "1", "stay-room_id": ""},
+    )  # fmt: skip
+    assert response.status_code == 302
+    db.session.refresh(guest)
+    assert guest.last_visit_at.date() == date(2022, 1, 1)  # a no-show is not a stay
+    earlier = db.session.scalar(sa.select(Stay).where(Stay.check_in == date(2022, 1, 1)))
+    client.post(f"/stays/{earlier.id}/delete")
+    db.session.refresh(guest)
+    assert guest.last_visit_at is None
