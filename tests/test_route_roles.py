@@ -177,6 +177,10 @@ ROUTES = [
     ("GET", "/settings/rooms", None, OWNER_ONLY),
     ("POST", "/settings/rooms", {"new-name": ""}, {**OWNER_ONLY, OWNER: 422}),
     ("POST", "/settings/rooms/{room}", {"room1-name": "A"}, {**OWNER_ONLY, OWNER: 302}),
+    # attendance on Today (every staff member)
+    ("POST", "/today/{customer}/arrive", {}, {**STAFF_ONLY, TEACHER: 302, DESK: 302, OWNER: 302}),
+    ("POST", "/today/{customer}/pickup", {}, {**STAFF_ONLY, TEACHER: 302, DESK: 302, OWNER: 302}),
+    ("POST", "/today/{customer}/absent", {}, {**STAFF_ONLY, TEACHER: 302, DESK: 302, OWNER: 302}),
     # reminders (front desk and owner), rules and groups (owner), today (everyone)
     ("GET", "/reminders/", None, DESK_UP),
     ("GET", "/reminders/?rule={rule}", None, DESK_UP),

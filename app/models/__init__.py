@@ -12,7 +12,15 @@ from app.models.customer import (
 from app.models.importing import ImportBatch, ImportChange
 from app.models.page_version import page_version
 from app.models.privacy import ConsentEvent
-from app.models.purchase import STAY_STATUSES, Product, Purchase, Room, Stay
+from app.models.purchase import (
+    STAY_STATUSES,
+    Attendance,
+    Enrolment,
+    Product,
+    Purchase,
+    Room,
+    Stay,
+)
 from app.models.reminder import Reminder, ReminderRule
 from app.models.segment import Segment
 from app.models.shop import Shop
@@ -21,6 +29,8 @@ from app.models.timeline import TimelineEntry, TimelineRevision
 from app.models.user import LoginAttempt, Role, StaffSession, User
 
 __all__ = [
+    "Attendance",
+    "Enrolment",
     "Product",
     "Purchase",
     "Room",

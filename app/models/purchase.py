@@ -100,3 +100,48 @@ class Stay(db.Model):
     @property
     def nights(self) -> int:
         return max(0, (self.check_out - self.check_in).days)
+
+
+class Enrolment(db.Model):
+    """An after-school child's enrolment: which group, from when, on which weekdays."""
+
+    __tablename__ = "enrolment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    group_name: Mapped[str] = mapped_column(String(60), default="")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    weekdays: Mapped[str] = mapped_column(String(7), default="12345")  # ISO: 1 = Monday
+
+
+class Attendance(db.Model):
+    """One row per child per day: arrived, picked up (by whom), or absent (why)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        db.UniqueConstraint("customer_id", "day", name="uq_attendance_child_day"),
+        Index("ix_attendance_day", "day", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="present")  # present | absent
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime)
+    checked_out_at: Mapped[datetime | None] = mapped_column(DateTime)
+    absence_reason: Mapped[str] = mapped_column(String(200), default="")
+    picked_up_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("family_member.id", ondelete="SET NULL")
+    )
+    picked_up_by_other: Mapped[str] = mapped_column(String(80), default="")
+    unexpected_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("timeline_entry.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    picked_up_by = relationship("FamilyMember")

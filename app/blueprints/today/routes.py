@@ -1,14 +1,16 @@
 """Today: big cards for the children of my group(s); tap one for alerts, notes, quick note."""
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.timeline.forms import EntryForm
 from app.blueprints.today import bp
 from app.extensions import db
+from app.htmx import is_partial
 from app.models import Customer, Role
 from app.models.timeline import ALERT_SEVERITY
 from app.security import audit, staff_required
+from app.services import attendance
 from app.services import groups as group_service
 from app.services import timeline as timeline_service
 from app.services.shop import get_shop, shop_context
@@ -45,6 +47,12 @@ def index():
         top = min((ALERT_SEVERITY.get(a.alert_category, 9) for a in child_alerts), default=10)
         return (top, child.display_name)
 
+    roll = attendance.day_rows(db.session, ids, context.today)
+    expected = attendance.expected_today(db.session, ids, context.today)
+    present = [
+        child for child in children if child.id in roll and roll[child.id].status == "present"
+    ]
+    missing = [child for child in children if child.id in expected and child.id not in roll]
     with_alerts = sum(1 for child in children if alerts.get(child.id))
     alerts_only = request.args.get("alerts") == "1"
     if alerts_only:
@@ -61,7 +69,114 @@ def index():
         selected=selected,
         mine=mine,
         initials=initials,
+        roll=roll,
+        expected=expected,
+        present=present,
+        missing=missing,
+        family=_family(ids),
     )
+
+
+def _family(ids: list[int]) -> dict[int, list]:
+    """Each child's family, guardians first: who may pick the child up."""
+    import sqlalchemy as sa
+
+    from app.models import FamilyMember
+
+    people: dict[int, list] = {}
+    for member in db.session.scalars(
+        sa.select(FamilyMember)
+        .where(FamilyMember.customer_id.in_(ids))
+        .order_by(FamilyMember.is_guardian.desc(), FamilyMember.id)
+    ):
+        people.setdefault(member.customer_id, []).append(member)
+    return people
+
+
+def _words() -> dict:
+    """The day's timeline line is stored text: written in the shop's language."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    with force_locale(get_shop(db.session).default_locale or "zh_Hant"):
+        return {
+            "arrived": _("Arrived %(time)s", time="%(time)s"),
+            "picked_up": _("picked up %(time)s by %(who)s", time="%(time)s", who="%(who)s"),
+            "absent": _("Absent"),
+            "not_listed": _("(not a listed guardian)"),
+        }
+
+
+def _answer(customer: Customer, row):
+    """The child's attendance block again (htmx), or back to Today."""
+    if is_partial():
+        return render_template(
+            "today/_attendance.html",
+            child=customer,
+            row=row,
+            family=_family([customer.id]),
+            expected={customer.id},
+        )
+    return redirect(url_for("today.index") + f"#child-{customer.id}")
+
+
+def _mark(customer_id: int, action):
+    from flask_babel import gettext as _
+
+    customer = db.get_or_404(Customer, customer_id)
+    context = shop_context(db.session)
+    try:
+        row = action(customer, context)
+    except attendance.AttendanceError as error:
+        db.session.rollback()
+        message = {
+            "not-here": _("Mark the child as arrived first."),
+            "who": _("Choose who picked the child up, or type their name."),
+        }.get(error.code, _("Check the values and try again."))
+        if is_partial():
+            return render_template(
+                "today/_attendance.html", child=customer, error=message,
+                row=attendance.day_rows(db.session, [customer.id], context.today).get(customer.id),
+                family=_family([customer.id]), expected={customer.id},
+            ), 422  # fmt: skip
+        flash(message, "error")
+        return redirect(url_for("today.index"))
+    detail = f"{row.day} {row.status} in={row.checked_in_at} out={row.checked_out_at}"
+    if row.unexpected_pickup:
+        detail += " NOT A LISTED GUARDIAN"
+    audit(f"attendance.{request.endpoint.rsplit('.', 1)[-1]}", "customer", customer.id, detail)
+    db.session.commit()
+    return _answer(customer, row)
+
+
+@bp.route("/today/<int:customer_id>/arrive", methods=["POST"])
+@staff_required
+def arrive(customer_id: int):
+    return _mark(customer_id, lambda customer, context: attendance.check_in(
+        db.session, customer, context.today, actor=current_user, zone=context.zone,
+        words=_words(),
+    ))  # fmt: skip
+
+
+@bp.route("/today/<int:customer_id>/pickup", methods=["POST"])
+@staff_required
+def pickup(customer_id: int):
+    member = request.form.get("member", "")
+    return _mark(customer_id, lambda customer, context: attendance.check_out(
+        db.session, customer, context.today,
+        member_id=int(member) if member.isdigit() else None,
+        other_name=request.form.get("other", ""), actor=current_user, zone=context.zone,
+        words=_words(),
+    ))  # fmt: skip
+
+
+@bp.route("/today/<int:customer_id>/absent", methods=["POST"])
+@staff_required
+def absent(customer_id: int):
+    return _mark(customer_id, lambda customer, context: attendance.mark_absent(
+        db.session, customer, context.today, reason=request.form.get("reason", ""),
+        actor=current_user, zone=context.zone, words=_words(),
+    ))  # fmt: skip
 
 
 @bp.route("/today/<int:customer_id>")

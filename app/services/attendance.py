@@ -1,0 +1,192 @@
+"""An after-school centre's day: who is expected (enrolment), who arrived, who was picked up
+by whom (a listed guardian, or flagged), who is absent and why. One row per child per day,
+with one line on the child's timeline kept in step; every change is audited by the view."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.clock import to_zone, utcnow
+from app.models import Attendance, Customer, Enrolment, FamilyMember, TimelineEntry, User
+
+
+class AttendanceError(ValueError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def enrol(
+    session: Session, customer: Customer, *, group: str, starts_on: date,
+    ends_on: date | None = None, weekdays: str = "12345",
+) -> Enrolment:  # fmt: skip
+    group = " ".join((group or "").split())[:60]
+    days = "".join(sorted({d for d in weekdays or "" if d in "1234567"}))
+    if not days:
+        raise AttendanceError("weekdays")
+    if ends_on is not None and ends_on < starts_on:
+        raise AttendanceError("ends-before")
+    enrolment = Enrolment(customer_id=customer.id, group_name=group, starts_on=starts_on,
+                          ends_on=ends_on, weekdays=days)  # fmt: skip
+    session.add(enrolment)
+    session.flush()
+    return enrolment
+
+
+def expected_today(session: Session, customer_ids: list[int], day: date) -> set[int]:
+    """Children expected on the day: an enrolment covering it (and its weekday); children with
+    no enrolment at all are expected on school days (Monday to Friday)."""
+    if not customer_ids:
+        return set()
+    weekday = str(day.isoweekday())
+    enrolled = session.execute(
+        sa.select(Enrolment.customer_id, Enrolment.starts_on, Enrolment.ends_on,
+                  Enrolment.weekdays).where(Enrolment.customer_id.in_(customer_ids))
+    ).all()  # fmt: skip
+    with_enrolment = {row.customer_id for row in enrolled}
+    expected = {
+        row.customer_id
+        for row in enrolled
+        if row.starts_on <= day
+        and (row.ends_on is None or day <= row.ends_on)
+        and weekday in row.weekdays
+    }
+    if day.isoweekday() <= 5:
+        expected |= set(customer_ids) - with_enrolment
+    return expected
+
+
+def day_rows(session: Session, customer_ids: list[int], day: date) -> dict[int, Attendance]:
+    if not customer_ids:
+        return {}
+    return {
+        row.customer_id: row
+        for row in session.scalars(
+            sa.select(Attendance).where(
+                Attendance.customer_id.in_(customer_ids), Attendance.day == day
+            )
+        )
+    }
+
+
+def _row(session: Session, customer: Customer, day: date) -> Attendance:
+    row = session.scalar(
+        sa.select(Attendance).where(Attendance.customer_id == customer.id, Attendance.day == day)
+    )
+    if row is None:
+        row = Attendance(customer_id=customer.id, day=day, status="present")
+        session.add(row)
+    return row
+
+
+def _clock(moment: datetime | None, zone: str) -> str:
+    return to_zone(moment, zone).strftime("%H:%M") if moment else ""
+
+
+def _sync_entry(session: Session, row: Attendance, actor: User | None, zone: str, words) -> None:
+    """The day's line on the child's timeline: a visit when present, a note when absent."""
+    entry = session.get(TimelineEntry, row.entry_id) if row.entry_id else None
+    if entry is None:
+        entry = TimelineEntry(customer_id=row.customer_id, author_id=actor.id if actor else None,
+                              created_at=row.checked_in_at or utcnow())  # fmt: skip
+        session.add(entry)
+    entry.action = "attendance"
+    if row.status == "absent":
+        entry.kind = "note"
+        entry.body = words["absent"] + (f": {row.absence_reason}" if row.absence_reason else "")
+    else:
+        entry.kind = "visit"
+        text = words["arrived"].replace("%(time)s", _clock(row.checked_in_at, zone))
+        if row.checked_out_at:
+            who = _pickup_name(session, row)
+            text += " · " + words["picked_up"].replace(
+                "%(time)s", _clock(row.checked_out_at, zone)
+            ).replace("%(who)s", who)
+            if row.unexpected_pickup:
+                text += " " + words["not_listed"]
+        entry.body = text
+        entry.created_at = row.checked_in_at or entry.created_at
+    session.flush()
+    row.entry_id = entry.id
+
+
+def _pickup_name(session: Session, row: Attendance) -> str:
+    if row.picked_up_by_id:
+        member = session.get(FamilyMember, row.picked_up_by_id)
+        if member is not None:
+            return f"{member.name}（{member.relation}）" if member.relation else member.name
+    return row.picked_up_by_other or "?"
+
+
+def check_in(session, customer, day, *, actor, zone, words) -> Attendance:
+    row = _row(session, customer, day)
+    row.status, row.absence_reason = "present", ""
+    row.checked_in_at = row.checked_in_at or utcnow()
+    row.updated_at, row.updated_by_id = utcnow(), actor.id if actor else None
+    session.flush()
+    _sync_entry(session, row, actor, zone, words)
+    if customer.last_visit_at is None or customer.last_visit_at < row.checked_in_at:
+        customer.last_visit_at = row.checked_in_at
+    return row
+
+
+def check_out(session, customer, day, *, member_id, other_name, actor, zone, words) -> Attendance:
+    """Picked up by one of the child's family (a listed guardian: fine; anyone else is
+    flagged) or by someone typed in (always flagged)."""
+    row = _row(session, customer, day)
+    if row.status != "present" or row.checked_in_at is None:
+        raise AttendanceError("not-here")
+    other_name = " ".join((other_name or "").split())[:80]
+    member = None
+    if member_id:
+        member = session.get(FamilyMember, member_id)
+        if member is None or member.customer_id != customer.id:
+            raise AttendanceError("who")
+    elif not other_name:
+        raise AttendanceError("who")
+    row.picked_up_by_id = member.id if member else None
+    row.picked_up_by_other = "" if member else other_name
+    row.unexpected_pickup = not (member and member.is_guardian)
+    row.checked_out_at = utcnow()
+    row.updated_at, row.updated_by_id = utcnow(), actor.id if actor else None
+    _sync_entry(session, row, actor, zone, words)
+    return row
+
+
+def mark_absent(session, customer, day, *, reason, actor, zone, words) -> Attendance:
+    row = _row(session, customer, day)
+    row.status = "absent"
+    row.absence_reason = " ".join((reason or "").split())[:200]
+    row.checked_in_at = row.checked_out_at = None
+    row.picked_up_by_id, row.picked_up_by_other, row.unexpected_pickup = None, "", False
+    row.updated_at, row.updated_by_id = utcnow(), actor.id if actor else None
+    session.flush()
+    _sync_entry(session, row, actor, zone, words)
+    return row
+
+
+@dataclass
+class MonthRow:
+    customer_id: int
+    name: str
+    present: int
+    absent: int
+
+
+def month_report(session: Session, first: date, last: date) -> list[MonthRow]:
+    """Days present and absent per child in [first, last]."""
+    rows = session.execute(
+        sa.select(
+            Customer.id,
+            Customer.display_name,
+            sa.func.sum(sa.case((Attendance.status == "present", 1), else_=0)),
+            sa.func.sum(sa.case((Attendance.status == "absent", 1), else_=0)),
+        )
+        .join(Attendance, Attendance.customer_id == Customer.id)
+        .where(Attendance.day >= first, Attendance.day <= last)
+        .group_by(Customer.id, Customer.display_name)
+        .order_by(Customer.display_name)
+    ).all()
+    return [MonthRow(*row) for row in rows]
