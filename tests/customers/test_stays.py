@@ -158,3 +158,32 @@ def test_edit_and_delete_keep_last_stay_right(app, client, owner):
     client.post(f"/stays/{earlier.id}/delete")
     db.session.refresh(guest)
     assert guest.last_visit_at is None
+
+
+def test_stays_per_month_and_occupancy_report(app, client, owner):
+    room = _homestay()
+    service.save_room(db.session, None, "山景房")
+    db.session.commit()
+    guest = make_customer("林美華")
+    for check_in, check_out, status in (
+        (date(2025, 1, 30), date(2025, 2, 2), "stayed"),  # 2 nights in Jan, 1 in Feb
+        (date(2025, 2, 10), date(2025, 2, 12), "stayed"),
+        (date(2025, 2, 20), date(2025, 2, 21), "cancelled"),
+    ):
+        service.save_stay(
+            db.session, guest, None,
+            {"room_id": room.id, "check_in": check_in, "check_out": check_out,
+             "status": status, "adults": 2, "amount": 3000},
+            actor=None, today=date(2026, 11, 24),
+        )  # fmt: skip
+    db.session.commit()
+    rows = service.month_occupancy(db.session, 2025)
+    assert (rows[0].stays, rows[0].nights, rows[0].amount) == (1, 2, 3000)
+    assert (rows[1].stays, rows[1].nights, rows[1].amount) == (1, 3, 3000)
+    assert rows[1].occupancy == round(3 / (2 * 28), 3)
+    login(client, owner)
+    page = client.get("/reports?report=stays&year=2025").get_data(as_text=True)
+    assert "2025-02" in page and "5%" in page
+    assert "Enter a year" in client.get("/reports?report=stays&year=abc").get_data(as_text=True)
+    csv_data = client.get("/reports?report=stays&year=2025&format=csv").data.decode("utf-8-sig")
+    assert "2025-01,1,2,3000" in csv_data

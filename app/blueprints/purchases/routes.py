@@ -1,7 +1,7 @@
 """Purchases: entered on the customer page (any past date), edited and deleted with an audit
 trail; the catalogue in Settings; the I-CRM reports on screen, printable, as .xlsx or CSV."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -225,7 +225,7 @@ def product(product_id: int):
 
 # ---- reports ----------------------------------------------------------------------------------
 
-REPORTS = ("half_year", "history", "repurchase")
+REPORTS = ("half_year", "history", "repurchase", "stays", "attendance")
 
 
 def _whole_or_none(name: str) -> tuple[int | None, bool]:
@@ -274,6 +274,33 @@ def reports():
                           _("Amount (NT$)"), _("Note")]  # fmt: skip
                 rows = [[r.day, r.customer, r.product, r.quantity, r.unit_price, r.amount, r.note]
                         for r in found]  # fmt: skip
+    elif report == "stays":
+        from app.services.stays import month_occupancy
+
+        year_text = (request.args.get("year") or "").strip()
+        valid = year_text.isdigit() and 1900 <= int(year_text) <= 2200
+        year = int(year_text) if valid else today.year
+        if year_text and not valid:
+            context["error"] = _("Enter a year such as %(year)d.", year=today.year)
+        found = month_occupancy(db.session, year)
+        context.update(rows=found, year=year)
+        header = [_("Month"), _("Stays"), _("Nights"), _("Amount (NT$)"), _("Occupancy")]
+        rows = [[f"{year}-{r.month:02d}", r.stays, r.nights, r.amount,
+                 "" if r.occupancy is None else f"{r.occupancy:.0%}"] for r in found]  # fmt: skip
+    elif report == "attendance":
+        from app.services.attendance import month_report
+
+        month_text = (request.args.get("month") or "").strip()
+        try:
+            first = date.fromisoformat(month_text + "-01") if month_text else today.replace(day=1)
+        except ValueError:
+            first = today.replace(day=1)
+            context["error"] = _("Enter a month such as %(month)s.", month=first.strftime("%Y-%m"))
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        found = month_report(db.session, first, last)
+        context.update(rows=found, month=first.strftime("%Y-%m"))
+        header = [person, _("Days here"), _("Days absent")]
+        rows = [[r.name, r.present, r.absent] for r in found]
     else:
         min_price, ok_price = _whole_or_none("min_price")
         min_points, ok_points = _whole_or_none("min_points")
