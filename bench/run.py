@@ -151,8 +151,9 @@ def in_process(folder: Path, results: Results) -> None:
 def _benchmarks() -> list:
     from bench.dashboard import dashboard
     from bench.imports import import_10k
+    from bench.records import records
 
-    return [dashboard, import_10k]
+    return [dashboard, import_10k, records]
 
 
 BENCHMARKS: list = _benchmarks()
