@@ -76,8 +76,16 @@ def database_is_empty() -> bool:
 @click.command(help="Seed the demo shop (demo staff logins and sample data).")
 @click.option("--if-empty", is_flag=True, help="Only when the database has no staff yet.")
 @click.option("--customers", default=200, show_default=True, help="How many sample customers.")
+@click.option(
+    "--kind",
+    type=click.Choice(["afterschool", "homestay"]),
+    default="afterschool",
+    envvar="HEARTH_DEMO_KIND",
+    show_default=True,
+    help="An after-school centre or a homestay.",
+)
 @with_appcontext
-def demo(if_empty: bool, customers: int):
+def demo(if_empty: bool, customers: int, kind: str):
     from app.services.demo import seed_demo
 
     if if_empty and not database_is_empty():
@@ -87,6 +95,7 @@ def demo(if_empty: bool, customers: int):
         db.session,
         password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"),
         customers=customers,
+        kind=kind,
     )
     db.session.commit()
     click.echo("Demo shop ready.")

@@ -184,3 +184,35 @@ def test_make_run_path_serves_demo_shop_and_stops_both(tmp_path):
         process.stdout.close()
     time.sleep(0.5)
     assert not any(_alive(pid) for pid in pids)
+
+
+def test_demo_of_each_kind_has_its_records(app):
+    from app.models import Enrolment, Purchase, Room, Stay
+    from app.services import stays
+    from app.services.shop import get_shop, shop_context
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--kind", "homestay", "--customers", "40"])
+    assert result.exit_code == 0, result.output
+    assert get_shop(db.session).kind == "homestay"
+    count = lambda model: db.session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
+    assert count(Room) == 4 and count(Stay) >= 40 and count(Purchase) > 0
+    returning = db.session.execute(
+        sa.select(Stay.customer_id).group_by(Stay.customer_id).having(sa.func.count() >= 2)
+    ).all()
+    assert returning  # some guests came back
+    today = shop_context(db.session).today
+    assert len(stays.arriving(db.session, today)) == 3
+    assert len(stays.leaving(db.session, today)) == 3
+    assert count(Enrolment) == 0
+
+
+def test_demo_kind_from_the_environment(app, monkeypatch):
+    from app.models import Enrolment
+    from app.services.shop import get_shop
+
+    monkeypatch.setenv("HEARTH_DEMO_KIND", "afterschool")
+    result = app.test_cli_runner().invoke(args=["demo", "--customers", "12"])
+    assert result.exit_code == 0, result.output
+    assert get_shop(db.session).kind == "afterschool"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == 12

@@ -121,12 +121,17 @@ def _birthday(rng: random.Random, today: date) -> date:
 
 
 def seed_demo(
-    session: Session, *, password_method: str = "scrypt", customers: int = DEMO_CUSTOMERS
+    session: Session,
+    *,
+    password_method: str = "scrypt",
+    customers: int = DEMO_CUSTOMERS,
+    kind: str = "afterschool",
 ) -> None:
-    """Creates the demo shop; safe to call twice (staff kept, customers only seeded once)."""
+    """Creates the demo shop (an after-school centre, or a homestay); safe to call twice
+    (staff kept, customers only seeded once)."""
     shop = ensure_shop(session)
-    shop.name = "小森林安親班 Little Forest"
-    shop.kind = "afterschool"
+    shop.name = "山嵐民宿 Mountain Mist" if kind == "homestay" else "小森林安親班 Little Forest"
+    shop.kind = kind
     shop.timezone = "Asia/Taipei"
     shop.default_locale = "zh_Hant"
     shop.sender_address = "hello@example.com"
@@ -146,6 +151,69 @@ def seed_demo(
     session.flush()
     if customers and not session.scalar(sa.select(sa.func.count()).select_from(Customer)):
         _seed_customers(session, staff, customers)
+        _seed_records(session, staff, kind)
+
+
+DEMO_PRODUCTS = {
+    "homestay": [("早餐加購", 250, 5), ("伴手禮 茶葉禮盒", 1200, 30), ("單車租借", 300, 5),
+                 ("導覽行程", 800, 20), ("手工果醬", 320, 5)],
+    "afterschool": [("寒假營", 8000, 100), ("作文班", 2800, 50), ("英文繪本", 450, 8),
+                    ("鋼琴課", 3200, 60), ("教材費", 600, 10)],
+}  # fmt: skip
+
+
+def _seed_records(session: Session, staff: list[User], kind: str) -> None:
+    """Dated records: purchases in both kinds; rooms and two years of stays (returning
+    guests, arrivals and departures today) in a homestay; enrolment and today's attendance
+    in an after-school centre."""
+    from app.services import attendance, purchases, stays
+
+    rng = random.Random(13)
+    today = utcnow().date()
+    desk = staff[1]
+    everyone = list(session.scalars(sa.select(Customer).order_by(Customer.id)))
+    products = [
+        purchases.save_product(session, None, name=name, price=price, points=points)
+        for name, price, points in DEMO_PRODUCTS[kind]
+    ]
+    for customer in everyone:
+        for _ in range(rng.randrange(0, 4)):
+            purchases.add_purchase(
+                session, customer, product=rng.choice(products),
+                day=today - timedelta(days=rng.randrange(700)), quantity=rng.randint(1, 3),
+                actor=desk, today=today,
+            )  # fmt: skip
+    if kind == "homestay":
+        rooms = [stays.save_room(session, None, name)
+                 for name in ("海景雙人房", "山景雙人房", "家庭四人房", "和室通鋪")]  # fmt: skip
+        for number, customer in enumerate(everyone):
+            visits = 1 + (number % 4 == 0) * rng.randrange(1, 5)  # a quarter come back
+            for _ in range(visits):
+                check_in = today - timedelta(days=rng.randrange(3, 730))
+                nights = rng.choice((1, 1, 2, 2, 3))
+                stays.save_stay(
+                    session, customer, None,
+                    {"room_id": rng.choice(rooms).id, "check_in": check_in,
+                     "check_out": check_in + timedelta(days=nights),
+                     "status": rng.choice(("stayed",) * 8 + ("cancelled", "no_show")),
+                     "adults": 2, "children": rng.randrange(3), "amount": 3200 * nights,
+                     "deposit": 1000, "source": rng.choice(("電話", "Booking.com", "LINE"))},
+                    actor=desk, today=today,
+                )  # fmt: skip
+        for offset, customer in enumerate(everyone[:6]):
+            arriving = offset < 3
+            check_in = today if arriving else today - timedelta(days=2)
+            stays.save_stay(
+                session, customer, None,
+                {"room_id": rooms[offset % len(rooms)].id, "check_in": check_in,
+                 "check_out": check_in + timedelta(days=2),
+                 "status": "booked" if arriving else "stayed", "adults": 2, "amount": 6400},
+                actor=desk, today=today,
+            )  # fmt: skip
+        return
+    for customer in everyone:
+        attendance.enrol(session, customer, group="", starts_on=today - timedelta(days=200),
+                         weekdays="12345")  # fmt: skip
 
 
 def _seed_customers(session: Session, staff: list[User], count: int) -> None:
