@@ -135,7 +135,13 @@ def serve(host: str, port: int):
     if database_is_empty():
         from app.services.demo import seed_demo
 
-        seed_demo(db.session, password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"))
+        seed_demo(
+            db.session,
+            password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"),
+            kind=os.environ.get("HEARTH_DEMO_KIND", "afterschool")
+            if os.environ.get("HEARTH_DEMO_KIND") in ("afterschool", "homestay")
+            else "afterschool",
+        )
         db.session.commit()
         click.echo("Seeded the demo shop.")
     db.session.remove()
