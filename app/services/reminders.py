@@ -361,6 +361,35 @@ def _due_since(session, rule, who, now, column, code):
         yield customer_id, assigned, f"{code}:{stamp}", reason
 
 
+def _due_repurchases(session, rule, who, today):
+    """ "N days after the last purchase": from the purchases themselves (their dates as
+    typed, past ones too), of products whose name contains the keyword (or any)."""
+    from app.models import Product, Purchase
+
+    last = sa.func.max(Purchase.purchased_on)
+    query = sa.select(Purchase.customer_id, last).join(Product, Product.id == Purchase.product_id)
+    if rule.keyword:
+        escaped = rule.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Product.name.ilike(f"%{escaped}%", escape="\\"))
+    query = query.group_by(Purchase.customer_id).having(
+        last < today - timedelta(days=rule.days),
+        last >= today - timedelta(days=rule.days + RETURN_WINDOW_DAYS),
+    )
+    found = dict(session.execute(query).all())
+    if not found:
+        return
+    rows = session.execute(
+        sa.select(Customer.id, Customer.assigned_user_id).where(who, Customer.id.in_(list(found)))
+    ).all()
+    for customer_id, assigned in rows:
+        day = found[customer_id]
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        reason = {"code": "return", "kind": "purchase", "keyword": rule.keyword,
+                  "last": datetime.combine(day, datetime.min.time()).isoformat(timespec="seconds")}  # fmt: skip
+        yield customer_id, assigned, f"return:{day.isoformat()}", reason
+
+
 def _due_returns(session, rule, who, now):
     kinds = [rule.entry_kind] if rule.entry_kind in RETURN_KINDS else list(RETURN_KINDS)
     last = sa.func.max(TimelineEntry.created_at)
@@ -401,6 +430,11 @@ def due_for_rule(session: Session, rule: ReminderRule, context: seg.Context):
         return list(_due_since(session, rule, who, now, Customer.last_contact_at, "no_contact"))
     if rule.kind == "lapsed":
         return list(_due_since(session, rule, who, now, Customer.last_visit_at, "lapsed"))
+    if rule.kind == "return" and rule.entry_kind == "purchase":
+        from app.models import Purchase
+
+        if session.scalar(sa.select(Purchase.id).limit(1)) is not None:
+            return list(_due_repurchases(session, rule, who, today))
     if rule.kind == "return":
         return list(_due_returns(session, rule, who, now))
     return []

@@ -199,3 +199,25 @@ def test_purchase_conditions_in_filters(shop):
     with pytest.raises(seg.SegmentError) as problem:
         seg.parse("spend 100")
     assert problem.value.code == "expected-amount"
+
+
+def test_the_repurchase_rule_reads_real_purchases(shop):
+    from datetime import datetime
+
+    from app.models import Reminder, ReminderRule
+    from app.services import reminders
+    from app.services import segments as seg
+
+    rule = ReminderRule(name="普洱回購", kind="return", days=60, entry_kind="purchase",
+                        keyword="普洱")  # fmt: skip
+    db.session.add(rule)
+    db.session.commit()
+    context = seg.Context(now=datetime(2026, 11, 24, 4, 0), zone="Asia/Taipei")
+    reminders.run_rule(db.session, rule, context)
+    db.session.commit()
+    due = db.session.scalars(
+        sa.select(Reminder.customer_id).where(Reminder.rule_id == rule.id)
+    ).all()
+    # Last 普洱 purchases: 王 8-8 (108 days: past the window), 陳 9-10 (75 days: due),
+    # 林 11-20 (4 days: not yet). Oolong and towels do not count.
+    assert due == [shop["chen"].id]
