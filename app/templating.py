@@ -72,6 +72,14 @@ def register(app: Flask) -> None:
         return status_label(status)
 
     app.jinja_env.globals["stay_status"] = _stay_status
+
+    def _weekday_names(days: str) -> str:
+        from app.blueprints.stays.forms import WEEKDAYS
+
+        names = dict(WEEKDAYS)
+        return "、".join(str(names[d]) for d in days if d in names)
+
+    app.jinja_env.globals["weekday_names"] = _weekday_names
     app.jinja_env.globals["level_label"] = lambda level: shop_level_words(_shop()).get(level, level)
     app.jinja_env.globals["shop_level_words"] = lambda: shop_level_words(_shop())
     app.jinja_env.globals["shop_level_words_default"] = lambda: [

@@ -177,6 +177,13 @@ ROUTES = [
     ("GET", "/settings/rooms", None, OWNER_ONLY),
     ("POST", "/settings/rooms", {"new-name": ""}, {**OWNER_ONLY, OWNER: 422}),
     ("POST", "/settings/rooms/{room}", {"room1-name": "A"}, {**OWNER_ONLY, OWNER: 302}),
+    (
+        "POST",
+        "/customers/{customer}/enrolments",
+        {"enrolment-starts_on": ""},
+        {**DESK_UP, DESK: 422, OWNER: 422},
+    ),
+    ("POST", "/enrolments/{enrolment}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     # attendance on Today (every staff member)
     ("POST", "/today/{customer}/arrive", {}, {**STAFF_ONLY, TEACHER: 302, DESK: 302, OWNER: 302}),
     ("POST", "/today/{customer}/pickup", {}, {**STAFF_ONLY, TEACHER: 302, DESK: 302, OWNER: 302}),
@@ -307,6 +314,9 @@ def ids(app):
          "status": "booked", "adults": 2},
         actor=None, today=date(2026, 11, 24),
     )  # fmt: skip
+    from app.services import attendance
+
+    enrolment = attendance.enrol(db.session, customer, group="大班", starts_on=date(2026, 9, 1))
     db.session.commit()
     from flask import current_app
 
@@ -319,6 +329,7 @@ def ids(app):
         "product": product.id,
         "room": room.id,
         "stay": stay.id,
+        "enrolment": enrolment.id,
         "purchase": purchase.id,
         "kind": "xlsx",
         "row": 2,

@@ -61,3 +61,43 @@ def test_one_row_a_day_pickups_checked_and_the_timeline_kept_in_step(app):
     assert (entry.kind, entry.body) == ("note", "請假: 感冒")
     report = service.month_report(db.session, date(2026, 11, 1), date(2026, 11, 30))
     assert [(r.name, r.present, r.absent) for r in report] == [("林小明", 0, 1)]
+
+
+def test_enrolment_from_the_childs_page(app, client):
+    from app.models import Enrolment
+    from app.services.shop import ensure_shop
+    from tests.conftest import login
+    from tests.factories import make_user
+
+    ensure_shop(db.session).kind = "afterschool"
+    db.session.commit()
+    desk = make_user("frontdesk")
+    make_user("owner")
+    child = make_customer("林小明")
+    login(client, desk)
+    assert "Not enrolled: expected Monday to Friday." in client.get(
+        f"/customers/{child.id}"
+    ).get_data(as_text=True)
+    refused = client.post(
+        f"/customers/{child.id}/enrolments",
+        data={"enrolment-group": "大班", "enrolment-starts_on": "2026-09-01",
+              "enrolment-ends_on": "2026-08-01", "enrolment-weekdays": ["1", "3"]},
+    )  # fmt: skip
+    assert refused.status_code == 422 and "The end is before the start." in refused.get_data(
+        as_text=True
+    )
+    none = client.post(
+        f"/customers/{child.id}/enrolments",
+        data={"enrolment-group": "大班", "enrolment-starts_on": "2026-09-01"},
+    )
+    assert "Choose at least one day of the week." in none.get_data(as_text=True)
+    client.post(
+        f"/customers/{child.id}/enrolments",
+        data={"enrolment-group": "大班", "enrolment-starts_on": "2026-09-01",
+              "enrolment-weekdays": ["1", "3", "5"]},
+    )  # fmt: skip
+    page = client.get(f"/customers/{child.id}").get_data(as_text=True)
+    assert "大班" in page and "Mon、Wed、Fri" in page
+    enrolment = db.session.scalar(sa.select(Enrolment))
+    assert enrolment.weekdays == "135"
+    assert service.expected_today(db.session, [child.id], TUESDAY) == set()

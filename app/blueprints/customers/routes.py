@@ -490,7 +490,15 @@ def _stays_of(customer: Customer) -> dict:
     from app.services.shop import get_shop
 
     if get_shop(db.session).kind != "homestay":
-        return {}
+        from app.models import Enrolment
+
+        return {
+            "enrolments": db.session.scalars(
+                sa.select(Enrolment)
+                .where(Enrolment.customer_id == customer.id)
+                .order_by(Enrolment.starts_on.desc())
+            ).all()
+        }
     return {
         "stay_figures": stays.figures(db.session, customer.id),
         "guest_stays": stays.guest_stays(db.session, customer.id),
@@ -506,7 +514,7 @@ def form_panel(customer_id: int, name: str):
     from app.blueprints.purchases.forms import PurchaseForm
     from app.blueprints.reminders.forms import ReminderForm
     from app.blueprints.reminders.routes import staff_choices
-    from app.blueprints.stays.forms import StayForm
+    from app.blueprints.stays.forms import EnrolmentForm, StayForm
     from app.blueprints.timeline.forms import AlertForm
 
     panels = {
@@ -516,6 +524,7 @@ def form_panel(customer_id: int, name: str):
         "reminder": (ReminderForm, None, gettext("Add a reminder"), True),
         "purchase": (PurchaseForm, "purchase", gettext("Add a purchase"), True),
         "stay": (StayForm, "stay", gettext("Add a stay"), True),
+        "enrolment": (EnrolmentForm, "enrolment", gettext("Enrol"), True),
     }
     if name not in panels:
         abort(404)
@@ -530,6 +539,8 @@ def form_panel(customer_id: int, name: str):
         form.assignee_id.data = str(current_user.id)
     if name == "purchase":
         form.day.data = shop_context(db.session).today
+    if name == "enrolment":
+        form.starts_on.data = shop_context(db.session).today
     context = {"customer": customer, "form": form, "title": title}
     if is_partial():
         return render_template(template, **context)

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import Choice, DateInput, Number
+from app.forms import Checkboxes, Choice, DateInput, Number
 
 
 def status_choices():
@@ -66,3 +66,16 @@ class RoomForm(FlaskForm):
         validators=[DataRequired(message=_l("Enter the room's name.")), Length(max=60)],
     )
     active = BooleanField(_l("In use"), default=True)
+
+
+WEEKDAYS = [("1", _l("Mon")), ("2", _l("Tue")), ("3", _l("Wed")), ("4", _l("Thu")),
+            ("5", _l("Fri")), ("6", _l("Sat")), ("7", _l("Sun"))]  # fmt: skip
+
+
+class EnrolmentForm(FlaskForm):
+    group = StringField(_l("Group or class"), validators=[Optional(), Length(max=60)])
+    starts_on = DateInput(_l("From"), validators=[DataRequired(message=_l("Enter a date."))])
+    ends_on = DateInput(_l("Until (empty: no end yet)"), validators=[Optional()])
+    weekdays = Checkboxes(
+        _l("Days of the week"), choices=WEEKDAYS, default=["1", "2", "3", "4", "5"]
+    )

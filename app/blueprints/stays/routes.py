@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.stays import bp
-from app.blueprints.stays.forms import RoomForm, StayForm
+from app.blueprints.stays.forms import EnrolmentForm, RoomForm, StayForm
 from app.extensions import db
 from app.models import Customer, Room, Stay
 from app.security import audit, desk_required, owner_required
@@ -172,3 +172,54 @@ def room(room_id: int):
     else:
         flash(" ".join(str(e) for e in form.name.errors) or _("Check the values."), "error")
     return redirect(url_for("stays.rooms"))
+
+
+# ---- an after-school child's enrolment ------------------------------------------------------
+
+
+@bp.route("/customers/<int:customer_id>/enrolments", methods=["POST"])
+@desk_required
+def enrol(customer_id: int):
+    from app.blueprints.customers.routes import form_panel_with_errors
+    from app.services import attendance
+
+    customer = db.get_or_404(Customer, customer_id)
+    form = EnrolmentForm(prefix="enrolment")
+    if form.validate():
+        try:
+            enrolment = attendance.enrol(
+                db.session, customer, group=form.group.data or "",
+                starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                weekdays="".join(form.weekdays.data or []),
+            )  # fmt: skip
+        except attendance.AttendanceError as error:
+            db.session.rollback()
+            field = form.ends_on if error.code == "ends-before" else form.weekdays
+            field.errors = [
+                _("The end is before the start.")
+                if error.code == "ends-before"
+                else _("Choose at least one day of the week.")
+            ]
+        else:
+            audit("enrolment.add", "customer", customer.id,
+                  f"{enrolment.group_name} {enrolment.starts_on}-{enrolment.ends_on} "
+                  f"{enrolment.weekdays}")  # fmt: skip
+            db.session.commit()
+            flash(_("Enrolment saved."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id) + "#enrolment")
+    return form_panel_with_errors(customer, "enrolment", form, _("Enrol"))
+
+
+@bp.route("/enrolments/<int:enrolment_id>/delete", methods=["POST"])
+@desk_required
+def unenrol(enrolment_id: int):
+    from app.models import Enrolment
+
+    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    customer_id = enrolment.customer_id
+    audit("enrolment.delete", "customer", customer_id,
+          f"{enrolment.group_name} {enrolment.starts_on}-{enrolment.ends_on}")  # fmt: skip
+    db.session.delete(enrolment)
+    db.session.commit()
+    flash(_("Enrolment removed."), "success")
+    return redirect(url_for("customers.show", customer_id=customer_id) + "#enrolment")
