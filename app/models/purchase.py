@@ -38,7 +38,7 @@ class Purchase(db.Model):
     note: Mapped[str] = mapped_column(String(500), default="")
     # Its line on the customer's timeline (kept in step when the purchase is edited).
     entry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("timeline_entry.id", ondelete="SET NULL")
+        ForeignKey("timeline_entry.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -76,7 +76,9 @@ class Stay(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
-    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="SET NULL"))
+    room_id: Mapped[int | None] = mapped_column(
+        ForeignKey("room.id", ondelete="SET NULL"), index=True
+    )
     check_in: Mapped[date] = mapped_column(Date)  # planned
     check_out: Mapped[date] = mapped_column(Date)  # planned (the morning they leave)
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime)  # actual
@@ -89,7 +91,7 @@ class Stay(db.Model):
     source: Mapped[str] = mapped_column(String(60), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
     entry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("timeline_entry.id", ondelete="SET NULL")
+        ForeignKey("timeline_entry.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -134,12 +136,12 @@ class Attendance(db.Model):
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime)
     absence_reason: Mapped[str] = mapped_column(String(200), default="")
     picked_up_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("family_member.id", ondelete="SET NULL")
+        ForeignKey("family_member.id", ondelete="SET NULL"), index=True
     )
     picked_up_by_other: Mapped[str] = mapped_column(String(80), default="")
     unexpected_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
     entry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("timeline_entry.id", ondelete="SET NULL")
+        ForeignKey("timeline_entry.id", ondelete="SET NULL"), index=True
     )
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -784,6 +784,9 @@ class Builder:
     visited_within_days: int | None = None  # visited in the last N days
     birthday: str = ""  # "", this_month, next_month, within30
     has_email: bool = False
+    bought: str = ""  # a product name (* wildcards)
+    bought_within_days: int | None = None  # bought it in the last N days (None: ever)
+    spend_at_least: int | None = None  # NT$ of all purchases
     text: str = ""
     representable: bool = True
 
@@ -805,6 +808,12 @@ class Builder:
             parts.append(to_text(BirthdayAtom("within", 30)))
         if self.has_email:
             parts.append("has:email")
+        if self.bought.strip():
+            within = self.bought_within_days
+            parts.append(to_text(BoughtAtom(" ".join(self.bought.split()), "<" if within else None,
+                                            within or 0)))  # fmt: skip
+        if self.spend_at_least:
+            parts.append(to_text(AmountAtom("spend", ">=", self.spend_at_least)))
         if self.text.strip():
             parts.append(_quote(" ".join(self.text.split())))
         return " and ".join(parts)
@@ -847,6 +856,15 @@ def builder_from_text(text: str) -> Builder:
             builder.birthday = "within30" if item.when == "within" else item.when
         elif isinstance(item, HasAtom) and item.what == "email":
             builder.has_email = True
+        elif isinstance(item, BoughtAtom) and not builder.bought and item.op in (None, "<"):
+            builder.bought = item.product
+            builder.bought_within_days = item.days if item.op else None
+        elif (
+            isinstance(item, AmountAtom)
+            and (item.field, item.op) == ("spend", ">=")
+            and not builder.spend_at_least
+        ):
+            builder.spend_at_least = item.value
         elif isinstance(item, TextAtom) and not builder.text:
             builder.text = item.text
         else:

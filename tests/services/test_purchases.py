@@ -221,3 +221,18 @@ def test_the_repurchase_rule_reads_real_purchases(shop):
     # Last 普洱 purchases: 王 8-8 (108 days: past the window), 陳 9-10 (75 days: due),
     # 林 11-20 (4 days: not yet). Oolong and towels do not count.
     assert due == [shop["chen"].id]
+
+
+def test_the_builder_shows_and_writes_purchase_conditions(shop):
+    from app.services import segments as seg
+
+    builder = seg.Builder(include=["VIP"], bought="普洱*", bought_within_days=90,
+                          spend_at_least=5000)  # fmt: skip
+    text = builder.to_text()
+    assert text == "tag:VIP and bought:普洱* < 90d and spend >= 5000"
+    again = seg.builder_from_text(text)
+    assert (again.bought, again.bought_within_days, again.spend_at_least) == ("普洱*", 90, 5000)
+    assert again.representable
+    ever = seg.builder_from_text("bought:凍頂烏龍")
+    assert (ever.bought, ever.bought_within_days) == ("凍頂烏龍", None)
+    assert not seg.builder_from_text("bought:x > 30d").representable  # the text box keeps it

@@ -107,6 +107,7 @@ def builder_from_args(args) -> seg.Builder:
         if args.get("birthday") in ("this_month", "next_month", "within30")
         else "",
         has_email=args.get("has_email") == "1",
+        bought=" ".join(args.get("bought", "").split())[:120],
         text=args.get("text", ""),
     )
 
@@ -117,6 +118,9 @@ def builder_from_args(args) -> seg.Builder:
     builder.no_contact_days = days("nocontact")
     builder.no_visit_days = days("novisit")
     builder.visited_within_days = days("visitedwithin")
+    builder.bought_within_days = days("boughtwithin")
+    spend = args.get("minspend", "").strip()
+    builder.spend_at_least = int(spend) if spend.isdecimal() and 0 < int(spend) < 10**9 else None
     for key, target in (("inc", builder.include), ("exc", builder.exclude)):
         new = " ".join(args.get(f"{key}_new", "").split())
         if new and args.get("add") == key and new not in target:
