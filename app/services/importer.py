@@ -10,7 +10,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -75,6 +75,7 @@ OTHER_TARGETS = (
     "consent_marketing",
     "first_note",
     "alert_allergy",
+    "last_visit",
 )
 TARGETS = PROFILE_TARGETS + OTHER_TARGETS
 
@@ -108,6 +109,17 @@ SYNONYMS = {
     ],
     "level": ["等級", "分級", "客戶等級", "level"],
     "birthday": ["生日", "出生日期", "出生年月日", "birthday", "dateofbirth", "dob", "birthdate"],
+    "last_visit": [
+        "上次來訪",
+        "最後來訪",
+        "上次住宿",
+        "最後住宿",
+        "上次到訪",
+        "最近來訪",
+        "lastvisit",
+        "laststay",
+        "lastvisited",
+    ],  # fmt: skip
     "phone": ["電話", "手機", "聯絡電話", "行動電話", "phone", "mobile", "tel", "telephone"],
     "email": ["email", "電子郵件", "信箱", "電郵", "mail", "emailaddress"],
     "postal_address": ["地址", "通訊地址", "住址", "address", "postaladdress"],
@@ -448,6 +460,11 @@ def clean_row(
         try:
             if target in ("birthday",) or target.startswith("date:"):
                 row.values[target] = parse_date(text)
+            elif target == "last_visit":
+                day = parse_date(text)
+                if day > date.today() + timedelta(days=1):
+                    raise ValueError(text)  # a visit that has not happened yet
+                row.values[target] = day
             elif target in ("email", "guardian_email"):
                 row.values[target] = validate_email(
                     text, check_deliverability=False
@@ -557,7 +574,24 @@ def _profile_differs(current: dict, row: Row) -> list[str]:
             ):
                 continue
             changed.append(target)
+    visit = row.values.get("last_visit")
+    if visit and (current.get("last_visit_at") is None or current["last_visit_at"].date() < visit):
+        changed.append("last_visit")  # only a later visit than the one on record
     return changed
+
+
+def visit_moment(day: date) -> datetime:
+    """Noon (Taiwan) of an imported visit day, as stored (naive UTC)."""
+    return datetime.combine(day, datetime.min.time()) + timedelta(hours=4)
+
+
+def _visit_entry(row: Row, customer_id: int, actor_id) -> dict:
+    return {
+        "customer_id": customer_id, "author_id": actor_id, "kind": "visit",
+        "body": f"⌂ {row.values['last_visit'].isoformat()} ({row.raw.get('last_visit', '')})",
+        "created_at": visit_moment(row.values["last_visit"]), "pinned": False,
+        "alert_category": None, "alert_keywords": None,
+    }  # fmt: skip
 
 
 def plan(session: Session, batch: ImportBatch, sheet: Sheet) -> Plan:
@@ -608,12 +642,13 @@ def plan(session: Session, batch: ImportBatch, sheet: Sheet) -> Plan:
 def _current_profiles(session: Session, ids: set[int]) -> dict[int, dict]:
     result = {}
     id_list = sorted(ids)
-    columns = [getattr(Customer, name) for name in PROFILE_TARGETS]
+    names = (*PROFILE_TARGETS, "last_visit_at")
+    columns = [getattr(Customer, name) for name in names]
     for start in range(0, len(id_list), CHUNK):
         for row in session.execute(
             sa.select(Customer.id, *columns).where(Customer.id.in_(id_list[start : start + CHUNK]))
         ):
-            result[row[0]] = dict(zip(PROFILE_TARGETS, row[1:], strict=True))
+            result[row[0]] = dict(zip(names, row[1:], strict=True))
     return result
 
 
@@ -813,6 +848,9 @@ def run_import(
                 updated_at=now,
                 version=1,
                 import_batch_id=batch.id,
+                last_visit_at=visit_moment(row.values["last_visit"])
+                if row.values.get("last_visit")
+                else None,
             )
             values.append(item)
         # We hold the write lock (BEGIN IMMEDIATE), so the next ids are ours to give; a plain
@@ -916,6 +954,8 @@ def _insert_related_of_new(
             })  # fmt: skip
         if row.values.get("alert_allergy") and _alert_keywords(row):
             entries.append(_alert_entry(row, customer_id, actor_id, now))
+        if row.values.get("last_visit"):
+            entries.append(_visit_entry(row, customer_id, actor_id))
         given = [p for p in ("service", "marketing") if row.values.get(f"consent_{p}")]
         consents.extend(consent_rows(customer_id, given, now, actor_id, batch_id))
         changes.append(
@@ -964,6 +1004,9 @@ def _apply_updates(connection, rows: list[Row], result: Plan, tags: dict, now, a
         if "phone" in values:
             values["phone_digits"] = digits_of(values["phone"])
             before["fields"]["phone_digits"] = digits_of(old.get("phone"))
+        if "last_visit" in row.changes:
+            values["last_visit_at"] = visit_moment(row.values["last_visit"])
+            before["fields"]["last_visit_at"] = _serialise(old.get("last_visit_at"))
         if values:
             values["updated_at"] = now
             updates.setdefault(tuple(sorted(values)), []).append({"b_id": customer_id, **values})
@@ -1016,6 +1059,9 @@ def _apply_updates(connection, rows: list[Row], result: Plan, tags: dict, now, a
             before.setdefault("entry_ids", []).append(len(entries) - 1)
         if "alert_allergy" in row.changes and _alert_keywords(row):
             entries.append(_alert_entry(row, customer_id, actor_id, now))
+            before.setdefault("entry_ids", []).append(len(entries) - 1)
+        if "last_visit" in row.changes:
+            entries.append(_visit_entry(row, customer_id, actor_id))
             before.setdefault("entry_ids", []).append(len(entries) - 1)
         changes.append(
             {
@@ -1088,7 +1134,11 @@ def undo(session: Session, batch: ImportBatch) -> dict[str, int]:
         before = before or {}
         fields = {}
         for name, value in (before.get("fields") or {}).items():
-            fields[name] = date.fromisoformat(value) if name == "birthday" and value else value
+            if name == "birthday" and value:
+                value = date.fromisoformat(value)
+            elif name == "last_visit_at" and value:
+                value = datetime.fromisoformat(value)
+            fields[name] = value
         if fields:
             connection.execute(
                 sa.update(Customer.__table__)
@@ -1156,13 +1206,14 @@ TEMPLATE_HEADERS = [
     ("consent_marketing", "同意行銷 Marketing consent"),
     ("first_note", "備註 Notes"),
     ("alert_allergy", "過敏 Allergy"),
+    ("last_visit", "上次來訪 Last visit"),
 ]
 TEMPLATE_ROWS = [
     ["", "王小明", "小明", "B", "2016-03-02", "0912-345-678", "wang.family@example.com",
      "台北市大安區和平東路1號", "三年級, 才藝班", "王媽媽", "0912-345-678", "wang.family@example.com",
-     "是", "喜歡畫畫", "花生"],
+     "是", "喜歡畫畫", "花生", "2024-06-01"],
     ["", "Amy Chen", "Amy", "A", "2015/11/20", "0987-000-111", "amy.chen@example.com", "",
-     "VIP", "Mrs Chen", "0987-000-111", "", "yes", "Loves drawing", ""],
+     "VIP", "Mrs Chen", "0987-000-111", "", "yes", "Loves drawing", "", ""],
 ]  # fmt: skip
 
 

@@ -404,3 +404,34 @@ def test_updating_many_customers_adds_their_own_family_dates_and_fields_and_undo
     assert not db.session.scalars(
         sa.select(ConsentEvent).where(ConsentEvent.source == f"import {batch.id}")
     ).all()
+
+
+def test_a_last_visit_column_dates_the_visit_and_only_a_later_one_updates(app):
+    guest = make_customer("老房客", email="old@example.com")
+    sheet = importer.Sheet(
+        ["姓名", "Email", "上次住宿"],
+        [["老房客", "old@example.com", "2023-08-15"], ["新房客", "new@example.com", "2022/1/2"],
+         ["未來客", "future@example.com", "2999-01-01"]],
+    )  # fmt: skip
+    assert importer.guess_mapping(sheet.header, [])["2"] == "last_visit"
+    plan = importer.plan(db.session, batch_for(sheet, skip_errors=True), sheet)
+    assert [bool(row.errors) for row in plan.rows] == [False, False, True]  # not yet happened
+    batch, counts = do_import(sheet, skip_errors=True)
+    assert (counts["new"], counts["updated"]) == (1, 1)
+    db.session.refresh(guest)
+    assert guest.last_visit_at.date() == date(2023, 8, 15)
+    new = db.session.scalar(sa.select(Customer).where(Customer.display_name == "新房客"))
+    assert new.last_visit_at.date() == date(2022, 1, 2)
+    visits = db.session.scalars(
+        sa.select(TimelineEntry.created_at).where(TimelineEntry.kind == "visit")
+    ).all()
+    assert sorted(v.date() for v in visits) == [date(2022, 1, 2), date(2023, 8, 15)]
+    # An earlier date than the one on record changes nothing.
+    older = importer.Sheet(
+        ["姓名", "Email", "上次住宿"], [["老房客", "old@example.com", "2020-01-01"]]
+    )
+    assert importer.plan(db.session, batch_for(older), older).counts["unchanged"] == 1
+    importer.undo(db.session, batch)
+    db.session.commit()
+    db.session.refresh(guest)
+    assert guest.last_visit_at is None

@@ -47,6 +47,7 @@ def target_labels() -> dict[str, str]:
         "consent_marketing": _("Consent: marketing email (yes/no)"),
         "first_note": _("First note on the timeline"),
         "alert_allergy": _("Allergy (becomes an allergy alert)"),
+        "last_visit": _("Last visit or stay (a date; kept when later than the one on record)"),
         **custom_field_labels(_("Field: %(label)s", label="%(label)s")),
     }
 
