@@ -162,6 +162,9 @@ ROUTES = [
     ("GET", "/reports", None, OWNER_ONLY),
     ("GET", "/reports?report=history&product=*", None, OWNER_ONLY),
     ("GET", "/reports?report=repurchase&min_price=1&format=csv", None, OWNER_ONLY),
+    ("GET", "/imports/purchases", None, DESK_UP),
+    ("POST", "/imports/purchases", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("POST", "/imports/purchases/{token}", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     # stays (front desk and owner), rooms (owner)
     (
         "POST",
@@ -330,6 +333,7 @@ def ids(app):
         "room": room.id,
         "stay": stay.id,
         "enrolment": enrolment.id,
+        "token": "no-such-upload-token",
         "purchase": purchase.id,
         "kind": "xlsx",
         "row": 2,

@@ -374,3 +374,125 @@ def report_repurchase(
         RepurchaseRow(cid, name, product, day, qty, (today - day).days)
         for cid, name, product, day, qty in rows
     ]
+
+
+# ---- a purchase history sheet ---------------------------------------------------------------
+
+HISTORY_COLUMNS = {
+    "member_number": ["會員編號", "會員號碼", "編號", "membernumber", "memberno", "member"],
+    "name": ["姓名", "顧客", "客戶", "名字", "name", "customer"],
+    "day": ["日期", "消費日期", "購買日期", "date", "day"],
+    "product": ["產品", "品名", "產品名稱", "商品", "product", "item"],
+    "quantity": ["數量", "qty", "quantity", "count"],
+    "unit_price": ["單價", "價格", "金額", "price", "unitprice"],
+    "note": ["備註", "note", "notes", "memo"],
+}
+MAX_HISTORY_ROWS = 5_000  # one request; larger histories go in several files
+
+
+@dataclass
+class HistoryLine:
+    number: int  # the sheet's row number (2 = the first under the header)
+    values: dict
+    customer: Customer | None = None
+    product: Product | None = None
+    errors: list | None = None
+
+
+def history_mapping(header: list[str]) -> dict[str, int]:
+    from app.services.importer import _normal
+
+    lookup = {_normal(word): key for key, words in HISTORY_COLUMNS.items() for word in words}
+    mapping: dict[str, int] = {}
+    for index, title in enumerate(header):
+        parts = [_normal(title)] + [_normal(p) for p in title.split() if p]
+        key = next((lookup[p] for p in parts if p in lookup), None)
+        if key and key not in mapping:
+            mapping[key] = index
+    return mapping
+
+
+def check_history(session: Session, header: list[str], rows: list[list[str]], today: date):
+    """Every line checked (customer by member number, else by a name only one customer has;
+    product by its exact name; date; quantity; price). Returns (lines, missing columns)."""
+    from app.services.importer import parse_date
+
+    mapping = history_mapping(header)
+    missing = [key for key in ("day", "product") if key not in mapping]
+    if "member_number" not in mapping and "name" not in mapping:
+        missing.append("member_number")
+    if missing:
+        return [], missing
+    if len(rows) > MAX_HISTORY_ROWS:
+        raise PurchaseError("history-too-long")
+    by_number = {
+        number.lower(): cid
+        for number, cid in session.execute(
+            sa.select(Customer.member_number, Customer.id).where(
+                Customer.member_number.is_not(None)
+            )
+        )
+        if number
+    }
+    names: dict[str, list[int]] = {}
+    for cid, name in session.execute(
+        sa.select(Customer.id, Customer.display_name).where(Customer.erased_at.is_(None))
+    ):
+        names.setdefault(name.strip().lower(), []).append(cid)
+    products_by_name = {p.name.lower(): p for p in session.scalars(sa.select(Product))}
+    lines = []
+    for offset, cells in enumerate(rows):
+        values = {
+            key: (
+                cells[mapping[key]] if key in mapping and mapping[key] < len(cells) else ""
+            ).strip()
+            for key in HISTORY_COLUMNS
+        }
+        line = HistoryLine(offset + 2, values, errors=[])
+        if not any(line.values.values()):
+            continue
+        number, name = line.values["member_number"].lower(), line.values["name"].lower()
+        customer_id = by_number.get(number) if number else None
+        if customer_id is None and name:
+            found = names.get(name, [])
+            if len(found) > 1:
+                line.errors.append(("customer-ambiguous", line.values["name"]))
+            elif found:
+                customer_id = found[0]
+        if customer_id is None and not line.errors:
+            line.errors.append(("customer", line.values["member_number"] or line.values["name"]))
+        line.customer = session.get(Customer, customer_id) if customer_id else None
+        line.product = products_by_name.get(" ".join(line.values["product"].split()).lower())
+        if line.product is None:
+            line.errors.append(("product", line.values["product"]))
+        try:
+            day = parse_date(line.values["day"]) if line.values["day"] else None
+        except ValueError:
+            day = None
+        if day is None or day > today + timedelta(days=1) or day.year < 1900:
+            line.errors.append(("date", line.values["day"]))
+        line.values["day"] = day
+        for key, low, default in (("quantity", 1, 1), ("unit_price", 0, None)):
+            text = line.values[key].replace(",", "")
+            if not text:
+                line.values[key] = default if default is not None else (
+                    line.product.price if line.product else 0)  # fmt: skip
+            elif text.isdigit() and low <= int(text) <= MAX_PRICE:
+                line.values[key] = int(text)
+            else:
+                line.errors.append((key, line.values[key]))
+        if len(line.values["note"]) > MAX_NOTE:
+            line.errors.append(("note-long", ""))
+        lines.append(line)
+    return lines, []
+
+
+def import_history(session, lines: list[HistoryLine], *, actor, today, zone) -> int:
+    """All lines or none: the caller commits once, after every line went in."""
+    for line in lines:
+        add_purchase(
+            session, line.customer, product=line.product, day=line.values["day"],
+            quantity=line.values["quantity"], unit_price=line.values["unit_price"],
+            note=line.values["note"], actor=actor, today=today, zone=zone,
+        )  # fmt: skip
+    return len(lines)

@@ -157,3 +157,50 @@ def test_the_owner_keeps_the_catalogue(app, client, owner):
     )
     db.session.refresh(product)
     assert product.price == 1300 and product.active is False  # unticked: no longer on sale
+
+
+def test_a_purchase_history_sheet_is_checked_whole_then_imported(app, client):
+    from tests.services.test_importer import xlsx
+
+    _catalogue()
+    desk = make_user("frontdesk")
+    make_user("owner")
+    chen = make_customer("陳小姐", member_number="M0007")
+    make_customer("林先生")
+    make_customer("林先生")  # two of them: a name alone cannot say which
+    login(client, desk)
+    header = ["會員編號", "姓名", "日期", "產品", "數量", "單價", "備註"]
+    bad = xlsx([header,
+                ["M0007", "", "2024/3/5", "普洱茶", "2", "", "紙本"],
+                ["", "林先生", "2024/3/6", "普洱茶", "1", "", ""],
+                ["", "王太太", "2024/3/7", "咖啡", "x", "", ""],
+                ["M0007", "", "2999-01-01", "普洱茶", "1", "-5", ""]])  # fmt: skip
+    response = client.post(
+        "/imports/purchases", data={"sheet": (io.BytesIO(bad), "history.xlsx")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "3 lines need fixing; nothing was saved." in text
+    assert "Several people are called 林先生" in text and "Not in the catalogue: 咖啡" in text
+    assert "No one has this member number or name: 王太太" in text and "Quantity from 1: x" in text
+    assert "Not a date up to today: 2999-01-01" in text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Purchase)) == 0
+    good = xlsx([header,
+                 ["M0007", "", "2024/3/5", "普洱茶", "2", "", "紙本"],
+                 ["", "陳小姐", "113/3/6", "凍頂烏龍", "1", "750", ""]])  # fmt: skip
+    response = client.post(
+        "/imports/purchases", data={"sheet": (io.BytesIO(good), "history.xlsx")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    text = response.get_data(as_text=True)
+    assert "2 purchases are ready to import." in text
+    token = text.split("/imports/purchases/")[1].split('"')[0]
+    client.post(f"/imports/purchases/{token}")
+    rows = db.session.execute(
+        sa.select(Purchase.purchased_on, Purchase.quantity, Purchase.unit_price)
+        .where(Purchase.customer_id == chen.id)
+        .order_by(Purchase.purchased_on)
+    ).all()
+    assert rows == [(date(2024, 3, 5), 2, 1200), (date(2024, 3, 6), 1, 750)]  # ROC 113 = 2024
+    again = client.post(f"/imports/purchases/{token}", follow_redirects=True)
+    assert "That upload is gone" in again.get_data(as_text=True)  # not imported twice

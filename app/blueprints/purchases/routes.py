@@ -331,3 +331,115 @@ def reports():
             headers={"Content-Disposition": f'attachment; filename="{name}.{file_format}"'},
         )
     return render_template("purchases/reports.html", **context)
+
+
+# ---- a purchase history sheet ---------------------------------------------------------------
+
+
+def _history_error(code: str, value: str) -> str:
+    return {
+        "customer": _("No one has this member number or name: %(value)s", value=value),
+        "customer-ambiguous": _(
+            "Several people are called %(value)s: use the member number", value=value
+        ),
+        "product": _(
+            "Not in the catalogue: %(value)s (add it under Settings → Products)", value=value
+        ),
+        "date": _("Not a date up to today: %(value)s", value=value),
+        "quantity": _("Quantity from 1: %(value)s", value=value),
+        "unit_price": _("Not a price in whole NT$: %(value)s", value=value),
+        "note-long": _("The note is longer than 500 characters"),
+    }.get(code, code)
+
+
+def _history_folder():
+    from flask import current_app
+
+    from app.tasks import imports_folder
+
+    return imports_folder(current_app)
+
+
+def _checked(header, rows):
+    context = shop_context(db.session)
+    lines, missing = service.check_history(db.session, header, rows, context.today)
+    return context, lines, missing
+
+
+@bp.route("/imports/purchases", methods=["GET", "POST"])
+@desk_required
+def history():
+    """Upload a sheet of past purchases; every line is checked before anything is saved."""
+    import json
+    import secrets
+
+    from app.services import importer
+
+    if request.method == "GET":
+        return render_template("purchases/history.html", lines=None)
+    upload = request.files.get("sheet")
+    name = (upload.filename or "").rsplit("/", 1)[-1][:200] if upload else ""
+    kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    error = None
+    if not name:
+        error = _("Choose a file first.")
+    elif kind not in ("xlsx", "csv"):
+        error = _("Send an Excel (.xlsx) or CSV file.")
+    else:
+        try:
+            sheet = importer.read_sheet(upload.read(), kind)
+            _context, lines, missing = _checked(sheet.header, sheet.rows)
+        except importer.ImportProblem:
+            error = _("This file cannot be read. Save it as .xlsx or .csv and try again.")
+        except PurchaseError:
+            error = _("At most %(num)d lines per file: split the history into several files.",
+                      num=service.MAX_HISTORY_ROWS)  # fmt: skip
+        else:
+            if missing:
+                error = _("The first row needs the columns: a member number or name, date, "
+                          "product (quantity, unit price and note are optional).")  # fmt: skip
+            elif not lines:
+                error = _("The file has no lines under its header.")
+    if error:
+        return render_template("purchases/history.html", lines=None, error=error), 422
+    bad = [line for line in lines if line.errors]
+    token = None
+    if not bad:
+        token = secrets.token_urlsafe(16)
+        path = _history_folder() / f"purchases-{token}.json"
+        path.write_text(json.dumps({"header": sheet.header, "rows": sheet.rows,
+                                    "user": current_user.id}), encoding="utf-8")  # fmt: skip
+    return render_template(
+        "purchases/history.html", lines=lines, bad=bad, token=token, name=name,
+        describe=_history_error,
+    ), 422 if bad else 200  # fmt: skip
+
+
+@bp.route("/imports/purchases/<token>", methods=["POST"])
+@desk_required
+def history_run(token: str):
+    import json
+    import re
+
+    if not re.fullmatch(r"[\w-]{10,40}", token):
+        abort(404)
+    path = _history_folder() / f"purchases-{token}.json"
+    if not path.exists():
+        flash(_("That upload is gone: send the file again."), "error")
+        return redirect(url_for("purchases.history"))
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    context, lines, missing = _checked(stored["header"], stored["rows"])
+    if missing or any(line.errors for line in lines):
+        flash(_("The data changed since the check: send the file again."), "error")
+        return redirect(url_for("purchases.history"))
+    from app.extensions import begin_write
+
+    begin_write(db.session)
+    added = service.import_history(
+        db.session, lines, actor=current_user, today=context.today, zone=context.zone
+    )
+    audit("purchase.import", detail=f"{added} purchases")
+    db.session.commit()
+    path.unlink(missing_ok=True)
+    flash(_("%(num)d purchases imported.", num=added), "success")
+    return redirect(url_for("purchases.history"))
