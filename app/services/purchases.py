@@ -252,10 +252,10 @@ class TeamRow:
     amount: int
 
 
-def report_half_year(session: Session, today: date) -> list[TeamRow]:
+def report_half_year(session: Session, today: date, limit: int | None = None) -> list[TeamRow]:
     """Purchases since half a year ago per team, customers by name, products by name."""
     since = half_year_start(today)
-    rows = session.execute(
+    query = (
         sa.select(
             User.name,
             Customer.id,
@@ -271,8 +271,10 @@ def report_half_year(session: Session, today: date) -> list[TeamRow]:
         .where(Purchase.purchased_on >= since, Purchase.purchased_on <= today)
         .group_by(User.name, Customer.id, Customer.display_name, Product.name)
         .order_by(User.name.is_(None), User.name, Customer.display_name, Customer.id, Product.name)
-    ).all()
-    return [TeamRow(*row) for row in rows]
+    )
+    if limit:
+        query = query.limit(limit)
+    return [TeamRow(*row) for row in session.execute(query)]
 
 
 def wildcard(pattern: str) -> str:
@@ -292,7 +294,9 @@ class HistoryRow:
     note: str
 
 
-def report_history(session: Session, since: date, pattern: str) -> list[HistoryRow]:
+def report_history(
+    session: Session, since: date, pattern: str, limit: int | None = None
+) -> list[HistoryRow]:
     """Purchases from `since` of products whose name matches the pattern (`*` wildcards;
     without one, the exact name), oldest first."""
     if not (pattern or "").strip():
@@ -315,6 +319,7 @@ def report_history(session: Session, since: date, pattern: str) -> list[HistoryR
             Product.name.ilike(wildcard(pattern), escape="\\"),
         )
         .order_by(Purchase.purchased_on, Customer.display_name, Purchase.id)
+        .limit(limit)
     ).all()
     return [HistoryRow(*row) for row in rows]
 
@@ -330,10 +335,15 @@ class RepurchaseRow:
 
 
 def report_repurchase(
-    session: Session, today: date, *, min_price: int | None = None, min_points: int | None = None
+    session: Session,
+    today: date,
+    *,
+    min_price: int | None = None,
+    min_points: int | None = None,
+    limit: int | None = None,
 ) -> list[RepurchaseRow]:
     """For products at or above the minimum price or points: each customer's last purchase
-    of each, with the quantity bought that day, oldest first."""
+    of each, with the quantity bought that day, oldest first (the first `limit` rows)."""
     if min_price is None and min_points is None:
         raise PurchaseError("threshold")
     wanted = []
@@ -341,39 +351,45 @@ def report_repurchase(
         wanted.append(Product.price >= min_price)
     if min_points is not None:
         wanted.append(Product.points >= min_points)
-    last = (
+    # One pass: quantities summed per day, then the latest day of each customer and product.
+    days = (
         sa.select(
-            Purchase.customer_id,
             Purchase.product_id,
-            sa.func.max(Purchase.purchased_on).label("last_day"),
+            Purchase.customer_id,
+            Purchase.purchased_on,
+            sa.func.sum(Purchase.quantity).label("quantity"),
+            sa.func.row_number()
+            .over(
+                partition_by=(Purchase.product_id, Purchase.customer_id),
+                order_by=Purchase.purchased_on.desc(),
+            )
+            .label("latest"),
         )
-        .join(Product, Product.id == Purchase.product_id)
-        .where(sa.or_(*wanted))
-        .group_by(Purchase.customer_id, Purchase.product_id)
+        .where(Purchase.product_id.in_(sa.select(Product.id).where(sa.or_(*wanted))))
+        .group_by(Purchase.product_id, Purchase.customer_id, Purchase.purchased_on)
         .subquery()
     )
-    quantity = (
-        sa.select(sa.func.sum(Purchase.quantity))
-        .where(
-            Purchase.customer_id == last.c.customer_id,
-            Purchase.product_id == last.c.product_id,
-            Purchase.purchased_on == last.c.last_day,
-        )
-        .scalar_subquery()
-    )
-    rows = session.execute(
+    query = (
         sa.select(
-            last.c.customer_id, Customer.display_name, Product.name, last.c.last_day, quantity
+            days.c.customer_id,
+            Customer.display_name,
+            Product.name,
+            days.c.purchased_on,
+            days.c.quantity,
         )  # fmt: skip
-        .join(Customer, Customer.id == last.c.customer_id)
-        .join(Product, Product.id == last.c.product_id)
-        .where(Customer.erased_at.is_(None))
-        .order_by(last.c.last_day, Customer.display_name, Product.name)
-    ).all()
-    return [
-        RepurchaseRow(cid, name, product, day, qty, (today - day).days)
-        for cid, name, product, day, qty in rows
-    ]
+        .join(Customer, Customer.id == days.c.customer_id)
+        .join(Product, Product.id == days.c.product_id)
+        .where(days.c.latest == 1, Customer.erased_at.is_(None))
+        .order_by(days.c.purchased_on, Customer.display_name, Product.name)
+    )
+    if limit:
+        query = query.limit(limit)
+    rows = []
+    for cid, name, product, day, qty in session.execute(query):
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        rows.append(RepurchaseRow(cid, name, product, day, qty, (today - day).days))
+    return rows
 
 
 # ---- a purchase history sheet ---------------------------------------------------------------

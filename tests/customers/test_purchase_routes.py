@@ -204,3 +204,20 @@ def test_a_purchase_history_sheet_is_checked_whole_then_imported(app, client):
     assert rows == [(date(2024, 3, 5), 2, 1200), (date(2024, 3, 6), 1, 750)]  # ROC 113 = 2024
     again = client.post(f"/imports/purchases/{token}", follow_redirects=True)
     assert "That upload is gone" in again.get_data(as_text=True)  # not imported twice
+
+
+def test_long_reports_show_the_first_rows_and_the_files_have_all(app, client, owner, monkeypatch):
+    from app.blueprints.purchases import routes
+
+    monkeypatch.setattr(routes, "SCREEN_ROWS", 1)
+    _catalogue()
+    tea = service.product_by_name(db.session, "普洱茶")
+    for name in ("甲", "乙", "丙"):
+        service.add_purchase(db.session, make_customer(name), product=tea, day=date.today(),
+                             quantity=1, today=date.today())  # fmt: skip
+    db.session.commit()
+    login(client, owner)
+    page = client.get("/reports?report=repurchase&min_price=1000").get_data(as_text=True)
+    assert "Showing the first 1 rows" in page and page.count('<td><a href="/customers/') == 1
+    data = client.get("/reports?report=repurchase&min_price=1000&format=csv").data
+    assert len(data.decode("utf-8-sig").strip().splitlines()) == 4  # header + 3

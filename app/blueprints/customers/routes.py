@@ -491,9 +491,9 @@ def _render_page(customer_id: int) -> str:
 
 def _stays_of(customer: Customer) -> dict:
     from app.services import stays
-    from app.services.shop import get_shop
+    from app.templating import _shop
 
-    if get_shop(db.session).kind != "homestay":
+    if _shop().kind != "homestay":
         from app.models import Enrolment
 
         return {

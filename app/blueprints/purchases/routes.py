@@ -226,6 +226,7 @@ def product(product_id: int):
 # ---- reports ----------------------------------------------------------------------------------
 
 REPORTS = ("half_year", "history", "repurchase", "stays", "attendance")
+SCREEN_ROWS = 500
 
 
 def _whole_or_none(name: str) -> tuple[int | None, bool]:
@@ -245,12 +246,15 @@ def reports():
     if report not in REPORTS:
         abort(404)
     today = _today()
+    file_format = request.args.get("format")
+    # On screen the first SCREEN_ROWS (one more tells that there are more); files get all.
+    screen = None if file_format in ("csv", "xlsx") else SCREEN_ROWS + 1
     context = {"report": report, "today": today, "error": None, "rows": None}
     header: list[str] = []
     rows: list[list] = []
     person = shop_term("customer")
     if report == "half_year":
-        found = service.report_half_year(db.session, today)
+        found = service.report_half_year(db.session, today, limit=screen)
         context.update(rows=found, since=service.half_year_start(today))
         header = [_("Team"), person, _("Product"), _("Quantity"), _("Amount (NT$)")]
         rows = [[r.team or _("No one assigned"), r.customer, r.product, r.quantity, r.amount]
@@ -265,7 +269,7 @@ def reports():
         context.update(pattern=pattern, since=since)
         if pattern and not context["error"]:
             try:
-                found = service.report_history(db.session, since, pattern)
+                found = service.report_history(db.session, since, pattern, limit=screen)
             except PurchaseError as error:
                 context["error"] = error_message(error)
             else:
@@ -309,13 +313,12 @@ def reports():
             context["error"] = _("Enter whole numbers for the minimum price and points.")
         elif min_price is not None or min_points is not None:
             found = service.report_repurchase(
-                db.session, today, min_price=min_price, min_points=min_points
+                db.session, today, min_price=min_price, min_points=min_points, limit=screen
             )
             context["rows"] = found
             header = [person, _("Product"), _("Last bought"), _("Quantity that day"),
                       _("Days ago")]  # fmt: skip
             rows = [[r.customer, r.product, r.last_day, r.quantity, r.days_ago] for r in found]
-    file_format = request.args.get("format")
     if file_format in ("csv", "xlsx") and header and not context["error"]:
         audit("report.export", detail=f"{report} {file_format} rows={len(rows)}")
         db.session.commit()
@@ -330,6 +333,10 @@ def reports():
             mimetype=mimetype,
             headers={"Content-Disposition": f'attachment; filename="{name}.{file_format}"'},
         )
+    rows_found = context["rows"]
+    if rows_found is not None and len(rows_found) > SCREEN_ROWS:
+        # The screen (and the printout) shows the first rows; the files have them all.
+        context.update(rows=rows_found[:SCREEN_ROWS], more_rows=True)
     return render_template("purchases/reports.html", **context)
 
 
