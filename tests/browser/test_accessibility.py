@@ -16,9 +16,13 @@ PAGES = {
         "/customers/?q=tag:VIP", "/feed", "/tags/", "/segments/", "/campaigns/",
         "/campaigns/new?q=has:email", "/reminders/", "/settings/", "/settings/groups",
         "/settings/reminders", "/imports/", "/audit", "/staff/", "/customers/export",
-        "/customers/{child}/privacy", "/search?q=林",
+        "/customers/{child}/privacy", "/search?q=林", "/reports",
+        "/reports?report=repurchase&min_price=100", "/reports?report=attendance",
+        "/settings/products", "/settings/rooms",
     ],
-    "desk@example.com": ["/", "/customers/new", "/customers/{child}", "/labels"],
+    "desk@example.com": ["/", "/customers/new", "/customers/{child}", "/labels",
+                         "/customers/{child}/forms/purchase", "/customers/{child}/forms/enrolment",
+                         "/imports/purchases"],
     "teacher@example.com": ["/", "/today", "/today/{child}"],
 }  # fmt: skip
 
