@@ -165,6 +165,9 @@ ROUTES = [
     ("GET", "/imports/purchases", None, DESK_UP),
     ("POST", "/imports/purchases", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
     ("POST", "/imports/purchases/{token}", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("GET", "/imports/stays", None, DESK_UP),
+    ("POST", "/imports/stays", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("POST", "/imports/stays/{token}", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     # stays (front desk and owner), rooms (owner)
     (
         "POST",

@@ -326,3 +326,116 @@ def month_occupancy(session: Session, year: int) -> list[MonthOccupancy]:
         share = round(nights[month] / capacity, 3) if capacity else None
         result.append(MonthOccupancy(month, stays[month], nights[month], amount[month], share))
     return result
+
+
+# ---- a stays history sheet (the paper guest book, typed into a spreadsheet) ------------------
+
+STAY_HISTORY_COLUMNS = {
+    "member_number": ["會員編號", "會員號碼", "編號", "membernumber", "memberno", "member"],
+    "name": ["姓名", "房客", "客人", "name", "guest"],
+    "check_in": ["入住", "入住日", "入住日期", "checkin", "arrival", "from"],
+    "check_out": ["退房", "退房日", "退房日期", "checkout", "departure", "to"],
+    "room": ["房間", "房號", "房型", "room"],
+    "adults": ["大人", "成人", "adults"],
+    "children": ["小孩", "兒童", "children", "kids"],
+    "amount": ["金額", "房費", "amount", "price", "total"],
+    "note": ["備註", "note", "notes", "memo"],
+}
+MAX_STAY_HISTORY_ROWS = 5_000
+
+
+@dataclass
+class StayLine:
+    number: int
+    values: dict
+    customer: Customer | None = None
+    errors: list | None = None
+
+
+def check_stay_history(session: Session, header: list[str], rows: list[list[str]], today: date):
+    """Each line checked like a stay typed in by hand (status: stayed; a room by its name,
+    created when new). Returns (lines, missing columns)."""
+    from app.services.importer import _normal, parse_date
+
+    lookup = {_normal(w): key for key, words in STAY_HISTORY_COLUMNS.items() for w in words}
+    mapping: dict[str, int] = {}
+    for index, title in enumerate(header):
+        parts = [_normal(title)] + [_normal(p) for p in title.split() if p]
+        key = next((lookup[p] for p in parts if p in lookup), None)
+        if key and key not in mapping:
+            mapping[key] = index
+    missing = [key for key in ("check_in", "check_out") if key not in mapping]
+    if "member_number" not in mapping and "name" not in mapping:
+        missing.append("member_number")
+    if missing:
+        return [], missing
+    if len(rows) > MAX_STAY_HISTORY_ROWS:
+        raise StayError("history-too-long")
+    by_number = {
+        number.lower(): cid
+        for number, cid in session.execute(
+            sa.select(Customer.member_number, Customer.id).where(
+                Customer.member_number.is_not(None)
+            )
+        )
+        if number
+    }
+    names: dict[str, list[int]] = {}
+    for cid, name in session.execute(
+        sa.select(Customer.id, Customer.display_name).where(Customer.erased_at.is_(None))
+    ):
+        names.setdefault(name.strip().lower(), []).append(cid)
+    lines = []
+    for offset, cells in enumerate(rows):
+        values = {
+            key: (
+                cells[mapping[key]] if key in mapping and mapping[key] < len(cells) else ""
+            ).strip()
+            for key in STAY_HISTORY_COLUMNS
+        }
+        if not any(values.values()):
+            continue
+        line = StayLine(offset + 2, values, errors=[])
+        number, name = values["member_number"].lower(), values["name"].lower()
+        customer_id = by_number.get(number) if number else None
+        if customer_id is None and name:
+            found = names.get(name, [])
+            if len(found) > 1:
+                line.errors.append(("customer-ambiguous", values["name"]))
+            elif found:
+                customer_id = found[0]
+        if customer_id is None and not line.errors:
+            line.errors.append(("customer", values["member_number"] or values["name"]))
+        line.customer = session.get(Customer, customer_id) if customer_id else None
+        for key in ("check_in", "check_out"):
+            try:
+                values[key] = parse_date(values[key]) if values[key] else None
+            except ValueError:
+                values[key] = None
+        for key, default in (("adults", 2), ("children", 0), ("amount", 0)):
+            text = values[key].replace(",", "")
+            values[key] = int(text) if text.isdigit() else (default if not text else text)
+        if len(values["room"]) > 60:
+            line.errors.append(("room", values["room"][:60]))
+        try:
+            check({**values, "status": "stayed", "deposit": 0, "source": "", "room_id": None},
+                  today)  # fmt: skip
+        except StayError as error:
+            line.errors.append((error.code, ""))
+        lines.append(line)
+    return lines, []
+
+
+def import_stay_history(session, lines: list[StayLine], *, actor, today, zone) -> int:
+    """All lines or none (the caller commits once). Rooms named in the sheet are created."""
+    known = {room.name.lower(): room for room in rooms(session)}
+    for line in lines:
+        room = None
+        name = " ".join(line.values["room"].split())
+        if name:
+            room = known.get(name.lower()) or save_room(session, None, name)
+            known[room.name.lower()] = room
+        values = {**line.values, "status": "stayed", "room_id": room.id if room else None,
+                  "deposit": 0, "source": ""}  # fmt: skip
+        save_stay(session, line.customer, None, values, actor=actor, today=today, zone=zone)
+    return len(lines)

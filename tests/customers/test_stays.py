@@ -187,3 +187,41 @@ def test_stays_per_month_and_occupancy_report(app, client, owner):
     assert "Enter a year" in client.get("/reports?report=stays&year=abc").get_data(as_text=True)
     csv_data = client.get("/reports?report=stays&year=2025&format=csv").data.decode("utf-8-sig")
     assert "2025-01,1,2,3000" in csv_data
+
+
+def test_a_stays_history_sheet_is_checked_whole_then_imported(app, client, owner):
+    import io
+
+    from tests.services.test_importer import xlsx
+
+    _homestay()
+    guest = make_customer("林美華", member_number="G0001")
+    make_customer("陳先生")
+    make_customer("陳先生")
+    login(client, owner)
+    header = ["會員編號", "姓名", "入住日期", "退房日期", "房間", "大人", "小孩", "金額", "備註"]
+    bad = xlsx([header,
+                ["G0001", "", "2019/4/1", "2019/4/3", "海景雙人房", "2", "0", "5200", ""],
+                ["", "陳先生", "2020/1/1", "2020/1/2", "", "", "", "", ""],
+                ["G0001", "", "2021/5/3", "2021/5/1", "", "", "", "", ""],
+                ["G0001", "", "2021/6/1", "2021/6/2", "", "0", "0", "", ""]])  # fmt: skip
+    response = client.post("/imports/stays", data={"sheet": (io.BytesIO(bad), "book.xlsx")},
+                           content_type="multipart/form-data")  # fmt: skip
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "3 lines need fixing" in text
+    assert "Several people are called 陳先生" in text
+    assert "Check-out must be after check-in." in text and "At least one person" in text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Stay)) == 0
+    good = xlsx([header,
+                 ["G0001", "", "2019/4/1", "2019/4/3", "海景雙人房", "2", "0", "5200", "紙本"],
+                 ["", "林美華", "108/10/10", "108/10/11", "閣樓房", "1", "", "2600", ""]])  # fmt: skip
+    response = client.post("/imports/stays", data={"sheet": (io.BytesIO(good), "book.xlsx")},
+                           content_type="multipart/form-data")  # fmt: skip
+    text = response.get_data(as_text=True)
+    assert "2 stays are ready to import." in text
+    token = text.split("/imports/stays/")[1].split('"')[0]
+    client.post(f"/imports/stays/{token}")
+    figures = service.figures(db.session, guest.id)
+    assert (figures.stays, figures.nights, figures.spend) == (2, 3, 7800)
+    assert figures.last_stay == date(2019, 10, 10)  # ROC 108
+    assert {r.name for r in service.rooms(db.session)} == {"海景雙人房", "閣樓房"}

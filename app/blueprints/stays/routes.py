@@ -223,3 +223,103 @@ def unenrol(enrolment_id: int):
     db.session.commit()
     flash(_("Enrolment removed."), "success")
     return redirect(url_for("customers.show", customer_id=customer_id) + "#enrolment")
+
+
+# ---- a stays history sheet ------------------------------------------------------------------
+
+
+def _stay_line_error(code: str, value: str) -> str:
+    from app.blueprints.purchases.routes import _history_error
+
+    if code in ("customer", "customer-ambiguous"):
+        return _history_error(code, value)
+    if code == "room":
+        return _("A room name has at most 60 characters.")
+    return error_message(StayError(code))[1]
+
+
+@bp.route("/imports/stays", methods=["GET", "POST"])
+@desk_required
+def history():
+    """Upload a sheet of past stays (the paper guest book); every line checked first."""
+    import json
+    import secrets
+
+    from app.blueprints.purchases.routes import _history_folder
+    from app.services import importer
+
+    if request.method == "GET":
+        return render_template("stays/history.html", lines=None)
+    upload = request.files.get("sheet")
+    name = (upload.filename or "").rsplit("/", 1)[-1][:200] if upload else ""
+    kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    error = None
+    context = shop_context(db.session)
+    if not name:
+        error = _("Choose a file first.")
+    elif kind not in ("xlsx", "csv"):
+        error = _("Send an Excel (.xlsx) or CSV file.")
+    else:
+        try:
+            sheet = importer.read_sheet(upload.read(), kind)
+            lines, missing = service.check_stay_history(
+                db.session, sheet.header, sheet.rows, context.today
+            )
+        except importer.ImportProblem:
+            error = _("This file cannot be read. Save it as .xlsx or .csv and try again.")
+        except StayError:
+            error = _("At most %(num)d lines per file: split the history into several files.",
+                      num=service.MAX_STAY_HISTORY_ROWS)  # fmt: skip
+        else:
+            if missing:
+                error = _("The first row needs the columns: a member number or name, check-in, "
+                          "check-out (room, adults, children, amount and note are optional).")  # fmt: skip
+            elif not lines:
+                error = _("The file has no lines under its header.")
+    if error:
+        return render_template("stays/history.html", lines=None, error=error), 422
+    bad = [line for line in lines if line.errors]
+    token = None
+    if not bad:
+        token = secrets.token_urlsafe(16)
+        (_history_folder() / f"stays-{token}.json").write_text(
+            json.dumps({"header": sheet.header, "rows": sheet.rows}), encoding="utf-8"
+        )
+    return render_template(
+        "stays/history.html", lines=lines, bad=bad, token=token, name=name,
+        describe=_stay_line_error,
+    ), 422 if bad else 200  # fmt: skip
+
+
+@bp.route("/imports/stays/<token>", methods=["POST"])
+@desk_required
+def history_run(token: str):
+    import json
+    import re
+
+    from flask import abort
+
+    from app.blueprints.purchases.routes import _history_folder
+
+    if not re.fullmatch(r"[\w-]{10,40}", token):
+        abort(404)
+    path = _history_folder() / f"stays-{token}.json"
+    if not path.exists():
+        flash(_("That upload is gone: send the file again."), "error")
+        return redirect(url_for("stays.history"))
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    context = shop_context(db.session)
+    lines, missing = service.check_stay_history(
+        db.session, stored["header"], stored["rows"], context.today
+    )
+    if missing or any(line.errors for line in lines):
+        flash(_("The data changed since the check: send the file again."), "error")
+        return redirect(url_for("stays.history"))
+    added = service.import_stay_history(
+        db.session, lines, actor=current_user, today=context.today, zone=context.zone
+    )
+    audit("stay.import", detail=f"{added} stays")
+    db.session.commit()
+    path.unlink(missing_ok=True)
+    flash(_("%(num)d stays imported.", num=added), "success")
+    return redirect(url_for("stays.history"))
