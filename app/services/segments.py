@@ -787,6 +787,7 @@ class Builder:
     bought: str = ""  # a product name (* wildcards)
     bought_within_days: int | None = None  # bought it in the last N days (None: ever)
     spend_at_least: int | None = None  # NT$ of all purchases
+    stays_at_least: int | None = None  # stayed this many times (homestay)
     text: str = ""
     representable: bool = True
 
@@ -814,9 +815,15 @@ class Builder:
                                             within or 0)))  # fmt: skip
         if self.spend_at_least:
             parts.append(to_text(AmountAtom("spend", ">=", self.spend_at_least)))
+        if self.stays_at_least:
+            parts.append(to_text(AmountAtom("stays", ">=", self.stays_at_least)))
         if self.text.strip():
             parts.append(_quote(" ".join(self.text.split())))
         return " and ".join(parts)
+
+
+def _builder_field(name: str) -> str:
+    return "visited" if name == "stayed" else name  # a homestay's word for the same
 
 
 def builder_from_text(text: str) -> Builder:
@@ -844,10 +851,10 @@ def builder_from_text(text: str) -> Builder:
             builder.levels = list(item.levels)
         elif (
             isinstance(item, DurationAtom)
-            and (item.field, item.op) in BUILDER_DURATIONS
-            and not getattr(builder, BUILDER_DURATIONS[item.field, item.op])
+            and (_builder_field(item.field), item.op) in BUILDER_DURATIONS
+            and not getattr(builder, BUILDER_DURATIONS[_builder_field(item.field), item.op])
         ):
-            setattr(builder, BUILDER_DURATIONS[item.field, item.op], item.days)
+            setattr(builder, BUILDER_DURATIONS[_builder_field(item.field), item.op], item.days)
         elif (
             isinstance(item, BirthdayAtom)
             and not builder.birthday
@@ -865,6 +872,12 @@ def builder_from_text(text: str) -> Builder:
             and not builder.spend_at_least
         ):
             builder.spend_at_least = item.value
+        elif (
+            isinstance(item, AmountAtom)
+            and (item.field, item.op) == ("stays", ">=")
+            and not builder.stays_at_least
+        ):
+            builder.stays_at_least = item.value
         elif isinstance(item, TextAtom) and not builder.text:
             builder.text = item.text
         else:

@@ -236,3 +236,7 @@ def test_the_builder_shows_and_writes_purchase_conditions(shop):
     ever = seg.builder_from_text("bought:凍頂烏龍")
     assert (ever.bought, ever.bought_within_days) == ("凍頂烏龍", None)
     assert not seg.builder_from_text("bought:x > 30d").representable  # the text box keeps it
+    stays = seg.builder_from_text("stayed > 730d and stays >= 3")
+    assert (stays.no_visit_days, stays.stays_at_least, stays.representable) == (730, 3, True)
+    again = seg.builder_from_text("visited > 730d and stays >= 3")
+    assert (again.no_visit_days, again.stays_at_least, again.representable) == (730, 3, True)

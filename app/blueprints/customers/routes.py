@@ -119,6 +119,7 @@ def builder_from_args(args) -> seg.Builder:
     builder.no_visit_days = days("novisit")
     builder.visited_within_days = days("visitedwithin")
     builder.bought_within_days = days("boughtwithin")
+    builder.stays_at_least = days("minstays")
     spend = args.get("minspend", "").strip()
     builder.spend_at_least = int(spend) if spend.isdecimal() and 0 < int(spend) < 10**9 else None
     for key, target in (("inc", builder.include), ("exc", builder.exclude)):
