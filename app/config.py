@@ -52,6 +52,10 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Taipei"
     LANGUAGES = {"en": "English", "zh_Hant": "中文"}
 
+    # SMTP connections a campaign is sent over at once (each holds at most one mail that a
+    # killed worker leaves "uncertain"); lower it if the mail provider limits connections.
+    MAIL_CONNECTIONS = 4
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("HEARTH_COOKIE_SECURE", not DEVELOPMENT)

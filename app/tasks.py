@@ -186,7 +186,7 @@ def send_campaign(campaign_id: int) -> dict:
                     db.session, campaign_id, send_settings(app),
                     outbox.SmtpTarget.from_config(app.config), app.secret_key,
                     stop_after=float(app.config.get("CAMPAIGN_RUN_SECONDS", 600)),
-                    connections=int(app.config.get("MAIL_CONNECTIONS", 4)),
+                    connections=max(1, int(app.config.get("MAIL_CONNECTIONS", 4))),
                 )  # fmt: skip
                 wait = outbox.next_retry_in(db.session, campaign_id)
                 status = db.session.get(Campaign, campaign_id).status

@@ -65,8 +65,9 @@ def run(results) -> None:
         "MAIL_PORT": sink.port,
         "MAIL_SUPPRESS_SEND": False,
         "MAIL_DEFAULT_SENDER": "hello@forest.example",
-        "MAIL_CONNECTIONS": int(os.environ.get("BENCH_MAIL_CONNECTIONS", "4")),
     }
+    if os.environ.get("BENCH_MAIL_CONNECTIONS"):  # else the app's default (Config)
+        config["MAIL_CONNECTIONS"] = int(os.environ["BENCH_MAIL_CONNECTIONS"])
     (folder / "config.py").write_text("\n".join(f"{k} = {v!r}" for k, v in config.items()) + "\n")
     env = {**os.environ, "HEARTH_INSTANCE": str(folder)}
     subprocess.run(
@@ -128,6 +129,17 @@ def run(results) -> None:
         campaigns.queue(db.session, campaign, campaigns.audience_for(db.session, query, shop))
         db.session.commit()
         campaign_id = campaign.id
+        # A second, identical campaign: the blast runs twice, in turns with the plain loop.
+        second = Campaign(subject=campaign.subject, body=campaign.body, audience="level:B",
+                          status="draft")  # fmt: skip
+        db.session.add(second)
+        db.session.commit()
+        campaigns.queue(db.session, second, campaigns.audience_for(db.session, query, shop))
+        db.session.commit()
+        campaign_ids = [campaign_id, second.id]
+        # Held back until the clock starts: a worker resumes queued campaigns when it starts.
+        db.session.execute(db.update(Campaign).values(status="draft"))
+        db.session.commit()
         # The same messages, built up front for the plain loop.
         settings = send_settings(app)
         rows = db.session.execute(
@@ -159,27 +171,37 @@ def run(results) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # Two blasts and two plain loops, in turns; the best of each (the machine is shared: the
+    # best run is the least disturbed one).
+    blast_rates, smtplib_rates, blast_seconds = [], [], []
     try:
         time.sleep(3)  # the worker's start-up is not part of sending
-        with app.app_context():
-            from app.tasks import send_campaign
+        for campaign_id in campaign_ids:
+            sink.times.clear()
+            with app.app_context():
+                from app.tasks import send_campaign
 
+                started = time.time()
+                db.session.execute(
+                    db.update(Campaign).where(Campaign.id == campaign_id).values(status="queued")
+                )
+                db.session.commit()
+                send_campaign(campaign_id)
+                db.session.remove()
+            assert sink.wait_for(RECIPIENTS, timeout=900), f"only {len(sink.times)} arrived"
+            blast_seconds.append(max(sink.times) - started)
+            blast_rates.append(RECIPIENTS / blast_seconds[-1])
+            sink.times.clear()
             started = time.time()
-            send_campaign(campaign_id)
-        assert sink.wait_for(RECIPIENTS, timeout=900), f"only {len(sink.times)} arrived"
-        blast_seconds = max(sink.times) - started
+            with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
+                for address, data in prebuilt:
+                    smtp.sendmail("hello@forest.example", [address], data)
+            assert sink.wait_for(RECIPIENTS, timeout=300)
+            smtplib_rates.append(RECIPIENTS / (max(sink.times) - started))
     finally:
         worker.send_signal(signal.SIGINT)
         worker.wait(30)
-    blast_rate = RECIPIENTS / blast_seconds
-
-    sink.times.clear()
-    started = time.time()
-    with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
-        for address, data in prebuilt:
-            smtp.sendmail("hello@forest.example", [address], data)
-    assert sink.wait_for(RECIPIENTS, timeout=300)
-    smtplib_rate = RECIPIENTS / (max(sink.times) - started)
+    blast_rate, smtplib_rate = max(blast_rates), max(smtplib_rates)
     sink.stop()
     size = sum(len(d) for _a, d in prebuilt) / len(prebuilt)
     results.value(
@@ -187,10 +209,16 @@ def run(results) -> None:
         round(blast_rate, 1),
         unit="msg/s",
         recipients=RECIPIENTS,
-        seconds=round(blast_seconds, 1),
+        seconds=round(min(blast_seconds), 1),
+        runs=[round(rate, 1) for rate in blast_rates],
         message_bytes=round(size),
     )
-    results.value("smtplib_rate", round(smtplib_rate, 1), unit="msg/s")
+    results.value(
+        "smtplib_rate",
+        round(smtplib_rate, 1),
+        unit="msg/s",
+        runs=[round(rate, 1) for rate in smtplib_rates],
+    )
     results.value(
         "blast_ratio",
         round(blast_rate / smtplib_rate, 3),

@@ -25,6 +25,11 @@ PAGES = [
     "/campaigns/",
     "/settings/",
     "/settings/fields",
+    "/settings/products",
+    "/reports",
+    "/reports?report=history&product=*",
+    "/reports?report=repurchase&min_price=1",
+    "/imports/purchases",
 ]
 
 

@@ -149,11 +149,19 @@ def install_reindex_hook() -> None:
 
 def rebuild(session: Session) -> dict[str, int]:
     """Rebuilds every search table from the data (CLI: flask search rebuild)."""
-    session.execute(sa.text("INSERT INTO note_tri(note_tri) VALUES ('rebuild')"))
+    # Campaign mails stay out of the index (see migration c5d6e7f8a9b0), as the triggers do.
+    session.execute(sa.text("INSERT INTO note_tri(note_tri) VALUES ('delete-all')"))
+    session.execute(
+        sa.text(
+            "INSERT INTO note_tri(rowid, body) SELECT id, body FROM timeline_entry"
+            " WHERE action IS NOT 'campaign'"
+        )
+    )
     session.execute(sa.text("INSERT INTO note_bi(note_bi) VALUES ('delete-all')"))
     session.execute(
         sa.text(
             "INSERT INTO note_bi(rowid, body) SELECT id, hearth_bigrams(body) FROM timeline_entry"
+            " WHERE action IS NOT 'campaign'"
         )
     )
     session.execute(sa.delete(customer_search))
