@@ -304,3 +304,37 @@ def touch_last_contact(customer: Customer, moment: datetime, *, visit: bool = Fa
         customer.last_contact_at = moment
     if visit and (customer.last_visit_at is None or moment > customer.last_visit_at):
         customer.last_visit_at = moment
+
+
+class CustomerFinder:
+    """Who a line of an imported history sheet is about: the member number, else a name only
+    one (not erased) customer has. Loaded once per sheet."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.by_number = {
+            number.lower(): cid
+            for number, cid in session.execute(
+                sa.select(Customer.member_number, Customer.id).where(
+                    Customer.member_number.is_not(None)
+                )
+            )
+            if number
+        }
+        self.by_name: dict[str, list[int]] = {}
+        for cid, name in session.execute(
+            sa.select(Customer.id, Customer.display_name).where(Customer.erased_at.is_(None))
+        ):
+            self.by_name.setdefault(name.strip().lower(), []).append(cid)
+
+    def find(self, member_number: str, name: str) -> tuple[Customer | None, tuple | None]:
+        """(customer, None) or (None, (error code, what was typed))."""
+        customer_id = self.by_number.get(member_number.lower()) if member_number else None
+        if customer_id is None and name:
+            found = self.by_name.get(name.strip().lower(), [])
+            if len(found) > 1:
+                return None, ("customer-ambiguous", name)
+            customer_id = found[0] if found else None
+        if customer_id is None:
+            return None, ("customer", member_number or name)
+        return self.session.get(Customer, customer_id), None

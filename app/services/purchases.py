@@ -441,20 +441,9 @@ def check_history(session: Session, header: list[str], rows: list[list[str]], to
         return [], missing
     if len(rows) > MAX_HISTORY_ROWS:
         raise PurchaseError("history-too-long")
-    by_number = {
-        number.lower(): cid
-        for number, cid in session.execute(
-            sa.select(Customer.member_number, Customer.id).where(
-                Customer.member_number.is_not(None)
-            )
-        )
-        if number
-    }
-    names: dict[str, list[int]] = {}
-    for cid, name in session.execute(
-        sa.select(Customer.id, Customer.display_name).where(Customer.erased_at.is_(None))
-    ):
-        names.setdefault(name.strip().lower(), []).append(cid)
+    from app.services.customers import CustomerFinder
+
+    finder = CustomerFinder(session)
     products_by_name = {p.name.lower(): p for p in session.scalars(sa.select(Product))}
     lines = []
     for offset, cells in enumerate(rows):
@@ -467,17 +456,9 @@ def check_history(session: Session, header: list[str], rows: list[list[str]], to
         line = HistoryLine(offset + 2, values, errors=[])
         if not any(line.values.values()):
             continue
-        number, name = line.values["member_number"].lower(), line.values["name"].lower()
-        customer_id = by_number.get(number) if number else None
-        if customer_id is None and name:
-            found = names.get(name, [])
-            if len(found) > 1:
-                line.errors.append(("customer-ambiguous", line.values["name"]))
-            elif found:
-                customer_id = found[0]
-        if customer_id is None and not line.errors:
-            line.errors.append(("customer", line.values["member_number"] or line.values["name"]))
-        line.customer = session.get(Customer, customer_id) if customer_id else None
+        line.customer, problem = finder.find(line.values["member_number"], line.values["name"])
+        if problem:
+            line.errors.append(problem)
         line.product = products_by_name.get(" ".join(line.values["product"].split()).lower())
         if line.product is None:
             line.errors.append(("product", line.values["product"]))

@@ -371,20 +371,9 @@ def check_stay_history(session: Session, header: list[str], rows: list[list[str]
         return [], missing
     if len(rows) > MAX_STAY_HISTORY_ROWS:
         raise StayError("history-too-long")
-    by_number = {
-        number.lower(): cid
-        for number, cid in session.execute(
-            sa.select(Customer.member_number, Customer.id).where(
-                Customer.member_number.is_not(None)
-            )
-        )
-        if number
-    }
-    names: dict[str, list[int]] = {}
-    for cid, name in session.execute(
-        sa.select(Customer.id, Customer.display_name).where(Customer.erased_at.is_(None))
-    ):
-        names.setdefault(name.strip().lower(), []).append(cid)
+    from app.services.customers import CustomerFinder
+
+    finder = CustomerFinder(session)
     lines = []
     for offset, cells in enumerate(rows):
         values = {
@@ -396,17 +385,9 @@ def check_stay_history(session: Session, header: list[str], rows: list[list[str]
         if not any(values.values()):
             continue
         line = StayLine(offset + 2, values, errors=[])
-        number, name = values["member_number"].lower(), values["name"].lower()
-        customer_id = by_number.get(number) if number else None
-        if customer_id is None and name:
-            found = names.get(name, [])
-            if len(found) > 1:
-                line.errors.append(("customer-ambiguous", values["name"]))
-            elif found:
-                customer_id = found[0]
-        if customer_id is None and not line.errors:
-            line.errors.append(("customer", values["member_number"] or values["name"]))
-        line.customer = session.get(Customer, customer_id) if customer_id else None
+        line.customer, problem = finder.find(values["member_number"], values["name"])
+        if problem:
+            line.errors.append(problem)
         for key in ("check_in", "check_out"):
             try:
                 values[key] = parse_date(values[key]) if values[key] else None

@@ -373,31 +373,58 @@ def _checked(header, rows):
     return context, lines, missing
 
 
+def read_history_upload():
+    """(file name, sheet, error) for an uploaded history sheet (.xlsx or .csv)."""
+    from app.services import importer
+
+    upload = request.files.get("sheet")
+    name = (upload.filename or "").rsplit("/", 1)[-1][:200] if upload else ""
+    kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if not name:
+        return name, None, _("Choose a file first.")
+    if kind not in ("xlsx", "csv"):
+        return name, None, _("Send an Excel (.xlsx) or CSV file.")
+    try:
+        return name, importer.read_sheet(upload.read(), kind), None
+    except importer.ImportProblem:
+        return name, None, _("This file cannot be read. Save it as .xlsx or .csv and try again.")
+
+
+def keep_history(prefix: str, sheet) -> str:
+    """Keeps a checked sheet until its confirm; returns the token that names it."""
+    import json
+    import secrets
+
+    token = secrets.token_urlsafe(16)
+    (_history_folder() / f"{prefix}-{token}.json").write_text(
+        json.dumps({"header": sheet.header, "rows": sheet.rows}), encoding="utf-8"
+    )
+    return token
+
+
+def kept_history(prefix: str, token: str):
+    """(path, stored sheet) for a token, or (None, None) when it is not (or no longer) there."""
+    import json
+    import re
+
+    if not re.fullmatch(r"[\w-]{10,40}", token):
+        abort(404)
+    path = _history_folder() / f"{prefix}-{token}.json"
+    if not path.exists():
+        return None, None
+    return path, json.loads(path.read_text(encoding="utf-8"))
+
+
 @bp.route("/imports/purchases", methods=["GET", "POST"])
 @desk_required
 def history():
     """Upload a sheet of past purchases; every line is checked before anything is saved."""
-    import json
-    import secrets
-
-    from app.services import importer
-
     if request.method == "GET":
         return render_template("purchases/history.html", lines=None)
-    upload = request.files.get("sheet")
-    name = (upload.filename or "").rsplit("/", 1)[-1][:200] if upload else ""
-    kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    error = None
-    if not name:
-        error = _("Choose a file first.")
-    elif kind not in ("xlsx", "csv"):
-        error = _("Send an Excel (.xlsx) or CSV file.")
-    else:
+    name, sheet, error = read_history_upload()
+    if sheet is not None:
         try:
-            sheet = importer.read_sheet(upload.read(), kind)
             _context, lines, missing = _checked(sheet.header, sheet.rows)
-        except importer.ImportProblem:
-            error = _("This file cannot be read. Save it as .xlsx or .csv and try again.")
         except PurchaseError:
             error = _("At most %(num)d lines per file: split the history into several files.",
                       num=service.MAX_HISTORY_ROWS)  # fmt: skip
@@ -410,12 +437,7 @@ def history():
     if error:
         return render_template("purchases/history.html", lines=None, error=error), 422
     bad = [line for line in lines if line.errors]
-    token = None
-    if not bad:
-        token = secrets.token_urlsafe(16)
-        path = _history_folder() / f"purchases-{token}.json"
-        path.write_text(json.dumps({"header": sheet.header, "rows": sheet.rows,
-                                    "user": current_user.id}), encoding="utf-8")  # fmt: skip
+    token = None if bad else keep_history("purchases", sheet)
     return render_template(
         "purchases/history.html", lines=lines, bad=bad, token=token, name=name,
         describe=_history_error,
@@ -425,16 +447,10 @@ def history():
 @bp.route("/imports/purchases/<token>", methods=["POST"])
 @desk_required
 def history_run(token: str):
-    import json
-    import re
-
-    if not re.fullmatch(r"[\w-]{10,40}", token):
-        abort(404)
-    path = _history_folder() / f"purchases-{token}.json"
-    if not path.exists():
+    path, stored = kept_history("purchases", token)
+    if stored is None:
         flash(_("That upload is gone: send the file again."), "error")
         return redirect(url_for("purchases.history"))
-    stored = json.loads(path.read_text(encoding="utf-8"))
     context, lines, missing = _checked(stored["header"], stored["rows"])
     if missing or any(line.errors for line in lines):
         flash(_("The data changed since the check: send the file again."), "error")

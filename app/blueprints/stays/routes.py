@@ -242,31 +242,17 @@ def _stay_line_error(code: str, value: str) -> str:
 @desk_required
 def history():
     """Upload a sheet of past stays (the paper guest book); every line checked first."""
-    import json
-    import secrets
-
-    from app.blueprints.purchases.routes import _history_folder
-    from app.services import importer
+    from app.blueprints.purchases.routes import keep_history, read_history_upload
 
     if request.method == "GET":
         return render_template("stays/history.html", lines=None)
-    upload = request.files.get("sheet")
-    name = (upload.filename or "").rsplit("/", 1)[-1][:200] if upload else ""
-    kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    error = None
     context = shop_context(db.session)
-    if not name:
-        error = _("Choose a file first.")
-    elif kind not in ("xlsx", "csv"):
-        error = _("Send an Excel (.xlsx) or CSV file.")
-    else:
+    name, sheet, error = read_history_upload()
+    if sheet is not None:
         try:
-            sheet = importer.read_sheet(upload.read(), kind)
             lines, missing = service.check_stay_history(
                 db.session, sheet.header, sheet.rows, context.today
             )
-        except importer.ImportProblem:
-            error = _("This file cannot be read. Save it as .xlsx or .csv and try again.")
         except StayError:
             error = _("At most %(num)d lines per file: split the history into several files.",
                       num=service.MAX_STAY_HISTORY_ROWS)  # fmt: skip
@@ -279,12 +265,7 @@ def history():
     if error:
         return render_template("stays/history.html", lines=None, error=error), 422
     bad = [line for line in lines if line.errors]
-    token = None
-    if not bad:
-        token = secrets.token_urlsafe(16)
-        (_history_folder() / f"stays-{token}.json").write_text(
-            json.dumps({"header": sheet.header, "rows": sheet.rows}), encoding="utf-8"
-        )
+    token = None if bad else keep_history("stays", sheet)
     return render_template(
         "stays/history.html", lines=lines, bad=bad, token=token, name=name,
         describe=_stay_line_error,
@@ -294,20 +275,12 @@ def history():
 @bp.route("/imports/stays/<token>", methods=["POST"])
 @desk_required
 def history_run(token: str):
-    import json
-    import re
+    from app.blueprints.purchases.routes import kept_history
 
-    from flask import abort
-
-    from app.blueprints.purchases.routes import _history_folder
-
-    if not re.fullmatch(r"[\w-]{10,40}", token):
-        abort(404)
-    path = _history_folder() / f"stays-{token}.json"
-    if not path.exists():
+    path, stored = kept_history("stays", token)
+    if stored is None:
         flash(_("That upload is gone: send the file again."), "error")
         return redirect(url_for("stays.history"))
-    stored = json.loads(path.read_text(encoding="utf-8"))
     context = shop_context(db.session)
     lines, missing = service.check_stay_history(
         db.session, stored["header"], stored["rows"], context.today
