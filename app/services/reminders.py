@@ -361,6 +361,27 @@ def _due_since(session, rule, who, now, column, code):
         yield customer_id, assigned, f"{code}:{stamp}", reason
 
 
+def _contains(column, keyword: str):
+    escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def _last_in_window(session, rule, who, query, last, newest):
+    """(customer_id, assignee_id, last) for the customers whose `last` (grouped per customer
+    by `query`) lies N to N + RETURN_WINDOW_DAYS days before `newest`."""
+    query = query.group_by(query.selected_columns[0]).having(
+        last < newest - timedelta(days=rule.days),
+        last >= newest - timedelta(days=rule.days + RETURN_WINDOW_DAYS),
+    )
+    found = dict(session.execute(query).all())
+    if not found:
+        return []
+    rows = session.execute(
+        sa.select(Customer.id, Customer.assigned_user_id).where(who, Customer.id.in_(list(found)))
+    ).all()
+    return [(customer_id, assigned, found[customer_id]) for customer_id, assigned in rows]
+
+
 def _due_repurchases(session, rule, who, today):
     """ "N days after the last purchase": from the purchases themselves (their dates as
     typed, past ones too), of products whose name contains the keyword (or any)."""
@@ -369,24 +390,12 @@ def _due_repurchases(session, rule, who, today):
     last = sa.func.max(Purchase.purchased_on)
     query = sa.select(Purchase.customer_id, last).join(Product, Product.id == Purchase.product_id)
     if rule.keyword:
-        escaped = rule.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Product.name.ilike(f"%{escaped}%", escape="\\"))
-    query = query.group_by(Purchase.customer_id).having(
-        last < today - timedelta(days=rule.days),
-        last >= today - timedelta(days=rule.days + RETURN_WINDOW_DAYS),
-    )
-    found = dict(session.execute(query).all())
-    if not found:
-        return
-    rows = session.execute(
-        sa.select(Customer.id, Customer.assigned_user_id).where(who, Customer.id.in_(list(found)))
-    ).all()
-    for customer_id, assigned in rows:
-        day = found[customer_id]
+        query = query.where(_contains(Product.name, rule.keyword))
+    for customer_id, assigned, day in _last_in_window(session, rule, who, query, last, today):
         if isinstance(day, str):
             day = date.fromisoformat(day)
-        reason = {"code": "return", "kind": "purchase", "keyword": rule.keyword,
-                  "last": datetime.combine(day, datetime.min.time()).isoformat(timespec="seconds")}  # fmt: skip
+        stamp = datetime.combine(day, datetime.min.time()).isoformat(timespec="seconds")
+        reason = {"code": "return", "kind": "purchase", "keyword": rule.keyword, "last": stamp}
         yield customer_id, assigned, f"return:{day.isoformat()}", reason
 
 
@@ -395,27 +404,11 @@ def _due_returns(session, rule, who, now):
     last = sa.func.max(TimelineEntry.created_at)
     query = sa.select(TimelineEntry.customer_id, last).where(TimelineEntry.kind.in_(kinds))
     if rule.keyword:
-        escaped = rule.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(TimelineEntry.body.like(f"%{escaped}%", escape="\\"))
-    query = query.group_by(TimelineEntry.customer_id).having(
-        last < now - timedelta(days=rule.days),
-        last >= now - timedelta(days=rule.days + RETURN_WINDOW_DAYS),
-    )
-    found = dict(session.execute(query).all())
-    if not found:
-        return
-    rows = session.execute(
-        sa.select(Customer.id, Customer.assigned_user_id).where(who, Customer.id.in_(list(found)))
-    ).all()
-    for customer_id, assigned in rows:
-        when = found[customer_id]
-        reason = {
-            "code": "return",
-            "kind": rule.entry_kind,
-            "keyword": rule.keyword,
-            "last": when.isoformat(timespec="seconds"),
-        }
-        yield customer_id, assigned, f"return:{when.isoformat(timespec='seconds')}", reason
+        query = query.where(_contains(TimelineEntry.body, rule.keyword))
+    for customer_id, assigned, when in _last_in_window(session, rule, who, query, last, now):
+        stamp = when.isoformat(timespec="seconds")
+        reason = {"code": "return", "kind": rule.entry_kind, "keyword": rule.keyword, "last": stamp}
+        yield customer_id, assigned, f"return:{stamp}", reason
 
 
 def due_for_rule(session: Session, rule: ReminderRule, context: seg.Context):
