@@ -324,3 +324,30 @@ def test_times_read_relative_in_the_readers_language(page, live_server, shop):
     page.get_by_role("button", name="中文").click()
     expect(page.locator("#feed > li").first.locator("time")).to_have_text("現在")
     expect(page.locator("#feed > li").nth(1).locator("time")).to_have_text(re.compile("個月前"))
+
+
+def test_a_past_purchase_typed_by_keyword_in_the_panel(page, live_server, live_app, shop):
+    from app.services import purchases
+
+    with live_app.app_context():
+        for name, price in (("普洱茶", 1200), ("普洱茶禮盒", 3600)):
+            purchases.save_product(db.session, None, name=name, price=price, points=0)
+        db.session.commit()
+        db.session.remove()
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/{shop['child']}")
+    card = page.locator("#purchases")
+    card.get_by_text("Add a purchase").click()  # the form loads when opened
+    product = card.get_by_label("Product (type any part of its name)")
+    product.fill("普洱")  # two products have it: asked to type more
+    card.get_by_label("Date").fill("2024-03-05")
+    card.get_by_role("button", name="Add purchase").click()
+    expect(page.locator(".error-summary")).to_contain_text("Several products match")
+    expect(page.get_by_label("Product (type any part of its name)")).to_have_value("普洱")
+    page.get_by_label("Product (type any part of its name)").fill("禮盒")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add purchase").click()
+    expect(page.locator("#purchases")).to_contain_text("普洱茶禮盒 × 2")
+    expect(page.locator("#purchases")).to_contain_text("NT$7,200")
+    # Filed under its own day (2024), not on top of this year's notes.
+    expect(page.locator("#feed > li").first).not_to_contain_text("普洱茶禮盒")

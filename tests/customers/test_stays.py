@@ -225,3 +225,18 @@ def test_a_stays_history_sheet_is_checked_whole_then_imported(app, client, owner
     assert (figures.stays, figures.nights, figures.spend) == (2, 3, 7800)
     assert figures.last_stay == date(2019, 10, 10)  # ROC 108
     assert {r.name for r in service.rooms(db.session)} == {"海景雙人房", "閣樓房"}
+
+
+def test_rooms_refuse_empty_long_and_duplicate_names(app, client, owner):
+    _homestay()  # 海景雙人房
+    login(client, owner)
+    for name, message in (("", "Enter the room's name."), ("房" * 61, "Field cannot be longer"),
+                          (" 海景雙人房 ", "There is already a room called 海景雙人房.")):  # fmt: skip
+        response = client.post("/settings/rooms", data={"new-name": name, "new-active": "y"})
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True), name
+    room = service.rooms(db.session)[0]
+    client.post(f"/settings/rooms/{room.id}", data={f"room{room.id}-name": "海景房"})
+    db.session.refresh(room)
+    assert (room.name, room.active) == ("海景房", False)  # renamed; unticked: not in use
+    assert [r.name for r in service.rooms(db.session)] == ["海景房"]
