@@ -437,3 +437,19 @@ def test_new_customer_form_refuses_half_a_guardian_or_half_an_alert(desk_client)
         assert 'value="新生"' in page  # what was typed stays
     for model in (Customer, FamilyMember, TimelineEntry):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
+
+
+def test_a_quick_note_sent_without_javascript_returns_to_the_page_it_came_from(teacher_client):
+    customer = make_customer("小美")
+    from_today = teacher_client.post(
+        f"/customers/{customer.id}/entries",
+        data={"kind": "note", "body": "吃完午餐", "return_to": "today"},
+    )
+    assert from_today.headers["Location"].endswith(f"/today/{customer.id}")
+    page = teacher_client.get(from_today.headers["Location"]).get_data(as_text=True)
+    assert "吃完午餐" in page and "Back to today" in page
+    elsewhere = teacher_client.post(
+        f"/customers/{customer.id}/entries",
+        data={"kind": "note", "body": "x", "return_to": "https://evil.example"},
+    )
+    assert elsewhere.headers["Location"].endswith(f"/customers/{customer.id}")

@@ -36,6 +36,13 @@ def _first_error(form) -> str:
     return _("Please check what you wrote.")
 
 
+def _back_to_composer(customer: Customer):
+    """Without JavaScript the composer posts a whole page: go back to the page it was on."""
+    if request.form.get("return_to") == "today":
+        return redirect(url_for("today.child", customer_id=customer.id))
+    return redirect(url_for("customers.show", customer_id=customer.id))
+
+
 def timeline_error_message(error: TimelineError) -> str:
     return {
         "empty": _("Write something first."),
@@ -65,7 +72,7 @@ def compose(customer_id: int):
             if htmx:
                 return render_template("timeline/_item.html", entry=entry, fresh=True), 201
             flash(_("Added to the timeline."), "success")
-            return redirect(url_for("customers.show", customer_id=customer.id))
+            return _back_to_composer(customer)
     else:
         error = _first_error(form)
     if htmx:
@@ -74,7 +81,7 @@ def compose(customer_id: int):
         response.headers["HX-Reswap"] = "innerHTML"
         return response
     flash(error, "error")
-    return redirect(url_for("customers.show", customer_id=customer.id))
+    return _back_to_composer(customer)
 
 
 @bp.route("/customers/<int:customer_id>/entries")
