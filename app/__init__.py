@@ -166,6 +166,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.campaigns import bp as campaigns_bp
     from app.blueprints.customers import bp as customers_bp
+    from app.blueprints.hooks import bp as hooks_bp
     from app.blueprints.imports import bp as imports_bp
     from app.blueprints.labels import bp as labels_bp
     from app.blueprints.main import bp as main_bp
@@ -198,3 +199,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(labels_bp)
+    app.register_blueprint(hooks_bp)

@@ -169,6 +169,36 @@ def send_settings(app: Flask):
     )
 
 
+def channel_routes(app, base_url: str) -> dict:
+    """SMS and LINE routes from the shop's settings and the instance config."""
+    from app.services.channels import setup
+    from app.services.outbox import Route
+    from app.services.shop import get_shop
+
+    shop = get_shop(db.session)
+    config = app.config
+    receipt_url = None
+    if base_url and shop.sms_provider == "mitake":
+        from app.services.sms_receipts import receipt_token
+
+        receipt_url = f"{base_url.rstrip('/')}/hooks/sms/receipt/{receipt_token(app.secret_key)}"
+    routes = {}
+    sms = setup.sms_transport(shop, config, receipt_url)
+    if sms is not None:
+        routes["sms"] = Route(
+            sms, max(1, int(config.get("SMS_CONNECTIONS", 4))),
+            int(config.get("SMS_RATE_PER_SECOND", 20)), 1.0,
+        )  # fmt: skip
+    line = setup.line_transport(shop, config)
+    if line is not None:
+        routes["line"] = Route(
+            line, max(1, int(config.get("LINE_CONNECTIONS", 4))),
+            int(config.get("LINE_RATE_PER_SECOND", 100)), 1.0,
+        )  # fmt: skip
+    db.session.rollback()
+    return routes
+
+
 @huey.task()
 def send_campaign(campaign_id: int) -> dict:
     """Sends a campaign; one sender per campaign at a time (a huey lock, cleared at start-up)."""
@@ -182,11 +212,13 @@ def send_campaign(campaign_id: int) -> dict:
         mark_background()
         try:
             with huey.lock_task(f"campaign-{campaign_id}"):
+                settings = send_settings(app)
                 report = outbox.send_campaign(
-                    db.session, campaign_id, send_settings(app),
+                    db.session, campaign_id, settings,
                     outbox.SmtpTarget.from_config(app.config), app.secret_key,
                     stop_after=float(app.config.get("CAMPAIGN_RUN_SECONDS", 600)),
                     connections=max(1, int(app.config.get("MAIL_CONNECTIONS", 4))),
+                    routes=channel_routes(app, settings.base_url),
                 )  # fmt: skip
                 wait = outbox.next_retry_in(db.session, campaign_id)
                 status = db.session.get(Campaign, campaign_id).status
@@ -249,7 +281,10 @@ def resume_unfinished() -> int:
 
     app = _application()
     with app.app_context():
-        recover_interrupted(db.session)
+        from app.services.channels.setup import dedupe_windows
+        from app.services.shop import get_shop
+
+        recover_interrupted(db.session, dedupe_windows(get_shop(db.session)))
         ids = db.session.scalars(
             sa.select(Campaign.id).where(Campaign.status.in_(("queued", "sending")))
         ).all()

@@ -10,6 +10,7 @@ from app.models.customer import (
     ImportantDate,
 )
 from app.models.importing import ImportBatch, ImportChange
+from app.models.line import LineCode, LineLink
 from app.models.page_version import page_version
 from app.models.privacy import ConsentEvent
 from app.models.purchase import (
@@ -37,6 +38,8 @@ __all__ = [
     "STAY_STATUSES",
     "Stay",
     "page_version",
+    "LineCode",
+    "LineLink",
     "AuditEvent",
     "Campaign",
     "ConsentEvent",

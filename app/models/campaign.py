@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+import sqlalchemy as sa
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -10,7 +11,18 @@ from app.extensions import db
 
 CAMPAIGN_STATUSES = ("draft", "queued", "sending", "paused", "done", "cancelled")
 DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "skipped", "uncertain")
-SKIP_REASONS = ("opted_out", "no_consent", "no_email", "guardian_no_email")
+SKIP_REASONS = (
+    "opted_out",
+    "no_consent",
+    "no_email",
+    "guardian_no_email",
+    "no_mobile",
+    "sms_opted_out",
+    "line_not_linked",
+    "line_unfollowed",
+    "erased",
+)
+SEND_CHANNELS = ("email", "sms", "line")
 
 
 class Campaign(db.Model):
@@ -26,6 +38,12 @@ class Campaign(db.Model):
     # The address staff used when sending: unsubscribe links point there when the shop has
     # no public address set.
     base_url: Mapped[str | None] = mapped_column(String(200))
+    # The channels in fallback order ("email"; "line,sms,email"), and whether each person's
+    # preferred channel goes first.
+    channels: Mapped[str] = mapped_column(String(40), default="email", server_default="email")
+    use_preferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
+    # What SMS and LINE carry (plain text, merge fields allowed); the body when empty.
+    short_text: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -33,6 +51,10 @@ class Campaign(db.Model):
 
     created_by = relationship("User")
     segment = relationship("Segment")
+
+    @property
+    def channel_list(self) -> list[str]:
+        return [c for c in (self.channels or "email").split(",") if c in SEND_CHANNELS]
 
 
 class Delivery(db.Model):
@@ -50,7 +72,13 @@ class Delivery(db.Model):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customer.id", ondelete="CASCADE"), index=True
     )
+    channel: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     address: Mapped[str | None] = mapped_column(String(254))
+    # Made when the audience is snapshotted; a provider that de-duplicates (LINE's
+    # X-Line-Retry-Key, Mitake's ClientID) gets the same key when a send is repeated.
+    idempotency_key: Mapped[str | None] = mapped_column(String(36), unique=True, index=True)
+    provider_id: Mapped[str | None] = mapped_column(String(80), index=True)  # the gateway's id
+    receipt: Mapped[str | None] = mapped_column(String(40))  # delivery receipt, when reported
     recipient_name: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(20), default="queued")
     skip_reason: Mapped[str | None] = mapped_column(String(30))

@@ -66,6 +66,7 @@ class Customer(db.Model):
         ForeignKey("user.id", ondelete="SET NULL")
     )
     email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     email_opt_out_at: Mapped[datetime | None] = mapped_column(DateTime)
     email_opt_out_source: Mapped[str | None] = mapped_column(String(60))
 
@@ -97,6 +98,10 @@ class Customer(db.Model):
     field_values: Mapped[list["CustomFieldValue"]] = relationship(
         back_populates="customer", cascade="all, delete-orphan"
     )
+    line_links = relationship(
+        "LineLink", cascade="all, delete-orphan", passive_deletes=True, viewonly=False,
+        overlaps="customer",
+    )  # fmt: skip
     consent_events = relationship(
         "ConsentEvent", cascade="all, delete-orphan", order_by="ConsentEvent.at"
     )

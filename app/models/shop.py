@@ -27,6 +27,15 @@ class Shop(db.Model):
         Integer, default=10, server_default="10"
     )
     # The owner's own words for levels A/B/C (empty: the shop kind's words).
+    # SMS gateway (Mitake or Every8d) and LINE Messaging API channel, entered by the owner.
+    sms_provider: Mapped[str | None] = mapped_column(String(20))
+    sms_username: Mapped[str | None] = mapped_column(String(120))
+    sms_password: Mapped[str | None] = mapped_column(String(200))
+    sms_sender: Mapped[str | None] = mapped_column(String(40))
+    sms_part_price_cents: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
+    line_channel_secret: Mapped[str | None] = mapped_column(String(200))
+    line_access_token: Mapped[str | None] = mapped_column(String(500))
+    line_account_id: Mapped[str | None] = mapped_column(String(40))
     level_a_name: Mapped[str | None] = mapped_column(String(40))
     level_b_name: Mapped[str | None] = mapped_column(String(40))
     level_c_name: Mapped[str | None] = mapped_column(String(40))

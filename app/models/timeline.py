@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.clock import utcnow
 from app.extensions import db
 
-ENTRY_KINDS = ("note", "call", "visit", "purchase", "email", "alert", "tag")
+ENTRY_KINDS = ("note", "call", "visit", "purchase", "email", "sms", "line", "alert", "tag")
 WRITABLE_KINDS = ("note", "call", "visit", "purchase")
 ALERT_CATEGORIES = ("allergy", "medical", "diet", "preference")
 # The order alerts are shown in: what can hurt a child first.

@@ -5,6 +5,7 @@ import functools
 import re
 import smtplib
 import time
+import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -138,16 +139,12 @@ class Recipient:
     address: str | None
     name: str | None
     skip_reason: str | None = None
+    channel: str = "email"
 
 
-def recipient_for(customer: Customer, shop_kind: str) -> Recipient:
-    """Who gets the mail for this customer, or why nobody does."""
-    if customer.erased_at is not None:
-        return Recipient(customer, None, None, "erased")
+def _email_recipient(customer: Customer, shop_kind: str) -> Recipient:
     if customer.email_opt_out:
         return Recipient(customer, None, None, "opted_out")
-    if "marketing" not in customer.consents:
-        return Recipient(customer, None, None, "no_consent")
     if shop_kind == "afterschool":
         guardians = [m for m in customer.family_members if m.is_guardian]
         for guardian in guardians:
@@ -159,6 +156,64 @@ def recipient_for(customer: Customer, shop_kind: str) -> Recipient:
     if customer.email:
         return Recipient(customer, customer.email, customer.display_name)
     return Recipient(customer, None, None, "no_email")
+
+
+def _sms_recipient(customer: Customer, shop_kind: str) -> Recipient:
+    from app.services.channels import normalise_mobile
+
+    if customer.sms_opt_out:
+        return Recipient(customer, None, None, "sms_opted_out", "sms")
+    people = []
+    if shop_kind == "afterschool":
+        people = [(m.phone, m.name) for m in customer.family_members if m.is_guardian]
+    people.append((customer.phone, customer.display_name))
+    for phone, name in people:
+        mobile = normalise_mobile(phone)
+        if mobile:
+            return Recipient(customer, mobile, name, None, "sms")
+    return Recipient(customer, None, None, "no_mobile", "sms")
+
+
+def _line_recipient(customer: Customer, _shop_kind: str) -> Recipient:
+    links = sorted(customer.line_links, key=lambda link: link.linked_at, reverse=True)
+    active = [link for link in links if link.unfollowed_at is None]
+    if active:
+        return Recipient(customer, active[0].user_id, active[0].display_name, None, "line")
+    return Recipient(customer, None, None, "line_unfollowed" if links else "line_not_linked",
+                     "line")  # fmt: skip
+
+
+_BY_CHANNEL = {"email": _email_recipient, "sms": _sms_recipient, "line": _line_recipient}
+
+
+def channel_order(customer: Customer, channels: list[str], use_preferred: bool) -> list[str]:
+    """The channels to try for this person: their preferred one first (when the campaign
+    says so and it is one we can send by), then the campaign's order."""
+    order = list(channels or ["email"])
+    preferred = customer.preferred_channel
+    if use_preferred and preferred in _BY_CHANNEL:
+        order = [preferred] + [c for c in order if c != preferred]
+    return order
+
+
+def recipient_for(
+    customer: Customer, shop_kind: str, channels: list[str] | None = None,
+    use_preferred: bool = False,
+) -> Recipient:  # fmt: skip
+    """Who gets the message for this customer and by which channel, or why nobody does
+    (the reason from the first channel tried: the one the person prefers)."""
+    if customer.erased_at is not None:
+        return Recipient(customer, None, None, "erased")
+    if "marketing" not in customer.consents:
+        return Recipient(customer, None, None, "no_consent")
+    first = None
+    for channel in channel_order(customer, channels or ["email"], use_preferred):
+        recipient = _BY_CHANNEL[channel](customer, shop_kind)
+        recipient.channel = channel
+        if recipient.skip_reason is None:
+            return recipient
+        first = first or recipient
+    return first
 
 
 def merge_values(
@@ -201,6 +256,13 @@ def custom_values_for(session: Session, customer_ids: list[int]) -> dict[int, di
 class Audience:
     recipients: list[Recipient] = field(default_factory=list)
 
+    def by_channel(self) -> dict[str, int]:
+        """How many will get it by each channel."""
+        counts = {"email": 0, "sms": 0, "line": 0}
+        for recipient in self.sendable:
+            counts[recipient.channel] = counts.get(recipient.channel, 0) + 1
+        return counts
+
     @property
     def sendable(self) -> list[Recipient]:
         return [r for r in self.recipients if r.skip_reason is None]
@@ -213,11 +275,19 @@ class Audience:
         return counts
 
 
-def audience_for(session: Session, customers_query, shop: Shop) -> Audience:
-    query = customers_query.options(selectinload(Customer.family_members)).order_by(
-        Customer.display_name, Customer.id
+def audience_for(
+    session: Session, customers_query, shop: Shop, channels: list[str] | None = None,
+    use_preferred: bool = False,
+) -> Audience:  # fmt: skip
+    query = customers_query.options(
+        selectinload(Customer.family_members), selectinload(Customer.line_links)
+    ).order_by(Customer.display_name, Customer.id)
+    return Audience(
+        [
+            recipient_for(customer, shop.kind, channels, use_preferred)
+            for customer in session.scalars(query)
+        ]
     )
-    return Audience([recipient_for(customer, shop.kind) for customer in session.scalars(query)])
 
 
 # ---- queueing -------------------------------------------------------------------------------
@@ -230,6 +300,8 @@ def queue(session: Session, campaign: Campaign, audience: Audience) -> int:
         {
             "campaign_id": campaign.id,
             "customer_id": r.customer.id,
+            "channel": r.channel,
+            "idempotency_key": str(uuid.uuid4()),
             "address": r.address,
             "recipient_name": r.name,
             "status": "skipped" if r.skip_reason else "queued",
@@ -269,10 +341,28 @@ def counts(session: Session, campaign_id: int) -> dict[str, int]:
     return result
 
 
-def recover_interrupted(session: Session) -> int:
-    """After a worker died: whatever was being sent may or may not have left. Mark it
-    uncertain (never resend silently) and let unfinished campaigns continue."""
+def recover_interrupted(session: Session, dedupe_windows: dict | None = None) -> int:
+    """After a worker died: whatever was being sent may or may not have left.
+
+    On a channel whose provider recognises a repeated idempotency key (`dedupe_windows`:
+    channel → how long it remembers one) a delivery claimed within that window goes back
+    to the queue and is sent again with the same key: the provider sends it at most once.
+    Anything else is marked uncertain for the owner (never resent silently). Returns how
+    many were marked uncertain."""
     begin_write(session)
+    now = utcnow()
+    for channel, window in (dedupe_windows or {}).items():
+        if window is None:
+            continue
+        session.execute(
+            sa.update(Delivery)
+            .where(
+                Delivery.status == "sending",
+                Delivery.channel == channel,
+                Delivery.claimed_at >= now - window,
+            )
+            .values(status="queued", error="repeated with the same key after the worker stopped")
+        )
     result = session.execute(
         sa.update(Delivery)
         .where(Delivery.status == "sending")
@@ -404,6 +494,21 @@ def build_message(
         },
         msg_id=f"<campaign-{campaign.id}.delivery-{delivery.id}@{domain}>",
     )
+
+
+def build_short_message(
+    campaign, delivery, shop, settings: SendSettings, custom: dict[str, str], secret_key: str,
+    *, customer_id: int,
+) -> str:  # fmt: skip
+    """The plain text an SMS or LINE message carries for one delivery: the campaign's short
+    text (its body when it has none) with the merge fields filled in."""
+    token = unsubscribe_token(secret_key, campaign.id, customer_id)
+    unsubscribe_url = f"{settings.base_url.rstrip('/')}/u/{token}"
+    values = merge_values(delivery, shop, settings.locale, unsubscribe_url, custom)
+    text = render_text(campaign.short_text or campaign.body, values).strip()
+    if not text:
+        raise TemplateProblem("empty", None, "the message is empty")
+    return text
 
 
 @functools.lru_cache(maxsize=16)

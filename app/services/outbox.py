@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.extensions import begin_write
-from app.models import Campaign, Customer, CustomField, Delivery, TimelineEntry
+from app.models import Campaign, Customer, CustomField, Delivery, LineLink, TimelineEntry
+from app.services.channels.base import SendError
 
 # ---- the mail as bytes ------------------------------------------------------------------------
 
@@ -239,9 +240,17 @@ class RateLimiter:
         self.window = window
         self.sent: deque = deque([moment] for moment in sorted(recent)[-self.limit :])
 
+    held_until = 0.0
+
+    def hold(self, seconds: float) -> None:
+        """The provider said "too many" (a 429): nothing more for this long."""
+        self.held_until = max(self.held_until, time.time() + seconds)
+
     def delay(self) -> float:
         """Seconds until one more send fits (0: now)."""
         now = time.time()
+        if self.held_until > now:
+            return self.held_until - now
         while self.sent and self.sent[0][0] <= now - self.window:
             self.sent.popleft()
         if len(self.sent) < self.limit:
@@ -259,21 +268,71 @@ class _Job:
     delivery_id: int
     customer_id: int
     attempts: int
-    subject: str
+    subject: str  # what the timeline shows: the subject, or the start of a short message
     sender: str
     address: str
-    data: bytes
+    data: bytes | str  # the mail as bytes; the text of an SMS or a LINE message
+    key: str | None = None  # the delivery's idempotency key
     slot: list = field(default_factory=list)  # its place in the rate limit
+    provider_id: str | None = None  # the gateway's id for the message, once sent
+
+
+class _SmtpClient:
+    """An SMTP connection with the shape of the other channels' clients."""
+
+    def __init__(self, target: SmtpTarget):
+        self.smtp = target.open()
+
+    def send(self, job: _Job) -> None:
+        self.smtp.sendmail(job.sender, [job.address], job.data)
+
+    def close(self) -> None:
+        _close(self.smtp)
+
+
+@dataclass(frozen=True)
+class SmtpTransport:
+    target: SmtpTarget
+    channel: str = "email"
+    dedupe_window: None = None
+
+    def open(self) -> _SmtpClient:
+        return _SmtpClient(self.target)
+
+
+@dataclass
+class Route:
+    """How one channel's deliveries leave: its transport, connections and rate limit."""
+
+    transport: object  # SmtpTransport, channels.MitakeTransport, channels.LineTransport, …
+    connections: int = 1
+    limit: int = 600  # sends …
+    window: float = 60.0  # … per this many seconds
+
+
+def _keeps_connection(error: Exception) -> bool:
+    """After this failure the connection is still good (the server answered)."""
+    return isinstance(
+        error, SendError | smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
+    )
 
 
 class _Line(threading.Thread):
-    """One SMTP connection. Takes one job at a time and reports how it went."""
+    """One connection. Takes one job at a time and reports how it went."""
 
-    def __init__(self, number: int, target: SmtpTarget, results: queue.SimpleQueue):
-        super().__init__(name=f"smtp-{number}", daemon=True)
-        self.target = target
+    def __init__(self, number: int, transport, results: queue.SimpleQueue):
+        super().__init__(name=f"{transport.channel}-{number}", daemon=True)
+        self.transport = transport
         self.results = results
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.client = None
+
+    def _drop_client(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.close()
+            except Exception:  # noqa: BLE001 - a broken connection cannot be closed politely
+                pass
         self.client = None
 
     def run(self) -> None:
@@ -281,17 +340,14 @@ class _Line(threading.Thread):
             error = None
             try:
                 if self.client is None:
-                    self.client = self.target.open()
-                self.client.sendmail(job.sender, [job.address], job.data)
+                    self.client = self.transport.open()
+                job.provider_id = self.client.send(job)
             except Exception as problem:  # noqa: BLE001 - reported to the coordinator
                 error = problem
-                if not isinstance(
-                    problem, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
-                ):
-                    _close(self.client)  # the connection broke: a new one next time
-                    self.client = None
+                if not _keeps_connection(problem):
+                    self._drop_client()  # the connection broke: a new one next time
             self.results.put((self, job, error))
-        _close(self.client)
+        self._drop_client()
 
 
 @dataclass
@@ -301,6 +357,7 @@ class SendReport:
     retried: int = 0
     skipped: int = 0
     paused: str | None = None
+    by_channel: dict = field(default_factory=dict)  # channel → sent
 
 
 CHUNK = 200  # deliveries prepared at a time; opt-outs are re-read for every chunk
@@ -314,9 +371,14 @@ def _status(session: Session, campaign_id: int) -> str:
     return status
 
 
-def _next_chunk(session: Session, campaign_id: int) -> list:
-    """The next queued, due deliveries with what their mail needs, in one query."""
-    d, c = Delivery.__table__, Customer.__table__
+def _next_chunk(session: Session, campaign_id: int, channel: str) -> list:
+    """The next queued, due deliveries of one channel with what their message needs."""
+    d, c, link = Delivery.__table__, Customer.__table__, LineLink.__table__
+    line_active = (
+        sa.exists()
+        .where(link.c.user_id == d.c.address, link.c.unfollowed_at.is_(None))
+        .label("line_active")
+    )
     return list(
         session.execute(
             sa.select(
@@ -324,15 +386,19 @@ def _next_chunk(session: Session, campaign_id: int) -> list:
                 d.c.address,
                 d.c.recipient_name,
                 d.c.attempts,
+                d.c.idempotency_key,
                 c.c.id.label("customer_id"),
                 c.c.display_name,
                 c.c.nickname,
                 c.c.member_number,
                 c.c.email_opt_out,
+                c.c.sms_opt_out,
+                line_active if channel == "line" else sa.true().label("line_active"),
             )  # fmt: skip
             .join(c, c.c.id == d.c.customer_id)
             .where(
                 d.c.campaign_id == campaign_id,
+                d.c.channel == channel,
                 d.c.status == "queued",
                 sa.or_(d.c.next_attempt_at.is_(None), d.c.next_attempt_at <= utcnow()),
             )
@@ -340,6 +406,17 @@ def _next_chunk(session: Session, campaign_id: int) -> list:
             .limit(CHUNK)
         )
     )
+
+
+def _opted_out(channel: str, row) -> str | None:
+    """Why this delivery must not go any more (the person opted out after the snapshot)."""
+    if channel == "email" and row.email_opt_out:
+        return "opted_out"
+    if channel == "sms" and row.sms_opt_out:
+        return "sms_opted_out"
+    if channel == "line" and not row.line_active:
+        return "line_unfollowed"
+    return None
 
 
 class _Writes:
@@ -355,10 +432,13 @@ class _Writes:
 
 
 # Plain SQL through the driver: these run thousands of times per campaign.
-_CONFIRM = "UPDATE delivery SET status = 'sent', sent_at = ?, error = NULL WHERE id = ?"
+_CONFIRM = (
+    "UPDATE delivery SET status = 'sent', sent_at = ?, error = NULL, provider_id = ? "
+    "WHERE id = ?"
+)
 _ENTRY = (
     "INSERT INTO timeline_entry (customer_id, kind, body, created_at, action, pinned) "
-    "VALUES (?, 'email', ?, ?, 'campaign', 0)"
+    "VALUES (?, ?, ?, ?, 'campaign', 0)"
 )
 _CONTACT = (
     "UPDATE customer SET last_contact_at = ?1 WHERE id = ?2 "
@@ -369,8 +449,8 @@ _CLAIM = (
     "WHERE status = 'queued' AND id IN ({}) RETURNING id"
 )
 _OUTCOME = (
-    "UPDATE delivery SET status = ?, error = ?, skip_reason = ?, next_attempt_at = ? "
-    "WHERE id = ? AND status IN ('queued', 'sending')"
+    "UPDATE delivery SET status = ?, error = ?, skip_reason = ?, next_attempt_at = ?, "
+    "attempts = attempts - ? WHERE id = ? AND status IN ('queued', 'sending')"
 )
 
 
@@ -387,9 +467,10 @@ class _Ledger:
     session's per-statement bookkeeping was a good part of the sending loop's time. The
     session still does everything else (status checks, reading the next chunk)."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, channel: str):
         self._pooled = session.get_bind().raw_connection()
         self.db = self._pooled.driver_connection
+        self.channel = channel
 
     def commit(self, writes: _Writes) -> list[tuple["_Line", _Job]]:
         """One transaction for everything decided since the last; returns the claims that won."""
@@ -398,14 +479,17 @@ class _Ledger:
         db.execute("BEGIN IMMEDIATE")
         try:
             if writes.sent:
-                db.executemany(_CONFIRM, [(now, j.delivery_id) for j in writes.sent])
-                db.executemany(_ENTRY, [(j.customer_id, j.subject, now) for j in writes.sent])
+                db.executemany(_CONFIRM, [(now, j.provider_id, j.delivery_id) for j in writes.sent])
+                db.executemany(
+                    _ENTRY, [(j.customer_id, self.channel, j.subject, now) for j in writes.sent]
+                )
                 db.executemany(_CONTACT, [(now, j.customer_id) for j in writes.sent])
             if writes.outcomes:
                 db.executemany(
                     _OUTCOME,
                     [(o["status"], o["error"], o["skip_reason"],
-                      _stamp(o["next_attempt_at"]) if o["next_attempt_at"] else None, o["id"])
+                      _stamp(o["next_attempt_at"]) if o["next_attempt_at"] else None,
+                      o["uncount"], o["id"])
                      for o in writes.outcomes],
                 )  # fmt: skip
             won = []
@@ -427,7 +511,29 @@ class _Ledger:
 
 def _outcome(delivery_id: int, status: str, error: str | None = None, **extra) -> dict:
     return {"id": delivery_id, "status": status, "error": error, "skip_reason": None,
-            "next_attempt_at": None, **extra}  # fmt: skip
+            "next_attempt_at": None, "uncount": 0, **extra}  # fmt: skip
+
+
+def _classify_any(error: Exception) -> tuple[str, str, float | None]:
+    """(kind, what the provider said, seconds to wait) for a failed send on any channel."""
+    if isinstance(error, SendError):
+        return error.kind, error.text[:500], error.retry_after
+    from app.services.campaigns import _classify
+
+    kind, text = _classify(error)
+    return kind, text, None
+
+
+def _queued_channels(session: Session, campaign_id: int) -> list[str]:
+    found = set(
+        session.scalars(
+            sa.select(Delivery.channel)
+            .where(Delivery.campaign_id == campaign_id, Delivery.status == "queued")
+            .distinct()
+        )
+    )
+    session.rollback()
+    return [channel for channel in ("email", "sms", "line") if channel in found]
 
 
 def send_campaign(
@@ -439,22 +545,17 @@ def send_campaign(
     *,
     stop_after: float | None = None,
     connections: int = 1,
+    routes: dict | None = None,
 ) -> SendReport:
-    """Sends the campaign's queued, due deliveries over `connections` SMTP connections.
+    """Sends the campaign's queued, due deliveries, one channel after another: email over
+    `connections` SMTP connections to `target`, SMS and LINE by their `routes`.
 
     Returns when nothing is left to send now, when the campaign is paused or cancelled, or
     after `stop_after` seconds (deliveries waiting for a retry are picked up by a later run).
     """
     import dataclasses
 
-    from app.services.campaigns import (
-        RETRY_LIMIT,
-        TemplateProblem,
-        _classify,
-        build_message,
-        check_template,
-        custom_values_for,
-    )
+    from app.services.campaigns import TemplateProblem, check_template
     from app.services.shop import get_shop
 
     report = SendReport()
@@ -467,34 +568,74 @@ def send_campaign(
     session.commit()
     try:
         check_template(
-            campaign.subject + "\n" + campaign.body,
+            campaign.subject + "\n" + campaign.body + "\n" + (campaign.short_text or ""),
             set(session.scalars(sa.select(CustomField.key))),
         )
     except TemplateProblem as problem:
         # Checked at compose time too; a custom field deleted since, say. Nothing is sent.
-        begin_write(session)
-        paused = session.get(Campaign, campaign_id)
-        paused.status = "paused"
-        paused.pause_reason = f"the template cannot be used: {problem}"
-        session.commit()
-        report.paused = paused.pause_reason
+        _pause(session, campaign_id, f"the template cannot be used: {problem}")
+        report.paused = f"the template cannot be used: {problem}"
         return report
     if not settings.base_url:
         settings = dataclasses.replace(settings, base_url=campaign.base_url or "http://localhost")
+    routes = dict(routes or {})
+    routes.setdefault(
+        "email",
+        Route(SmtpTransport(target), connections, settings.rate_per_window,
+              settings.window_seconds),
+    )  # fmt: skip
     # Plain copies: ORM objects are expired at every commit and would reload per message.
-    campaign = SimpleNamespace(id=campaign.id, subject=campaign.subject, body=campaign.body)
+    plain = SimpleNamespace(
+        id=campaign.id,
+        subject=campaign.subject,
+        body=campaign.body,
+        short_text=campaign.short_text or campaign.body,
+    )
     shop = SimpleNamespace(kind=shop.kind, name=shop.name)
-    window_start = utcnow() - timedelta(seconds=settings.window_seconds)
+    started = time.monotonic()
+    for channel in _queued_channels(session, campaign_id):
+        route = routes.get(channel)
+        if route is None or route.transport is None:
+            report.paused = f"{channel} is not set up"
+            break
+        left = None if stop_after is None else stop_after - (time.monotonic() - started)
+        if left is not None and left <= 0:
+            break
+        _send_channel(session, plain, shop, channel, route, settings, secret_key, report, left)
+        if report.paused or _status(session, campaign_id) != "sending":
+            break
+    if report.paused:
+        _pause(session, campaign_id, report.paused)
+    _maybe_finish(session, campaign_id)
+    return report
+
+
+def _send_channel(session, campaign, shop, channel, route, settings, secret_key, report,
+                  stop_after) -> None:  # fmt: skip
+    """The sending loop for one channel's deliveries (see the module's guarantee)."""
+    from app.services.campaigns import (
+        RETRY_LIMIT,
+        TemplateProblem,
+        build_message,
+        build_short_message,
+        custom_values_for,
+    )
+
+    campaign_id = campaign.id
+    window_start = utcnow() - timedelta(seconds=route.window)
     recent = [
         (moment - datetime(1970, 1, 1)).total_seconds()
         for moment in session.scalars(
-            sa.select(Delivery.sent_at).where(Delivery.sent_at >= window_start)
+            sa.select(Delivery.sent_at).where(
+                Delivery.sent_at >= window_start, Delivery.channel == channel
+            )
         )
     ]
-    limiter = RateLimiter(settings.rate_per_window, settings.window_seconds, recent)
-    ledger = _Ledger(session)
+    session.rollback()
+    limiter = RateLimiter(route.limit, route.window, recent)
+    ledger = _Ledger(session, channel)
     results: queue.SimpleQueue = queue.SimpleQueue()
-    lines = [_Line(number, target, results) for number in range(max(1, connections))]
+    lines = [_Line(number, route.transport, results) for number in range(max(1, route.connections))]
     for line in lines:
         line.start()
     idle: list[_Line] = list(lines)
@@ -519,12 +660,31 @@ def send_campaign(
             writes.sent.append(job)
             consecutive_failures = 0
             report.sent += 1
+            report.by_channel[channel] = report.by_channel.get(channel, 0) + 1
             return
-        kind, text = _classify(error)
+        kind, text, wait = _classify_any(error)
         attempts = job.attempts + 1
+        if kind == "later":
+            # Rate-limited: this one waits (not a failed attempt) and so does the channel.
+            wait = 1.0 if wait is None else min(max(wait, 0.0), 60.0)
+            limiter.hold(wait)
+            writes.outcomes.append(
+                _outcome(job.delivery_id, "queued", text, uncount=1,
+                         next_attempt_at=utcnow() + timedelta(seconds=wait))  # fmt: skip
+            )
+            report.retried += 1
+            return
+        if kind == "halt":
+            # Nothing will go until the owner acts: this one waits, the campaign pauses.
+            writes.outcomes.append(_outcome(job.delivery_id, "queued", text, uncount=1))
+            if not report.paused:
+                report.paused = f"{channel}: {text}"[:500]
+            stop = True
+            return
         if kind == "temporary" and attempts < RETRY_LIMIT:
-            backoff = settings.retry_backoff or (0,)
-            wait = backoff[min(attempts - 1, len(backoff) - 1)]
+            if wait is None:
+                backoff = settings.retry_backoff or (0,)
+                wait = backoff[min(attempts - 1, len(backoff) - 1)]
             writes.outcomes.append(
                 _outcome(
                     job.delivery_id,
@@ -546,32 +706,40 @@ def send_campaign(
             report.paused = f"{consecutive_failures} failures in a row; last: {text}"[:500]
             stop = True
 
+    def build(row) -> _Job:
+        nonlocal date
+        values = values_by_customer[row.customer_id]
+        if channel != "email":
+            text = build_short_message(campaign, row, shop, settings, values, secret_key,
+                                       customer_id=row.customer_id)  # fmt: skip
+            return _Job(row.id, row.customer_id, row.attempts, text[:300], "", row.address, text,
+                        row.idempotency_key)  # fmt: skip
+        letter = build_message(
+            campaign, row, row, shop, settings, values, secret_key, customer_id=row.customer_id
+        )
+        second = int(time.time())
+        if date[0] != second:
+            date = (second, formatdate(second))
+        sender, address = letter.envelope()
+        data = letter.as_bytes(date[1])
+        return _Job(row.id, row.customer_id, row.attempts, letter.subject, sender, address, data,
+                    row.idempotency_key)  # fmt: skip
+
     def prepare(row) -> _Job | None:
         """The job for one row, or None (skipped or failed here, written with the next commit)."""
-        nonlocal date
-        if row.email_opt_out:  # opted out after the snapshot
-            writes.outcomes.append(_outcome(row.id, "skipped", None) | {"skip_reason": "opted_out"})
+        reason = _opted_out(channel, row)
+        if reason:  # opted out after the snapshot
+            writes.outcomes.append(_outcome(row.id, "skipped", None) | {"skip_reason": reason})
             report.skipped += 1
             return None
         try:
-            letter = build_message(
-                campaign, row, row, shop, settings, values_by_customer[row.customer_id],
-                secret_key, customer_id=row.customer_id,
-            )  # fmt: skip
-            second = int(time.time())
-            if date[0] != second:
-                date = (second, formatdate(second))
-            sender, address = letter.envelope()
-            data = letter.as_bytes(date[1])
+            return build(row)
         except TemplateProblem as problem:
             # This recipient's values push the template past its bounds (or break it):
             # this one fails, the others carry on; many in a row pause.
             text = f"template: {problem}"[:500]
         except (UnicodeError, ValueError) as error:
-            text = _classify(error)[1]
-        else:
-            return _Job(row.id, row.customer_id, row.attempts, letter.subject, sender, address,
-                        data)  # fmt: skip
+            text = _classify_any(error)[1]
         writes.outcomes.append(_outcome(row.id, "failed", text))
         report.failed += 1
         fail_once(text)
@@ -634,7 +802,7 @@ def send_campaign(
             flush()
             # 4. More rows when these are used up (after the commit: claimed ones are gone).
             if not rows and not stop:
-                chunk = _next_chunk(session, campaign_id)
+                chunk = _next_chunk(session, campaign_id, channel)
                 if chunk:
                     values_by_customer = custom_values_for(
                         session, [row.customer_id for row in chunk]
@@ -648,7 +816,7 @@ def send_campaign(
         for line in lines:
             line.jobs.put(None)
         # Whatever the connections finished is confirmed; the rest stays "sending" and is
-        # marked uncertain at the next start.
+        # marked uncertain (or, where the provider de-duplicates, re-sent) at the next start.
         deadline = time.monotonic() + 30
         while in_flight and time.monotonic() < deadline:
             try:
@@ -663,10 +831,6 @@ def send_campaign(
             ledger.close()
         for line in lines:
             line.join(5)
-    if report.paused:
-        _pause(session, campaign_id, report.paused)
-    _maybe_finish(session, campaign_id)
-    return report
 
 
 def _pause(session: Session, campaign_id: int, reason: str) -> None:
@@ -710,4 +874,13 @@ def next_retry_in(session: Session, campaign_id: int) -> float | None:
     return max(0.0, (moment - utcnow()).total_seconds())
 
 
-__all__ = ["Letter", "SendReport", "SmtpTarget", "TimelineEntry", "send_campaign", "send_one"]
+__all__ = [
+    "Letter",
+    "Route",
+    "SendReport",
+    "SmtpTarget",
+    "SmtpTransport",
+    "TimelineEntry",
+    "send_campaign",
+    "send_one",
+]

@@ -1,0 +1,59 @@
+"""Which transports the shop has set up, from its settings (what the owner typed in
+Settings → Channels) and the instance config (the providers' addresses: a test or a demo
+points them at local servers)."""
+
+from datetime import timedelta
+
+from app.services.channels.line import LineApi, LineTransport
+from app.services.channels.sms import Every8dTransport, MitakeTransport
+
+SMS_PROVIDERS = ("mitake", "every8d")
+
+
+def sms_transport(shop, config, receipt_url: str | None = None):
+    """The SMS gateway's transport, or None when SMS is not set up."""
+    if shop.sms_provider not in SMS_PROVIDERS or not shop.sms_username:
+        return None
+    timeout = float(config.get("CHANNEL_TIMEOUT", 15))
+    if shop.sms_provider == "mitake":
+        return MitakeTransport(
+            config.get("MITAKE_API_BASE"), shop.sms_username, shop.sms_password,
+            receipt_url=receipt_url, timeout=timeout,
+        )  # fmt: skip
+    return Every8dTransport(
+        config.get("EVERY8D_API_BASE"), shop.sms_username, shop.sms_password,
+        subject=shop.sms_sender or shop.name, timeout=timeout,
+    )  # fmt: skip
+
+
+def line_transport(shop, config):
+    if not shop.line_access_token:
+        return None
+    return LineTransport(
+        config.get("LINE_API_BASE"),
+        shop.line_access_token,
+        timeout=float(config.get("CHANNEL_TIMEOUT", 15)),
+    )
+
+
+def line_api(shop, config) -> LineApi | None:
+    if not shop.line_access_token:
+        return None
+    return LineApi(config.get("LINE_API_BASE"), shop.line_access_token, timeout=5)
+
+
+def dedupe_windows(shop) -> dict[str, timedelta | None]:
+    """channel → how long its provider recognises a repeated key (None: it does not)."""
+    return {
+        "email": None,
+        "sms": MitakeTransport.dedupe_window if shop.sms_provider == "mitake" else None,
+        "line": LineTransport.dedupe_window,
+    }
+
+
+def configured(shop) -> dict[str, bool]:
+    return {
+        "email": True,
+        "sms": shop.sms_provider in SMS_PROVIDERS and bool(shop.sms_username),
+        "line": bool(shop.line_access_token and shop.line_channel_secret),
+    }
