@@ -119,6 +119,8 @@ def kind_label(kind: str) -> str:
             "visit": _("Visit / stay"),
             "purchase": _("Purchase"),
             "email": _("Email"),
+            "sms": _("SMS"),
+            "line": _("LINE"),
             "alert": _("Alert"),
             "tag": _("Tag change"),
         }

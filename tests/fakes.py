@@ -83,7 +83,9 @@ class Providers:
                              "msgid": msgid, "at": time.time()})  # fmt: skip
         receipt = form.get("response")
         if receipt and self.send_receipts:
-            threading.Thread(target=self._receipt, args=(receipt, msgid, number), daemon=True).start()
+            threading.Thread(
+                target=self._receipt, args=(receipt, msgid, number), daemon=True
+            ).start()
         return f"[1]\r\nmsgid={msgid}\r\nstatuscode=1\r\nAccountPoint={int(self.points)}\r\n"
 
     def _receipt(self, url: str, msgid: str, number: str) -> None:
@@ -135,8 +137,13 @@ class Providers:
             to, messages = payload.get("to"), payload.get("messages")
             if not isinstance(to, str) or not re.fullmatch(r"U[0-9a-f]{32}", to):
                 return 400, {"message": "The property, 'to', in the request body is invalid"}, {}
-            if not isinstance(messages, list) or not 1 <= len(messages) <= 5 or any(
-                m.get("type") != "text" or not 0 < len(m.get("text", "")) <= 5000 for m in messages
+            if (
+                not isinstance(messages, list)
+                or not 1 <= len(messages) <= 5
+                or any(
+                    m.get("type") != "text" or not 0 < len(m.get("text", "")) <= 5000
+                    for m in messages
+                )
             ):
                 return 400, {"message": "The request body has 1 error(s)"}, {}
             request_id = uuid.uuid4().hex
@@ -158,8 +165,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _answer(self, status: int, body, headers=None, content_type="text/plain") -> None:
-        data = body if isinstance(body, bytes) else (
-            json.dumps(body).encode() if isinstance(body, dict) else str(body).encode("utf-8"))
+        data = (
+            body
+            if isinstance(body, bytes)
+            else (
+                json.dumps(body).encode() if isinstance(body, dict) else str(body).encode("utf-8")
+            )
+        )
         if isinstance(body, dict):
             content_type = "application/json"
         self.send_response(status)
@@ -197,7 +209,10 @@ class _Handler(BaseHTTPRequestHandler):
         p = self.providers
         url = urllib.parse.urlsplit(self.path)
         body = self._body() if method == "POST" else b""
-        form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+        form = {
+            k: v[0]
+            for k, v in urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True).items()
+        }
         if url.path == "/api/mtk/SmSend":
             if self._sending():
                 self._answer(200, p.mitake_send(form))

@@ -232,6 +232,14 @@ ROUTES = [
     ("POST", "/imports/{import_batch}/run", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("GET", "/imports/{import_batch}/progress", None, DESK_UP),
     ("POST", "/imports/{import_batch}/undo", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    # SMS and LINE: the owner sets them up; the front desk links families to LINE
+    ("GET", "/settings/channels", None, OWNER_ONLY),
+    ("POST", "/settings/channels", {"sms_part_price": "x"}, {**OWNER_ONLY, OWNER: 422}),
+    ("POST", "/customers/{customer}/line-code", {}, DESK_UP),
+    ("POST", "/customers/line-links/{line_link}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    # what providers call: signed (LINE) or at a secret address (SMS receipts)
+    ("POST", "/hooks/line", {}, {ANON: 400, TEACHER: 400, DESK: 400, OWNER: 400}),
+    ("GET", "/hooks/sms/receipt/wrong", None, {ANON: 404, TEACHER: 404, DESK: 404, OWNER: 404}),
 ]
 
 PUBLIC_ENDPOINTS = {
@@ -242,6 +250,8 @@ PUBLIC_ENDPOINTS = {
     "auth.setup",
     "auth.language",
     "main.healthz",
+    "hooks.line_webhook",
+    "hooks.sms_receipt",
 }
 
 
@@ -330,7 +340,14 @@ def ids(app):
     from app.tasks import imports_folder
 
     file_path(imports_folder(current_app), batch).write_bytes("姓名\n王大明\n".encode())
+    from app.clock import utcnow
+    from app.models import LineLink
+
+    line_link = LineLink(customer_id=customer.id, user_id="U" + "0" * 32, linked_at=utcnow())
+    db.session.add(line_link)
+    db.session.commit()
     return {
+        "line_link": line_link.id,
         "import_batch": batch.id,
         "product": product.id,
         "room": room.id,

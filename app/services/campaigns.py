@@ -341,6 +341,18 @@ def counts(session: Session, campaign_id: int) -> dict[str, int]:
     return result
 
 
+def counts_by_channel(session: Session, campaign_id: int) -> dict[str, dict[str, int]]:
+    """channel → status → count, for the progress of a campaign on several channels."""
+    result: dict[str, dict[str, int]] = {}
+    for channel, status, number in session.execute(
+        sa.select(Delivery.channel, Delivery.status, sa.func.count())
+        .where(Delivery.campaign_id == campaign_id)
+        .group_by(Delivery.channel, Delivery.status)
+    ):
+        result.setdefault(channel, {})[status] = number
+    return result
+
+
 def recover_interrupted(session: Session, dedupe_windows: dict | None = None) -> int:
     """After a worker died: whatever was being sent may or may not have left.
 

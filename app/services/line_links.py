@@ -20,6 +20,7 @@ from app.models import Customer, LineCode, LineLink, TimelineEntry
 
 CODE_MINUTES = 30
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+_USER_ID = re.compile(r"U[0-9a-f]{32}")
 
 
 def new_code(session: Session, customer: Customer, user_id: int | None) -> LineCode:
@@ -65,7 +66,10 @@ def links_of(session: Session, customer_id: int) -> list[LineLink]:
 def _entry(session: Session, customer_id: int, action: str, name: str) -> None:
     session.add(
         TimelineEntry(
-            customer_id=customer_id, kind="line", body=name or "LINE", action=action,
+            customer_id=customer_id,
+            kind="line",
+            body=name or "LINE",
+            action=action,
             created_at=utcnow(),
         )  # fmt: skip
     )
@@ -93,7 +97,7 @@ def handle_events(session: Session, events: list, profile_name=None) -> list[Rep
             continue
         source = event.get("source") or {}
         user_id = source.get("userId") if source.get("type") == "user" else None
-        if not user_id or not isinstance(user_id, str) or len(user_id) > 64:
+        if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
             continue
         kind = event.get("type")
         token = event.get("replyToken") or ""
@@ -145,9 +149,7 @@ def _link(session: Session, user_id: str, code: str, profile_name) -> list[str]:
     record.used_at = now
     customer = session.get(Customer, record.customer_id)
     link = session.scalar(
-        sa.select(LineLink).where(
-            LineLink.customer_id == customer.id, LineLink.user_id == user_id
-        )
+        sa.select(LineLink).where(LineLink.customer_id == customer.id, LineLink.user_id == user_id)
     )
     name = None
     if profile_name is not None:

@@ -433,8 +433,7 @@ class _Writes:
 
 # Plain SQL through the driver: these run thousands of times per campaign.
 _CONFIRM = (
-    "UPDATE delivery SET status = 'sent', sent_at = ?, error = NULL, provider_id = ? "
-    "WHERE id = ?"
+    "UPDATE delivery SET status = 'sent', sent_at = ?, error = NULL, provider_id = ? WHERE id = ?"
 )
 _ENTRY = (
     "INSERT INTO timeline_entry (customer_id, kind, body, created_at, action, pinned) "
@@ -669,8 +668,13 @@ def _send_channel(session, campaign, shop, channel, route, settings, secret_key,
             wait = 1.0 if wait is None else min(max(wait, 0.0), 60.0)
             limiter.hold(wait)
             writes.outcomes.append(
-                _outcome(job.delivery_id, "queued", text, uncount=1,
-                         next_attempt_at=utcnow() + timedelta(seconds=wait))  # fmt: skip
+                _outcome(
+                    job.delivery_id,
+                    "queued",
+                    text,
+                    uncount=1,
+                    next_attempt_at=utcnow() + timedelta(seconds=wait),
+                )  # fmt: skip
             )
             report.retried += 1
             return

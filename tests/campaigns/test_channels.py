@@ -214,7 +214,8 @@ def test_a_repeat_after_a_crash_is_recognised_by_its_key(channel_app, fakes):
     # The worker died after the providers took the first of each, before it confirmed.
     for campaign in (sms_campaign, line_campaign):
         first = db.session.scalar(
-            sa.select(Delivery).where(Delivery.campaign_id == campaign.id).order_by(Delivery.id))
+            sa.select(Delivery).where(Delivery.campaign_id == campaign.id).order_by(Delivery.id)
+        )
         first.status, first.claimed_at = "sending", utcnow()  # fmt: skip
         if campaign is sms_campaign:
             fakes.state.mitake_keys[first.idempotency_key] = "M000000999"

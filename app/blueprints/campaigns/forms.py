@@ -2,8 +2,24 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.forms import Choice, as_select_choices
+
+FALLBACK_ORDERS = ("line,sms,email", "line,email,sms", "sms,line,email", "sms,email,line",
+                   "email,line,sms", "email,sms,line")  # fmt: skip
+
+
+def channel_names() -> dict:
+    return {"email": _l("Email"), "sms": _l("SMS"), "line": _l("LINE")}
+
+
+def _fallback_choices():
+    names = channel_names()
+    return [
+        (order, " → ".join(str(names[c]) for c in order.split(","))) for order in FALLBACK_ORDERS
+    ]
 
 
 class ComposeForm(FlaskForm):
@@ -14,5 +30,34 @@ class ComposeForm(FlaskForm):
         _l("Message"),
         validators=[DataRequired(message=_l("Write the message.")), Length(max=20000)],
     )
+    send_by = RadioField(
+        _l("Send by"),
+        choices=as_select_choices(
+            [("email", _l("Email only")), ("sms", _l("SMS only")), ("line", _l("LINE only")),
+             ("preferred", _l("Each person's preferred channel"))]
+        ),
+        default="email",
+    )  # fmt: skip
+    fallback = Choice(
+        _l("When there is no preference, or it cannot be used, try"),
+        choices=_fallback_choices,
+        default=FALLBACK_ORDERS[0],
+    )
+    short_text = TextAreaField(
+        _l("Short message for SMS and LINE"),
+        validators=[Optional(), Length(max=1000)],
+    )
     audience = HiddenField()
     segment_id = HiddenField()
+
+    def channels(self) -> tuple[str, bool]:
+        """(the channels in fallback order, whether each person's preference goes first)."""
+        if self.send_by.data == "preferred":
+            return self.fallback.data, True
+        return self.send_by.data or "email", False
+
+    def load_channels(self, campaign) -> None:
+        if campaign.use_preferred:
+            self.send_by.data, self.fallback.data = "preferred", campaign.channels
+        else:
+            self.send_by.data = campaign.channels

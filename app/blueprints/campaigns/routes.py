@@ -26,6 +26,7 @@ from app.models import Campaign, CustomField, Delivery, Segment
 from app.security import audit, desk_required, public
 from app.services import campaigns as service
 from app.services import segments as seg
+from app.services.channels import sms_parts
 from app.services.shop import get_shop, shop_context
 
 
@@ -36,6 +37,11 @@ def skip_label(reason: str | None) -> str:
         "no_consent": _("No consent to marketing email"),
         "no_email": _("No email address"),
         "guardian_no_email": _("Guardian without an email address"),
+        "no_mobile": _("No mobile number"),
+        "sms_opted_out": _("Opted out of SMS"),
+        "line_not_linked": _("Not linked to LINE"),
+        "line_unfollowed": _("Stopped following the shop on LINE"),
+        "cancelled": _("Cancelled"),
     }.get(reason or "", reason or "")
 
 
@@ -88,12 +94,15 @@ def _context() -> seg.Context:
     return shop_context(db.session)
 
 
-def _audience(expression: str):
-    """The customers an expression names, as recipients with skip reasons."""
+def _audience(expression: str, campaign: Campaign | None = None):
+    """The customers an expression names, as recipients (each with the channel they will
+    get it by) or with the reason they are skipped."""
     query = seg.customers_query(db.session, expression, _context()) if expression else None
     if query is None:
         abort(400)
-    return service.audience_for(db.session, query, get_shop(db.session))
+    channels = campaign.channel_list if campaign else ["email"]
+    use_preferred = bool(campaign.use_preferred) if campaign else False
+    return service.audience_for(db.session, query, get_shop(db.session), channels, use_preferred)
 
 
 def _custom_keys() -> set[str]:
@@ -104,9 +113,13 @@ def _check(form: ComposeForm) -> bool:
     if not form.validate_on_submit():
         return False
     keys = _custom_keys()
-    for field in (form.subject, form.body):
+    channels, _preferred = form.channels()
+    if "email" not in channels.split(",") and not (form.short_text.data or "").strip():
+        form.short_text.errors = [_("Write the short message that SMS and LINE will carry.")]
+        return False
+    for field in (form.subject, form.body, form.short_text):
         try:
-            service.check_template(field.data, keys)
+            service.check_template(field.data or "", keys)
         except service.TemplateProblem as problem:
             field.errors = [template_problem_message(problem)]
             return False
@@ -155,9 +168,12 @@ def compose():
         # greeting's punctuation follows the language (Chinese has no English comma).
         form.body.data = _("{{ greeting }},") + "\n\n"
     if _check(form):
+        channels, use_preferred = form.channels()
         campaign = Campaign(
             subject=form.subject.data.strip(), body=form.body.data, audience=expression,
             segment_id=segment.id if segment else None, status="draft", created_by_id=current_user.id,
+            channels=channels, use_preferred=use_preferred,
+            short_text=(form.short_text.data or "").strip() or None,
         )  # fmt: skip
         db.session.add(campaign)
         db.session.commit()
@@ -182,13 +198,17 @@ def edit(campaign_id: int):
         flash(_("This campaign was already sent; it cannot be changed."), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     form = ComposeForm(obj=campaign if request.method == "GET" else None)
+    if request.method == "GET":
+        form.load_channels(campaign)
     try:
-        audience = _audience(campaign.audience)
+        audience = _audience(campaign.audience, campaign)
     except seg.SegmentError as error:
         flash(segment_error_message(error, campaign.audience), "error")
         return redirect(url_for("campaigns.index"))
     if _check(form):
         campaign.subject, campaign.body = form.subject.data.strip(), form.body.data
+        campaign.channels, campaign.use_preferred = form.channels()
+        campaign.short_text = (form.short_text.data or "").strip() or None
         db.session.commit()
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     status = 422 if request.method == "POST" else 200
@@ -219,6 +239,17 @@ def _preview(campaign: Campaign, recipients: list, index: int):
         recipient_name=recipient.name,
     )
     custom = service.custom_values_for(db.session, [recipient.customer.id])[recipient.customer.id]
+    if recipient.channel != "email":
+        try:
+            text = service.build_short_message(
+                campaign, recipient.customer, get_shop(db.session),
+                _preview_settings(send_settings(current_app)), custom, current_app.secret_key,
+                customer_id=recipient.customer.id,
+            )  # fmt: skip
+        except service.TemplateProblem as problem:
+            return {"error": template_problem_message(problem), "index": index,
+                    "recipient": recipient}  # fmt: skip
+        return {"short": text, "parts": sms_parts(text), "index": index, "recipient": recipient}
     try:
         message = service.build_message(
             campaign,
@@ -241,7 +272,7 @@ def show(campaign_id: int):
     context = {"campaign": campaign, "skip_label": skip_label}
     if campaign.status == "draft":
         try:
-            audience = _audience(campaign.audience)
+            audience = _audience(campaign.audience, campaign)
         except seg.SegmentError as error:
             flash(segment_error_message(error, campaign.audience), "error")
             audience = service.Audience()
@@ -251,6 +282,7 @@ def show(campaign_id: int):
         )
     else:
         context["totals"] = service.counts(db.session, campaign.id)
+        context["by_channel"] = service.counts_by_channel(db.session, campaign.id)
         status_filter = request.args.get("status")
         deliveries = (
             sa.select(Delivery).where(Delivery.campaign_id == campaign.id).order_by(Delivery.id)
@@ -279,8 +311,11 @@ def show(campaign_id: int):
 def progress(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     totals = service.counts(db.session, campaign.id)
+    by_channel = service.counts_by_channel(db.session, campaign.id)
     response = make_response(
-        render_template("campaigns/_progress.html", campaign=campaign, totals=totals)
+        render_template(
+            "campaigns/_progress.html", campaign=campaign, totals=totals, by_channel=by_channel
+        )
     )
     if campaign.status in ("done", "cancelled", "paused", "draft"):
         response.status_code = 286  # htmx: stop polling
@@ -341,7 +376,7 @@ def review(campaign_id: int):
     if campaign.status != "draft":
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     try:
-        audience = _audience(campaign.audience)
+        audience = _audience(campaign.audience, campaign)
     except seg.SegmentError as error:
         flash(segment_error_message(error, campaign.audience), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
@@ -355,9 +390,47 @@ def review(campaign_id: int):
         campaign=campaign,
         audience=audience,
         preview=preview,
+        previews=_channel_previews(campaign, audience),
+        channel_costs=channel_costs(campaign, audience),
         skip_label=skip_label,
         mail_server=mail_server_status(),
     )
+
+
+def _channel_previews(campaign: Campaign, audience) -> dict:
+    """The first recipient's message on each channel the campaign will use."""
+    previews = {}
+    for channel in ("email", "sms", "line"):
+        people = [r for r in audience.sendable if r.channel == channel]
+        if people:
+            previews[channel] = _preview(campaign, people, 0)
+    return previews
+
+
+def channel_costs(campaign: Campaign, audience) -> dict:
+    """What the SMS will cost (parts of the first message × recipients × the shop's price
+    per part) and how much of LINE's monthly quota is left."""
+    from app.services.channels.setup import line_api, sms_transport
+
+    shop = get_shop(db.session)
+    by_channel = audience.by_channel()
+    result: dict = {"by_channel": by_channel}
+    if by_channel.get("sms"):
+        first = _preview(campaign, [r for r in audience.sendable if r.channel == "sms"], 0)
+        parts = first["parts"]["parts"] if first and "parts" in first else 1
+        result["sms_parts"] = parts
+        result["sms_cost"] = round(by_channel["sms"] * parts * shop.sms_part_price_cents / 100, 2)
+        transport = sms_transport(shop, current_app.config)
+        result["sms_balance"] = transport.balance() if transport else None
+    if by_channel.get("line"):
+        api = line_api(shop, current_app.config)
+        quota = api.quota() if api else None
+        if api:
+            api.close()
+        result["line_quota"] = quota
+        if quota and quota["limit"] is not None:
+            result["line_left"] = max(0, quota["limit"] - quota["used"])
+    return result
 
 
 @bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
@@ -370,8 +443,11 @@ def send(campaign_id: int):
         flash(_("This campaign is already on its way."), "info")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     try:
-        audience = _audience(campaign.audience)
-        service.check_template(campaign.subject + "\n" + campaign.body, _custom_keys())
+        audience = _audience(campaign.audience, campaign)
+        service.check_template(
+            campaign.subject + "\n" + campaign.body + "\n" + (campaign.short_text or ""),
+            _custom_keys(),
+        )
     except seg.SegmentError as error:
         flash(segment_error_message(error, campaign.audience), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))

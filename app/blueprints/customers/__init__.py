@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("customers", __name__)
 
-from app.blueprints.customers import routes  # noqa: E402,F401
+from app.blueprints.customers import line, routes  # noqa: E402,F401

@@ -48,9 +48,11 @@ def line_webhook():
     if not isinstance(events, list):
         abort(400)
     locale = shop.default_locale or "zh_Hant"
+    api = line_api(shop, current_app.config)
     db.session.rollback()
-    replies = line_links.handle_events(db.session, events[:100])
-    api = line_api(shop, current_app.config) if replies else None
+    replies = line_links.handle_events(
+        db.session, events[:100], api.profile_name if api is not None else None
+    )
     if api is not None:
         try:
             for reply in replies:

@@ -4,7 +4,14 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, StringField, SubmitField
+from wtforms import (
+    DecimalField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -117,3 +124,43 @@ class GroupsForm(FlaskForm):
     tags = Checkboxes(_l("Tags that are groups"), choices=[], validate_choice=True)
     field_id = Choice(_l("Custom field"), choices=[])
     submit = SubmitField(_l("Save groups"))
+
+
+class ChannelsForm(FlaskForm):
+    """SMS gateway and LINE channel. Secrets are never shown again: blank keeps them."""
+
+    sms_provider = Choice(
+        _l("SMS gateway"),
+        choices=[
+            ("", _l("None")),
+            ("mitake", _l("Mitake (三竹)")),
+            ("every8d", _l("Every8d (互動資通)")),
+        ],
+        default="",
+    )
+    sms_username = StringField(_l("SMS account"), validators=[Optional(), Length(max=120)])
+    sms_password = PasswordField(
+        _l("SMS password (leave blank to keep the saved one)"),
+        validators=[Optional(), Length(max=200)],
+    )
+    sms_sender = StringField(
+        _l("SMS sender name (Every8d subject)"), validators=[Optional(), Length(max=40)]
+    )
+    sms_part_price = DecimalField(
+        _l("Price per SMS part (NT$)"), places=2,
+        validators=[InputRequired(message=_l("Enter a number.")), NumberRange(min=0, max=100)],
+        default=1,
+    )  # fmt: skip
+    line_account_id = StringField(
+        _l("LINE official account ID (e.g. @123abcde)"),
+        validators=[Optional(), Length(max=40),
+                    Regexp(r"^@?[A-Za-z0-9._-]+$", message=_l("Letters, digits and @ only."))],
+    )  # fmt: skip
+    line_channel_secret = PasswordField(
+        _l("LINE channel secret (leave blank to keep the saved one)"),
+        validators=[Optional(), Length(max=200)],
+    )
+    line_access_token = PasswordField(
+        _l("LINE channel access token (leave blank to keep the saved one)"),
+        validators=[Optional(), Length(max=500)],
+    )

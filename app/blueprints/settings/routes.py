@@ -5,7 +5,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.blueprints.settings import bp
-from app.blueprints.settings.forms import CustomFieldForm, GroupsForm, ShopForm
+from app.blueprints.settings.forms import ChannelsForm, CustomFieldForm, GroupsForm, ShopForm
 from app.extensions import db
 from app.forms import as_select_choices
 from app.models import CustomField, Role, Tag, User
@@ -134,4 +134,57 @@ def groups():
         form=form,
         teachers=teachers,
         group_names=group_service.group_names(db.session, shop),
+    ), status
+
+
+@bp.route("/channels", methods=["GET", "POST"])
+@owner_required
+def channels():
+    """SMS gateway and LINE channel: what the owner types from the providers' consoles;
+    the SMS balance and LINE's monthly quota as the providers report them."""
+    from decimal import Decimal
+
+    from flask import current_app
+
+    from app.services.channels import setup
+
+    shop = ensure_shop(db.session) if request.method == "POST" else get_shop(db.session)
+    form = ChannelsForm(obj=shop)
+    if request.method == "GET":
+        form.sms_part_price.data = Decimal(shop.sms_part_price_cents or 0) / 100
+    if form.validate_on_submit():
+        shop.sms_provider = form.sms_provider.data or None
+        shop.sms_username = (form.sms_username.data or "").strip() or None
+        shop.sms_sender = (form.sms_sender.data or "").strip() or None
+        shop.sms_part_price_cents = int(round(form.sms_part_price.data * 100))
+        account = (form.line_account_id.data or "").strip()
+        shop.line_account_id = (
+            (account if account.startswith("@") else f"@{account}") if account else None
+        )
+        for name in ("sms_password", "line_channel_secret", "line_access_token"):
+            value = (getattr(form, name).data or "").strip()
+            if value:
+                setattr(shop, name, value)
+        if request.form.get("clear_line"):
+            shop.line_channel_secret = shop.line_access_token = None
+        audit("settings.channels", "shop", shop.id)
+        db.session.commit()
+        g.pop("shop", None)
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("settings.channels"))
+    status = 422 if request.method == "POST" else 200
+    sms = setup.sms_transport(shop, current_app.config)
+    api = setup.line_api(shop, current_app.config)
+    quota = api.quota() if api else None
+    if api:
+        api.close()
+    base = (shop.public_base_url or request.url_root).rstrip("/")
+    return render_template(
+        "settings/channels.html",
+        form=form,
+        shop=shop,
+        configured=setup.configured(shop),
+        balance=sms.balance() if sms else None,
+        quota=quota,
+        webhook_url=f"{base}{url_for('hooks.line_webhook')}",
     ), status

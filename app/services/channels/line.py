@@ -84,6 +84,16 @@ class LineApi:
         if response.status_code != 200:
             raise self._error(response)
 
+    def profile_name(self, user_id: str) -> str | None:
+        """The display name the LINE user chose (None if LINE can't say)."""
+        try:
+            response = self.http.get(f"/v2/bot/profile/{user_id}")
+            if response.status_code != 200:
+                return None
+            return str(response.json().get("displayName") or "")[:120] or None
+        except (httpx.HTTPError, ValueError):
+            return None
+
     def quota(self) -> dict | None:
         """{"limit": int | None, "used": int}: this month's messages (None if LINE can't be
         asked). limit None: no monthly limit on this plan."""

@@ -230,4 +230,39 @@
       other.checked = box.checked;
     });
   });
+
+  // SMS length as the gateways bill it: 70 Chinese / 160 Latin characters in one message,
+  // 67 / 153 per part once split (the server counts the same way on the review page).
+  var GSM = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM_EXT = "^{}\\[~]|€\f";
+  function smsParts(text) {
+    var unicode = false, length = 0, i, c;
+    for (i = 0; i < text.length; i++) {
+      c = text.charAt(i);
+      if (GSM.indexOf(c) < 0 && GSM_EXT.indexOf(c) < 0) unicode = true;
+    }
+    for (i = 0; i < text.length; i++) {
+      length += (!unicode && GSM_EXT.indexOf(text.charAt(i)) >= 0) ? 2 : 1;
+    }
+    var single = unicode ? 70 : 160, multi = unicode ? 67 : 153;
+    var parts = length === 0 ? 0 : (length <= single ? 1 : Math.ceil(length / multi));
+    return { chars: Array.from(text).length, parts: parts };
+  }
+  function showSmsCount(box) {
+    var out = document.querySelector('[data-sms-count-for="' + box.id + '"]');
+    if (!out) return;
+    var counted = smsParts(box.value || "");
+    out.textContent = (out.getAttribute("data-template") || "")
+      .replace("{chars}", counted.chars).replace("{parts}", counted.parts);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id && document.querySelector('[data-sms-count-for="' + event.target.id + '"]')) {
+      showSmsCount(event.target);
+    }
+  });
+  document.querySelectorAll("[data-sms-count-for]").forEach(function (out) {
+    var box = document.getElementById(out.getAttribute("data-sms-count-for"));
+    if (box) showSmsCount(box);
+  });
 })();
