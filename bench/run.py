@@ -262,6 +262,11 @@ def main() -> None:
         from bench import blast
 
         blast.run(results)
+    if os.environ.get("BENCH_SKIP_CHANNELS") != "1":
+        print("SMS and LINE through the outbox vs a bare loop of the same HTTP calls:", flush=True)
+        from bench import channels
+
+        channels.run(results)
     (OUT / "results.json").write_text(json.dumps(results.rows, ensure_ascii=False, indent=2))
     print(f"Wrote {OUT / 'results.json'}")
 

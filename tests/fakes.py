@@ -159,6 +159,7 @@ class Providers:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, as a real server's do
     providers: Providers
 
     def log_message(self, *_args):
@@ -223,6 +224,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._answer(200, p.every8d_send(form))
         elif url.path == "/API21/HTTP/getCredit.ashx":
             self._answer(200, f"{p.points:.1f}")
+        elif url.path == "/_stats":  # for benchmarks running the fakes in their own process
+            with p.lock:
+                stats = {"sms": len(p.sms), "line": len(p.line), "requests": p.requests,
+                         "duplicates_refused": p.duplicates_refused}  # fmt: skip
+            self._answer(200, stats)
         elif url.path.startswith("/v2/bot/"):
             self._line(url.path, method, body)
         else:
@@ -326,7 +332,12 @@ def text_event(user_id: str, text: str) -> dict:
 
 
 if __name__ == "__main__":
+    import os
+
     fakes = FakeProviders(int(sys.argv[1]) if len(sys.argv) > 1 else 8025)
+    fakes.state.points = float(os.environ.get("FAKE_SMS_POINTS", fakes.state.points))
+    if os.environ.get("FAKE_LINE_NO_LIMIT"):
+        fakes.state.monthly_limit = None
     print(f"Fake SMS and LINE providers at {fakes.base_url} (SMS account shop/secret, "
           f"LINE token line-token)", flush=True)  # fmt: skip
     try:

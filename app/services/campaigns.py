@@ -514,10 +514,13 @@ def build_short_message(
 ) -> str:  # fmt: skip
     """The plain text an SMS or LINE message carries for one delivery: the campaign's short
     text (its body when it has none) with the merge fields filled in."""
-    token = unsubscribe_token(secret_key, campaign.id, customer_id)
-    unsubscribe_url = f"{settings.base_url.rstrip('/')}/u/{token}"
+    template = campaign.short_text or campaign.body
+    unsubscribe_url = ""
+    if "unsubscribe_url" in template:  # a signed token costs; most short texts have none
+        token = unsubscribe_token(secret_key, campaign.id, customer_id)
+        unsubscribe_url = f"{settings.base_url.rstrip('/')}/u/{token}"
     values = merge_values(delivery, shop, settings.locale, unsubscribe_url, custom)
-    text = render_text(campaign.short_text or campaign.body, values).strip()
+    text = render_text(template, values).strip()
     if not text:
         raise TemplateProblem("empty", None, "the message is empty")
     return text

@@ -317,8 +317,13 @@ def _keeps_connection(error: Exception) -> bool:
     )
 
 
+class _NotSent(Exception):
+    """The line stopped (pause, cancel, time up) before this job's turn: back to the queue."""
+
+
 class _Line(threading.Thread):
-    """One connection. Takes one job at a time and reports how it went."""
+    """One connection. Takes a list of jobs at a time (one, unless the provider
+    de-duplicates) and reports how each went."""
 
     def __init__(self, number: int, transport, results: queue.SimpleQueue):
         super().__init__(name=f"{transport.channel}-{number}", daemon=True)
@@ -326,6 +331,8 @@ class _Line(threading.Thread):
         self.results = results
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.client = None
+        self.pending = 0  # jobs handed to this line and not reported yet (coordinator's count)
+        self.halt = threading.Event()
 
     def _drop_client(self) -> None:
         if self.client is not None:
@@ -336,18 +343,23 @@ class _Line(threading.Thread):
         self.client = None
 
     def run(self) -> None:
-        while (job := self.jobs.get()) is not None:
-            error = None
-            try:
-                if self.client is None:
-                    self.client = self.transport.open()
-                job.provider_id = self.client.send(job)
-            except Exception as problem:  # noqa: BLE001 - reported to the coordinator
-                error = problem
-                if not _keeps_connection(problem):
-                    self._drop_client()  # the connection broke: a new one next time
-            self.results.put((self, job, error))
+        while (batch := self.jobs.get()) is not None:
+            for job in batch:
+                self.results.put((self, job, self._send(job)))
         self._drop_client()
+
+    def _send(self, job: _Job) -> Exception | None:
+        if self.halt.is_set():
+            return _NotSent()
+        try:
+            if self.client is None:
+                self.client = self.transport.open()
+            job.provider_id = self.client.send(job)
+        except Exception as problem:  # noqa: BLE001 - reported to the coordinator
+            if not _keeps_connection(problem):
+                self._drop_client()  # the connection broke: a new one next time
+            return problem
+        return None
 
 
 @dataclass
@@ -361,6 +373,7 @@ class SendReport:
 
 
 CHUNK = 200  # deliveries prepared at a time; opt-outs are re-read for every chunk
+BATCH_PER_LINE = 20  # deliveries per claim on a line whose provider de-duplicates
 
 
 def _status(session: Session, campaign_id: int) -> str:
@@ -632,6 +645,10 @@ def _send_channel(session, campaign, shop, channel, route, settings, secret_key,
     ]
     session.rollback()
     limiter = RateLimiter(route.limit, route.window, recent)
+    # Where the provider recognises a repeated key, a crash costs nothing but a repeat it
+    # refuses: each line takes several deliveries per claim and confirmations are gathered
+    # (fewer commits). Elsewhere one at a time: at most one uncertain per connection.
+    per_line = 1 if route.transport.dedupe_window is None else BATCH_PER_LINE
     ledger = _Ledger(session, channel)
     results: queue.SimpleQueue = queue.SimpleQueue()
     lines = [_Line(number, route.transport, results) for number in range(max(1, route.connections))]
@@ -643,7 +660,7 @@ def _send_channel(session, campaign, shop, channel, route, settings, secret_key,
     values_by_customer: dict = {}
     writes = _Writes()
     consecutive_failures = 0
-    started = last_check = time.monotonic()
+    started = last_check = last_flush = time.monotonic()
     handed_since_check = 0
     stop = False
     date = (0, "")  # (second, RFC 2822 date): one formatdate() per second
@@ -652,9 +669,14 @@ def _send_channel(session, campaign, shop, channel, route, settings, secret_key,
         """A connection's report: sent (confirm), or failed (retry later or give up)."""
         nonlocal in_flight, consecutive_failures, stop
         in_flight -= 1
-        idle.append(line)
+        line.pending -= 1
+        if line.pending == 0:
+            idle.append(line)
         if job.slot:
             job.slot[0] = time.time()  # the window counts from when it was delivered
+        if isinstance(error, _NotSent):
+            writes.outcomes.append(_outcome(job.delivery_id, "queued", None, uncount=1))
+            return
         if error is None:
             writes.sent.append(job)
             consecutive_failures = 0
@@ -753,42 +775,59 @@ def _send_channel(session, campaign, shop, channel, route, settings, secret_key,
         """Stops (returns True) when the campaign was paused or cancelled, or time is up."""
         nonlocal last_check, handed_since_check, stop
         now = time.monotonic()
-        if not stop and (now - last_check > 0.5 or handed_since_check >= 50):
+        if not stop and (now - last_check > 0.5 or handed_since_check >= 1000):
             last_check, handed_since_check = now, 0
             if _status(session, campaign_id) != "sending":
                 stop = True
         if stop_after is not None and now - started > stop_after:
             stop = True
+        if stop:
+            for line in lines:
+                line.halt.set()  # what a line still holds goes back to the queue
         return stop
 
-    def drain(block: bool) -> None:
-        """Takes what the connections reported (waiting up to a second for one if `block`)."""
+    def drain(block: bool, timeout: float = 1.0) -> None:
+        """Takes what the connections reported (waiting up to `timeout` for one if `block`)."""
         try:
             while True:
-                take(*results.get(block=block, timeout=1.0 if block else None))
+                take(*results.get(block=block, timeout=timeout if block else None))
                 block = False
         except queue.Empty:
             pass
 
-    def flush() -> None:
-        """Commits what was decided; hands the claims that won to their connections."""
-        nonlocal writes, in_flight, handed_since_check
+    def flush(force: bool = True) -> None:
+        """Commits what was decided; hands the claims that won to their connections. In
+        batches (per_line > 1) confirmations wait for claims, 100 of them, or 50 ms."""
+        nonlocal writes, in_flight, handed_since_check, last_flush
         if not writes:
+            return
+        if not (force or writes.claims or len(writes.sent) + len(writes.outcomes) >= 100
+                or time.monotonic() - last_flush > 0.05):  # fmt: skip
             return
         asked = writes.claims
         won = ledger.commit(writes)
+        last_flush = time.monotonic()
         writes = _Writes()
+        batches: dict[int, tuple[_Line, list]] = {}
         for line, job in won:
-            line.jobs.put(job)
-            in_flight += 1
-            handed_since_check += 1
-        taken = {id(line) for line, _job in won}
-        idle.extend(line for line, _job in asked if id(line) not in taken)
+            batches.setdefault(id(line), (line, []))[1].append(job)
+        for line, jobs in batches.values():
+            line.pending += len(jobs)
+            line.jobs.put(jobs)
+            in_flight += len(jobs)
+            handed_since_check += len(jobs)
+        idle.extend({id(line): line for line, _job in asked if id(line) not in batches}.values())
 
     try:
         while True:
             # 1. What the connections report (wait for them when there is nothing else).
-            drain(block=in_flight > 0 and (stop or not idle or not rows) and not writes)
+            waiting = in_flight > 0 and (stop or not idle or not rows)
+            if waiting and not writes:
+                drain(block=True)
+            elif waiting and per_line > 1:
+                drain(block=True, timeout=0.05)  # gathered confirmations go within 50 ms
+            else:
+                drain(block=False)
             # 2. Pause, cancel and the time slice take effect within half a second.
             check()
             # 3. New work for idle connections, claimed in the commit that confirms their last.
@@ -799,11 +838,17 @@ def _send_channel(session, campaign, shop, channel, route, settings, secret_key,
                     time.sleep(min(delay, 0.2))
                     drain(block=False)
                     continue
-                job = prepare(rows.popleft())
-                if job is not None:
-                    job.slot = limiter.record()
-                    writes.claims.append((idle.pop(), job))
-            flush()
+                line = idle.pop()
+                taken = 0
+                while rows and taken < per_line and (taken == 0 or limiter.delay() == 0):
+                    job = prepare(rows.popleft())
+                    if job is not None:
+                        job.slot = limiter.record()
+                        writes.claims.append((line, job))
+                        taken += 1
+                if taken == 0:
+                    idle.append(line)
+            flush(force=per_line == 1 or stop or in_flight == 0)
             # 4. More rows when these are used up (after the commit: claimed ones are gone).
             if not rows and not stop:
                 chunk = _next_chunk(session, campaign_id, channel)

@@ -368,4 +368,6 @@ def test_worker_killed_mid_send_sends_each_message_once(
     assert totals["sent"] == count and totals["uncertain"] == 0, totals
     delivered = [m["to"] for m in (fakes.state.sms if channel == "sms" else fakes.state.line)]
     assert len(delivered) == len(set(delivered)) == count
+    # Some were cut short after the provider took them: repeated with their key, refused.
+    assert fakes.state.duplicates_refused >= 1
     assert db.session.get(Campaign, campaign.id).status == "done"

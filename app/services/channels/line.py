@@ -12,9 +12,8 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-import httpx
-
 from app.services.channels.base import SendError, http_error
+from app.services.channels.http import HttpClient, Response
 
 LINE_BASE = "https://api.line.me"
 MAX_TEXT = 5000  # characters in one text message
@@ -40,72 +39,67 @@ def _text_messages(text: str) -> list[dict]:
 class LineApi:
     def __init__(self, base_url: str | None, access_token: str, timeout: float = 15.0):
         self.base_url = base_url or LINE_BASE
-        self.http = httpx.Client(
-            base_url=self.base_url,
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {access_token}"},
+        self.http = HttpClient(
+            self.base_url, timeout, headers={"Authorization": f"Bearer {access_token}"}
         )
 
-    def _error(self, response: httpx.Response) -> SendError:
+    def _error(self, response: Response) -> SendError:
         try:
-            message = response.json().get("message", "")
+            message = str(response.json().get("message", ""))
         except ValueError:
             message = response.text[:200]
-        if response.status_code == 429 and "monthly limit" in message.lower():
+        if response.status == 429 and "monthly limit" in message.lower():
             return SendError("halt", f"429 {message}")  # the month's quota is used up
-        return http_error(response.status_code, message, response.headers.get("Retry-After"))
+        return http_error(response.status, message, response.headers.get("retry-after"))
 
-    def _post(self, path: str, payload: dict, retry_key: str | None = None) -> httpx.Response:
+    def _post(self, path: str, payload: dict, retry_key: str | None = None) -> Response:
         headers = {"X-Line-Retry-Key": retry_key} if retry_key else {}
-        try:
-            return self.http.post(path, json=payload, headers=headers)
-        except httpx.HTTPError as error:
-            raise SendError("temporary", f"{type(error).__name__}: {error}") from None
+        return self.http.request("POST", path, json_body=payload, headers=headers)
 
     def push(self, user_id: str, text: str, retry_key: str) -> str | None:
         response = self._post(
             "/v2/bot/message/push", {"to": user_id, "messages": _text_messages(text)}, retry_key
         )
-        if response.status_code == 409:
+        if response.status == 409:
             # Accepted before under this key (a repeat after a crash): nothing sent again.
             return response.headers.get("x-line-accepted-request-id") or "accepted-earlier"
-        if response.status_code != 200:
+        if response.status != 200:
             raise self._error(response)
         try:
             sent = response.json().get("sentMessages") or [{}]
             return str(sent[0].get("id") or response.headers.get("x-line-request-id") or "")
-        except ValueError:
+        except (ValueError, AttributeError, IndexError):
             return response.headers.get("x-line-request-id")
 
     def reply(self, reply_token: str, text: str) -> None:
         response = self._post(
             "/v2/bot/message/reply", {"replyToken": reply_token, "messages": _text_messages(text)}
         )
-        if response.status_code != 200:
+        if response.status != 200:
             raise self._error(response)
 
     def profile_name(self, user_id: str) -> str | None:
         """The display name the LINE user chose (None if LINE can't say)."""
         try:
-            response = self.http.get(f"/v2/bot/profile/{user_id}")
-            if response.status_code != 200:
+            response = self.http.request("GET", f"/v2/bot/profile/{user_id}")
+            if response.status != 200:
                 return None
             return str(response.json().get("displayName") or "")[:120] or None
-        except (httpx.HTTPError, ValueError):
+        except (SendError, ValueError):
             return None
 
     def quota(self) -> dict | None:
         """{"limit": int | None, "used": int}: this month's messages (None if LINE can't be
         asked). limit None: no monthly limit on this plan."""
         try:
-            quota = self.http.get("/v2/bot/message/quota")
-            used = self.http.get("/v2/bot/message/quota/consumption")
-            if quota.status_code != 200 or used.status_code != 200:
+            quota = self.http.request("GET", "/v2/bot/message/quota")
+            used = self.http.request("GET", "/v2/bot/message/quota/consumption")
+            if quota.status != 200 or used.status != 200:
                 return None
             data = quota.json()
             limit = data.get("value") if data.get("type") == "limited" else None
             return {"limit": limit, "used": int(used.json().get("totalUsage", 0))}
-        except (httpx.HTTPError, ValueError):
+        except (SendError, ValueError, TypeError):
             return None
 
     def close(self) -> None:

@@ -8,9 +8,8 @@ Every8d has no such key: a cut-short send there is "uncertain" for the owner.
 import re
 from datetime import timedelta
 
-import httpx
-
 from app.services.channels.base import SendError, http_error
+from app.services.channels.http import HttpClient
 
 # ---- numbers and parts ----------------------------------------------------------------------
 
@@ -93,7 +92,7 @@ def parse_mitake(text: str) -> dict[str, str]:
 class _MitakeClient:
     def __init__(self, transport: "MitakeTransport"):
         self.transport = transport
-        self.http = httpx.Client(base_url=transport.base_url, timeout=transport.timeout)
+        self.http = HttpClient(transport.base_url, transport.timeout)
 
     def send(self, job) -> str | None:
         t = self.transport
@@ -106,13 +105,12 @@ class _MitakeClient:
         }
         if t.receipt_url:
             form["response"] = t.receipt_url
-        try:
-            response = self.http.post("/api/mtk/SmSend", params={"CharsetURL": "UTF-8"}, data=form)
-        except httpx.HTTPError as error:
-            raise SendError("temporary", f"{type(error).__name__}: {error}") from None
-        if response.status_code != 200:
-            raise http_error(response.status_code, response.text[:200],
-                             response.headers.get("Retry-After"))  # fmt: skip
+        response = self.http.request(
+            "POST", "/api/mtk/SmSend", params={"CharsetURL": "UTF-8"}, form=form
+        )
+        if response.status != 200:
+            raise http_error(response.status, response.text[:200],
+                             response.headers.get("retry-after"))  # fmt: skip
         fields = parse_mitake(response.text)
         code = fields.get("statuscode", "")
         if code in _MITAKE_OK:
@@ -145,16 +143,18 @@ class MitakeTransport:
 
     def balance(self) -> float | None:
         """Points left on the account (None when the gateway cannot be asked)."""
+        client = HttpClient(self.base_url, 5)
         try:
-            response = httpx.post(
-                f"{self.base_url}/api/mtk/SmQuery",
-                data={"username": self.username, "password": self.password},
-                timeout=5,
-            )
+            response = client.request(
+                "POST", "/api/mtk/SmQuery",
+                form={"username": self.username, "password": self.password},
+            )  # fmt: skip
             value = parse_mitake(response.text).get("AccountPoint")
             return float(value) if value is not None else None
-        except (httpx.HTTPError, ValueError):
+        except (SendError, ValueError):
             return None
+        finally:
+            client.close()
 
 
 # ---- Every8d --------------------------------------------------------------------------------
@@ -165,19 +165,16 @@ EVERY8D_BASE = "https://api.e8d.tw"
 class _Every8dClient:
     def __init__(self, transport: "Every8dTransport"):
         self.transport = transport
-        self.http = httpx.Client(base_url=transport.base_url, timeout=transport.timeout)
+        self.http = HttpClient(transport.base_url, transport.timeout)
 
     def send(self, job) -> str | None:
         t = self.transport
         form = {"UID": t.username, "PWD": t.password, "SB": t.subject, "MSG": job.data,
                 "DEST": job.address, "ST": ""}  # fmt: skip
-        try:
-            response = self.http.post("/API21/HTTP/sendSMS.ashx", data=form)
-        except httpx.HTTPError as error:
-            raise SendError("temporary", f"{type(error).__name__}: {error}") from None
-        if response.status_code != 200:
-            raise http_error(response.status_code, response.text[:200],
-                             response.headers.get("Retry-After"))  # fmt: skip
+        response = self.http.request("POST", "/API21/HTTP/sendSMS.ashx", form=form)
+        if response.status != 200:
+            raise http_error(response.status, response.text[:200],
+                             response.headers.get("retry-after"))  # fmt: skip
         # "CREDIT,SENDED,COST,UNSEND,BATCH_ID" or "-code,message" on refusal.
         fields = response.text.strip().split(",")
         if fields and fields[0].startswith("-"):
@@ -211,13 +208,15 @@ class Every8dTransport:
         return _Every8dClient(self)
 
     def balance(self) -> float | None:
+        client = HttpClient(self.base_url, 5)
         try:
-            response = httpx.post(
-                f"{self.base_url}/API21/HTTP/getCredit.ashx",
-                data={"UID": self.username, "PWD": self.password},
-                timeout=5,
-            )
+            response = client.request(
+                "POST", "/API21/HTTP/getCredit.ashx",
+                form={"UID": self.username, "PWD": self.password},
+            )  # fmt: skip
             value = float(response.text.strip())
             return None if value < 0 else value
-        except (httpx.HTTPError, ValueError):
+        except (SendError, ValueError):
             return None
+        finally:
+            client.close()
