@@ -124,6 +124,20 @@ def worker(workers: int):
     consumer.run()
 
 
+def _demo_channels() -> None:
+    """SMS and LINE of the demo shop, set up for the local fake providers (only when the
+    shop has none of its own)."""
+    from app.services.shop import ensure_shop
+
+    shop = ensure_shop(db.session)
+    if not shop.sms_provider:
+        shop.sms_provider, shop.sms_username, shop.sms_password = "mitake", "shop", "secret"
+    if not shop.line_access_token:
+        shop.line_access_token, shop.line_channel_secret = "line-token", "demo-line-secret"
+        shop.line_account_id = shop.line_account_id or "@hearth-demo"
+    db.session.commit()
+
+
 @click.command(help="Start the web server and the background worker together (Ctrl-C stops both).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
@@ -148,12 +162,18 @@ def serve(host: str, port: int):
         )
         db.session.commit()
         click.echo("Seeded the demo shop.")
+    fake_port = os.environ.get("HEARTH_FAKE_PROVIDERS", "")
+    if fake_port.isdecimal():
+        _demo_channels()
     db.session.remove()
 
     env = dict(os.environ)
     env["HEARTH_INSTANCE"] = current_app.instance_path
     env.setdefault("HEARTH_ENV", "development")
     flask_cmd = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    if fake_port.isdecimal():
+        for key in ("MITAKE_API_BASE", "EVERY8D_API_BASE", "LINE_API_BASE"):
+            env[key] = f"http://127.0.0.1:{fake_port}"
 
     def log(message: str) -> None:
         stamp = datetime.now().strftime("%H:%M:%S")
@@ -163,6 +183,13 @@ def serve(host: str, port: int):
         Child("Web server", gunicorn_command(sys.executable, host, port), env, log),
         Child("Worker", [*flask_cmd, "worker"], env, log),
     ]
+    if fake_port.isdecimal():
+        # Local stand-ins for Mitake and LINE (tests/fakes.py): SMS and LINE sends of the
+        # demo go there, nowhere else.
+        children.append(
+            Child("Fake SMS/LINE providers", [sys.executable, "-m", "tests.fakes", fake_port],
+                  env, log)  # fmt: skip
+        )
     for child in children:
         child.start()
     click.echo("")

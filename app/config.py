@@ -85,6 +85,16 @@ class Config:
     MAIL_RATE_WINDOW_SECONDS = 60  # the shop's limit is per minute
     MAIL_RETRY_BACKOFF = (30, 120, 600)  # seconds before the 2nd, 3rd… try after a 4xx
     CAMPAIGN_RUN_SECONDS = 600  # a send task yields after this long and is rescheduled
+    # SMS and LINE: the providers' addresses (None: the real ones). A demo or a test points
+    # them at local servers (HEARTH_FAKE_PROVIDERS with `make run`, tests/fakes.py).
+    MITAKE_API_BASE = os.environ.get("MITAKE_API_BASE")
+    EVERY8D_API_BASE = os.environ.get("EVERY8D_API_BASE")
+    LINE_API_BASE = os.environ.get("LINE_API_BASE")
+    CHANNEL_TIMEOUT = 15  # seconds per provider call
+    SMS_CONNECTIONS = 4
+    SMS_RATE_PER_SECOND = 20
+    LINE_CONNECTIONS = 4
+    LINE_RATE_PER_SECOND = 100
 
 
 class TestConfig(Config):
