@@ -187,8 +187,12 @@ def serve(host: str, port: int):
         # Local stand-ins for Mitake and LINE (tests/fakes.py): SMS and LINE sends of the
         # demo go there, nowhere else.
         children.append(
-            Child("Fake SMS/LINE providers", [sys.executable, "-m", "tests.fakes", fake_port],
-                  env, log)  # fmt: skip
+            Child(
+                "Fake SMS/LINE providers",
+                [sys.executable, "-m", "tests.fakes", fake_port],
+                env,
+                log,
+            )  # fmt: skip
         )
     for child in children:
         child.start()
