@@ -84,7 +84,7 @@ def test_owner_writes_a_notice_by_preferred_channel(page, live_server, line_shop
     )
     page.get_by_label("Subject").fill("颱風停課通知")
     page.get_by_label("Message", exact=True).fill("{{ greeting }}\n\n明天颱風停課一天。")
-    box = page.get_by_label("Short message for SMS and LINE")
+    box = page.get_by_label("Text for SMS and LINE")
     box.fill("停" * 70)
     expect(page.locator(".sms-count")).to_contain_text("70 characters · 1 SMS part")
     box.fill("停" * 71)

@@ -44,7 +44,7 @@ class ComposeForm(FlaskForm):
         default=FALLBACK_ORDERS[0],
     )
     short_text = TextAreaField(
-        _l("Short message for SMS and LINE"),
+        _l("Text for SMS and LINE"),
         validators=[Optional(), Length(max=1000)],
     )
     audience = HiddenField()
