@@ -95,6 +95,7 @@ class Config:
     SMS_RATE_PER_SECOND = 20
     LINE_CONNECTIONS = 4
     LINE_RATE_PER_SECOND = 100
+    LINE_MULTICAST_SIZE = 500  # users per multicast request (LINE allows 500)
 
 
 class TestConfig(Config):

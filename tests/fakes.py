@@ -51,6 +51,7 @@ class Providers:
         self.rate_per_second: int | None = None  # LINE 429 above this
         self._window: list[float] = []
         self.rate_limited = 0
+        self.multicasts = 0
         # both
         self.delay = 0.0  # seconds per send (a kill lands mid-send)
         self.requests = 0
@@ -115,6 +116,12 @@ class Providers:
 
     # ---- LINE ----
     def line_push(self, headers, payload) -> tuple[int, dict, dict]:
+        return self._line_send(headers, payload, multicast=False)
+
+    def line_multicast(self, headers, payload) -> tuple[int, dict, dict]:
+        return self._line_send(headers, payload, multicast=True)
+
+    def _line_send(self, headers, payload, multicast: bool) -> tuple[int, dict, dict]:
         key = headers.get("X-Line-Retry-Key")
         if key is not None and not _UUID.match(key):
             return 400, {"message": "The value of the X-Line-Retry-Key header is invalid"}, {}
@@ -132,10 +139,12 @@ class Providers:
                     return 429, {"message": "The API rate limit has been exceeded. "
                                             "Try again later."}, {}  # fmt: skip
                 self._window.append(now)
-            if self.monthly_limit is not None and self.used >= self.monthly_limit:
-                return 429, {"message": "You have reached your monthly limit."}, {}
             to, messages = payload.get("to"), payload.get("messages")
-            if not isinstance(to, str) or not re.fullmatch(r"U[0-9a-f]{32}", to):
+            users = to if multicast else [to]
+            if multicast:
+                self.multicasts += 1
+            if (not isinstance(users, list) or not 1 <= len(users) <= 500
+                    or not all(isinstance(u, str) and re.fullmatch(r"U[0-9a-f]{32}", u) for u in users)):  # fmt: skip
                 return 400, {"message": "The property, 'to', in the request body is invalid"}, {}
             if (
                 not isinstance(messages, list)
@@ -146,13 +155,18 @@ class Providers:
                 )
             ):
                 return 400, {"message": "The request body has 1 error(s)"}, {}
+            if self.monthly_limit is not None and self.used + len(users) > self.monthly_limit:
+                return 429, {"message": "You have reached your monthly limit."}, {}
             request_id = uuid.uuid4().hex
-            message_id = str(10**17 + len(self.line))
-            self.used += 1
             if key:
                 self.retry_keys[key] = request_id
-            self.line.append({"to": to, "text": messages[0]["text"], "key": key,
-                              "id": message_id, "at": now})  # fmt: skip
+            for user in users:
+                message_id = str(10**17 + len(self.line))
+                self.used += 1
+                self.line.append({"to": user, "text": messages[0]["text"], "key": key,
+                                  "id": message_id, "at": now})  # fmt: skip
+        if multicast:
+            return 200, {}, {"x-line-request-id": request_id}
         return 200, {"sentMessages": [{"id": message_id, "quoteToken": "q"}]}, {
             "x-line-request-id": request_id}  # fmt: skip
 
@@ -249,7 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.startswith("/v2/bot/profile/"):
             self._answer(200, {"displayName": "家長 " + path.rsplit("/", 1)[-1][-4:],
                                "userId": path.rsplit("/", 1)[-1]})  # fmt: skip
-        elif path == "/v2/bot/message/push" and method == "POST":
+        elif path in ("/v2/bot/message/push", "/v2/bot/message/multicast") and method == "POST":
             if not self._sending():
                 return
             try:
@@ -257,7 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 self._answer(400, {"message": "The request body has 1 error(s)"})
                 return
-            status, answer, headers = p.line_push(self.headers, payload)
+            send = p.line_multicast if path.endswith("multicast") else p.line_push
+            status, answer, headers = send(self.headers, payload)
             self._answer(status, answer, headers)
         elif path == "/v2/bot/message/reply" and method == "POST":
             payload = json.loads(body or b"{}")

@@ -79,6 +79,7 @@ class Delivery(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(String(36), unique=True, index=True)
     provider_id: Mapped[str | None] = mapped_column(String(80), index=True)  # the gateway's id
     receipt: Mapped[str | None] = mapped_column(String(40))  # delivery receipt, when reported
+    batch_key: Mapped[str | None] = mapped_column(String(36))  # one LINE multicast request
     recipient_name: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(20), default="queued")
     skip_reason: Mapped[str | None] = mapped_column(String(30))

@@ -95,6 +95,15 @@ def _sample_values(custom_keys: set[str]) -> dict:
 
 
 @functools.lru_cache(maxsize=64)
+def template_is_constant(text: str) -> bool:
+    """True when the template has no merge fields: everyone gets the same text."""
+    try:
+        return not meta.find_undeclared_variables(_environment.parse(text or ""))
+    except TemplateSyntaxError:
+        return False
+
+
+@functools.lru_cache(maxsize=64)
 def _compiled(text: str):
     return _environment.from_string(bound_loops(_environment.parse(text)))
 

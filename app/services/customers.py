@@ -29,6 +29,7 @@ PROFILE_FIELDS = (
     "summary",
     "assigned_user_id",
     "email_opt_out",
+    "sms_opt_out",
 )
 
 
@@ -97,7 +98,7 @@ def _apply_profile(customer: Customer, data: dict) -> None:
     for name in PROFILE_FIELDS:
         if name in data:
             value = _clean(data[name])
-            if name == "email_opt_out":
+            if name in ("email_opt_out", "sms_opt_out"):
                 value = bool(value)
             if name == "email" and value:
                 value = value.lower()
@@ -238,7 +239,7 @@ def update_customer(
             if name not in data:
                 continue
             mine = _clean(data[name])
-            if name == "email_opt_out":
+            if name in ("email_opt_out", "sms_opt_out"):
                 mine = bool(mine)
             theirs = _comparable(customer, name)
             if (mine or None) != (theirs or None):

@@ -273,6 +273,7 @@ class _Job:
     address: str
     data: bytes | str  # the mail as bytes; the text of an SMS or a LINE message
     key: str | None = None  # the delivery's idempotency key
+    batch_key: str | None = None  # LINE multicast: the request's key, shared by its group
     slot: list = field(default_factory=list)  # its place in the rate limit
     provider_id: str | None = None  # the gateway's id for the message, once sent
 
@@ -344,9 +345,29 @@ class _Line(threading.Thread):
 
     def run(self) -> None:
         while (batch := self.jobs.get()) is not None:
+            if len(batch) > 1 and batch[0].batch_key is not None:
+                error = self._send_many(batch)  # one multicast request for the group
+                for job in batch:
+                    self.results.put((self, job, error))
+                continue
             for job in batch:
                 self.results.put((self, job, self._send(job)))
         self._drop_client()
+
+    def _send_many(self, jobs: list[_Job]) -> Exception | None:
+        if self.halt.is_set():
+            return _NotSent()
+        try:
+            if self.client is None:
+                self.client = self.transport.open()
+            provider_id = self.client.send_many(jobs)
+        except Exception as problem:  # noqa: BLE001 - reported to the coordinator
+            if not _keeps_connection(problem):
+                self._drop_client()
+            return problem
+        for job in jobs:
+            job.provider_id = provider_id
+        return None
 
     def _send(self, job: _Job) -> Exception | None:
         if self.halt.is_set():
@@ -384,41 +405,50 @@ def _status(session: Session, campaign_id: int) -> str:
     return status
 
 
-def _next_chunk(session: Session, campaign_id: int, channel: str) -> list:
-    """The next queued, due deliveries of one channel with what their message needs."""
+def _next_chunk(session: Session, campaign_id: int, channel: str, group_size: int = 1) -> list:
+    """The next queued, due deliveries of one channel with what their message needs.
+
+    With multicast groups (group_size > 1), groups cut short by a crash come first and
+    whole (their request is repeated with its key only if it has the same members), then
+    ungrouped ones, enough to fill a group."""
     d, c, link = Delivery.__table__, Customer.__table__, LineLink.__table__
     line_active = (
         sa.exists()
         .where(link.c.user_id == d.c.address, link.c.unfollowed_at.is_(None))
         .label("line_active")
     )
-    return list(
-        session.execute(
-            sa.select(
-                d.c.id,
-                d.c.address,
-                d.c.recipient_name,
-                d.c.attempts,
-                d.c.idempotency_key,
-                c.c.id.label("customer_id"),
-                c.c.display_name,
-                c.c.nickname,
-                c.c.member_number,
-                c.c.email_opt_out,
-                c.c.sms_opt_out,
-                line_active if channel == "line" else sa.true().label("line_active"),
-            )  # fmt: skip
-            .join(c, c.c.id == d.c.customer_id)
-            .where(
-                d.c.campaign_id == campaign_id,
-                d.c.channel == channel,
-                d.c.status == "queued",
-                sa.or_(d.c.next_attempt_at.is_(None), d.c.next_attempt_at <= utcnow()),
-            )
-            .order_by(d.c.id)
-            .limit(CHUNK)
+    query = (
+        sa.select(
+            d.c.id,
+            d.c.address,
+            d.c.recipient_name,
+            d.c.attempts,
+            d.c.idempotency_key,
+            c.c.id.label("customer_id"),
+            c.c.display_name,
+            c.c.nickname,
+            c.c.member_number,
+            c.c.email_opt_out,
+            c.c.sms_opt_out,
+            line_active if channel == "line" else sa.true().label("line_active"),
+            d.c.batch_key,
+        )  # fmt: skip
+        .join(c, c.c.id == d.c.customer_id)
+        .where(
+            d.c.campaign_id == campaign_id,
+            d.c.channel == channel,
+            d.c.status == "queued",
+            sa.or_(d.c.next_attempt_at.is_(None), d.c.next_attempt_at <= utcnow()),
         )
     )
+    if group_size > 1:
+        grouped = session.execute(
+            query.where(d.c.batch_key.is_not(None)).order_by(d.c.batch_key, d.c.id)
+        ).all()
+        if grouped:
+            return list(grouped)
+        query = query.where(d.c.batch_key.is_(None))
+    return list(session.execute(query.order_by(d.c.id).limit(max(CHUNK, group_size))))
 
 
 def _opted_out(channel: str, row) -> str | None:
@@ -460,6 +490,7 @@ _CLAIM = (
     "UPDATE delivery SET status = 'sending', claimed_at = ?, attempts = attempts + 1 "
     "WHERE status = 'queued' AND id IN ({}) RETURNING id"
 )
+_GROUP = "UPDATE delivery SET batch_key = ? WHERE id = ? AND status = 'queued'"
 _OUTCOME = (
     "UPDATE delivery SET status = ?, error = ?, skip_reason = ?, next_attempt_at = ?, "
     "attempts = attempts - ? WHERE id = ? AND status IN ('queued', 'sending')"
@@ -505,6 +536,11 @@ class _Ledger:
                      for o in writes.outcomes],
                 )  # fmt: skip
             won = []
+            grouped = [
+                (job.batch_key, job.delivery_id) for _l, job in writes.claims if job.batch_key
+            ]
+            if grouped:
+                db.executemany(_GROUP, grouped)
             if writes.claims:
                 ids = [job.delivery_id for _line, job in writes.claims]
                 sql = _CLAIM.format(", ".join("?" * len(ids)))
@@ -631,6 +667,7 @@ def _send_channel(session, campaign, shop, channel, route, settings, secret_key,
         build_message,
         build_short_message,
         custom_values_for,
+        template_is_constant,
     )
 
     campaign_id = campaign.id
@@ -649,6 +686,12 @@ def _send_channel(session, campaign, shop, channel, route, settings, secret_key,
     # refuses: each line takes several deliveries per claim and confirmations are gathered
     # (fewer commits). Elsewhere one at a time: at most one uncertain per connection.
     per_line = 1 if route.transport.dedupe_window is None else BATCH_PER_LINE
+    # LINE multicast: when the text is the same for everyone (no merge fields), a line
+    # sends a group of up to multicast_size users in one request under one key.
+    group_size = getattr(route.transport, "multicast_size", 1)
+    multicast = channel == "line" and group_size > 1 and template_is_constant(campaign.short_text)
+    if multicast:
+        per_line = group_size
     ledger = _Ledger(session, channel)
     results: queue.SimpleQueue = queue.SimpleQueue()
     lines = [_Line(number, route.transport, results) for number in range(max(1, route.connections))]
@@ -839,10 +882,19 @@ def _send_channel(session, campaign, shop, channel, route, settings, secret_key,
                     drain(block=False)
                     continue
                 line = idle.pop()
-                taken = 0
+                taken, group = 0, None
                 while rows and taken < per_line and (taken == 0 or limiter.delay() == 0):
+                    if multicast:
+                        # A group cut short by a crash goes again whole, under its key; a
+                        # new group takes its first delivery's key.
+                        if group is None:
+                            group = rows[0].batch_key or rows[0].idempotency_key
+                            regroup = rows[0].batch_key is not None
+                        elif rows[0].batch_key != (group if regroup else None):
+                            break
                     job = prepare(rows.popleft())
                     if job is not None:
+                        job.batch_key = group
                         job.slot = limiter.record()
                         writes.claims.append((line, job))
                         taken += 1
@@ -851,7 +903,7 @@ def _send_channel(session, campaign, shop, channel, route, settings, secret_key,
             flush(force=per_line == 1 or stop or in_flight == 0)
             # 4. More rows when these are used up (after the commit: claimed ones are gone).
             if not rows and not stop:
-                chunk = _next_chunk(session, campaign_id, channel)
+                chunk = _next_chunk(session, campaign_id, channel, per_line if multicast else 1)
                 if chunk:
                     values_by_customer = custom_values_for(
                         session, [row.customer_id for row in chunk]

@@ -15,6 +15,8 @@ from app.models import (
     Delivery,
     FamilyMember,
     ImportantDate,
+    LineCode,
+    LineLink,
     Reminder,
     Tag,
     TimelineEntry,
@@ -84,6 +86,7 @@ def person_data(session: Session, customer: Customer) -> dict:
             "email_opt_out": customer.email_opt_out,
             "email_opt_out_at": _iso(customer.email_opt_out_at),
             "email_opt_out_source": customer.email_opt_out_source,
+            "sms_opt_out": customer.sms_opt_out,
             "consent_purposes": sorted(customer.consents),
             "custom_fields": fields,
         },
@@ -97,6 +100,15 @@ def person_data(session: Session, customer: Customer) -> dict:
                 "guardian": member.is_guardian,
             }
             for member in customer.family_members
+        ],
+        "line_accounts": [
+            {
+                "line_user_id": link.user_id,
+                "name": link.display_name,
+                "linked_at": _iso(link.linked_at),
+                "unfollowed_at": _iso(link.unfollowed_at),
+            }
+            for link in customer.line_links
         ],
         "important_dates": [
             {"label": row.label, "date": _iso(row.date)} for row in customer.important_dates
@@ -205,6 +217,9 @@ def erase(session: Session, customer: Customer, *, typed_name: str, now: datetim
     session.execute(
         sa.update(Reminder).where(Reminder.customer_id == customer_id).values(text="", reason=None)
     )
+    # Their LINE accounts are forgotten: nothing can reach them there, no id remains.
+    session.execute(sa.delete(LineLink).where(LineLink.customer_id == customer_id))
+    session.execute(sa.delete(LineCode).where(LineCode.customer_id == customer_id))
     session.expire(customer)
     customer = session.get(Customer, customer_id)
     customer.display_name = f"#{customer.member_number}"
@@ -213,6 +228,7 @@ def erase(session: Session, customer: Customer, *, typed_name: str, now: datetim
         setattr(customer, name, None)
     customer.erased_at = now
     customer.email_opt_out = True
+    customer.sms_opt_out = True
     customer.version += 1
     session.flush()
     return customer

@@ -36,6 +36,10 @@ def upgrade():
         "delivery", sa.Column("provider_id", sa.String(length=80), nullable=True))
     op.add_column(
         "delivery", sa.Column("receipt", sa.String(length=40), nullable=True))
+    # LINE multicast: the deliveries sent in one request share its retry key; a repeat
+    # after a crash sends the same group with the same key.
+    op.add_column(
+        "delivery", sa.Column("batch_key", sa.String(length=36), nullable=True))
     connection = op.get_bind()
     ids = [row[0] for row in connection.execute(sa.text("SELECT id FROM delivery"))]
     if ids:
@@ -137,6 +141,7 @@ def downgrade():
     op.drop_index("ix_delivery_provider_id", "delivery")
     op.drop_index("ix_delivery_idempotency_key", "delivery")
     with op.batch_alter_table("delivery") as batch_op:
+        batch_op.drop_column("batch_key")
         batch_op.drop_column("receipt")
         batch_op.drop_column("provider_id")
         batch_op.drop_column("idempotency_key")

@@ -44,6 +44,7 @@ def channel_app(tmp_path, migrated_db, smtp_server, fakes):
         "EVERY8D_API_BASE": fakes.base_url,
         "LINE_API_BASE": fakes.base_url,
         "CHANNEL_TIMEOUT": 5,
+        "LINE_MULTICAST_SIZE": 50,
     }
     app = build_app(tmp_path, migrated_db, **config)
     write_worker_config(Path(app.instance_path), {**config, "SECRET_KEY": app.secret_key})
@@ -318,7 +319,7 @@ def test_unfollowed_after_the_snapshot_is_skipped(channel_app, fakes):
 # ---- real workers killed mid-send -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("channel", ["sms", "line"])
+@pytest.mark.parametrize("channel", ["sms", "line", "line-multicast"])
 def test_worker_killed_mid_send_sends_each_message_once(
     channel_app, fakes, channel_workers, channel
 ):
@@ -340,7 +341,11 @@ def test_worker_killed_mid_send_sends_each_message_once(
     db.session.commit()
     fakes.state.delay = 0.004  # a provider a few milliseconds away
     fakes.state.monthly_limit = None
-    campaign, _ = _campaign(channels=channel)
+    if channel == "line-multicast":  # the same text for everyone: groups of 50 per request
+        fakes.state.delay = 0.15
+        campaign, _ = _campaign(channels="line", short_text="明天颱風停課一天，請留意安全。")
+    else:
+        campaign, _ = _campaign(channels=channel)
     from app.tasks import send_campaign
 
     workers.start()
@@ -368,6 +373,102 @@ def test_worker_killed_mid_send_sends_each_message_once(
     assert totals["sent"] == count and totals["uncertain"] == 0, totals
     delivered = [m["to"] for m in (fakes.state.sms if channel == "sms" else fakes.state.line)]
     assert len(delivered) == len(set(delivered)) == count
+    if channel == "line-multicast":
+        assert fakes.state.multicasts >= count // 50
     # Some were cut short after the provider took them: repeated with their key, refused.
     assert fakes.state.duplicates_refused >= 1
     assert db.session.get(Campaign, campaign.id).status == "done"
+
+
+def test_one_holiday_notice_reaches_each_family_by_its_channel_through_kills(
+    channel_app, fakes, channel_workers, smtp_server
+):
+    """The issue's whole story: one notice, each family by its preferred channel (LINE,
+    SMS or email), the worker killed again and again while it sends."""
+    from app.models import FamilyMember
+
+    workers = channel_workers
+    _shop()
+    tag = make_tag("班")
+    count = 450
+    preferred = ["line", "sms", "email"]
+    children = [Customer(display_name=f"學生{n}", nickname=f"東城{n}", level="B", version=1,
+                         member_number=f"M{n + 1:06d}", preferred_channel=preferred[n % 3],
+                         consent_purposes="marketing,service", tags=[tag]) for n in range(count)]  # fmt: skip
+    db.session.add_all(children)
+    db.session.flush()
+    db.session.add_all(FamilyMember(customer_id=c.id, name=f"家長{n}", phone=f"09{n:08d}",
+                                    email=f"parent{n}@example.com", is_guardian=True)
+                       for n, c in enumerate(children))  # fmt: skip
+    db.session.add_all(LineLink(customer_id=c.id, user_id=line_user_id(n), linked_at=utcnow())
+                       for n, c in enumerate(children) if n % 3 == 0)  # fmt: skip
+    db.session.commit()
+    fakes.state.delay = 0.004
+    fakes.state.monthly_limit = None
+    campaign, audience = _campaign(channels="line,sms,email", use_preferred=True)
+    assert audience.by_channel() == {"email": 150, "sms": 150, "line": 150}
+    from app.tasks import send_campaign
+
+    workers.start()
+    send_campaign(campaign.id)
+    kills, rng = 0, random.Random(2026)
+    while kills < 4:
+        time.sleep(rng.uniform(0.2, 0.8))
+        db.session.rollback()
+        if service.counts(db.session, campaign.id)["queued"] == 0:
+            break
+        workers.processes[-1].send_signal(signal.SIGKILL)
+        workers.processes[-1].wait(10)
+        kills += 1
+        workers.start()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        db.session.rollback()
+        totals = service.counts(db.session, campaign.id)
+        if totals["queued"] + totals["sending"] == 0:
+            break
+        time.sleep(0.3)
+    assert kills >= 1
+    by_channel = service.counts_by_channel(db.session, campaign.id)
+    # LINE and SMS: exactly once each, nothing uncertain (their providers refuse repeats).
+    for channel, delivered in (("line", fakes.state.line), ("sms", fakes.state.sms)):
+        to = [m["to"] for m in delivered]
+        assert len(to) == len(set(to)) == 150, channel
+        assert by_channel[channel] == {"sent": 150}, (channel, by_channel[channel])
+    # Email: never twice; at most the one in-flight mail per connection per kill is
+    # "uncertain" for the owner, the rest sent.
+    received = [to[0] for _t, to, _c in smtp_server.messages]
+    assert len(received) == len(set(received))
+    email = by_channel["email"]
+    assert email.get("sent", 0) + email.get("uncertain", 0) == 150, email
+    assert email.get("uncertain", 0) <= kills * channel_app.config.get("MAIL_CONNECTIONS", 4)
+    assert db.session.get(Campaign, campaign.id).status == "done"
+
+
+def test_the_same_text_for_everyone_goes_by_multicast_and_a_cut_group_goes_again_whole(
+    channel_app, fakes
+):
+    _shop()
+    tag = make_tag("班")
+    for n in range(120):
+        _family(n, line=True, email=False, phone=False, tag=tag)
+    campaign, _ = _campaign(channels="line", short_text="明天颱風停課一天。")
+    rows = db.session.scalars(sa.select(Delivery).order_by(Delivery.id)).all()
+    # A crash cut two groups short: LINE had taken the first, never saw the second.
+    taken, lost = rows[:50], rows[50:100]
+    for group, key in ((taken, taken[0].idempotency_key), (lost, lost[0].idempotency_key)):
+        for delivery in group:
+            delivery.status, delivery.claimed_at, delivery.batch_key = "sending", utcnow(), key
+    db.session.commit()
+    for delivery in taken:
+        fakes.state.line.append({"to": delivery.address, "text": "明天颱風停課一天。",
+                                 "key": taken[0].idempotency_key})  # fmt: skip
+    fakes.state.retry_keys[taken[0].idempotency_key] = "earlier"
+    service.recover_interrupted(db.session, dedupe_windows(ensure_shop(db.session)))
+    report = _send(channel_app, campaign)
+    assert report.sent == 120
+    to = [m["to"] for m in fakes.state.line]
+    assert len(to) == len(set(to)) == 120  # nobody twice, nobody left out
+    # The taken group was refused as a repeat; the lost one and the rest were multicast.
+    assert fakes.state.duplicates_refused == 1
+    assert fakes.state.multicasts == 2  # accepted: the lost group again, the last 20

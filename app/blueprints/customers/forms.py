@@ -114,6 +114,7 @@ class CustomerForm(FlaskForm):
     consent_marketing = BooleanField(_l("Agreed to marketing email"))
     consent_method = Choice(_l("How consent was given"), choices=consent_method_choices, default="")
     email_opt_out = BooleanField(_l("Does not want email (opted out)"))
+    sms_opt_out = BooleanField(_l("Does not want SMS (opted out)"))
     version = HiddenField()
 
     def profile_data(self) -> dict:
@@ -131,6 +132,7 @@ class CustomerForm(FlaskForm):
             "summary": self.summary.data,
             "assigned_user_id": self.assigned_user_id.data or None,
             "email_opt_out": self.email_opt_out.data,
+            "sms_opt_out": self.sms_opt_out.data,
         }
 
     def consent_purposes(self) -> set[str]:

@@ -71,6 +71,18 @@ class LineApi:
         except (ValueError, AttributeError, IndexError):
             return response.headers.get("x-line-request-id")
 
+    def multicast(self, user_ids: list[str], text: str, retry_key: str) -> str | None:
+        """One message to up to 500 users in one request (the same text for all)."""
+        response = self._post(
+            "/v2/bot/message/multicast", {"to": user_ids, "messages": _text_messages(text)},
+            retry_key,
+        )  # fmt: skip
+        if response.status == 409:
+            return response.headers.get("x-line-accepted-request-id") or "accepted-earlier"
+        if response.status != 200:
+            raise self._error(response)
+        return response.headers.get("x-line-request-id")
+
     def reply(self, reply_token: str, text: str) -> None:
         response = self._post(
             "/v2/bot/message/reply", {"replyToken": reply_token, "messages": _text_messages(text)}
@@ -113,6 +125,10 @@ class _LineClient:
     def send(self, job) -> str | None:
         return self.api.push(job.address, job.data, job.key)
 
+    def send_many(self, jobs) -> str | None:
+        """A group that shares its text and batch key, as one multicast request."""
+        return self.api.multicast([job.address for job in jobs], jobs[0].data, jobs[0].batch_key)
+
     def close(self) -> None:
         self.api.close()
 
@@ -122,10 +138,15 @@ class LineTransport:
     name = "line"
     dedupe_window = timedelta(hours=24)
 
-    def __init__(self, base_url: str | None, access_token: str, *, timeout: float = 15.0):
+    def __init__(
+        self, base_url: str | None, access_token: str, *, timeout: float = 15.0,
+        multicast_size: int = 500,
+    ):  # fmt: skip
         self.base_url = base_url or LINE_BASE
         self.access_token = access_token or ""
         self.timeout = timeout
+        # Messages with the same text for everyone go up to this many per request.
+        self.multicast_size = max(1, min(500, int(multicast_size)))
 
     def open(self) -> _LineClient:
         return _LineClient(self)

@@ -33,6 +33,7 @@ def line_transport(shop, config):
         config.get("LINE_API_BASE"),
         shop.line_access_token,
         timeout=float(config.get("CHANNEL_TIMEOUT", 15)),
+        multicast_size=int(config.get("LINE_MULTICAST_SIZE", 500)),
     )
 
 
