@@ -13,7 +13,7 @@ from app.services import reminders, segments
 from app.services import tags as tag_service
 from app.services import timeline as timeline_service
 from app.services.accounts import create_user
-from app.services.shop import ensure_shop
+from app.services.shop import ensure_shop, shop_context
 
 DEMO_PASSWORD = "hearth-demo-1"
 DEMO_STAFF = [
@@ -169,7 +169,7 @@ def _seed_records(session: Session, staff: list[User], kind: str) -> None:
     from app.services import attendance, purchases, stays
 
     rng = random.Random(13)
-    today = utcnow().date()
+    today = shop_context(session).today  # arrivals and attendance are for the shop's day
     desk = staff[1]
     everyone = list(session.scalars(sa.select(Customer).order_by(Customer.id)))
     products = [

@@ -1,8 +1,6 @@
 """Real Chromium: the front desk's day — log a note from a reminder, snooze one, without a
 page reload; the note lands on the customer's timeline."""
 
-from datetime import date
-
 import pytest
 from playwright.sync_api import expect
 
@@ -16,11 +14,13 @@ def due_today(live_app, demo_shop):
 
     from app.extensions import db
     from app.models import Customer, Reminder
+    from app.services.shop import shop_context
 
     with live_app.app_context():
+        today = shop_context(db.session).today  # "due today" is the shop's day
         first, second = db.session.scalars(sa.select(Customer).order_by(Customer.id).limit(2))
         for customer, text in ((first, "回電給家長"), (second, "確認下學期報名")):
-            db.session.add(Reminder(customer_id=customer.id, text=text, due_date=date.today()))
+            db.session.add(Reminder(customer_id=customer.id, text=text, due_date=today))
         db.session.commit()
         db.session.remove()
 
@@ -64,9 +64,11 @@ def test_my_day_stays_short_with_85_reminders(page, live_server, live_app, demo_
 
     from app.extensions import db
     from app.models import Reminder, ReminderRule
+    from app.services.shop import shop_context
     from tests.factories import make_customer
 
     with live_app.app_context():
+        today = shop_context(db.session).today
         rule = ReminderRule(name="三十天沒聯絡", kind="no_contact", days=30, levels="A,B,C")
         db.session.add(rule)
         db.session.flush()
@@ -78,13 +80,11 @@ def test_my_day_stays_short_with_85_reminders(page, live_server, live_app, demo_
                     rule_id=rule.id if number % 2 else None,
                     occasion=f"test:{number}",
                     text=f"提醒 {number}",
-                    due_date=date.today() - timedelta(days=number % 3),
+                    due_date=today - timedelta(days=number % 3),
                 )
             )
         db.session.commit()
-        due_today = db.session.scalar(
-            sa.select(sa.func.count()).where(Reminder.due_date == date.today())
-        )
+        due_today = db.session.scalar(sa.select(sa.func.count()).where(Reminder.due_date == today))
         db.session.remove()
     page.set_viewport_size({"width": 1366, "height": 768})
     browser_login(page, live_server, "desk@example.com")

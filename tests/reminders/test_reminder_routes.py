@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AuditEvent, Reminder, ReminderRule, TimelineEntry
+from app.services.shop import shop_context
 from tests.conftest import login
 from tests.factories import make_alert, make_customer, make_tag, make_user, tag_customer
 
@@ -155,7 +156,7 @@ def test_my_day_counts_every_reminder_and_shows_the_first_few(app, client, owner
     rule = ReminderRule(name="久未聯絡", kind="no_contact", days=30)
     db.session.add(rule)
     db.session.commit()
-    today = date.today()
+    today = shop_context(db.session).today  # "due today" is the shop's day
     for number in range(45):
         customer = make_customer(f"久未聯絡 {number}")
         db.session.add(

@@ -93,6 +93,9 @@ def test_the_owners_four_examples(app):
     tag_customer(d, prospect)
     tag_customer(d, registered)
     make_entry(b, body="called", created_at=NOW - timedelta(days=3))
+    for customer in (a, b, c, d):  # the never-contacted count from when they joined
+        customer.created_at = NOW - timedelta(days=60)
+    db.session.commit()
     everyone = {a.id, b.id, c.id, d.id}
     assert _ids("not tag:競爭對手", NOW) == everyone - {b.id}
     assert _ids("tag:潛在客戶 minus tag:已報名", NOW) == {c.id}
