@@ -6,12 +6,12 @@ from flask import Flask, g, request, session
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import db as database
 from app import extensions
 from app.config import Config, ensure_secret_key, instance_path
 from app.extensions import (
+    attach_job_storage,
     babel,
-    check_sqlite,
-    configure_sqlite,
     csrf,
     db,
     huey,
@@ -44,6 +44,13 @@ def create_app(config: type | dict | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'hearth.sqlite'}"
+        )
+    app.config["SQLALCHEMY_DATABASE_URI"] = database.normalise_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if database.dialect_of_url(app.config["SQLALCHEMY_DATABASE_URI"]) == "postgresql":
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLITE_BUSY_TIMEOUT_MS"]
         )
     # Proxy headers are only believed when a proxy is known to be in front (deploy/ sets
     # HEARTH_PROXY_COUNT=1 for nginx); otherwise anyone could pick their own address.
@@ -114,17 +121,14 @@ def _init_extensions(app: Flask) -> None:
     extensions.htmx.init_app(app)
 
     with app.app_context():
-        configure_sqlite(
+        database.configure(
             db.engine,
             app.config["SQLITE_BUSY_TIMEOUT_MS"],
             strict_writes=app.config.get("SQLITE_STRICT_WRITES", False),
         )
-        check_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        database.check(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
-    filename = app.config.get("HUEY_FILENAME") or str(Path(app.instance_path) / "huey.sqlite")
-    huey.storage_kwargs = {"filename": filename}
-    huey._immediate = bool(app.config.get("HUEY_IMMEDIATE"))
-    huey.storage = huey.create_storage()
+    attach_job_storage(app)
     app.extensions["hearth_huey"] = huey
 
     from app.services.privacy import install_erasure_guard

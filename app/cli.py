@@ -239,7 +239,7 @@ def search_group():
 @with_appcontext
 def search_rebuild():
     """Rebuild the search index from the data (after a restore or a bulk change by hand)."""
-    from app.extensions import begin_write
+    from app.db import begin_write
     from app.services.search import rebuild
 
     begin_write(db.session)

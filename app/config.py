@@ -46,6 +46,7 @@ class Config:
     # How long a write waits for the lock before giving up (503); below gunicorn's timeout.
     SQLITE_BUSY_TIMEOUT_MS = 15000
     HUEY_FILENAME: str | None = None  # default: instance/huey.sqlite
+    REDIS_URL: str | None = os.environ.get("HEARTH_REDIS_URL")  # jobs in Redis when set
     HUEY_IMMEDIATE = False
 
     BABEL_DEFAULT_LOCALE = "en"

@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.db import is_busy
 from app.extensions import db, htmx
 from app.services.privacy import CustomerErased
 
@@ -75,7 +76,7 @@ def register(app: Flask) -> None:
         # Only "database is locked" after the whole busy timeout: the shop is swamped with
         # writes. Say so (503, try again) instead of a generic failure; nothing was saved.
         db.session.rollback()
-        if "locked" not in str(error.orig):
+        if not is_busy(error):
             raise error
         response = render_error(503)
         return response[0], 503, {**(response[2] if len(response) > 2 else {}), "Retry-After": "2"}

@@ -6,7 +6,8 @@ from functools import wraps
 from flask import Flask, abort, request
 from flask_login import current_user
 
-from app.extensions import db, writes_in_this_transaction
+from app.db import writes_in_this_transaction
+from app.extensions import db
 from app.models import Role
 
 ALL_STAFF = (Role.OWNER, Role.FRONTDESK, Role.TEACHER)

@@ -43,7 +43,7 @@ def _application() -> Flask:
 def purge_old_login_attempts() -> int:
     """Failed-login rows only matter for the 15-minute limit (kept a day for the audit page);
     expired sign-in rows are worthless."""
-    from app.extensions import begin_write
+    from app.db import begin_write
     from app.models import LoginAttempt
     from app.services.accounts import purge_expired_sessions
 
@@ -104,7 +104,7 @@ def run_import_batch(batch_id: int) -> dict:
 
 
 def run_import_now(batch_id: int) -> dict:
-    from app.extensions import begin_write
+    from app.db import begin_write
     from app.models import ImportBatch
     from app.services import audit, importer
 

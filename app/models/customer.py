@@ -17,18 +17,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
+from app.db import month_day
 from app.extensions import db
 
 LEVELS = ("A", "B", "C")
 CHANNELS = ("email", "phone", "sms", "line", "in_person")
 CONSENT_PURPOSES = ("service", "marketing")
 CONSENT_METHODS = ("paper", "in_person", "online")
-
-
-def month_day(column):
-    """strftime('%m-%d', column) with the format written into the SQL (not a bound
-    parameter), so SQLite can use the expression index on customer birthdays."""
-    return sa.func.strftime(sa.literal_column("'%m-%d'"), column)
 
 
 class Customer(db.Model):

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session, selectinload
 
 from app.clock import utcnow
-from app.extensions import begin_write
+from app.db import begin_write, insert_ignore
 from app.models import Campaign, Customer, CustomField, Delivery, Shop, TimelineEntry
 from app.services.merge_sandbox import (
     BoundedEnvironment,
@@ -321,7 +321,7 @@ def queue(session: Session, campaign: Campaign, audience: Audience) -> int:
     ]
     if rows:
         # ON CONFLICT DO NOTHING: queueing twice never makes a second delivery.
-        statement = sa.dialects.sqlite.insert(Delivery).values(rows).on_conflict_do_nothing()
+        statement = insert_ignore(Delivery.__table__, session).values(rows)
         session.execute(statement)
     campaign.status = "queued"
     campaign.queued_at = utcnow()

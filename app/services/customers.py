@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.extensions import begin_write
+from app.db import begin_write, matches_digits
 from app.models import Customer, CustomField, CustomFieldValue, FamilyMember, ImportantDate, User
 
 MEMBER_PREFIX = "M"
@@ -66,13 +66,12 @@ def format_member_number(number: int) -> str:
 def next_member_number(session: Session) -> str:
     """One more than the highest number in the M000123 pattern.
 
-    Called inside a write (BEGIN IMMEDIATE) transaction, so two processes cannot pick the
+    Called inside a write transaction (app.db: the write lock is held), so two processes cannot pick the
     same number; the unique index is the last line of defence.
     """
-    pattern = f"{MEMBER_PREFIX}{'[0-9]' * MEMBER_DIGITS}"
     highest = session.scalar(
         sa.select(sa.func.max(Customer.member_number)).where(
-            Customer.member_number.op("GLOB")(pattern)
+            matches_digits(Customer.member_number, MEMBER_PREFIX, MEMBER_DIGITS)
         )
     )
     current = int(highest[len(MEMBER_PREFIX) :]) if highest else 0

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.db import month_day
 from app.models import Campaign, Customer, ReminderRule, TimelineEntry, User
-from app.models.customer import LEVELS, month_day
+from app.models.customer import LEVELS
 from app.services import campaigns as campaign_service
 from app.services import reminders as reminder_service
 from app.services import segments as seg

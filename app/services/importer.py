@@ -22,7 +22,7 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.extensions import begin_write
+from app.db import begin_write, matches_digits, reserve_ids
 from app.models import (
     ConsentEvent,
     Customer,
@@ -807,7 +807,7 @@ def run_import(
     tags = {name.lower(): tag_id for tag_id, name in session.execute(sa.select(Tag.id, Tag.name))}
     highest = session.scalar(
         sa.select(sa.func.max(Customer.member_number)).where(
-            Customer.member_number.op("GLOB")(f"{MEMBER_PREFIX}{'[0-9]' * MEMBER_DIGITS}")
+            matches_digits(Customer.member_number, MEMBER_PREFIX, MEMBER_DIGITS)
         )
     )
     next_number = int(highest[len(MEMBER_PREFIX) :]) + 1 if highest else 1
@@ -853,11 +853,10 @@ def run_import(
                 else None,
             )
             values.append(item)
-        # We hold the write lock (BEGIN IMMEDIATE), so the next ids are ours to give; a plain
-        # multi-row insert is much faster than INSERT … RETURNING row by row.
+        # Ids reserved first (app.db), then a plain multi-row insert: much faster than
+        # INSERT … RETURNING row by row.
         table = Customer.__table__
-        first_id = (connection.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
-        ids = list(range(first_id, first_id + len(values)))
+        ids = reserve_ids(connection, table, len(values))
         for customer_id, item in zip(ids, values, strict=True):
             item["id"] = customer_id
         connection.execute(sa.insert(table), values)
@@ -975,9 +974,8 @@ def _insert_related_of_new(
 
 
 def _next_ids(connection, table, count: int) -> list[int]:
-    """Ids for rows about to be inserted (we hold the write lock: nobody else inserts)."""
-    first = (connection.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
-    return list(range(first, first + count))
+    """Ids for rows about to be inserted (see app.db.reserve_ids)."""
+    return reserve_ids(connection, table, count)
 
 
 def _apply_updates(connection, rows: list[Row], result: Plan, tags: dict, now, actor_id, batch_id):

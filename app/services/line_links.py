@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.extensions import begin_write
+from app.db import begin_write
 from app.models import Customer, LineCode, LineLink, TimelineEntry
 
 CODE_MINUTES = 30

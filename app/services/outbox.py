@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.extensions import begin_write
+from app.db import begin_write
 from app.models import Campaign, Customer, CustomField, Delivery, LineLink, TimelineEntry
 from app.services.channels.base import SendError
 

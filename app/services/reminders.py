@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from app.extensions import begin_write
+from app.db import begin_write, insert_ignore, month_day
 from app.models import (
     Customer,
     FamilyMember,
@@ -18,7 +18,6 @@ from app.models import (
     User,
     customer_tag,
 )
-from app.models.customer import month_day
 from app.models.reminder import RETURN_KINDS, RETURN_WINDOW_DAYS, RULE_KINDS, SNOOZE_DAYS
 from app.services import segments as seg
 
@@ -470,7 +469,7 @@ def run_rule(
         begin_write(session)
         # OR IGNORE: another run that got there first already made this one.
         created += session.execute(
-            sa.insert(Reminder.__table__).prefix_with("OR IGNORE"), fresh[start : start + RUN_CHUNK]
+            insert_ignore(Reminder.__table__, session), fresh[start : start + RUN_CHUNK]
         ).rowcount
         if commit:
             session.commit()

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.db import month_day
 from app.models import (
     Customer,
     CustomField,
@@ -35,7 +36,6 @@ from app.models import (
     TimelineEntry,
     customer_tag,
 )
-from app.models.customer import month_day
 from app.services import search
 
 KEYWORDS = {"and", "or", "not", "minus"}

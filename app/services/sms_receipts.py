@@ -8,7 +8,7 @@ import hmac
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.extensions import begin_write
+from app.db import begin_write
 from app.models import Delivery
 
 # Mitake's statuscode in a receipt: 4 delivered to the handset; 5-9 not delivered.

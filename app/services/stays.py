@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from app.clock import utcnow
+from app.db import days_between
 from app.models import STAY_STATUSES, Customer, Room, Stay, TimelineEntry, User
 
 MAX_NIGHTS = 366
@@ -235,8 +236,7 @@ def figures(session: Session, customer_id: int) -> GuestFigures:
     stays, nights, spend, last = session.execute(
         sa.select(
             sa.func.count(Stay.id),
-            sa.func.coalesce(sa.func.sum(sa.func.julianday(Stay.check_out)
-                                         - sa.func.julianday(Stay.check_in)), 0),
+            sa.func.coalesce(sa.func.sum(days_between(Stay.check_out, Stay.check_in)), 0),
             sa.func.coalesce(sa.func.sum(Stay.amount), 0),
             sa.func.max(Stay.check_in),
         ).where(Stay.customer_id == customer_id, Stay.status == "stayed")

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from app.clock import utcnow
-from app.extensions import begin_write
+from app.db import begin_write
 from app.models import Customer, TimelineEntry, TimelineRevision, User
 from app.models.timeline import (
     ALERT_CATEGORIES,

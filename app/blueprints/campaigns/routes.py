@@ -21,7 +21,8 @@ from app.blueprints.campaigns import bp
 from app.blueprints.campaigns.forms import ComposeForm
 from app.blueprints.segments.messages import segment_error_message
 from app.clock import utcnow
-from app.extensions import begin_write, csrf, db
+from app.db import begin_write
+from app.extensions import csrf, db
 from app.models import Campaign, CustomField, Delivery, Segment
 from app.security import audit, desk_required, public
 from app.services import campaigns as service

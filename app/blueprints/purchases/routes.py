@@ -455,7 +455,7 @@ def history_run(token: str):
     if missing or any(line.errors for line in lines):
         flash(_("The data changed since the check: send the file again."), "error")
         return redirect(url_for("purchases.history"))
-    from app.extensions import begin_write
+    from app.db import begin_write
 
     begin_write(db.session)
     added = service.import_history(
