@@ -5,7 +5,7 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 STAMP   := $(VENV)/.installed
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format i18n i18n-update bench browser-deps install clean-venv
+.PHONY: run run-postgres test test-postgres lint format i18n i18n-update bench browser-deps db-deps install clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -33,11 +33,32 @@ browser-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# Debian's PostgreSQL (the tests start their own server in a temporary folder) and Redis
+# (job storage when HEARTH_REDIS_URL is set).
+db-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then \
+		echo "Installing Debian's postgresql and redis-server…"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server >/dev/null; \
+	fi
+
 run: install
 	$(FLASK) serve
 
-test: install browser-deps
+# The app on a local PostgreSQL: a server in instance/postgres (started if needed), the
+# demo shop in it; or set DATABASE_URL to your own server.
+run-postgres: install db-deps
+	$(PY) -m app.devpostgres $(FLASK) serve
+
+# The whole suite on SQLite, then the database-heavy parts again on a real PostgreSQL.
+PG_TESTS := tests/services tests/imports tests/campaigns/test_outbox.py tests/customers/test_segment_routes.py tests/privacy tests/test_postgres.py
+
+test: install browser-deps db-deps
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+	HEARTH_TEST_DATABASE=postgresql $(VENV)/bin/pytest -n 2 --dist loadfile -q $(PG_TESTS)
+
+test-postgres: install db-deps
+	HEARTH_TEST_DATABASE=postgresql $(VENV)/bin/pytest -n 2 --dist loadfile -q $(PG_TESTS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app tests bench

@@ -279,13 +279,19 @@ def _backup_record() -> Path:
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(path: Path | None):
-    from app.services.backup import BackupError, backup
+    from app.db import is_postgres
+    from app.services.backup import BackupError, backup, backup_postgres
 
+    postgres = is_postgres(db.engine)
     if path is None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        path = Path(current_app.instance_path) / "backups" / f"hearth-{stamp}.sqlite"
+        suffix = "pgdump" if postgres else "sqlite"
+        path = Path(current_app.instance_path) / "backups" / f"hearth-{stamp}.{suffix}"
     try:
-        facts = backup(_database_path(), path, _backup_record())
+        if postgres:
+            facts = backup_postgres(db.engine.url, path, _backup_record())
+        else:
+            facts = backup(_database_path(), path, _backup_record())
     except BackupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Backup written to {facts['path']} ({facts['bytes']:,} bytes), integrity ok.")
@@ -296,10 +302,18 @@ def backup_command(path: Path | None):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
 def restore_command(path: Path, yes: bool):
-    from app.services.backup import BackupError, check_backup_file, restore
+    from app.db import is_postgres
+    from app.services.backup import (
+        BackupError,
+        check_backup_file,
+        check_postgres_backup,
+        restore,
+        restore_postgres,
+    )
 
+    postgres = is_postgres(db.engine)
     try:
-        check_backup_file(path)
+        (check_postgres_backup if postgres else check_backup_file)(path)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
     if not yes:
@@ -312,7 +326,10 @@ def restore_command(path: Path, yes: bool):
         # The web server and the worker hold this lock while they run: replacing the file
         # under them would leave them writing into the deleted one (writes lost).
         with exclusive_instance(current_app.instance_path):
-            restore(path, _database_path())
+            if postgres:
+                restore_postgres(path, db.engine.url)
+            else:
+                restore(path, _database_path())
     except InstanceInUse:
         raise click.ClickException(
             "Hearth is running on this instance (web server or worker): stop it first, "

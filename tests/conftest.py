@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.config import TestConfig
+from tests import postgres
 from tests.factories import PASSWORD, make_user
 
 CHROMIUM = "/usr/bin/chromium"
@@ -27,13 +28,20 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory) -> Path:
-    """One database built by the real migrations, copied for every test."""
+def migrated_db(tmp_path_factory):
+    """One database built by the real migrations, copied for every test: a SQLite file, or
+    (HEARTH_TEST_DATABASE=postgresql) a template database on a PostgreSQL server that this
+    test process started."""
     folder = tmp_path_factory.mktemp("template")
     os.environ["HEARTH_INSTANCE"] = str(folder)
-    app = create_app(
-        {**_test_config(), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'hearth.sqlite'}"}
-    )
+    server = None
+    if postgres.wanted():
+        server = postgres.PostgresServer()
+        template = server.create_database()
+        url = server.url(template)
+    else:
+        url = f"sqlite:///{folder / 'hearth.sqlite'}"
+    app = create_app({**_test_config(), "SQLALCHEMY_DATABASE_URI": url})
     from flask_migrate import upgrade
 
     with app.app_context():
@@ -42,7 +50,33 @@ def migrated_db(tmp_path_factory) -> Path:
 
         db.session.remove()
         db.engine.dispose()
-    return folder / "hearth.sqlite"
+    if server is None:
+        yield folder / "hearth.sqlite"
+        return
+    yield PostgresTemplate(server, template)
+    server.stop()
+
+
+class PostgresTemplate:
+    def __init__(self, server, name: str):
+        self.server, self.name = server, name
+
+    def fresh_url(self) -> str:
+        return self.server.url(self.server.create_database(self.name))
+
+
+def release(app) -> None:
+    """Closes the app's connections; drops its PostgreSQL database if it had one."""
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    template = app.config.get("TEST_POSTGRES_TEMPLATE")
+    if template is not None:
+        from sqlalchemy.engine import make_url
+
+        template.server.drop_database(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
 
 
 def _test_config() -> dict:
@@ -60,12 +94,19 @@ class EnglishClient(FlaskClient):
 def build_app(tmp_path: Path, migrated_db: Path, **overrides):
     instance = tmp_path / "instance"
     instance.mkdir(exist_ok=True)
-    database = instance / "hearth.sqlite"
-    shutil.copy(migrated_db, database)
+    extra = {}
+    if isinstance(migrated_db, PostgresTemplate):
+        url = migrated_db.fresh_url()
+        extra["TEST_POSTGRES_TEMPLATE"] = migrated_db
+    else:
+        database = instance / "hearth.sqlite"
+        shutil.copy(migrated_db, database)
+        url = f"sqlite:///{database}"
     os.environ["HEARTH_INSTANCE"] = str(instance)
     config = {
         **_test_config(),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        **extra,
+        "SQLALCHEMY_DATABASE_URI": url,
         "HUEY_FILENAME": str(instance / "huey.sqlite"),
         "WTF_CSRF_ENABLED": False,
         **overrides,
@@ -101,10 +142,7 @@ def app(tmp_path, migrated_db):
     app = build_app(tmp_path, migrated_db)
     with app.app_context():
         yield app
-        from app.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    release(app)
 
 
 @pytest.fixture
@@ -113,10 +151,7 @@ def csrf_app(tmp_path, migrated_db):
     app = build_app(tmp_path, migrated_db, WTF_CSRF_ENABLED=True)
     with app.app_context():
         yield app
-        from app.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    release(app)
 
 
 @pytest.fixture
@@ -189,11 +224,7 @@ class LiveServer:
 def live_app(tmp_path, migrated_db):
     app = build_app(tmp_path, migrated_db, WTF_CSRF_ENABLED=True)
     yield app
-    with app.app_context():
-        from app.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    release(app)
 
 
 @pytest.fixture
@@ -309,13 +340,14 @@ def outbox_app(tmp_path, migrated_db, smtp_server):
     """The app wired to the real SMTP sink and a real (not immediate) job queue."""
     config = {**mail_config(smtp_server), "HUEY_IMMEDIATE": False}
     app = build_app(tmp_path, migrated_db, **config)
-    write_worker_config(Path(app.instance_path), {**config, "SECRET_KEY": app.secret_key})
+    write_worker_config(
+        Path(app.instance_path),
+        {**config, "SECRET_KEY": app.secret_key,
+         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+    )  # fmt: skip
     with app.app_context():
         yield app
-        from app.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    release(app)
 
 
 class Workers:
@@ -351,3 +383,21 @@ def workers(outbox_app):
     pool = Workers(Path(outbox_app.instance_path))
     yield pool
     pool.stop_all()
+
+
+# ---- which database a test runs on ---------------------------------------------------------
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself")
+    config.addinivalue_line("markers", "postgres_only: about PostgreSQL (or Redis) itself")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass leaves out what is about the SQLite file (it ran in the SQLite
+    pass), and the SQLite pass what is about PostgreSQL."""
+    unwanted = "sqlite_only" if postgres.wanted() else "postgres_only"
+    kept = [item for item in items if item.get_closest_marker(unwanted) is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept

@@ -205,6 +205,18 @@ def insert_ignore(table, bind):
     return insert(table).on_conflict_do_nothing()
 
 
+def insert_ignore_rows(session, table, rows: list[dict]) -> int:
+    """Inserts `rows`, skipping those a unique constraint already has; returns how many went in."""
+    if not rows:
+        return 0
+    statement = insert_ignore(table, session)
+    if is_postgres(session):
+        # psycopg reports no row count for a batch: count what came back.
+        primary = list(table.primary_key.columns)[0]
+        return len(session.execute(statement.returning(primary), rows).all())
+    return session.execute(statement, rows).rowcount
+
+
 class month_day(FunctionElement):  # noqa: N801 - used like a SQL function
     """'MM-DD' of a date column, written so that each database can use an index on it:
     strftime with a literal format on SQLite, immutable date parts on PostgreSQL."""
@@ -307,3 +319,52 @@ def _days_sqlite(element, compiler, **kw):
 def _days_postgres(element, compiler, **kw):
     later, earlier = compiler.process(element.later, **kw), compiler.process(element.earlier, **kw)
     return f"({later} - {earlier})"
+
+
+class RawWriter:
+    """Plain driver calls with the write lock, for hot loops (the outbox's confirmations)
+    where the ORM's per-statement bookkeeping costs too much. SQL is written with `?`
+    placeholders; times are passed as each driver stores them."""
+
+    def __init__(self, connection, dialect: str):
+        self.connection, self.postgres = connection, dialect == "postgresql"
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def stamp(self, moment):
+        # SQLAlchemy stores SQLite times as text in this shape; psycopg takes datetimes.
+        return moment if self.postgres else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def begin(self) -> None:
+        if self.postgres:
+            self.connection.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        else:
+            self.connection.execute("BEGIN IMMEDIATE")
+
+    def executemany(self, sql: str, rows) -> None:
+        cursor = self.connection.cursor()
+        try:
+            cursor.executemany(self._sql(sql), rows)
+        finally:
+            cursor.close()
+
+    def fetch(self, sql: str, parameters) -> list:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(self._sql(sql), parameters)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def commit(self) -> None:
+        if self.postgres:
+            self.connection.commit()
+        else:
+            self.connection.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.postgres:
+            self.connection.rollback()
+        elif self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")

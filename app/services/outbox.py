@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.db import begin_write
+from app.db import RawWriter, begin_write
 from app.models import Campaign, Customer, CustomField, Delivery, LineLink, TimelineEntry
 from app.services.channels.base import SendError
 
@@ -480,11 +480,11 @@ _CONFIRM = (
 )
 _ENTRY = (
     "INSERT INTO timeline_entry (customer_id, kind, body, created_at, action, pinned) "
-    "VALUES (?, ?, ?, ?, 'campaign', 0)"
+    "VALUES (?, ?, ?, ?, 'campaign', FALSE)"
 )
 _CONTACT = (
-    "UPDATE customer SET last_contact_at = ?1 WHERE id = ?2 "
-    "AND (last_contact_at IS NULL OR last_contact_at < ?1)"
+    "UPDATE customer SET last_contact_at = ? WHERE id = ? "
+    "AND (last_contact_at IS NULL OR last_contact_at < ?)"
 )
 _CLAIM = (
     "UPDATE delivery SET status = 'sending', claimed_at = ?, attempts = attempts + 1 "
@@ -497,11 +497,6 @@ _OUTCOME = (
 )
 
 
-def _stamp(moment: datetime) -> str:
-    """A time as SQLAlchemy stores it in SQLite (so comparisons and parsing agree)."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 class _Ledger:
     """The coordinator's own database connection for what it writes per message.
 
@@ -512,21 +507,22 @@ class _Ledger:
 
     def __init__(self, session: Session, channel: str):
         self._pooled = session.get_bind().raw_connection()
-        self.db = self._pooled.driver_connection
+        self.db = RawWriter(self._pooled.driver_connection, session.get_bind().dialect.name)
         self.channel = channel
 
     def commit(self, writes: _Writes) -> list[tuple["_Line", _Job]]:
         """One transaction for everything decided since the last; returns the claims that won."""
         db = self.db
+        _stamp = db.stamp
         now = _stamp(utcnow())
-        db.execute("BEGIN IMMEDIATE")
+        db.begin()
         try:
             if writes.sent:
                 db.executemany(_CONFIRM, [(now, j.provider_id, j.delivery_id) for j in writes.sent])
                 db.executemany(
                     _ENTRY, [(j.customer_id, self.channel, j.subject, now) for j in writes.sent]
                 )
-                db.executemany(_CONTACT, [(now, j.customer_id) for j in writes.sent])
+                db.executemany(_CONTACT, [(now, j.customer_id, now) for j in writes.sent])
             if writes.outcomes:
                 db.executemany(
                     _OUTCOME,
@@ -544,12 +540,11 @@ class _Ledger:
             if writes.claims:
                 ids = [job.delivery_id for _line, job in writes.claims]
                 sql = _CLAIM.format(", ".join("?" * len(ids)))
-                claimed = {row[0] for row in db.execute(sql, (now, *ids)).fetchall()}
+                claimed = {row[0] for row in db.fetch(sql, (now, *ids))}
                 won = [(line, job) for line, job in writes.claims if job.delivery_id in claimed]
-            db.execute("COMMIT")
+            db.commit()
         except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            db.rollback()
             raise
         return won
 

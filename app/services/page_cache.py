@@ -16,11 +16,13 @@ from datetime import date
 CSRF_MARK = "\x00hearth-csrf\x00"
 
 _VERSIONS = "SELECT customer_id, version FROM page_version WHERE customer_id IN (?, 0)"
+_VERSIONS_FORMAT = _VERSIONS.replace("?", "%s")  # psycopg's placeholders
 
 
 def versions(connection, customer_id: int) -> tuple[int, int]:
     """(this customer's version, the shop's version): one indexed read."""
-    found = dict(connection.exec_driver_sql(_VERSIONS, (customer_id,)).all())
+    sql = _VERSIONS if connection.dialect.paramstyle == "qmark" else _VERSIONS_FORMAT
+    found = dict(connection.exec_driver_sql(sql, (customer_id,)).all())
     return found.get(customer_id, 0), found.get(0, 0)
 
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.db import begin_write
+from app.db import begin_write, is_postgres
 from app.models import (
     ConsentEvent,
     Customer,
@@ -24,7 +24,7 @@ from app.models import (
     customer_tag,
 )
 from app.models.campaign import Campaign
-from app.services.search import FTS_TABLE_PREFIXES
+from app.services.search import backend as search_backend
 
 
 class PrivacyError(ValueError):
@@ -198,7 +198,8 @@ def erase(session: Session, customer: Customer, *, typed_name: str, now: datetim
     customer_id = customer.id
     # secure_delete zeroes what is deleted or overwritten, so old text does not linger in
     # free pages of the file.
-    session.execute(sa.text("PRAGMA secure_delete = ON"))
+    if not is_postgres(session):
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
     for model in (FamilyMember, ImportantDate, CustomFieldValue):
         session.execute(sa.delete(model).where(model.customer_id == customer_id))
     entry_ids = sa.select(TimelineEntry.id).where(TimelineEntry.customer_id == customer_id)
@@ -235,27 +236,9 @@ def erase(session: Session, customer: Customer, *, typed_name: str, now: datetim
 
 
 def purge_traces(session: Session, step_pages: int = 1000) -> None:
-    """After an erasure: merge the search indexes down to one segment each (their older
-    segments still hold the erased words until merged) and empty the write-ahead log.
-
-    FTS5's 'merge' with a negative page count is an incremental 'optimize': each step is
-    its own short transaction, so the web is never kept waiting; a step that changes
-    (almost) nothing means the index is fully merged."""
-    for table in FTS_TABLE_PREFIXES:
-        if table == "customer_search":
-            continue
-        while True:
-            begin_write(session)
-            connection = session.connection()
-            before = connection.exec_driver_sql("SELECT total_changes()").scalar()
-            connection.exec_driver_sql(
-                f"INSERT INTO {table}({table}, rank) VALUES ('merge', {-abs(int(step_pages))})"
-            )
-            after = connection.exec_driver_sql("SELECT total_changes()").scalar()
-            session.commit()
-            if after - before < 2:
-                break
-    session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    """After an erasure, clear what the database keeps of deleted text beyond the rows
+    (the search backend's indexes, SQLite's write-ahead log, PostgreSQL's dead rows)."""
+    search_backend(session).purge(session, step_pages)
 
 
 # ---- nothing new about an erased person --------------------------------------------------

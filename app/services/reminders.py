@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from app.db import begin_write, insert_ignore, month_day
+from app.db import begin_write, insert_ignore_rows, month_day
 from app.models import (
     Customer,
     FamilyMember,
@@ -468,9 +468,7 @@ def run_rule(
     for start in range(0, len(fresh), RUN_CHUNK):
         begin_write(session)
         # OR IGNORE: another run that got there first already made this one.
-        created += session.execute(
-            insert_ignore(Reminder.__table__, session), fresh[start : start + RUN_CHUNK]
-        ).rowcount
+        created += insert_ignore_rows(session, Reminder.__table__, fresh[start : start + RUN_CHUNK])
         if commit:
             session.commit()
     for start in range(0, len(stale), RUN_CHUNK):

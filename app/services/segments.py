@@ -736,8 +736,8 @@ class _Compiler:
             )
         if isinstance(node, TextAtom):
             return sa.or_(
-                Customer.id.in_(search.customer_ids_matching(node.text)),
-                Customer.id.in_(search.customers_with_notes_matching(node.text)),
+                Customer.id.in_(search.customer_ids_matching(node.text, self.session)),
+                Customer.id.in_(search.customers_with_notes_matching(node.text, self.session)),
             )
         raise TypeError(node)
 

@@ -20,7 +20,12 @@ def upgrade():
     # Plain index statements (a batch could copy the table).
     op.drop_index("ix_customer_level", table_name="customer")
     op.create_index("ix_customer_level", "customer", ["level", "archived_at", "last_visit_at"])
-    op.execute("CREATE INDEX ix_customer_birthday_md ON customer (strftime('%m-%d', birthday))")
+    from app.db import month_day_sql
+
+    op.execute(
+        "CREATE INDEX ix_customer_birthday_md ON customer "
+        f"({month_day_sql('birthday', op.get_bind().dialect.name)})"
+    )
 
 
 def downgrade():

@@ -43,6 +43,18 @@ def upgrade():
         "UPDATE customer SET last_visit_at = (SELECT max(created_at) FROM timeline_entry "
         "WHERE timeline_entry.customer_id = customer.id AND timeline_entry.kind = 'visit')"
     )
+    if op.get_bind().dialect.name == "postgresql":
+        from app.db import ddl
+
+        op.execute(SEARCH_TABLES[0])
+        op.execute(
+            "INSERT INTO customer_search(id, body) SELECT id, concat_ws(chr(10), "
+            "coalesce(display_name, ''), coalesce(nickname, ''), coalesce(member_number, ''), "
+            "coalesce(phone, ''), coalesce(phone_digits, ''), coalesce(email, '')) FROM customer"
+        )
+        for statement in ddl.search_indexes():
+            op.execute(statement)
+        return
     for statement in SEARCH_TABLES:
         op.execute(statement)
     create_search_triggers()
@@ -92,7 +104,13 @@ def create_search_triggers():
 
 
 def downgrade():
-    for source in ("customer_search", "timeline_entry"):
+    if op.get_bind().dialect.name == "postgresql":
+        from app.db import ddl
+
+        for statement in ddl.drop_search_indexes():
+            op.execute(statement)
+        op.execute("DROP TABLE IF EXISTS customer_search")
+    for source in ("customer_search", "timeline_entry") if op.get_bind().dialect.name == "sqlite" else ():
         for suffix in ("ai", "ad", "au"):
             op.execute(f"DROP TRIGGER IF EXISTS {source}_search_{suffix}")
     for table in ("note_bi", "note_tri", "customer_bi", "customer_tri", "customer_search"):

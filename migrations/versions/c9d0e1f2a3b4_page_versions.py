@@ -44,11 +44,28 @@ def upgrade():
     op.execute(
         "CREATE TABLE page_version (customer_id INTEGER NOT NULL PRIMARY KEY, version INTEGER NOT NULL)"
     )
+    if op.get_bind().dialect.name == "postgresql":
+        from app.db import ddl
+
+        op.execute(ddl.PAGE_FUNCTION)
+        for table in PER_CUSTOMER:
+            for statement in ddl.page_triggers(table, "customer_id"):
+                op.execute(statement)
+        for statement in ddl.page_triggers("customer", "id", events=("UPDATE", "DELETE")):
+            op.execute(statement)
+        for table in WHOLE_SHOP:
+            for statement in ddl.page_triggers(table, None):
+                op.execute(statement)
+        return
     for name, when, body in _triggers():
         op.execute(f"CREATE TRIGGER {name} {when} FOR EACH ROW BEGIN {body} END")
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TABLE page_version")
+        op.execute("DROP FUNCTION hearth_bump_page() CASCADE")
+        return
     for name, _when, _body in _triggers():
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.execute("DROP TABLE page_version")

@@ -56,27 +56,35 @@ def upgrade():
     op.create_index(
         "ix_purchase_product_day", "purchase", ["product_id", "purchased_on", "customer_id"]
     )
-    # The customer page shows purchases: keep its version moving (see c9d0e1f2a3b4).
-    for suffix, event, who in (("ai", "INSERT", "NEW"), ("ad", "DELETE", "OLD")):
+    if op.get_bind().dialect.name == "postgresql":
+        from app.db import ddl
+
+        for statement in ddl.page_triggers("purchase", "customer_id"):
+            op.execute(statement)
+        for statement in ddl.page_triggers("product", None):
+            op.execute(statement)
+    else:
+        # The customer page shows purchases: keep its version moving (see c9d0e1f2a3b4).
+        for suffix, event, who in (("ai", "INSERT", "NEW"), ("ad", "DELETE", "OLD")):
+            op.execute(
+                f"CREATE TRIGGER purchase_page_{suffix} AFTER {event} ON purchase FOR EACH ROW "
+                f"BEGIN {_bump(who + '.customer_id')} END"
+            )
         op.execute(
-            f"CREATE TRIGGER purchase_page_{suffix} AFTER {event} ON purchase FOR EACH ROW "
-            f"BEGIN {_bump(who + '.customer_id')} END"
+            "CREATE TRIGGER purchase_page_au AFTER UPDATE ON purchase FOR EACH ROW BEGIN "
+            f"{_bump('NEW.customer_id')} {_bump('OLD.customer_id')} END"
         )
-    op.execute(
-        "CREATE TRIGGER purchase_page_au AFTER UPDATE ON purchase FOR EACH ROW BEGIN "
-        f"{_bump('NEW.customer_id')} {_bump('OLD.customer_id')} END"
-    )
-    for suffix, event in (("ai", "INSERT"), ("au", "UPDATE"), ("ad", "DELETE")):
-        op.execute(
-            f"CREATE TRIGGER product_page_{suffix} AFTER {event} ON product FOR EACH ROW "
-            f"BEGIN {_bump('0')} END"
-        )
+        for suffix, event in (("ai", "INSERT"), ("au", "UPDATE"), ("ad", "DELETE")):
+            op.execute(
+                f"CREATE TRIGGER product_page_{suffix} AFTER {event} ON product FOR EACH ROW "
+                f"BEGIN {_bump('0')} END"
+            )
 
 
 def downgrade():
     for table in ("purchase", "product"):
         for suffix in ("ai", "au", "ad"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_page_{suffix}")
+            op.get_bind().dialect.name == "sqlite" and op.execute(f"DROP TRIGGER IF EXISTS {table}_page_{suffix}")
     op.drop_index("ix_purchase_product_day", table_name="purchase")
     op.drop_index("ix_purchase_customer_day", table_name="purchase")
     op.drop_table("purchase")

@@ -111,20 +111,26 @@ def upgrade():
         sa.PrimaryKeyConstraint("code"),
     )
     op.create_index("ix_line_code_customer_id", "line_code", ["customer_id"])
-    for suffix, event, who in (("ai", "INSERT", "NEW"), ("ad", "DELETE", "OLD")):
+    if op.get_bind().dialect.name == "postgresql":
+        from app.db import ddl
+
+        for statement in ddl.page_triggers("line_link", "customer_id"):
+            op.execute(statement)
+    else:
+        for suffix, event, who in (("ai", "INSERT", "NEW"), ("ad", "DELETE", "OLD")):
+            op.execute(
+                f"CREATE TRIGGER line_link_page_{suffix} AFTER {event} ON line_link FOR EACH ROW "
+                f"BEGIN {_bump(who + '.customer_id')} END"
+            )
         op.execute(
-            f"CREATE TRIGGER line_link_page_{suffix} AFTER {event} ON line_link FOR EACH ROW "
-            f"BEGIN {_bump(who + '.customer_id')} END"
+            "CREATE TRIGGER line_link_page_au AFTER UPDATE ON line_link FOR EACH ROW BEGIN "
+            f"{_bump('NEW.customer_id')} {_bump('OLD.customer_id')} END"
         )
-    op.execute(
-        "CREATE TRIGGER line_link_page_au AFTER UPDATE ON line_link FOR EACH ROW BEGIN "
-        f"{_bump('NEW.customer_id')} {_bump('OLD.customer_id')} END"
-    )
 
 
 def downgrade():
     for suffix in ("ai", "au", "ad"):
-        op.execute(f"DROP TRIGGER IF EXISTS line_link_page_{suffix}")
+        op.get_bind().dialect.name == "sqlite" and op.execute(f"DROP TRIGGER IF EXISTS line_link_page_{suffix}")
     op.drop_table("line_code")
     op.drop_table("line_link")
     with op.batch_alter_table("shop") as batch_op:

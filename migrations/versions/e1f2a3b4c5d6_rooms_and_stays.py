@@ -58,26 +58,34 @@ def upgrade():
     op.create_index("ix_stay_customer_in", "stay", ["customer_id", "check_in"])
     op.create_index("ix_stay_check_in", "stay", ["check_in", "status"])
     op.create_index("ix_stay_check_out", "stay", ["check_out", "status"])
-    for suffix, event, who in (("ai", "INSERT", "NEW"), ("ad", "DELETE", "OLD")):
+    if op.get_bind().dialect.name == "postgresql":
+        from app.db import ddl
+
+        for statement in ddl.page_triggers("stay", "customer_id"):
+            op.execute(statement)
+        for statement in ddl.page_triggers("room", None):
+            op.execute(statement)
+    else:
+        for suffix, event, who in (("ai", "INSERT", "NEW"), ("ad", "DELETE", "OLD")):
+            op.execute(
+                f"CREATE TRIGGER stay_page_{suffix} AFTER {event} ON stay FOR EACH ROW "
+                f"BEGIN {_bump(who + '.customer_id')} END"
+            )
         op.execute(
-            f"CREATE TRIGGER stay_page_{suffix} AFTER {event} ON stay FOR EACH ROW "
-            f"BEGIN {_bump(who + '.customer_id')} END"
+            "CREATE TRIGGER stay_page_au AFTER UPDATE ON stay FOR EACH ROW BEGIN "
+            f"{_bump('NEW.customer_id')} {_bump('OLD.customer_id')} END"
         )
-    op.execute(
-        "CREATE TRIGGER stay_page_au AFTER UPDATE ON stay FOR EACH ROW BEGIN "
-        f"{_bump('NEW.customer_id')} {_bump('OLD.customer_id')} END"
-    )
-    for suffix, event in (("ai", "INSERT"), ("au", "UPDATE"), ("ad", "DELETE")):
-        op.execute(
-            f"CREATE TRIGGER room_page_{suffix} AFTER {event} ON room FOR EACH ROW "
-            f"BEGIN {_bump('0')} END"
-        )
+        for suffix, event in (("ai", "INSERT"), ("au", "UPDATE"), ("ad", "DELETE")):
+            op.execute(
+                f"CREATE TRIGGER room_page_{suffix} AFTER {event} ON room FOR EACH ROW "
+                f"BEGIN {_bump('0')} END"
+            )
 
 
 def downgrade():
     for table in ("stay", "room"):
         for suffix in ("ai", "au", "ad"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_page_{suffix}")
+            op.get_bind().dialect.name == "sqlite" and op.execute(f"DROP TRIGGER IF EXISTS {table}_page_{suffix}")
     op.drop_index("ix_stay_check_out", table_name="stay")
     op.drop_index("ix_stay_check_in", table_name="stay")
     op.drop_index("ix_stay_customer_in", table_name="stay")

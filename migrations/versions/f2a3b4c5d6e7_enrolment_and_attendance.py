@@ -57,22 +57,30 @@ def upgrade():
         sa.UniqueConstraint("customer_id", "day", name="uq_attendance_child_day"),
     )
     op.create_index("ix_attendance_day", "attendance", ["day", "status"])
-    for table in ("enrolment", "attendance"):
-        for suffix, event, who in (("ai", "INSERT", "NEW"), ("ad", "DELETE", "OLD")):
+    if op.get_bind().dialect.name == "postgresql":
+        from app.db import ddl
+
+        for statement in ddl.page_triggers("enrolment", "customer_id"):
+            op.execute(statement)
+        for statement in ddl.page_triggers("attendance", "customer_id"):
+            op.execute(statement)
+    else:
+        for table in ("enrolment", "attendance"):
+            for suffix, event, who in (("ai", "INSERT", "NEW"), ("ad", "DELETE", "OLD")):
+                op.execute(
+                    f"CREATE TRIGGER {table}_page_{suffix} AFTER {event} ON {table} FOR EACH ROW "
+                    f"BEGIN {_bump(who + '.customer_id')} END"
+                )
             op.execute(
-                f"CREATE TRIGGER {table}_page_{suffix} AFTER {event} ON {table} FOR EACH ROW "
-                f"BEGIN {_bump(who + '.customer_id')} END"
+                f"CREATE TRIGGER {table}_page_au AFTER UPDATE ON {table} FOR EACH ROW BEGIN "
+                f"{_bump('NEW.customer_id')} {_bump('OLD.customer_id')} END"
             )
-        op.execute(
-            f"CREATE TRIGGER {table}_page_au AFTER UPDATE ON {table} FOR EACH ROW BEGIN "
-            f"{_bump('NEW.customer_id')} {_bump('OLD.customer_id')} END"
-        )
 
 
 def downgrade():
     for table in ("attendance", "enrolment"):
         for suffix in ("ai", "au", "ad"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_page_{suffix}")
+            op.get_bind().dialect.name == "sqlite" and op.execute(f"DROP TRIGGER IF EXISTS {table}_page_{suffix}")
     op.drop_index("ix_attendance_day", table_name="attendance")
     op.drop_table("attendance")
     op.drop_index("ix_enrolment_customer_id", table_name="enrolment")

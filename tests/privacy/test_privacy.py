@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
@@ -62,9 +63,10 @@ def test_erasure_leaves_nothing_of_the_person_and_keeps_the_counts(app, client, 
     privacy.purge_traces(db.session)  # the worker's job after an erasure
     db.session.remove()
 
-    raw = database_bytes(app)
-    for secret in (NAME, PHONE, "紫藤巷", "secret.person", "mum.secret", "龔媽媽", "獨特"):
-        assert secret.encode() not in raw, secret
+    if db.engine.dialect.name == "sqlite":  # the file itself (PostgreSQL: VACUUM, see purge)
+        raw = database_bytes(app)
+        for secret in (NAME, PHONE, "紫藤巷", "secret.person", "mum.secret", "龔媽媽", "獨特"):
+            assert secret.encode() not in raw, secret
     for query in ("獨特名", "龔", "紫藤巷", "0987654321", "secret.person"):
         found = search(db.session, query)
         assert not found.customers and not found.entries, query
@@ -166,6 +168,7 @@ def test_audit_page_filters(app, client, owner):
     assert "127.0.0.1" in page
 
 
+@pytest.mark.sqlite_only
 def test_backup_during_writes_and_restore(app, tmp_path):
     database = Path(db.engine.url.database)
     stop = threading.Event()

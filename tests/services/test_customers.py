@@ -139,7 +139,7 @@ CREATE_MANY = textwrap.dedent(
     from app.extensions import db
     from app.services.customers import create_customer
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": sys.argv[1],
-                      "HUEY_FILENAME": sys.argv[1].replace("sqlite:///", "") + ".huey"})
+                      "HUEY_FILENAME": sys.argv[3]})
     with app.app_context():
         for number in range(40):
             create_customer(db.session, {"display_name": f"{sys.argv[2]} {number}"}, actor=None)
@@ -148,12 +148,14 @@ CREATE_MANY = textwrap.dedent(
 )
 
 
-def test_member_numbers_stay_unique_across_two_processes(app):
-    url = str(db.engine.url)
+def test_member_numbers_stay_unique_across_two_processes(app, tmp_path):
+    url = db.engine.url.render_as_string(hide_password=False)
     env = {"PYTHONPATH": ".", "PATH": "/usr/bin:/bin"}
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", CREATE_MANY, url, name], env=env, stderr=subprocess.PIPE
+            [sys.executable, "-c", CREATE_MANY, url, name, str(tmp_path / f"{name}.huey")],
+            env=env,
+            stderr=subprocess.PIPE,
         )
         for name in ("left", "right")
     ]

@@ -1,10 +1,11 @@
-"""Instant search that works for Chinese: trigram FTS for 3+ characters, a CJK bigram index
-for 1–2 characters (the way Lucene's CJK analyzer splits text), kept in sync by triggers.
+"""Instant search that works for Chinese, on either database.
 
-SQLite's trigram tokenizer matches nothing for queries under 3 characters, and on SQLite
-3.40 `LIKE` against a trigram table is wrong, so short queries go to a second, contentless
-FTS5 table whose tokens are every pair of neighbouring letters/digits plus the last one of
-each run: a 2-character query is one exact token, a 1-character query a prefix token.
+What is searched is the same on both: a customer's own document (names, member number,
+phone also as digits, email, guardians) and the timeline entries except campaign mails;
+a query matches text that contains it, ignoring case. How it is found is the backend's:
+`fts5` (SQLite: trigram FTS for 3+ characters, a CJK bigram index for 1–2) or `postgres`
+(pg_trgm for 3+, an index of every 1–2 character piece for the short ones). The brute-force
+tests check both against plain Python.
 """
 
 import re
@@ -25,19 +26,6 @@ customer_search = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("body", sa.Text),
 )
-customer_tri = sa.Table(
-    "customer_tri", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text)
-)
-customer_bi = sa.Table(
-    "customer_bi", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text)
-)
-note_tri = sa.Table(
-    "note_tri", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text)
-)
-note_bi = sa.Table(
-    "note_bi", fts_metadata, sa.Column("rowid", sa.Integer), sa.Column("body", sa.Text)
-)
-
 # Everything the search migration creates, incl. FTS5 shadow tables (kept out of autogenerate).
 FTS_TABLE_PREFIXES = ("customer_search", "customer_tri", "customer_bi", "note_tri", "note_bi")
 
@@ -147,34 +135,26 @@ def install_reindex_hook() -> None:
         sa.event.listen(OrmSession, "after_flush", _after_flush)
 
 
+def backend(bind):
+    """The search backend for this session's (or connection's) database."""
+    from app.db import is_postgres
+
+    if is_postgres(bind):
+        from app.services.search import postgres
+
+        return postgres
+    from app.services.search import fts5
+
+    return fts5
+
+
 def rebuild(session: Session) -> dict[str, int]:
     """Rebuilds every search table from the data (CLI: flask search rebuild)."""
-    # Campaign mails stay out of the index (see migration c5d6e7f8a9b0), as the triggers do.
-    session.execute(sa.text("INSERT INTO note_tri(note_tri) VALUES ('delete-all')"))
-    session.execute(
-        sa.text(
-            "INSERT INTO note_tri(rowid, body) SELECT id, body FROM timeline_entry"
-            " WHERE action IS NOT 'campaign'"
-        )
-    )
-    session.execute(sa.text("INSERT INTO note_bi(note_bi) VALUES ('delete-all')"))
-    session.execute(
-        sa.text(
-            "INSERT INTO note_bi(rowid, body) SELECT id, hearth_bigrams(body) FROM timeline_entry"
-            " WHERE action IS NOT 'campaign'"
-        )
-    )
     session.execute(sa.delete(customer_search))
     ids = sorted(session.scalars(sa.select(Customer.id)))
     for start in range(0, len(ids), 1000):
         reindex_customers(session.connection(), set(ids[start : start + 1000]))
-    session.execute(sa.text("INSERT INTO customer_tri(customer_tri) VALUES ('rebuild')"))
-    session.execute(sa.text("INSERT INTO customer_bi(customer_bi) VALUES ('delete-all')"))
-    session.execute(
-        sa.text(
-            "INSERT INTO customer_bi(rowid, body) SELECT id, hearth_bigrams(body) FROM customer_search"
-        )
-    )
+    backend(session).rebuild(session)
     notes = session.scalar(sa.select(sa.func.count()).select_from(TimelineEntry))
     return {"customers": len(ids), "entries": notes}
 
@@ -188,10 +168,6 @@ def normalise_query(text: str | None) -> str:
     return " ".join(cleaned.split())
 
 
-def _phrase(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
 def _digits_variant(query: str) -> str | None:
     """ "0912-345" also finds 0912345678: phone digits are indexed without formatting."""
     if re.fullmatch(r"[\d\s()+\-.]+", query):
@@ -201,60 +177,32 @@ def _digits_variant(query: str) -> str | None:
     return None
 
 
-def _match(table: sa.Table, expression: str):
-    """`<fts table> MATCH :expression`; the table name is ours, the user's text is a parameter."""
-    return sa.literal_column(table.name).op("MATCH")(sa.bindparam(None, expression, type_=sa.Text))
-
-
-def _like(column, text: str):
+def like(column, text: str):
+    """`column` contains `text` (ILIKE, the user's text escaped)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")
 
 
-def _matching_ids(query: str, *, tri, bi, content_table, content_column, id_column):
-    """A SELECT of rowids whose text contains `query` (case-insensitive)."""
-    if len(query) >= SHORT:
-        return sa.select(tri.c.rowid).where(_match(tri, _phrase(query)))
-    lowered = query.lower()
-    if all(char.isalnum() for char in lowered):
-        token = _phrase(lowered) + ("*" if len(lowered) == 1 else "")
-        return sa.select(bi.c.rowid).where(_match(bi, token))
-    # 1–2 characters with punctuation or a space: rare, so a plain scan is fine.
-    return sa.select(id_column).where(_like(content_column, query))
-
-
-def customer_ids_matching(query: str):
+def customer_ids_matching(query: str, bind):
     """SELECT of customer ids whose own text (names, numbers, phone, email, guardians) matches."""
     query = normalise_query(query)
-    selects = [
-        _matching_ids(
-            query, tri=customer_tri, bi=customer_bi, content_table=customer_search,
-            content_column=customer_search.c.body, id_column=customer_search.c.id,
-        )
-    ]  # fmt: skip
+    found = backend(bind)
+    selects = [found.customer_ids(query)]
     digits = _digits_variant(query)
     if digits:
-        selects.append(
-            _matching_ids(
-                digits, tri=customer_tri, bi=customer_bi, content_table=customer_search,
-                content_column=customer_search.c.body, id_column=customer_search.c.id,
-            )
-        )  # fmt: skip
+        selects.append(found.customer_ids(digits))
     return selects[0] if len(selects) == 1 else sa.union(*selects)
 
 
-def entry_ids_matching(query: str):
-    query = normalise_query(query)
-    return _matching_ids(
-        query, tri=note_tri, bi=note_bi, content_table=TimelineEntry.__table__,
-        content_column=TimelineEntry.body, id_column=TimelineEntry.id,
-    )  # fmt: skip
+def entry_ids_matching(query: str, bind):
+    """SELECT of timeline entry ids (campaign mails never) whose text matches."""
+    return backend(bind).entry_ids(normalise_query(query))
 
 
-def customers_with_notes_matching(query: str):
+def customers_with_notes_matching(query: str, bind):
     """SELECT of customer ids with at least one timeline entry (not a tag change) matching."""
     return sa.select(TimelineEntry.customer_id).where(
-        TimelineEntry.id.in_(entry_ids_matching(query)), TimelineEntry.kind != "tag"
+        TimelineEntry.id.in_(entry_ids_matching(query, bind)), TimelineEntry.kind != "tag"
     )
 
 
@@ -274,7 +222,9 @@ def search(
     results = SearchResults(query=query)
     if not query:
         return results
-    customer_query = sa.select(Customer).where(Customer.id.in_(customer_ids_matching(query)))
+    customer_query = sa.select(Customer).where(
+        Customer.id.in_(customer_ids_matching(query, session))
+    )
     if not include_archived:
         customer_query = customer_query.where(Customer.archived_at.is_(None))
     customers = list(
@@ -286,7 +236,7 @@ def search(
     results.customers = customers[:limit]
     # Only the newest matches are shown: let the index hand them over newest first and
     # stop early, instead of collecting every match of a common word.
-    newest = entry_ids_matching(query)
+    newest = entry_ids_matching(query, session)
     newest = newest.order_by(newest.selected_columns[0].desc()).limit((limit + 1) * 4)
     entry_query = (
         sa.select(TimelineEntry)
