@@ -25,6 +25,14 @@ class Purchase(db.Model):
     __table_args__ = (
         Index("ix_purchase_customer_day", "customer_id", "purchased_on"),
         Index("ix_purchase_product_day", "product_id", "purchased_on", "customer_id"),
+        # The repurchase report: each customer's last day per product, read in order.
+        Index(
+            "ix_purchase_product_customer_day",
+            "product_id",
+            "customer_id",
+            "purchased_on",
+            "quantity",
+        ),  # fmt: skip
         # Covers the half-year report: a date range with what it sums.
         Index(
             "ix_purchase_day", "purchased_on", "customer_id", "product_id", "quantity", "unit_price"

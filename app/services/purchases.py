@@ -351,36 +351,35 @@ def report_repurchase(
         wanted.append(Product.price >= min_price)
     if min_points is not None:
         wanted.append(Product.points >= min_points)
-    # One pass: quantities summed per day, then the latest day of each customer and product.
-    days = (
+    # The last day of each customer and product (read in index order), then what was bought
+    # that day (an index look-up per row).
+    last = (
         sa.select(
             Purchase.product_id,
             Purchase.customer_id,
-            Purchase.purchased_on,
-            sa.func.sum(Purchase.quantity).label("quantity"),
-            sa.func.row_number()
-            .over(
-                partition_by=(Purchase.product_id, Purchase.customer_id),
-                order_by=Purchase.purchased_on.desc(),
-            )
-            .label("latest"),
+            sa.func.max(Purchase.purchased_on).label("day"),
         )
         .where(Purchase.product_id.in_(sa.select(Product.id).where(sa.or_(*wanted))))
-        .group_by(Purchase.product_id, Purchase.customer_id, Purchase.purchased_on)
-        .subquery()
+        .group_by(Purchase.product_id, Purchase.customer_id)
+        .cte("last_purchase")
+    )
+    same_day = Purchase.__table__.alias("same_day")
+    quantity = (
+        sa.select(sa.func.sum(same_day.c.quantity))
+        .where(
+            same_day.c.product_id == last.c.product_id,
+            same_day.c.customer_id == last.c.customer_id,
+            same_day.c.purchased_on == last.c.day,
+        )
+        .scalar_subquery()
     )
     query = (
-        sa.select(
-            days.c.customer_id,
-            Customer.display_name,
-            Product.name,
-            days.c.purchased_on,
-            days.c.quantity,
-        )  # fmt: skip
-        .join(Customer, Customer.id == days.c.customer_id)
-        .join(Product, Product.id == days.c.product_id)
-        .where(days.c.latest == 1, Customer.erased_at.is_(None))
-        .order_by(days.c.purchased_on, Customer.display_name, Product.name)
+        sa.select(last.c.customer_id, Customer.display_name, Product.name, last.c.day, quantity)
+        .select_from(last)
+        .join(Customer, Customer.id == last.c.customer_id)
+        .join(Product, Product.id == last.c.product_id)
+        .where(Customer.erased_at.is_(None))
+        .order_by(last.c.day, Customer.display_name, Product.name)
     )
     if limit:
         query = query.limit(limit)
