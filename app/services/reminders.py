@@ -1,5 +1,6 @@
 """Reminders: entered by hand or made by the owner's rules, evaluated daily (idempotently)."""
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -282,7 +283,7 @@ def upcoming_days(today: date, days: int) -> dict[str, date]:
     for offset in range(days + 1):
         day = today + timedelta(days=offset)
         found.setdefault(day.strftime("%m-%d"), day)
-        if day.month == 2 and day.day == 28 and not seg._is_leap(day.year):
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
             found.setdefault("02-29", day)
     return found
 

@@ -355,7 +355,7 @@ def delete_rule(rule_id: int):
 
 
 def rule_audience_expression(rule: ReminderRule) -> str:
-    return f"reminder:{seg._quote(rule.name)}"
+    return f"reminder:{seg.quote_value(rule.name)}"
 
 
 @bp.app_template_global()
