@@ -109,11 +109,11 @@ class Results:
         print(f"  {name:18} {value}   {extra or ''}", flush=True)
 
 
-def in_process(folder: Path, results: Results) -> None:
+def in_process(folder: Path, results: Results, database_url: str | None = None) -> None:
     os.environ["HEARTH_INSTANCE"] = str(folder)
     from app import create_app
 
-    app = create_app()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url} if database_url else None)
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
     response = client.post(
@@ -252,6 +252,15 @@ def main() -> None:
     results = Results()
     print("In-process server time:", flush=True)
     in_process(folder, results)
+    if os.environ.get("BENCH_SKIP_POSTGRES") != "1":
+        from bench import postgres
+
+        url = postgres.prepare(folder)
+        print("The same on PostgreSQL:", flush=True)
+        try:
+            in_process(folder, postgres.Suffixed(results, "_pg"), url)
+        finally:
+            postgres.stop(folder)
     print("Under gunicorn (2 workers) and wrk:", flush=True)
     under_load(folder, results)
     if os.environ.get("BENCH_SKIP_LOAD") != "1":

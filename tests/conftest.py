@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.config import TestConfig
-from tests import postgres
+from app.db.local_server import PostgresServer
 from tests.factories import PASSWORD, make_user
 
 CHROMIUM = "/usr/bin/chromium"
@@ -27,6 +27,11 @@ CHROMIUM_ARGS = [
 ]
 
 
+def postgres_wanted() -> bool:
+    """The suite runs on SQLite; HEARTH_TEST_DATABASE=postgresql runs it on PostgreSQL."""
+    return os.environ.get("HEARTH_TEST_DATABASE", "sqlite") == "postgresql"
+
+
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory):
     """One database built by the real migrations, copied for every test: a SQLite file, or
@@ -35,8 +40,8 @@ def migrated_db(tmp_path_factory):
     folder = tmp_path_factory.mktemp("template")
     os.environ["HEARTH_INSTANCE"] = str(folder)
     server = None
-    if postgres.wanted():
-        server = postgres.PostgresServer()
+    if postgres_wanted():
+        server = PostgresServer()
         template = server.create_database()
         url = server.url(template)
     else:
@@ -396,7 +401,7 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     """The PostgreSQL pass leaves out what is about the SQLite file (it ran in the SQLite
     pass), and the SQLite pass what is about PostgreSQL."""
-    unwanted = "sqlite_only" if postgres.wanted() else "postgres_only"
+    unwanted = "sqlite_only" if postgres_wanted() else "postgres_only"
     kept = [item for item in items if item.get_closest_marker(unwanted) is None]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])

@@ -1,9 +1,7 @@
-"""A real PostgreSQL server for the tests, started in a temporary folder (Debian's
-`postgresql` package, installed by the Makefile), reached over a Unix socket only.
-
-The suite runs on SQLite; `HEARTH_TEST_DATABASE=postgresql` runs the chosen tests on
-PostgreSQL instead (make test does both). Each test gets its own database, copied from a
-template that the real migrations built once per test process.
+"""A private PostgreSQL server in a folder (Debian's `postgresql` package, installed by the
+Makefile), reached over a Unix socket only: for the tests (HEARTH_TEST_DATABASE=postgresql,
+one per test process, a database per test copied from a migrated template), the benchmarks
+(the large shop on PostgreSQL) and `make run-postgres`.
 """
 
 import glob
@@ -15,10 +13,6 @@ import uuid
 from pathlib import Path
 
 ADMIN = "hearth"
-
-
-def wanted() -> bool:
-    return os.environ.get("HEARTH_TEST_DATABASE", "sqlite") == "postgresql"
 
 
 def binaries() -> Path:
@@ -38,16 +32,27 @@ def _as_server_user(command: list[str]) -> list[str]:
 class PostgresServer:
     """initdb + pg_ctl in a temporary folder; stop() removes everything."""
 
-    def __init__(self):
-        self.folder = Path(tempfile.mkdtemp(prefix="hearth-pg-"))
+    def __init__(self, folder: Path | None = None, *, durable: bool = False):
+        """A new server in a temporary folder, or the one kept in `folder` (created there
+        the first time, started if it is not running). Not durable (fsync off) unless asked."""
+        self.temporary = folder is None
+        self.folder = Path(tempfile.mkdtemp(prefix="hearth-pg-")) if folder is None else folder
         self.data = self.folder / "data"
         self.socket = self.folder / "socket"
-        self.socket.mkdir()
+        self.bin_dir = binaries()
+        self.durable = durable
+        if not (self.data / "PG_VERSION").exists():
+            self._create()
+        if not self.running():
+            self.start()
+
+    def _create(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.socket.mkdir(exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
             shutil.chown(self.socket, "postgres", "postgres")
-        bin_dir = binaries()
-        self.bin_dir = bin_dir
+        bin_dir = self.bin_dir
         subprocess.run(
             _as_server_user([
                 str(bin_dir / "initdb"), "-D", str(self.data), "-U", ADMIN, "--auth=trust",
@@ -55,13 +60,18 @@ class PostgresServer:
             ]),
             check=True, capture_output=True,
         )  # fmt: skip
-        options = (
-            f"-k {self.socket} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=200"
-        )
+
+    def running(self) -> bool:
+        status = [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "status"]
+        return subprocess.run(_as_server_user(status), capture_output=True).returncode == 0
+
+    def start(self) -> None:
+        options = f"-k {self.socket} -c listen_addresses='' -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(
             _as_server_user([
-                str(bin_dir / "pg_ctl"), "-D", str(self.data), "-o", options,
+                str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-o", options,
                 "-l", str(self.folder / "server.log"), "-w", "start",
             ]),
             check=True, capture_output=True,
@@ -78,8 +88,8 @@ class PostgresServer:
         ) as connection:
             connection.execute(sql)
 
-    def create_database(self, template: str | None = None) -> str:
-        name = f"t_{uuid.uuid4().hex[:12]}"
+    def create_database(self, template: str | None = None, name: str | None = None) -> str:
+        name = name or f"t_{uuid.uuid4().hex[:12]}"
         if template:
             self.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         else:
@@ -90,8 +100,11 @@ class PostgresServer:
         self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
+        """Stops the server; a temporary one is removed with its folder."""
+        mode = "immediate" if self.temporary else "fast"
         subprocess.run(
-            _as_server_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]),
+            _as_server_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", mode, "stop"]),
             capture_output=True,
         )  # fmt: skip
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.temporary:
+            shutil.rmtree(self.folder, ignore_errors=True)
