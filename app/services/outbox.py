@@ -656,276 +656,313 @@ def send_campaign(
 def _send_channel(session, campaign, shop, channel, route, settings, secret_key, report,
                   stop_after) -> None:  # fmt: skip
     """The sending loop for one channel's deliveries (see the module's guarantee)."""
-    from app.services.campaigns import (
-        RETRY_LIMIT,
-        TemplateProblem,
-        build_message,
-        build_short_message,
-        custom_values_for,
-        template_is_constant,
-    )
+    _ChannelSend(session, campaign, shop, channel, route, settings, secret_key, report,
+                 stop_after).run()  # fmt: skip
 
-    campaign_id = campaign.id
-    window_start = utcnow() - timedelta(seconds=route.window)
-    recent = [
-        (moment - datetime(1970, 1, 1)).total_seconds()
-        for moment in session.scalars(
-            sa.select(Delivery.sent_at).where(
-                Delivery.sent_at >= window_start, Delivery.channel == channel
+
+class _ChannelSend:
+    """One channel's sending loop: rows are prepared into jobs, claimed in the commit that
+    confirms the connection's last ones, sent by the connections (`_Line`s), and what they
+    report is written by the next commit."""
+
+    def __init__(self, session, campaign, shop, channel, route, settings, secret_key, report,
+                 stop_after):  # fmt: skip
+        from app.services.campaigns import template_is_constant
+
+        self.session, self.campaign, self.shop, self.channel = session, campaign, shop, channel
+        self.settings, self.secret_key, self.report = settings, secret_key, report
+        self.stop_after = stop_after
+        self.campaign_id = campaign.id
+        window_start = utcnow() - timedelta(seconds=route.window)
+        recent = [
+            (moment - datetime(1970, 1, 1)).total_seconds()
+            for moment in session.scalars(
+                sa.select(Delivery.sent_at).where(
+                    Delivery.sent_at >= window_start, Delivery.channel == channel
+                )
             )
+        ]
+        session.rollback()
+        self.limiter = RateLimiter(route.limit, route.window, recent)
+        # Where the provider recognises a repeated key, a crash costs nothing but a repeat it
+        # refuses: each line takes several deliveries per claim and confirmations are gathered
+        # (fewer commits). Elsewhere one at a time: at most one uncertain per connection.
+        self.per_line = 1 if route.transport.dedupe_window is None else BATCH_PER_LINE
+        # LINE multicast: when the text is the same for everyone (no merge fields), a line
+        # sends a group of up to multicast_size users in one request under one key.
+        group_size = getattr(route.transport, "multicast_size", 1)
+        self.multicast = (
+            channel == "line" and group_size > 1 and template_is_constant(campaign.short_text)
         )
-    ]
-    session.rollback()
-    limiter = RateLimiter(route.limit, route.window, recent)
-    # Where the provider recognises a repeated key, a crash costs nothing but a repeat it
-    # refuses: each line takes several deliveries per claim and confirmations are gathered
-    # (fewer commits). Elsewhere one at a time: at most one uncertain per connection.
-    per_line = 1 if route.transport.dedupe_window is None else BATCH_PER_LINE
-    # LINE multicast: when the text is the same for everyone (no merge fields), a line
-    # sends a group of up to multicast_size users in one request under one key.
-    group_size = getattr(route.transport, "multicast_size", 1)
-    multicast = channel == "line" and group_size > 1 and template_is_constant(campaign.short_text)
-    if multicast:
-        per_line = group_size
-    ledger = _Ledger(session, channel)
-    results: queue.SimpleQueue = queue.SimpleQueue()
-    lines = [_Line(number, route.transport, results) for number in range(max(1, route.connections))]
-    for line in lines:
-        line.start()
-    idle: list[_Line] = list(lines)
-    in_flight = 0
-    rows: deque = deque()
-    values_by_customer: dict = {}
-    writes = _Writes()
-    consecutive_failures = 0
-    started = last_check = last_flush = time.monotonic()
-    handed_since_check = 0
-    stop = False
-    date = (0, "")  # (second, RFC 2822 date): one formatdate() per second
+        if self.multicast:
+            self.per_line = group_size
+        self.ledger = _Ledger(session, channel)
+        self.results: queue.SimpleQueue = queue.SimpleQueue()
+        self.lines = [
+            _Line(number, route.transport, self.results)
+            for number in range(max(1, route.connections))
+        ]
+        for line in self.lines:
+            line.start()
+        self.idle: list[_Line] = list(self.lines)
+        self.in_flight = 0
+        self.rows: deque = deque()
+        self.values_by_customer: dict = {}
+        self.writes = _Writes()
+        self.consecutive_failures = 0
+        self.started = self.last_check = self.last_flush = time.monotonic()
+        self.handed_since_check = 0
+        self.stop = False
+        self.date = (0, "")  # (second, RFC 2822 date): one formatdate() per second
 
-    def take(line, job, error) -> None:
+    # ---- what the connections report ----
+
+    def take(self, line, job, error) -> None:
         """A connection's report: sent (confirm), or failed (retry later or give up)."""
-        nonlocal in_flight, consecutive_failures, stop
-        in_flight -= 1
+        self.in_flight -= 1
         line.pending -= 1
         if line.pending == 0:
-            idle.append(line)
+            self.idle.append(line)
         if job.slot:
             job.slot[0] = time.time()  # the window counts from when it was delivered
         if isinstance(error, _NotSent):
-            writes.outcomes.append(_outcome(job.delivery_id, "queued", None, uncount=1))
+            self.writes.outcomes.append(_outcome(job.delivery_id, "queued", None, uncount=1))
             return
         if error is None:
-            writes.sent.append(job)
-            consecutive_failures = 0
-            report.sent += 1
-            report.by_channel[channel] = report.by_channel.get(channel, 0) + 1
+            self.writes.sent.append(job)
+            self.consecutive_failures = 0
+            self.report.sent += 1
+            by_channel = self.report.by_channel
+            by_channel[self.channel] = by_channel.get(self.channel, 0) + 1
             return
-        kind, text, wait = _classify_any(error)
+        self._failed(job, *_classify_any(error))
+
+    def _failed(self, job, kind: str, text: str, wait: float | None) -> None:
+        from app.services.campaigns import RETRY_LIMIT
+
+        outcomes, report = self.writes.outcomes, self.report
         attempts = job.attempts + 1
         if kind == "later":
             # Rate-limited: this one waits (not a failed attempt) and so does the channel.
             wait = 1.0 if wait is None else min(max(wait, 0.0), 60.0)
-            limiter.hold(wait)
-            writes.outcomes.append(
-                _outcome(
-                    job.delivery_id,
-                    "queued",
-                    text,
-                    uncount=1,
-                    next_attempt_at=utcnow() + timedelta(seconds=wait),
-                )  # fmt: skip
-            )
+            self.limiter.hold(wait)
+            outcomes.append(_outcome(job.delivery_id, "queued", text, uncount=1,
+                                     next_attempt_at=utcnow() + timedelta(seconds=wait)))  # fmt: skip
             report.retried += 1
             return
         if kind == "halt":
             # Nothing will go until the owner acts: this one waits, the campaign pauses.
-            writes.outcomes.append(_outcome(job.delivery_id, "queued", text, uncount=1))
+            outcomes.append(_outcome(job.delivery_id, "queued", text, uncount=1))
             if not report.paused:
-                report.paused = f"{channel}: {text}"[:500]
-            stop = True
+                report.paused = f"{self.channel}: {text}"[:500]
+            self.stop = True
             return
         if kind == "temporary" and attempts < RETRY_LIMIT:
             if wait is None:
-                backoff = settings.retry_backoff or (0,)
+                backoff = self.settings.retry_backoff or (0,)
                 wait = backoff[min(attempts - 1, len(backoff) - 1)]
-            writes.outcomes.append(
-                _outcome(
-                    job.delivery_id,
-                    "queued",
-                    text,
-                    next_attempt_at=utcnow() + timedelta(seconds=wait),
-                )  # fmt: skip
-            )
+            outcomes.append(_outcome(job.delivery_id, "queued", text,
+                                     next_attempt_at=utcnow() + timedelta(seconds=wait)))  # fmt: skip
             report.retried += 1
         else:
-            writes.outcomes.append(_outcome(job.delivery_id, "failed", text))
+            outcomes.append(_outcome(job.delivery_id, "failed", text))
             report.failed += 1
-        fail_once(text)
+        self.fail_once(text)
 
-    def fail_once(text: str) -> None:
-        nonlocal consecutive_failures, stop
-        consecutive_failures += 1
-        if consecutive_failures >= settings.max_consecutive_failures and not report.paused:
-            report.paused = f"{consecutive_failures} failures in a row; last: {text}"[:500]
-            stop = True
+    def fail_once(self, text: str) -> None:
+        self.consecutive_failures += 1
+        report = self.report
+        if (
+            self.consecutive_failures >= self.settings.max_consecutive_failures
+            and not report.paused
+        ):
+            report.paused = f"{self.consecutive_failures} failures in a row; last: {text}"[:500]
+            self.stop = True
 
-    def build(row) -> _Job:
-        nonlocal date
-        values = values_by_customer[row.customer_id]
-        if channel != "email":
-            text = build_short_message(campaign, row, shop, settings, values, secret_key,
+    def drain(self, block: bool, timeout: float = 1.0) -> None:
+        """Takes what the connections reported (waiting up to `timeout` for one if `block`)."""
+        try:
+            while True:
+                self.take(*self.results.get(block=block, timeout=timeout if block else None))
+                block = False
+        except queue.Empty:
+            pass
+
+    # ---- preparing jobs ----
+
+    def build(self, row) -> _Job:
+        from app.services.campaigns import build_message, build_short_message
+
+        values = self.values_by_customer[row.customer_id]
+        campaign, shop, settings, key = self.campaign, self.shop, self.settings, self.secret_key
+        if self.channel != "email":
+            text = build_short_message(campaign, row, shop, settings, values, key,
                                        customer_id=row.customer_id)  # fmt: skip
             return _Job(row.id, row.customer_id, row.attempts, text[:300], "", row.address, text,
                         row.idempotency_key)  # fmt: skip
-        letter = build_message(
-            campaign, row, row, shop, settings, values, secret_key, customer_id=row.customer_id
-        )
+        letter = build_message(campaign, row, row, shop, settings, values, key,
+                               customer_id=row.customer_id)  # fmt: skip
         second = int(time.time())
-        if date[0] != second:
-            date = (second, formatdate(second))
+        if self.date[0] != second:
+            self.date = (second, formatdate(second))
         sender, address = letter.envelope()
-        data = letter.as_bytes(date[1])
+        data = letter.as_bytes(self.date[1])
         return _Job(row.id, row.customer_id, row.attempts, letter.subject, sender, address, data,
                     row.idempotency_key)  # fmt: skip
 
-    def prepare(row) -> _Job | None:
+    def prepare(self, row) -> _Job | None:
         """The job for one row, or None (skipped or failed here, written with the next commit)."""
-        reason = _opted_out(channel, row)
+        from app.services.campaigns import TemplateProblem
+
+        reason = _opted_out(self.channel, row)
         if reason:  # opted out after the snapshot
-            writes.outcomes.append(_outcome(row.id, "skipped", None) | {"skip_reason": reason})
-            report.skipped += 1
+            self.writes.outcomes.append(_outcome(row.id, "skipped", None) | {"skip_reason": reason})
+            self.report.skipped += 1
             return None
         try:
-            return build(row)
+            return self.build(row)
         except TemplateProblem as problem:
             # This recipient's values push the template past its bounds (or break it):
             # this one fails, the others carry on; many in a row pause.
             text = f"template: {problem}"[:500]
         except (UnicodeError, ValueError) as error:
             text = _classify_any(error)[1]
-        writes.outcomes.append(_outcome(row.id, "failed", text))
-        report.failed += 1
-        fail_once(text)
+        self.writes.outcomes.append(_outcome(row.id, "failed", text))
+        self.report.failed += 1
+        self.fail_once(text)
         return None
 
-    def check() -> bool:
+    # ---- the loop ----
+
+    def check(self) -> bool:
         """Stops (returns True) when the campaign was paused or cancelled, or time is up."""
-        nonlocal last_check, handed_since_check, stop
         now = time.monotonic()
-        if not stop and (now - last_check > 0.5 or handed_since_check >= 1000):
-            last_check, handed_since_check = now, 0
-            if _status(session, campaign_id) != "sending":
-                stop = True
-        if stop_after is not None and now - started > stop_after:
-            stop = True
-        if stop:
-            for line in lines:
+        if not self.stop and (now - self.last_check > 0.5 or self.handed_since_check >= 1000):
+            self.last_check, self.handed_since_check = now, 0
+            if _status(self.session, self.campaign_id) != "sending":
+                self.stop = True
+        if self.stop_after is not None and now - self.started > self.stop_after:
+            self.stop = True
+        if self.stop:
+            for line in self.lines:
                 line.halt.set()  # what a line still holds goes back to the queue
-        return stop
+        return self.stop
 
-    def drain(block: bool, timeout: float = 1.0) -> None:
-        """Takes what the connections reported (waiting up to `timeout` for one if `block`)."""
-        try:
-            while True:
-                take(*results.get(block=block, timeout=timeout if block else None))
-                block = False
-        except queue.Empty:
-            pass
-
-    def flush(force: bool = True) -> None:
+    def flush(self, force: bool = True) -> None:
         """Commits what was decided; hands the claims that won to their connections. In
         batches (per_line > 1) confirmations wait for claims, 100 of them, or 50 ms."""
-        nonlocal writes, in_flight, handed_since_check, last_flush
+        writes = self.writes
         if not writes:
             return
         if not (force or writes.claims or len(writes.sent) + len(writes.outcomes) >= 100
-                or time.monotonic() - last_flush > 0.05):  # fmt: skip
+                or time.monotonic() - self.last_flush > 0.05):  # fmt: skip
             return
         asked = writes.claims
-        won = ledger.commit(writes)
-        last_flush = time.monotonic()
-        writes = _Writes()
+        won = self.ledger.commit(writes)
+        self.last_flush = time.monotonic()
+        self.writes = _Writes()
         batches: dict[int, tuple[_Line, list]] = {}
         for line, job in won:
             batches.setdefault(id(line), (line, []))[1].append(job)
         for line, jobs in batches.values():
             line.pending += len(jobs)
             line.jobs.put(jobs)
-            in_flight += len(jobs)
-            handed_since_check += len(jobs)
-        idle.extend({id(line): line for line, _job in asked if id(line) not in batches}.values())
+            self.in_flight += len(jobs)
+            self.handed_since_check += len(jobs)
+        unused = {id(line): line for line, _job in asked if id(line) not in batches}
+        self.idle.extend(unused.values())
 
-    try:
-        while True:
-            # 1. What the connections report (wait for them when there is nothing else).
-            waiting = in_flight > 0 and (stop or not idle or not rows)
-            if waiting and not writes:
-                drain(block=True)
-            elif waiting and per_line > 1:
-                drain(block=True, timeout=0.05)  # gathered confirmations go within 50 ms
-            else:
-                drain(block=False)
-            # 2. Pause, cancel and the time slice take effect within half a second.
-            check()
-            # 3. New work for idle connections, claimed in the commit that confirms their last.
-            while not stop and idle and rows and not check():
-                delay = limiter.delay()
-                if delay > 0:  # the rate limit: confirm what is done, then wait a little
-                    flush()
-                    time.sleep(min(delay, 0.2))
-                    drain(block=False)
-                    continue
-                line = idle.pop()
-                taken, group = 0, None
-                while rows and taken < per_line and (taken == 0 or limiter.delay() == 0):
-                    if multicast:
-                        # A group cut short by a crash goes again whole, under its key; a
-                        # new group takes its first delivery's key.
-                        if group is None:
-                            group = rows[0].batch_key or rows[0].idempotency_key
-                            regroup = rows[0].batch_key is not None
-                        elif rows[0].batch_key != (group if regroup else None):
-                            break
-                    job = prepare(rows.popleft())
-                    if job is not None:
-                        job.batch_key = group
-                        job.slot = limiter.record()
-                        writes.claims.append((line, job))
-                        taken += 1
-                if taken == 0:
-                    idle.append(line)
-            flush(force=per_line == 1 or stop or in_flight == 0)
-            # 4. More rows when these are used up (after the commit: claimed ones are gone).
-            if not rows and not stop:
-                chunk = _next_chunk(session, campaign_id, channel, per_line if multicast else 1)
-                if chunk:
-                    values_by_customer = custom_values_for(
-                        session, [row.customer_id for row in chunk]
-                    )
-                    rows.extend(chunk)
-                # No read transaction stays open: its snapshot would hide the ledger's writes.
-                session.commit()
-            if in_flight == 0 and not writes and (stop or not rows):
-                break
-    finally:
-        for line in lines:
+    def fill(self, line) -> int:
+        """Claims up to per_line rows for this connection; how many it took."""
+        rows, limiter = self.rows, self.limiter
+        taken, group, regroup = 0, None, False
+        while rows and taken < self.per_line and (taken == 0 or limiter.delay() == 0):
+            if self.multicast:
+                # A group cut short by a crash goes again whole, under its key; a new group
+                # takes its first delivery's key.
+                if group is None:
+                    group = rows[0].batch_key or rows[0].idempotency_key
+                    regroup = rows[0].batch_key is not None
+                elif rows[0].batch_key != (group if regroup else None):
+                    break
+            job = self.prepare(rows.popleft())
+            if job is not None:
+                job.batch_key = group
+                job.slot = limiter.record()
+                self.writes.claims.append((line, job))
+                taken += 1
+        return taken
+
+    def hand_out(self) -> None:
+        """New work for idle connections, claimed in the commit that confirms their last."""
+        while not self.stop and self.idle and self.rows and not self.check():
+            delay = self.limiter.delay()
+            if delay > 0:  # the rate limit: confirm what is done, then wait a little
+                self.flush()
+                time.sleep(min(delay, 0.2))
+                self.drain(block=False)
+                continue
+            line = self.idle.pop()
+            if self.fill(line) == 0:
+                self.idle.append(line)
+
+    def refill(self) -> None:
+        """More rows when these are used up (after the commit: claimed ones are gone)."""
+        from app.services.campaigns import custom_values_for
+
+        if self.rows or self.stop:
+            return
+        batch = self.per_line if self.multicast else 1
+        chunk = _next_chunk(self.session, self.campaign_id, self.channel, batch)
+        if chunk:
+            self.values_by_customer = custom_values_for(
+                self.session, [row.customer_id for row in chunk]
+            )
+            self.rows.extend(chunk)
+        # No read transaction stays open: its snapshot would hide the ledger's writes.
+        self.session.commit()
+
+    def run(self) -> None:
+        try:
+            while True:
+                # 1. What the connections report (wait for them when there is nothing else).
+                waiting = self.in_flight > 0 and (self.stop or not self.idle or not self.rows)
+                if waiting and not self.writes:
+                    self.drain(block=True)
+                elif waiting and self.per_line > 1:
+                    self.drain(block=True, timeout=0.05)  # gathered confirmations within 50 ms
+                else:
+                    self.drain(block=False)
+                # 2. Pause, cancel and the time slice take effect within half a second.
+                self.check()
+                # 3. New work for idle connections.
+                self.hand_out()
+                self.flush(force=self.per_line == 1 or self.stop or self.in_flight == 0)
+                # 4. More rows.
+                self.refill()
+                if self.in_flight == 0 and not self.writes and (self.stop or not self.rows):
+                    break
+        finally:
+            self.finish()
+
+    def finish(self) -> None:
+        """Whatever the connections finished is confirmed; the rest stays "sending" and is
+        marked uncertain (or, where the provider de-duplicates, re-sent) at the next start."""
+        for line in self.lines:
             line.jobs.put(None)
-        # Whatever the connections finished is confirmed; the rest stays "sending" and is
-        # marked uncertain (or, where the provider de-duplicates, re-sent) at the next start.
         deadline = time.monotonic() + 30
-        while in_flight and time.monotonic() < deadline:
+        while self.in_flight and time.monotonic() < deadline:
             try:
-                take(*results.get(timeout=1.0))
+                self.take(*self.results.get(timeout=1.0))
             except queue.Empty:
                 continue
-        writes.claims = []
+        self.writes.claims = []
         try:
-            if writes:
-                ledger.commit(writes)
+            if self.writes:
+                self.ledger.commit(self.writes)
         finally:
-            ledger.close()
-        for line in lines:
+            self.ledger.close()
+        for line in self.lines:
             line.join(5)
 
 
