@@ -55,8 +55,10 @@ def _copy(sqlite_url: str, pg_url: str) -> dict:
                     source.connect() as reading,
                     cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
                 ):
-                    result = reading.execution_options(stream_results=True).execute(
-                        sa.select(*[table.c[c] for c in columns])
+                    # As stored (untyped): enum names, JSON text, 0/1, times as text —
+                    # what PostgreSQL's COPY reads for the same columns.
+                    result = reading.execution_options(stream_results=True).exec_driver_sql(
+                        f'SELECT {names} FROM "{table.name}"'
                     )
                     for row in result:
                         copy.write_row(tuple(row))
