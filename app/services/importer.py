@@ -444,6 +444,61 @@ class Row:
     changes: list[str] = field(default_factory=list)
 
 
+def _last_visit(text: str) -> date:
+    day = parse_date(text)
+    if day > date.today() + timedelta(days=1):
+        raise ValueError(text)  # a visit that has not happened yet
+    return day
+
+
+def _email(text: str) -> str:
+    return validate_email(text, check_deliverability=False).normalized.lower()
+
+
+def _level(text: str) -> str:
+    if text.upper() not in LEVELS:
+        raise ValueError(text)
+    return text.upper()
+
+
+def _tags(text: str) -> list[str]:
+    names = [" ".join(n.split()) for n in re.split(r"[,，、;；]", text)]
+    return [n[:60] for n in names if n]
+
+
+def _at_most(limit: int) -> Callable[[str], str]:
+    def bounded(text: str) -> str:
+        if len(text) > limit:
+            raise OverflowError(text)
+        return text
+
+    return bounded
+
+
+# How each column's text becomes its value (ValueError / OverflowError: the row's error).
+_CLEANERS: dict[str, Callable[[str], object]] = {
+    "birthday": parse_date,
+    "last_visit": _last_visit,
+    "email": _email,
+    "guardian_email": _email,
+    "level": _level,
+    "tags": _tags,
+    "first_note": lambda text: text[:5000],
+    "alert_allergy": _at_most(200),
+}
+_TEXT_LIMITS = {"member_number": 20, "display_name": 120, "nickname": 60, "phone": 40,
+                "summary": 200, "occupation": 120, "guardian_name": 120,
+                "guardian_relation": 60, "guardian_phone": 40}  # fmt: skip
+
+
+def _cleaner(target: str) -> Callable[[str], object]:
+    if target.startswith("date:"):
+        return parse_date
+    if target.startswith("consent_"):
+        return parse_yes
+    return _CLEANERS.get(target) or _at_most(_TEXT_LIMITS.get(target, 2000))
+
+
 def clean_row(
     number: int, cells: list[str], mapping: dict[str, str], overrides: dict | None
 ) -> Row:
@@ -458,40 +513,7 @@ def clean_row(
         if not text:
             continue
         try:
-            if target in ("birthday",) or target.startswith("date:"):
-                row.values[target] = parse_date(text)
-            elif target == "last_visit":
-                day = parse_date(text)
-                if day > date.today() + timedelta(days=1):
-                    raise ValueError(text)  # a visit that has not happened yet
-                row.values[target] = day
-            elif target in ("email", "guardian_email"):
-                row.values[target] = validate_email(
-                    text, check_deliverability=False
-                ).normalized.lower()
-            elif target == "level":
-                level = text.upper()
-                if level not in LEVELS:
-                    raise ValueError(text)
-                row.values[target] = level
-            elif target.startswith("consent_"):
-                row.values[target] = parse_yes(text)
-            elif target == "tags":
-                names = [" ".join(n.split()) for n in re.split(r"[,，、;；]", text)]
-                row.values[target] = [n[:60] for n in names if n]
-            elif target == "first_note":
-                row.values[target] = text[:5000]
-            elif target == "alert_allergy":
-                if len(text) > 200:
-                    raise OverflowError(text)
-                row.values[target] = text
-            else:
-                limit = {"member_number": 20, "display_name": 120, "nickname": 60, "phone": 40,
-                         "summary": 200, "occupation": 120, "guardian_name": 120,
-                         "guardian_relation": 60, "guardian_phone": 40}.get(target, 2000)  # fmt: skip
-                if len(text) > limit:
-                    raise OverflowError(text)
-                row.values[target] = text
+            row.values[target] = _cleaner(target)(text)
         except OverflowError:
             row.errors.append((target, "too-long"))
         except (ValueError, EmailNotValidError):
@@ -981,24 +1003,69 @@ def _next_ids(connection, table, count: int) -> list[int]:
 def _apply_updates(connection, rows: list[Row], result: Plan, tags: dict, now, actor_id, batch_id):
     """Updates existing customers from their rows; each row's `before` records what undo
     puts back or removes."""
-    table = Customer.__table__
-    updates: dict[tuple[str, ...], list[dict]] = {}
-    tag_rows, family, dates, field_inserts, field_updates, entries, consents, changes = (
-        [], [], [], [], [], [], [], []
-    )  # fmt: skip
+    batch = _UpdateBatch(connection, result, tags, now, actor_id, batch_id)
     for row in rows:
+        batch.add(row)
+    batch.write()
+
+
+class _UpdateBatch:
+    """What a chunk of updated rows writes, gathered per table, then written in a few
+    multi-row statements."""
+
+    def __init__(self, connection, result: Plan, tags: dict, now, actor_id, batch_id):
+        self.connection, self.result, self.tags = connection, result, tags
+        self.now, self.actor_id, self.batch_id = now, actor_id, batch_id
+        self.updates: dict[tuple[str, ...], list[dict]] = {}
+        self.tag_rows, self.family, self.dates, self.entries = [], [], [], []
+        self.field_inserts, self.field_updates, self.consents, self.changes = [], [], [], []
+
+    def add(self, row: Row) -> None:
         customer_id = row.customer_id
-        old = result.current.get(customer_id, {})
-        state = result.related.get(customer_id, {})
+        state = self.result.related.get(customer_id, {})
+        before: dict = {}
+        self._profile(row, state, before)
+        if "tags" in row.changes:
+            have = state.get("tags", set())
+            wanted = [name for name in row.values["tags"] if name.lower() not in have]
+            new_ids = _tag_ids(self.connection, wanted, self.tags, self.now)
+            self.tag_rows.extend(
+                {"customer_id": customer_id, "tag_id": t, "created_at": self.now} for t in new_ids
+            )
+            before["tag_ids"] = new_ids
+        if "guardian_name" in row.changes:
+            self.family.append({
+                "customer_id": customer_id, "name": row.values["guardian_name"],
+                "relation": row.values.get("guardian_relation"), "phone": row.values.get("guardian_phone"),
+                "email": row.values.get("guardian_email"), "birthday": None, "is_guardian": True,
+            })  # fmt: skip
+            before["family_ids"] = [len(self.family) - 1]  # made into an id in write()
+        for target in row.changes:
+            if target.startswith("date:"):
+                self.dates.append({"customer_id": customer_id, "label": target.split(":", 1)[1],
+                                   "date": row.values[target]})  # fmt: skip
+                before.setdefault("date_ids", []).append(len(self.dates) - 1)
+            elif target.startswith("field:"):
+                self._field(row, target, state, before)
+        self._entries(row, before)
+        self.changes.append({"batch_id": self.batch_id, "customer_id": customer_id,
+                             "action": "updated", "before": before})  # fmt: skip
+
+    def _profile(self, row: Row, state: dict, before: dict) -> None:
+        """Profile columns, consent, phone digits and last visit, grouped by the columns set."""
+        customer_id = row.customer_id
+        old = self.result.current.get(customer_id, {})
         profile = [name for name in row.changes if name in PROFILE_TARGETS]
         values = {name: row.values[name] for name in profile}
-        before: dict = {"fields": {name: _serialise(old.get(name)) for name in profile}}
+        before["fields"] = {name: _serialise(old.get(name)) for name in profile}
         given = [t.split("_", 1)[1] for t in row.changes if t.startswith("consent_")]
         if given:
             had = state.get("consents", set())
             before["fields"]["consent_purposes"] = ",".join(sorted(had))
             values["consent_purposes"] = ",".join(sorted(had | set(given)))
-            consents.extend(consent_rows(customer_id, given, now, actor_id, batch_id))
+            self.consents.extend(
+                consent_rows(customer_id, given, self.now, self.actor_id, self.batch_id)
+            )
         if "phone" in values:
             values["phone_digits"] = digits_of(values["phone"])
             before["fields"]["phone_digits"] = digits_of(old.get("phone"))
@@ -1006,112 +1073,91 @@ def _apply_updates(connection, rows: list[Row], result: Plan, tags: dict, now, a
             values["last_visit_at"] = visit_moment(row.values["last_visit"])
             before["fields"]["last_visit_at"] = _serialise(old.get("last_visit_at"))
         if values:
-            values["updated_at"] = now
-            updates.setdefault(tuple(sorted(values)), []).append({"b_id": customer_id, **values})
-        if "tags" in row.changes:
-            have = state.get("tags", set())
-            wanted = [name for name in row.values["tags"] if name.lower() not in have]
-            new_ids = _tag_ids(connection, wanted, tags, now)
-            tag_rows.extend(
-                {"customer_id": customer_id, "tag_id": t, "created_at": now} for t in new_ids
+            values["updated_at"] = self.now
+            self.updates.setdefault(tuple(sorted(values)), []).append(
+                {"b_id": customer_id, **values}
             )
-            before["tag_ids"] = new_ids
-        if "guardian_name" in row.changes:
-            family.append({
-                "customer_id": customer_id, "name": row.values["guardian_name"],
-                "relation": row.values.get("guardian_relation"), "phone": row.values.get("guardian_phone"),
-                "email": row.values.get("guardian_email"), "birthday": None, "is_guardian": True,
-            })  # fmt: skip
-            before["family_ids"] = [len(family) - 1]  # made into an id below
-        for target in row.changes:
-            if target.startswith("date:"):
-                dates.append(
-                    {
-                        "customer_id": customer_id,
-                        "label": target.split(":", 1)[1],
-                        "date": row.values[target],
-                    }
-                )
-                before.setdefault("date_ids", []).append(len(dates) - 1)
-            elif target.startswith("field:"):
-                field_id = int(target.split(":", 1)[1])
-                value = row.values[target]
-                if field_id in state.get("fields", {}):
-                    field_updates.append(
-                        {"b_customer": customer_id, "b_field": field_id, "value": value}
-                    )
-                    before.setdefault("fields_before", {})[str(field_id)] = state["fields"][
-                        field_id
-                    ]
-                else:
-                    field_inserts.append(
-                        {"customer_id": customer_id, "field_id": field_id, "value": value}
-                    )
-                    before.setdefault("fields_before", {})[str(field_id)] = None
+
+    def _field(self, row: Row, target: str, state: dict, before: dict) -> None:
+        field_id = int(target.split(":", 1)[1])
+        value = row.values[target]
+        earlier = before.setdefault("fields_before", {})
+        if field_id in state.get("fields", {}):
+            self.field_updates.append(
+                {"b_customer": row.customer_id, "b_field": field_id, "value": value}
+            )
+            earlier[str(field_id)] = state["fields"][field_id]
+        else:
+            self.field_inserts.append(
+                {"customer_id": row.customer_id, "field_id": field_id, "value": value}
+            )
+            earlier[str(field_id)] = None
+
+    def _entries(self, row: Row, before: dict) -> None:
+        """The first note, an allergy alert and a dated visit, as timeline entries."""
+        customer_id, made = row.customer_id, []
         if "first_note" in row.changes:
-            entries.append({
-                "customer_id": customer_id, "author_id": actor_id, "kind": "note",
-                "body": row.values["first_note"], "created_at": now, "pinned": False,
+            made.append({
+                "customer_id": customer_id, "author_id": self.actor_id, "kind": "note",
+                "body": row.values["first_note"], "created_at": self.now, "pinned": False,
                 "alert_category": None, "alert_keywords": None,
             })  # fmt: skip
-            before.setdefault("entry_ids", []).append(len(entries) - 1)
         if "alert_allergy" in row.changes and _alert_keywords(row):
-            entries.append(_alert_entry(row, customer_id, actor_id, now))
-            before.setdefault("entry_ids", []).append(len(entries) - 1)
+            made.append(_alert_entry(row, customer_id, self.actor_id, self.now))
         if "last_visit" in row.changes:
-            entries.append(_visit_entry(row, customer_id, actor_id))
-            before.setdefault("entry_ids", []).append(len(entries) - 1)
-        changes.append(
-            {
-                "batch_id": batch_id,
-                "customer_id": customer_id,
-                "action": "updated",
-                "before": before,
-            }
-        )
-    for columns, data in updates.items():
-        statement = (
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("b_id"))
-            .values(
-                {**{name: sa.bindparam(name) for name in columns}, "version": table.c.version + 1}
+            made.append(_visit_entry(row, customer_id, self.actor_id))
+        for entry in made:
+            self.entries.append(entry)
+            before.setdefault("entry_ids", []).append(len(self.entries) - 1)
+
+    def write(self) -> None:
+        connection, table = self.connection, Customer.__table__
+        for columns, data in self.updates.items():
+            statement = (
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("b_id"))
+                .values(
+                    {
+                        **{name: sa.bindparam(name) for name in columns},
+                        "version": table.c.version + 1,
+                    }
+                )  # fmt: skip
             )
-        )
-        connection.execute(statement, data)
-    # Rows that undo must find again get their ids now (positions above become ids).
-    for key, model, data in (
-        ("family_ids", FamilyMember, family),
-        ("date_ids", ImportantDate, dates),
-        ("entry_ids", TimelineEntry, entries),
-    ):
-        if not data:
-            continue
-        ids = _next_ids(connection, model.__table__, len(data))
-        for row_id, item in zip(ids, data, strict=True):
-            item["id"] = row_id
-        for change in changes:
-            if key in change["before"]:
-                change["before"][key] = [ids[position] for position in change["before"][key]]
-        connection.execute(sa.insert(model.__table__), data)
-    values_table = CustomFieldValue.__table__
-    if field_updates:
-        connection.execute(
-            sa.update(values_table)
-            .where(
-                values_table.c.customer_id == sa.bindparam("b_customer"),
-                values_table.c.field_id == sa.bindparam("b_field"),
+            connection.execute(statement, data)
+        # Rows that undo must find again get their ids now (positions above become ids).
+        for key, model, data in (
+            ("family_ids", FamilyMember, self.family),
+            ("date_ids", ImportantDate, self.dates),
+            ("entry_ids", TimelineEntry, self.entries),
+        ):
+            if not data:
+                continue
+            ids = _next_ids(connection, model.__table__, len(data))
+            for row_id, item in zip(ids, data, strict=True):
+                item["id"] = row_id
+            for change in self.changes:
+                if key in change["before"]:
+                    change["before"][key] = [ids[position] for position in change["before"][key]]
+            connection.execute(sa.insert(model.__table__), data)
+        values_table = CustomFieldValue.__table__
+        if self.field_updates:
+            connection.execute(
+                sa.update(values_table)
+                .where(
+                    values_table.c.customer_id == sa.bindparam("b_customer"),
+                    values_table.c.field_id == sa.bindparam("b_field"),
+                )
+                .values(value=sa.bindparam("value")),
+                self.field_updates,
             )
-            .values(value=sa.bindparam("value")),
-            field_updates,
-        )
-    for table_, data in (
-        (customer_tag, tag_rows),
-        (values_table, field_inserts),
-        (ConsentEvent.__table__, consents),
-        (ImportChange.__table__, changes),
-    ):
-        if data:
-            connection.execute(sa.insert(table_), data)
+        for table_, data in (
+            (customer_tag, self.tag_rows),
+            (values_table, self.field_inserts),
+            (ConsentEvent.__table__, self.consents),
+            (ImportChange.__table__, self.changes),
+        ):
+            if data:
+                connection.execute(sa.insert(table_), data)
 
 
 def undo(session: Session, batch: ImportBatch) -> dict[str, int]:

@@ -238,6 +238,25 @@ expressions = st.recursive(
 )
 
 
+def _birthday_in(node, birthday: date, today: date) -> bool:
+    if node.when == "this_month":
+        return birthday.month == today.month
+    if node.when == "next_month":
+        return birthday.month == today.month % 12 + 1
+    for offset in range(node.days + 1):
+        day = today + timedelta(days=offset)
+        if (birthday.month, birthday.day) == (day.month, day.day):
+            return True
+        leap = day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0)
+        if (
+            (birthday.month, birthday.day) == (2, 29)
+            and (day.month, day.day) == (2, 28)
+            and not leap
+        ):
+            return True
+    return False
+
+
 def evaluate(node, person: dict, now: datetime) -> bool:
     """The same language, evaluated in plain Python on plain data."""
     today = (
@@ -254,25 +273,7 @@ def evaluate(node, person: dict, now: datetime) -> bool:
     if isinstance(node, seg.LevelAtom):
         return person["level"] in node.levels
     if isinstance(node, seg.BirthdayAtom):
-        birthday = person["birthday"]
-        if birthday is None:
-            return False
-        if node.when == "this_month":
-            return birthday.month == today.month
-        if node.when == "next_month":
-            return birthday.month == today.month % 12 + 1
-        for offset in range(node.days + 1):
-            day = today + timedelta(days=offset)
-            if (birthday.month, birthday.day) == (day.month, day.day):
-                return True
-            leap = day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0)
-            if (
-                (birthday.month, birthday.day) == (2, 29)
-                and (day.month, day.day) == (2, 28)
-                and not leap
-            ):
-                return True
-        return False
+        return person["birthday"] is not None and _birthday_in(node, person["birthday"], today)
     if isinstance(node, seg.DurationAtom):
         moment = {
             "last_contact": person["last_contact"],

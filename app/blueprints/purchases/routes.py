@@ -239,6 +239,96 @@ def _whole_or_none(name: str) -> tuple[int | None, bool]:
     return int(text), True
 
 
+def _half_year_view(context, today, screen, person):
+    found = service.report_half_year(db.session, today, limit=screen)
+    context.update(rows=found, since=service.half_year_start(today))
+    header = [_("Team"), person, _("Product"), _("Quantity"), _("Amount (NT$)")]
+    return header, [[r.team or _("No one assigned"), r.customer, r.product, r.quantity, r.amount]
+                    for r in found]  # fmt: skip
+
+
+def _history_view(context, today, screen, person):
+    pattern = (request.args.get("product") or "").strip()[:120]
+    since_text = (request.args.get("since") or "").strip()
+    try:
+        since = date.fromisoformat(since_text) if since_text else date(today.year, 1, 1)
+    except ValueError:
+        since, context["error"] = date(today.year, 1, 1), error_message(PurchaseError("date"))
+    context.update(pattern=pattern, since=since)
+    if not pattern or context["error"]:
+        return [], []
+    try:
+        found = service.report_history(db.session, since, pattern, limit=screen)
+    except PurchaseError as error:
+        context["error"] = error_message(error)
+        return [], []
+    context["rows"] = found
+    header = [_("Date"), person, _("Product"), _("Quantity"), _("Unit price (NT$)"),
+              _("Amount (NT$)"), _("Note")]  # fmt: skip
+    return header, [[r.day, r.customer, r.product, r.quantity, r.unit_price, r.amount, r.note]
+                    for r in found]  # fmt: skip
+
+
+def _stays_view(context, today, screen, person):
+    from app.services.stays import month_occupancy
+
+    year_text = (request.args.get("year") or "").strip()
+    valid = year_text.isdigit() and 1900 <= int(year_text) <= 2200
+    year = int(year_text) if valid else today.year
+    if year_text and not valid:
+        context["error"] = _("Enter a year such as %(year)d.", year=today.year)
+    found = month_occupancy(db.session, year)
+    context.update(rows=found, year=year)
+    header = [_("Month"), _("Stays"), _("Nights"), _("Amount (NT$)"), _("Occupancy")]
+    return header, [[f"{year}-{r.month:02d}", r.stays, r.nights, r.amount,
+                     "" if r.occupancy is None else f"{r.occupancy:.0%}"] for r in found]  # fmt: skip
+
+
+def _attendance_view(context, today, screen, person):
+    from app.services.attendance import month_report
+
+    month_text = (request.args.get("month") or "").strip()
+    try:
+        first = date.fromisoformat(month_text + "-01") if month_text else today.replace(day=1)
+    except ValueError:
+        first = today.replace(day=1)
+        context["error"] = _("Enter a month such as %(month)s.", month=first.strftime("%Y-%m"))
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    found = month_report(db.session, first, last)
+    context.update(rows=found, month=first.strftime("%Y-%m"))
+    return [person, _("Days here"), _("Days absent")], [
+        [r.name, r.present, r.absent] for r in found
+    ]
+
+
+def _repurchase_view(context, today, screen, person):
+    min_price, ok_price = _whole_or_none("min_price")
+    min_points, ok_points = _whole_or_none("min_points")
+    context.update(min_price=min_price, min_points=min_points)
+    if not (ok_price and ok_points):
+        context["error"] = _("Enter whole numbers for the minimum price and points.")
+        return [], []
+    if min_price is None and min_points is None:
+        return [], []
+    found = service.report_repurchase(
+        db.session, today, min_price=min_price, min_points=min_points, limit=screen
+    )
+    context["rows"] = found
+    header = [person, _("Product"), _("Last bought"), _("Quantity that day"), _("Days ago")]
+    return header, [[r.customer, r.product, r.last_day, r.quantity, r.days_ago] for r in found]
+
+
+# report -> (context, today, rows on screen or None, the shop's word for a customer)
+#           -> (file header, file rows); each fills what the page shows into context
+_REPORT_VIEWS = {
+    "half_year": _half_year_view,
+    "history": _history_view,
+    "stays": _stays_view,
+    "attendance": _attendance_view,
+    "repurchase": _repurchase_view,
+}
+
+
 @bp.route("/reports")
 @owner_required
 def reports():
@@ -250,75 +340,7 @@ def reports():
     # On screen the first SCREEN_ROWS (one more tells that there are more); files get all.
     screen = None if file_format in ("csv", "xlsx") else SCREEN_ROWS + 1
     context = {"report": report, "today": today, "error": None, "rows": None}
-    header: list[str] = []
-    rows: list[list] = []
-    person = shop_term("customer")
-    if report == "half_year":
-        found = service.report_half_year(db.session, today, limit=screen)
-        context.update(rows=found, since=service.half_year_start(today))
-        header = [_("Team"), person, _("Product"), _("Quantity"), _("Amount (NT$)")]
-        rows = [[r.team or _("No one assigned"), r.customer, r.product, r.quantity, r.amount]
-                for r in found]  # fmt: skip
-    elif report == "history":
-        pattern = (request.args.get("product") or "").strip()[:120]
-        since_text = (request.args.get("since") or "").strip()
-        try:
-            since = date.fromisoformat(since_text) if since_text else date(today.year, 1, 1)
-        except ValueError:
-            since, context["error"] = date(today.year, 1, 1), error_message(PurchaseError("date"))
-        context.update(pattern=pattern, since=since)
-        if pattern and not context["error"]:
-            try:
-                found = service.report_history(db.session, since, pattern, limit=screen)
-            except PurchaseError as error:
-                context["error"] = error_message(error)
-            else:
-                context["rows"] = found
-                header = [_("Date"), person, _("Product"), _("Quantity"), _("Unit price (NT$)"),
-                          _("Amount (NT$)"), _("Note")]  # fmt: skip
-                rows = [[r.day, r.customer, r.product, r.quantity, r.unit_price, r.amount, r.note]
-                        for r in found]  # fmt: skip
-    elif report == "stays":
-        from app.services.stays import month_occupancy
-
-        year_text = (request.args.get("year") or "").strip()
-        valid = year_text.isdigit() and 1900 <= int(year_text) <= 2200
-        year = int(year_text) if valid else today.year
-        if year_text and not valid:
-            context["error"] = _("Enter a year such as %(year)d.", year=today.year)
-        found = month_occupancy(db.session, year)
-        context.update(rows=found, year=year)
-        header = [_("Month"), _("Stays"), _("Nights"), _("Amount (NT$)"), _("Occupancy")]
-        rows = [[f"{year}-{r.month:02d}", r.stays, r.nights, r.amount,
-                 "" if r.occupancy is None else f"{r.occupancy:.0%}"] for r in found]  # fmt: skip
-    elif report == "attendance":
-        from app.services.attendance import month_report
-
-        month_text = (request.args.get("month") or "").strip()
-        try:
-            first = date.fromisoformat(month_text + "-01") if month_text else today.replace(day=1)
-        except ValueError:
-            first = today.replace(day=1)
-            context["error"] = _("Enter a month such as %(month)s.", month=first.strftime("%Y-%m"))
-        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        found = month_report(db.session, first, last)
-        context.update(rows=found, month=first.strftime("%Y-%m"))
-        header = [person, _("Days here"), _("Days absent")]
-        rows = [[r.name, r.present, r.absent] for r in found]
-    else:
-        min_price, ok_price = _whole_or_none("min_price")
-        min_points, ok_points = _whole_or_none("min_points")
-        context.update(min_price=min_price, min_points=min_points)
-        if not (ok_price and ok_points):
-            context["error"] = _("Enter whole numbers for the minimum price and points.")
-        elif min_price is not None or min_points is not None:
-            found = service.report_repurchase(
-                db.session, today, min_price=min_price, min_points=min_points, limit=screen
-            )
-            context["rows"] = found
-            header = [person, _("Product"), _("Last bought"), _("Quantity that day"),
-                      _("Days ago")]  # fmt: skip
-            rows = [[r.customer, r.product, r.last_day, r.quantity, r.days_ago] for r in found]
+    header, rows = _REPORT_VIEWS[report](context, today, screen, shop_term("customer"))
     if file_format in ("csv", "xlsx") and header and not context["error"]:
         audit("report.export", detail=f"{report} {file_format} rows={len(rows)}")
         db.session.commit()
