@@ -106,7 +106,23 @@ def rename(session: Session, tag: Tag, new_name: str) -> None:
     other = find_tag(session, new_name)
     if other is not None and other.id != tag.id:
         raise TagError("exists")
+    if tag.name != new_name:
+        _regroup_teachers(session, tag.name, new_name)
     tag.name = new_name
+
+
+def _regroup_teachers(session: Session, old: str, new: str | None) -> None:
+    """A teacher's groups are tag names: they follow their tag when it is renamed or merged
+    into another, and go when it is deleted (else renaming a class would silently take it
+    away from its teacher)."""
+    for user in session.scalars(sa.select(User).where(User.group_names != "")):
+        names = user.groups
+        if old not in names:
+            continue
+        names = [name for name in names if name != old]
+        if new and new not in names:
+            names.append(new)
+        user.group_names = ",".join(names)
 
 
 def recolour(tag: Tag, colour: str) -> None:
@@ -171,6 +187,7 @@ def merge(session: Session, source: Tag, target: Tag, *, actor_id: int | None = 
         .values(tag_id=target.id)
     ).rowcount
     session.execute(sa.delete(customer_tag).where(customer_tag.c.tag_id == source.id))
+    _regroup_teachers(session, source.name, target.name)
     session.delete(source)
     session.add(record)
     session.flush()
@@ -220,6 +237,7 @@ def undo_merge(session: Session, record: TagMerge) -> Tag:
 
 def delete(session: Session, tag: Tag) -> None:
     session.execute(sa.delete(customer_tag).where(customer_tag.c.tag_id == tag.id))
+    _regroup_teachers(session, tag.name, None)
     session.delete(tag)
     session.flush()
 

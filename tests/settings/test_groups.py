@@ -58,3 +58,33 @@ def test_groups_from_a_custom_field(client, owner, teacher):
     login(client, teacher)
     page = client.get("/today").get_data(as_text=True)
     assert "乙生" in page and "甲生" not in page
+
+
+def test_a_teachers_class_follows_its_tag_when_renamed_merged_or_deleted(client, owner, teacher):
+    """Renaming a class tag used to take the class away from its teacher (groups are kept
+    by name): now her Today page keeps showing her children."""
+    from app.services import tags as tag_service
+
+    sunflowers, stars = make_tag("向日葵班"), make_tag("星星班")
+    child = make_customer("小葵")
+    tag_customer(child, sunflowers)
+    for tag in (sunflowers, stars):
+        tag.is_group = True
+    teacher.group_names = "向日葵班,星星班"
+    db.session.commit()
+    login(client, owner)
+    response = client.post(
+        f"/tags/{sunflowers.id}/rename", data={f"rename{sunflowers.id}-name": "太陽花班"}
+    )
+    assert response.status_code == 302
+    assert db.session.get(User, teacher.id).groups == ["星星班", "太陽花班"]
+    client.post("/logout")
+    login(client, teacher)
+    assert "小葵" in client.get("/today?group=太陽花班").get_data(as_text=True)
+    assert "小葵" in client.get("/").get_data(as_text=True)
+    tag_service.merge(db.session, db.session.get(Tag, stars.id), db.session.get(Tag, sunflowers.id))
+    db.session.commit()
+    assert db.session.get(User, teacher.id).groups == ["太陽花班"]
+    tag_service.delete(db.session, db.session.get(Tag, sunflowers.id))
+    db.session.commit()
+    assert db.session.get(User, teacher.id).groups == []
