@@ -151,6 +151,8 @@ def test_alerts_fields_and_text(app):
     make_entry(b, body="小明對花生過敏")
     assert _ids("alert:peanut", NOW) == {a.id}
     assert _ids("alert:allergy", NOW) == {a.id}
+    # A keyword is a whole keyword, as in the feed's filter: 花 is not 花生.
+    assert _ids("alert:花生", NOW) == {a.id} and _ids("alert:花", NOW) == set()
     assert _ids("field:teachers_words=很好", NOW) == {b.id}
     assert _ids('field:老師的話=""', NOW) == {a.id}
     assert _ids("has:email", NOW) == {b.id}
@@ -291,8 +293,9 @@ def evaluate(node, person: dict, now: datetime) -> bool:
     if isinstance(node, seg.OptOutAtom):
         return person["opt_out"]
     if isinstance(node, seg.AlertAtom):
+        # One of the alert's keywords exactly (as the feed's keyword filter), or its category.
         return person["alert"] is not None and (
-            node.keyword in person["alert"] or node.keyword == "allergy"
+            node.keyword in person["alert"].split(",") or node.keyword == "allergy"
         )
     if isinstance(node, seg.TextAtom):
         needle = node.text.lower()

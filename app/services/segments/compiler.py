@@ -245,14 +245,12 @@ class _Compiler:
         return Customer.id.in_(grouped.having(compare))
 
     def _alert_atom(self, node):
-        escaped = node.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # One of an open alert's keywords exactly, or its category: the same test as the
+        # feed's keyword filter (timeline.alert_matches), so a list and the feed agree.
+        from app.services.timeline import alert_matches
+
         alerts = sa.select(TimelineEntry.customer_id).where(
-            TimelineEntry.kind == "alert",
-            TimelineEntry.alert_resolved_at.is_(None),
-            sa.or_(
-                TimelineEntry.alert_keywords.like(f"%{escaped}%", escape="\\"),
-                TimelineEntry.alert_category == node.keyword,
-            ),
+            alert_matches(node.keyword), TimelineEntry.alert_resolved_at.is_(None)
         )
         return Customer.id.in_(alerts)
 
