@@ -293,6 +293,39 @@ def add_important_date(
     return row
 
 
+def remove_family_member(
+    session: Session, customer_id: int, member_id: int, *, actor_id: int | None, ip: str | None
+) -> bool:
+    """Deletes one family member of this customer, audited (who was removed stays in the
+    audit row's detail). False when there is no such member of this customer."""
+    from app.services.audit import record
+
+    member = session.get(FamilyMember, member_id)
+    if member is None or member.customer_id != customer_id:
+        return False
+    detail = f"{member.relation or ''} {member.name}".strip()
+    session.delete(member)
+    record(session, "customer.family_remove", "customer", customer_id, detail,
+           user_id=actor_id, ip=ip)  # fmt: skip
+    return True
+
+
+def remove_important_date(
+    session: Session, customer_id: int, date_id: int, *, actor_id: int | None, ip: str | None
+) -> bool:
+    """Deletes one important date of this customer, audited."""
+    from app.services.audit import record
+
+    row = session.get(ImportantDate, date_id)
+    if row is None or row.customer_id != customer_id:
+        return False
+    detail = f"{row.label} {row.date.isoformat()}"
+    session.delete(row)
+    record(session, "customer.date_remove", "customer", customer_id, detail,
+           user_id=actor_id, ip=ip)  # fmt: skip
+    return True
+
+
 def custom_fields(session: Session) -> list[CustomField]:
     return list(
         session.scalars(sa.select(CustomField).order_by(CustomField.position, CustomField.id))

@@ -453,3 +453,32 @@ def test_a_quick_note_sent_without_javascript_returns_to_the_page_it_came_from(t
         data={"kind": "note", "body": "x", "return_to": "https://evil.example"},
     )
     assert elsewhere.headers["Location"].endswith(f"/customers/{customer.id}")
+
+
+def test_removing_a_family_member_or_a_date_is_audited(desk_client, frontdesk):
+    from datetime import date
+
+    from app.models import AuditEvent, FamilyMember, ImportantDate
+    from app.services.customers import add_family_member, add_important_date
+
+    customer = make_customer("西城")
+    member = add_family_member(db.session, customer, {"name": "西媽媽", "relation": "媽媽"})
+    day = add_important_date(db.session, customer, "入學日", date(2026, 9, 1))
+    other = make_customer("別人")
+    db.session.commit()
+    member_id, date_id = member.id, day.id
+    # Someone else's row through this customer's address: not found, nothing removed.
+    assert desk_client.post(f"/customers/{other.id}/family/{member_id}/delete").status_code == 404
+    assert (
+        desk_client.post(f"/customers/{customer.id}/family/{member_id}/delete").status_code == 302
+    )
+    assert desk_client.post(f"/customers/{customer.id}/dates/{date_id}/delete").status_code == 302
+    assert db.session.get(FamilyMember, member_id) is None
+    assert db.session.get(ImportantDate, date_id) is None
+    rows = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.target_id == customer.id).order_by(AuditEvent.id)
+    ).all()
+    assert [(r.action, r.detail, r.user_id) for r in rows if r.action.endswith("_remove")] == [
+        ("customer.family_remove", "媽媽 西媽媽", frontdesk.id),
+        ("customer.date_remove", "入學日 2026-09-01", frontdesk.id),
+    ]

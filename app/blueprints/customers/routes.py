@@ -37,14 +37,12 @@ from app.htmx import is_partial
 from app.models import (
     Customer,
     CustomFieldValue,
-    FamilyMember,
-    ImportantDate,
     Role,
     Segment,
     Tag,
     User,
 )
-from app.security import audit, desk_required, staff_required
+from app.security import audit, client_ip, desk_required, staff_required
 from app.services import customers as customer_service
 from app.services import page_cache
 from app.services import purchases as purchase_service
@@ -585,10 +583,10 @@ def add_family(customer_id: int):
 @bp.route("/<int:customer_id>/family/<int:member_id>/delete", methods=["POST"])
 @desk_required
 def remove_family(customer_id: int, member_id: int):
-    member = db.session.get(FamilyMember, member_id)
-    if member is None or member.customer_id != customer_id:
+    if not customer_service.remove_family_member(
+        db.session, customer_id, member_id, actor_id=current_user.id, ip=client_ip()
+    ):
         abort(404)
-    db.session.delete(member)
     db.session.commit()
     flash(_("Family member removed."), "info")
     return redirect(url_for("customers.show", customer_id=customer_id) + "#family")
@@ -612,10 +610,10 @@ def add_date(customer_id: int):
 @bp.route("/<int:customer_id>/dates/<int:date_id>/delete", methods=["POST"])
 @desk_required
 def remove_date(customer_id: int, date_id: int):
-    row = db.session.get(ImportantDate, date_id)
-    if row is None or row.customer_id != customer_id:
+    if not customer_service.remove_important_date(
+        db.session, customer_id, date_id, actor_id=current_user.id, ip=client_ip()
+    ):
         abort(404)
-    db.session.delete(row)
     db.session.commit()
     flash(_("Date removed."), "info")
     return redirect(url_for("customers.show", customer_id=customer_id) + "#dates")
