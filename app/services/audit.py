@@ -1,5 +1,8 @@
 """The audit log: one helper that services, jobs and views all use (no request state here)."""
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -57,3 +60,50 @@ def _row(action, target_type, target_id, detail, user_id, ip) -> dict:
         "user_id": user_id,
         "ip": ip,
     }
+
+
+# ---- reading the log --------------------------------------------------------------------------
+
+PAGE_SIZE = 100
+
+
+@dataclass
+class AuditFilter:
+    """What the owner filters the log by; days are in the shop's time zone, inclusive."""
+
+    action: str = ""  # a prefix: "customer." finds every customer action
+    user_id: int | None = None
+    customer_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def audit_page(session: Session, wanted: AuditFilter, context, page: int = 1):
+    """(rows of (AuditEvent, user name), whether there are more) for one page, newest first."""
+    from app.models import User
+
+    query = sa.select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.user_id)
+    if wanted.action:
+        query = query.where(AuditEvent.action.startswith(wanted.action, autoescape=True))
+    if wanted.user_id:
+        query = query.where(AuditEvent.user_id == wanted.user_id)
+    if wanted.customer_id:
+        query = query.where(
+            AuditEvent.target_type == "customer", AuditEvent.target_id == wanted.customer_id
+        )
+    if wanted.since:
+        query = query.where(AuditEvent.at >= context.start_of(wanted.since))
+    if wanted.until:
+        query = query.where(AuditEvent.at < context.start_of(wanted.until + timedelta(days=1)))
+    rows = session.execute(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset((max(1, page) - 1) * PAGE_SIZE)
+    ).all()
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def audit_actions(session: Session) -> list[str]:
+    return list(
+        session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+    )

@@ -329,6 +329,65 @@ def queue(session: Session, campaign: Campaign, audience: Audience) -> int:
     return len(rows)
 
 
+# ---- the campaign's life: draft → queued → sending → done, with pause, resume and cancel
+
+# action -> (the statuses it may start from, the status it leads to)
+TRANSITIONS = {
+    "pause": (("queued", "sending"), "paused"),
+    "resume": (("paused",), "queued"),
+    "cancel": (("queued", "sending", "paused"), "cancelled"),
+}
+
+
+def change_status(
+    session: Session, campaign: Campaign, action: str, *, actor_id: int | None, ip: str | None
+) -> bool:
+    """Pauses, resumes or cancels, when the campaign's status allows it (False if not);
+    cancelling skips what was still queued. Audited; the caller commits (and, on resume,
+    wakes the worker)."""
+    from app.services.audit import record
+
+    allowed, new_status = TRANSITIONS[action]
+    if campaign.status not in allowed:
+        return False
+    begin_write(session)
+    campaign.status = new_status
+    if new_status == "queued":
+        campaign.pause_reason = None
+    if new_status == "cancelled":
+        session.execute(
+            sa.update(Delivery)
+            .where(Delivery.campaign_id == campaign.id, Delivery.status == "queued")
+            .values(status="skipped", skip_reason="cancelled")
+        )
+        campaign.finished_at = utcnow()
+    record(session, f"campaign.{new_status}", "campaign", campaign.id, user_id=actor_id, ip=ip)
+    return True
+
+
+def decide_uncertain(
+    session: Session, delivery: Delivery, decision: str, *, actor_id: int | None, ip: str | None
+) -> bool:
+    """The owner's decision on an uncertain delivery: "resend" queues it again (and the
+    campaign, if it had finished), "sent" counts it as sent. Returns whether the worker
+    should be woken to send now. Audited; the caller commits."""
+    from app.services.audit import record
+
+    if decision not in ("resend", "sent") or delivery.status != "uncertain":
+        raise ValueError(decision)
+    begin_write(session)
+    campaign, resend_now = delivery.campaign, False
+    if decision == "resend":
+        delivery.status, delivery.error = "queued", None
+        if campaign.status in ("done", "sending"):
+            campaign.status = "queued"
+        resend_now = campaign.status == "queued"
+    else:
+        delivery.status, delivery.sent_at = "sent", delivery.claimed_at
+    record(session, f"delivery.{decision}", "delivery", delivery.id, user_id=actor_id, ip=ip)
+    return resend_now
+
+
 def counts(session: Session, campaign_id: int) -> dict[str, int]:
     rows = session.execute(
         sa.select(Delivery.status, sa.func.count())

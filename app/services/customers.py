@@ -326,6 +326,39 @@ def remove_important_date(
     return True
 
 
+# The customer list's sort orders.
+LIST_SORTS = {
+    "name": Customer.display_name,
+    "member": Customer.member_number,
+    "level": Customer.level,
+    "last_contact": Customer.last_contact_at,
+    "created": Customer.created_at,
+}
+
+
+def list_query(
+    session: Session, expression: str, context, *, sort: str = "name",
+    descending: bool = False, archived: bool = False,
+):  # fmt: skip
+    """The customer list: those matching a segment expression (SegmentError if it is bad),
+    current or archived ones, sorted (never-contacted last whichever way), tags loaded."""
+    from sqlalchemy.orm import selectinload
+
+    from app.services import segments
+
+    if expression:
+        query = segments.customers_query(session, expression, context, include_archived=True)
+    else:
+        query = sa.select(Customer)
+    query = query.where(
+        Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)
+    )
+    column = LIST_SORTS.get(sort, Customer.display_name)
+    order = column.desc() if descending else column.asc()
+    orders = (column.is_(None), order) if sort == "last_contact" else (order,)
+    return query.order_by(*orders, Customer.id).options(selectinload(Customer.tags))
+
+
 def custom_fields(session: Session) -> list[CustomField]:
     return list(
         session.scalars(sa.select(CustomField).order_by(CustomField.position, CustomField.id))

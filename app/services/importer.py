@@ -499,6 +499,48 @@ def _cleaner(target: str) -> Callable[[str], object]:
     return _CLEANERS.get(target) or _at_most(_TEXT_LIMITS.get(target, 2000))
 
 
+def choose_columns(
+    batch: "ImportBatch",
+    header: list[str],
+    chosen: dict[int, str],
+    allowed: set[str],
+    *,
+    mode: str,
+    encoding: str | None,
+    skip_errors: bool,
+    match_phone: bool,
+    folder: Path,
+) -> None:
+    """The staff's choices on the mapping page: each column's target (one column per target;
+    a column may always be its own important date), the import mode and, for a CSV, the
+    encoding (the file must read in it). ImportProblem("choice" / "twice", target) or one of
+    read_sheet's; nothing changes on the batch unless all is well."""
+    from app.models.importing import IMPORT_MODES
+
+    allowed = set(allowed) | {t for t in (batch.mapping or {}).values() if t.startswith("date:")}
+    mapping: dict[str, str] = {}
+    for index, title in enumerate(header):
+        target = chosen.get(index, "")
+        if not target:
+            continue
+        if target not in allowed and target != f"date:{title[:80]}":
+            raise ImportProblem("choice")
+        if target in mapping.values():
+            raise ImportProblem("twice", target)
+        mapping[str(index)] = target
+    if mode not in IMPORT_MODES:
+        raise ImportProblem("choice")
+    encoding = encoding or batch.encoding
+    if batch.kind == "csv":
+        if encoding not in ENCODINGS:
+            raise ImportProblem("choice")
+        if encoding != batch.encoding:
+            read_sheet(file_path(folder, batch).read_bytes(), "csv", encoding)
+    batch.mapping, batch.mode = mapping, mode
+    batch.encoding = encoding if batch.kind == "csv" else None
+    batch.skip_errors, batch.match_phone = skip_errors, match_phone
+
+
 def clean_row(
     number: int, cells: list[str], mapping: dict[str, str], overrides: dict | None
 ) -> Row:

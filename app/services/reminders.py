@@ -243,6 +243,40 @@ def check_rule(session: Session, rule: ReminderRule) -> None:
         raise ReminderError("levels")
 
 
+def save_rule(session: Session, rule: ReminderRule, data: dict) -> None:
+    """Copies the owner's choices into the rule and checks it (ReminderError with a code:
+    "name" when another rule has the name). Nothing is flushed before the check passes."""
+
+    def optional_id(name: str) -> int | None:
+        return int(data[name]) if data.get(name) else None
+
+    def optional_text(name: str) -> str | None:
+        return (data.get(name) or "").strip() or None
+
+    with session.no_autoflush:
+        rule.name = " ".join((data.get("name") or "").split())
+        rule.kind = data.get("kind")
+        rule.days = data.get("days")
+        rule.segment_id, rule.tag_id = optional_id("segment_id"), optional_id("tag_id")
+        rule.levels = ",".join(sorted(data.get("levels") or []))
+        rule.include_family = bool(data.get("include_family"))
+        rule.entry_kind = data.get("entry_kind") or None
+        rule.keyword, rule.action = optional_text("keyword"), optional_text("action")
+        rule.assignee_id = optional_id("assignee_id")
+        rule.active = bool(data.get("active"))
+        check_rule(session, rule)
+        clash = session.scalar(
+            sa.select(ReminderRule.id).where(
+                sa.func.lower(ReminderRule.name) == rule.name.lower(),
+                ReminderRule.id != (rule.id or 0),
+            )
+        )
+    if clash:
+        raise ReminderError("name")
+    if rule.id is None:
+        session.add(rule)
+
+
 def _who_clause(session: Session, rule: ReminderRule, context: seg.Context):
     """The customers a rule looks at (never archived or erased ones)."""
     clauses = [Customer.archived_at.is_(None), Customer.erased_at.is_(None)]

@@ -20,11 +20,10 @@ from sqlalchemy.orm import joinedload
 from app.blueprints.campaigns import bp
 from app.blueprints.campaigns.forms import ComposeForm
 from app.blueprints.segments.messages import segment_error_message
-from app.clock import utcnow
 from app.db import begin_write
 from app.extensions import csrf, db
 from app.models import Campaign, CustomField, Delivery, Segment
-from app.security import audit, desk_required, public
+from app.security import audit, client_ip, desk_required, public
 from app.services import campaigns as service
 from app.services import segments as seg
 from app.services.channels import sms_parts
@@ -470,26 +469,15 @@ def send(campaign_id: int):
     return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
 
-def _change_status(
-    campaign_id: int, allowed_from: tuple, new_status: str, message: str, *, restart: bool = False
-):
+def _change_status(campaign_id: int, action: str, message: str):
     from app.tasks import send_campaign
 
     campaign = db.get_or_404(Campaign, campaign_id)
-    if campaign.status in allowed_from:
-        campaign.status = new_status
-        if new_status == "queued":
-            campaign.pause_reason = None
-        if new_status == "cancelled":
-            db.session.execute(
-                sa.update(Delivery)
-                .where(Delivery.campaign_id == campaign.id, Delivery.status == "queued")
-                .values(status="skipped", skip_reason="cancelled")
-            )
-            campaign.finished_at = utcnow()
-        audit(f"campaign.{new_status}", "campaign", campaign.id)
+    if service.change_status(
+        db.session, campaign, action, actor_id=current_user.id, ip=client_ip()
+    ):
         db.session.commit()
-        if restart:
+        if action == "resume":
             send_campaign(campaign_id)
         flash(message, "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign_id))
@@ -498,28 +486,20 @@ def _change_status(
 @bp.route("/campaigns/<int:campaign_id>/pause", methods=["POST"])
 @desk_required
 def pause(campaign_id: int):
-    return _change_status(
-        campaign_id,
-        ("queued", "sending"),
-        "paused",
-        _("Paused. Nothing more is sent until you resume."),
-    )
+    return _change_status(campaign_id, "pause", _("Paused. Nothing more is sent until you resume."))
 
 
 @bp.route("/campaigns/<int:campaign_id>/resume", methods=["POST"])
 @desk_required
 def resume(campaign_id: int):
-    return _change_status(campaign_id, ("paused",), "queued", _("Resumed."), restart=True)
+    return _change_status(campaign_id, "resume", _("Resumed."))
 
 
 @bp.route("/campaigns/<int:campaign_id>/cancel", methods=["POST"])
 @desk_required
 def cancel(campaign_id: int):
     return _change_status(
-        campaign_id,
-        ("queued", "sending", "paused"),
-        "cancelled",
-        _("Cancelled. Mail already sent stays sent; the rest is not sent."),
+        campaign_id, "cancel", _("Cancelled. Mail already sent stays sent; the rest is not sent.")
     )
 
 
@@ -539,16 +519,9 @@ def decide(campaign_id: int, delivery_id: int, decision: str):
     if delivery.status != "uncertain":
         flash(_("That delivery is no longer uncertain."), "info")
         return redirect(url_for("campaigns.show", campaign_id=campaign_id))
-    campaign = delivery.campaign
-    resend_now = False
-    if decision == "resend":
-        delivery.status, delivery.error = "queued", None
-        if campaign.status in ("done", "sending"):
-            campaign.status = "queued"
-        resend_now = campaign.status == "queued"
-    else:
-        delivery.status, delivery.sent_at = "sent", delivery.claimed_at
-    audit(f"delivery.{decision}", "delivery", delivery.id)
+    resend_now = service.decide_uncertain(
+        db.session, delivery, decision, actor_id=current_user.id, ip=client_ip()
+    )
     db.session.commit()
     if resend_now:
         send_campaign(campaign_id)

@@ -55,13 +55,7 @@ from app.services.shop import shop_context
 from app.services.timeline import TimelineError
 from app.vocabulary import shop_term, term
 
-SORTS = {
-    "name": Customer.display_name,
-    "member": Customer.member_number,
-    "level": Customer.level,
-    "last_contact": Customer.last_contact_at,
-    "created": Customer.created_at,
-}
+SORTS = customer_service.LIST_SORTS
 PER_PAGE = 50
 
 
@@ -156,23 +150,14 @@ def index():
         return redirect(canonical)
 
     error = None
-    query = sa.select(Customer)
-    if expression:
-        try:
-            query = seg.customers_query(
-                db.session, expression, segment_context(), include_archived=True
-            )
-        except seg.SegmentError as problem:
-            error = segment_error_message(problem, expression)
-            query = sa.select(Customer).where(sa.false())
-    query = query.where(
-        Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)
-    )
-    column = SORTS[sort]
-    order = column.desc() if direction == "desc" else column.asc()
-    # Never-contacted customers last whichever way the list is sorted.
-    orders = (column.is_(None), order) if sort == "last_contact" else (order,)
-    query = query.order_by(*orders, Customer.id).options(selectinload(Customer.tags))
+    try:
+        query = customer_service.list_query(
+            db.session, expression, segment_context(),
+            sort=sort, descending=direction == "desc", archived=archived,
+        )  # fmt: skip
+    except seg.SegmentError as problem:
+        error = segment_error_message(problem, expression)
+        query = sa.select(Customer).where(sa.false())
     page = db.paginate(
         query, page=args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False
     )

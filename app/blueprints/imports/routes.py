@@ -77,6 +77,10 @@ def problem_message(code: str, detail: str = "") -> str:
             ".csv and try again."
         ),
         "kind": _("Choose a .xlsx or .csv file."),
+        "choice": _("Choose one of the options."),
+        "twice": _(
+            "“%(what)s” is chosen for two columns.", what=target_labels().get(detail, detail)
+        ),
         "row-errors": _(
             "%(num)s rows still have errors: fix them, or choose to skip them.", num=detail
         ),
@@ -231,45 +235,21 @@ def show(batch_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        allowed = set(target_labels()) | {
-            t for t in (batch.mapping or {}).values() if t.startswith("date:")
-        }
         header = _sheet(batch).header
-        mapping, used, problem = {}, set(), None
-        for index, title in enumerate(header):
-            target = request.form.get(f"column-{index}", "")
-            if target == f"date:{title[:80]}":  # this column's own "important date" choice
-                allowed.add(target)
-            if not target:
-                continue
-            if target not in allowed:
-                problem = _("Choose one of the options.")
-            elif target in used:
-                problem = _(
-                    "“%(what)s” is chosen for two columns.",
-                    what=target_labels().get(target, target),
-                )
-            else:
-                mapping[str(index)] = target
-                used.add(target)
-        mode = request.form.get("mode", batch.mode)
-        if mode not in IMPORT_MODES:
-            problem = _("Choose one of the options.")
-        encoding = request.form.get("encoding") or batch.encoding
-        if batch.kind == "csv" and encoding not in importer.ENCODINGS:
-            problem = _("Choose one of the options.")
-        if problem is None and batch.kind == "csv" and encoding != batch.encoding:
-            try:
-                importer.read_sheet(
-                    importer.file_path(folder(), batch).read_bytes(), "csv", encoding
-                )
-            except importer.ImportProblem as error:
-                problem = problem_message(error.code, error.detail)
-        if problem is None:
-            batch.mapping, batch.mode = mapping, mode
-            batch.encoding = encoding if batch.kind == "csv" else None
-            batch.skip_errors = request.form.get("skip_errors") == "1"
-            batch.match_phone = request.form.get("match_phone") == "1"
+        try:
+            importer.choose_columns(
+                batch, header,
+                {index: request.form.get(f"column-{index}", "") for index in range(len(header))},
+                set(target_labels()),
+                mode=request.form.get("mode", batch.mode),
+                encoding=request.form.get("encoding"),
+                skip_errors=request.form.get("skip_errors") == "1",
+                match_phone=request.form.get("match_phone") == "1",
+                folder=folder(),
+            )  # fmt: skip
+        except importer.ImportProblem as error:
+            problem = problem_message(error.code, error.detail)
+        else:
             db.session.commit()
             return redirect(url_for("imports.show", batch_id=batch.id) + "#preview")
         flash(problem, "error")

@@ -2,7 +2,7 @@
 export (CSV / Excel), the audit log."""
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -15,10 +15,11 @@ from app.blueprints.privacy.forms import ConsentForm, EraseForm
 from app.blueprints.segments.messages import segment_error_message
 from app.clock import utcnow
 from app.extensions import db
-from app.models import AuditEvent, ConsentEvent, Customer, User
+from app.models import ConsentEvent, Customer, User
 from app.security import audit, owner_required
 from app.services import exporting, privacy
 from app.services import segments as seg
+from app.services.audit import AuditFilter, audit_actions, audit_page
 from app.services.shop import get_shop, shop_context
 from app.vocabulary import shop_term
 
@@ -248,41 +249,29 @@ def export():
 @owner_required
 def audit_log():
     args = request.args
-    query = sa.select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.user_id)
-    action = args.get("action", "").strip()
-    if action:
-        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
-    user_id = args.get("user", type=int)
-    if user_id:
-        query = query.where(AuditEvent.user_id == user_id)
-    customer_id = args.get("customer", type=int)
-    if customer_id:
-        query = query.where(
-            AuditEvent.target_type == "customer", AuditEvent.target_id == customer_id
-        )
-    zone = get_shop(db.session).timezone
-    context = seg.Context(now=utcnow(), zone=zone)
-    for name, op in (("since", ">="), ("until", "<")):
+
+    def day(name: str):
         try:
-            day = datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
+            return datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
         except ValueError:
-            continue
-        moment = context.start_of(day if op == ">=" else day + timedelta(days=1))
-        query = query.where(AuditEvent.at >= moment if op == ">=" else AuditEvent.at < moment)
+            return None  # an unreadable day filters nothing
+
+    wanted = AuditFilter(
+        action=args.get("action", "").strip(),
+        user_id=args.get("user", type=int),
+        customer_id=args.get("customer", type=int),
+        since=day("since"),
+        until=day("until"),
+    )
+    context = seg.Context(now=utcnow(), zone=get_shop(db.session).timezone)
     page_number = max(1, args.get("page", 1, type=int))
-    rows = db.session.execute(
-        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(101)
-        .offset((page_number - 1) * 100)
-    ).all()
-    actions = db.session.scalars(
-        sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
-    ).all()
+    rows, more = audit_page(db.session, wanted, context, page_number)
+    actions = audit_actions(db.session)
     staff = db.session.scalars(sa.select(User).order_by(User.name)).all()
     return render_template(
         "privacy/audit.html",
-        rows=rows[:100],
-        more=len(rows) > 100,
+        rows=rows,
+        more=more,
         page=page_number,
         newer_url=url_for("privacy.audit_log", **{**args.to_dict(), "page": page_number - 1}),
         older_url=url_for("privacy.audit_log", **{**args.to_dict(), "page": page_number + 1}),

@@ -277,33 +277,6 @@ def rule_error_message(code: str) -> str:
     }.get(code, _("Choose one of the options."))
 
 
-def _save_rule(form: RuleForm, rule: ReminderRule) -> str | None:
-    """Copies the form into the rule; returns an error code or None."""
-    rule.name = " ".join(form.name.data.split())
-    rule.kind = form.kind.data
-    rule.days = form.days.data
-    rule.segment_id = int(form.segment_id.data) if form.segment_id.data else None
-    rule.tag_id = int(form.tag_id.data) if form.tag_id.data else None
-    rule.levels = ",".join(sorted(form.levels.data or []))
-    rule.include_family = form.include_family.data
-    rule.entry_kind = form.entry_kind.data or None
-    rule.keyword = (form.keyword.data or "").strip() or None
-    rule.assignee_id = int(form.assignee_id.data) if form.assignee_id.data else None
-    rule.action = (form.action.data or "").strip() or None
-    rule.active = form.active.data
-    try:
-        service.check_rule(db.session, rule)
-    except service.ReminderError as error:
-        return error.code
-    clash = db.session.scalar(
-        sa.select(ReminderRule.id).where(
-            sa.func.lower(ReminderRule.name) == rule.name.lower(),
-            ReminderRule.id != (rule.id or 0),
-        )
-    )
-    return "name" if clash else None
-
-
 @bp.route("/settings/reminders")
 @owner_required
 def rules():
@@ -324,11 +297,11 @@ def edit_rule(rule_id: int | None = None):
     form = _rule_form(rule)
     if form.validate_on_submit():
         target = rule or ReminderRule()
-        with db.session.no_autoflush:
-            problem = _save_rule(form, target)
-        if problem is None:
-            if rule is None:
-                db.session.add(target)
+        try:
+            service.save_rule(db.session, target, form.data)
+        except service.ReminderError as error:
+            problem = error.code
+        else:
             audit("reminder_rule.save", "reminder_rule", rule_id, detail=target.name)
             db.session.commit()
             flash(_("Rule saved."), "success")
