@@ -140,7 +140,7 @@ def test_a_failing_job_saves_nothing_and_can_be_retried(client, owner, frontdesk
     def broken(*args, **kwargs):
         raise importer.ImportProblem("disk")
 
-    monkeypatch.setattr(importer, "_insert_related_of_new", broken)
+    monkeypatch.setattr(importer.running, "_insert_related_of_new", broken)
     assert run_import_now(batch_id) == {"failed": "disk"}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == before
     page = client.get(f"/imports/{batch_id}").get_data(as_text=True)

@@ -249,7 +249,7 @@ def test_a_failure_half_way_leaves_the_database_as_it_was(app, monkeypatch):
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "_insert_related_of_new", fail_on_the_second_chunk)
+    monkeypatch.setattr(importer.running, "_insert_related_of_new", fail_on_the_second_chunk)
     with pytest.raises(RuntimeError):
         importer.run_import(db.session, batch, sheet, actor_id=None)
     db.session.rollback()

@@ -1,0 +1,311 @@
+"""The dry run: which rows are new, updated, unchanged, skipped or in error, and what
+changes for each customer."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Customer,
+    CustomFieldValue,
+    FamilyMember,
+    ImportantDate,
+    ImportBatch,
+    Tag,
+    TimelineEntry,
+    customer_tag,
+)
+from app.services.customers import digits_of
+from app.services.importer.columns import (
+    PROFILE_TARGETS,
+)
+from app.services.importer.rows import (
+    Row,
+    clean_row,
+)
+from app.services.importer.sheets import (
+    CHUNK,
+    Sheet,
+)
+
+
+@dataclass
+class Existing:
+    """What is already in the database that a row can match: number, else email, else phone."""
+
+    by_number: dict[str, int]
+    by_email: dict[str, int]
+    by_phone: dict[str, int]
+
+    @classmethod
+    def load(cls, session: Session) -> "Existing":
+        by_number, by_email, by_phone = {}, {}, {}
+        for cid, number, email, phone in session.execute(
+            sa.select(Customer.id, Customer.member_number, Customer.email, Customer.phone_digits)
+            .where(Customer.erased_at.is_(None))
+            .order_by(Customer.id)
+        ):
+            by_number[number.lower()] = cid
+            if email:
+                by_email.setdefault(email.lower(), cid)
+            if phone:
+                by_phone.setdefault(phone, cid)
+        return cls(by_number, by_email, by_phone)
+
+    def match(self, row: Row, *, by_phone: bool = False) -> int | None:
+        number = row.values.get("member_number")
+        if number:
+            return self.by_number.get(str(number).lower())
+        email = row.values.get("email")
+        if email and email in self.by_email:
+            return self.by_email[email]
+        # Brothers and sisters share a parent's phone: matching on it would merge them, so
+        # only when the owner chooses it.
+        phone = digits_of(row.values.get("phone"))
+        if by_phone and phone and phone in self.by_phone:
+            return self.by_phone[phone]
+        return None
+
+
+def _keys(row: Row, *, by_phone: bool = False) -> list[tuple[str, str]]:
+    keys = []
+    if row.values.get("member_number"):
+        keys.append(("member_number", str(row.values["member_number"]).lower()))
+    elif row.values.get("email"):
+        keys.append(("email", row.values["email"]))
+    elif by_phone and digits_of(row.values.get("phone")):
+        keys.append(("phone", digits_of(row.values["phone"])))
+    return keys
+
+
+@dataclass
+class Plan:
+    rows: list[Row]
+    counts: dict[str, int]
+    # What matched customers have now (profile columns; tags, family, dates, fields, consents).
+    current: dict[int, dict] = field(default_factory=dict)
+    related: dict[int, dict] = field(default_factory=dict)
+
+    @property
+    def error_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.errors]
+
+
+def _profile_differs(current: dict, row: Row) -> list[str]:
+    changed = []
+    for target in PROFILE_TARGETS:
+        if target in row.values and row.values[target] != current.get(target):
+            if (
+                target == "member_number"
+                and str(current.get(target, "")).lower() == str(row.values[target]).lower()
+            ):
+                continue
+            changed.append(target)
+    visit = row.values.get("last_visit")
+    if visit and (current.get("last_visit_at") is None or current["last_visit_at"].date() < visit):
+        changed.append("last_visit")  # only a later visit than the one on record
+    return changed
+
+
+def visit_moment(day: date) -> datetime:
+    """Noon (Taiwan) of an imported visit day, as stored (naive UTC)."""
+    return datetime.combine(day, datetime.min.time()) + timedelta(hours=4)
+
+
+def _visit_entry(row: Row, customer_id: int, actor_id) -> dict:
+    return {
+        "customer_id": customer_id, "author_id": actor_id, "kind": "visit",
+        "body": f"⌂ {row.values['last_visit'].isoformat()} ({row.raw.get('last_visit', '')})",
+        "created_at": visit_moment(row.values["last_visit"]), "pinned": False,
+        "alert_category": None, "alert_keywords": None,
+    }  # fmt: skip
+
+
+def plan(session: Session, batch: ImportBatch, sheet: Sheet) -> Plan:
+    """What importing would do to each row (the dry run): nothing is written."""
+    mapping = batch.mapping or {}
+    overrides = batch.overrides or {}
+    existing = Existing.load(session)
+    seen: dict[tuple[str, str], int] = {}
+    rows: list[Row] = []
+    matched_ids = set()
+    for offset, cells in enumerate(sheet.rows):
+        number = offset + 2  # the sheet's own line number (line 1 is the header)
+        row = clean_row(number, cells, mapping, overrides.get(str(number)))
+        for key in _keys(row, by_phone=bool(batch.match_phone)):
+            if key in seen:
+                row.errors.append((key[0], f"duplicate:{seen[key]}"))
+            else:
+                seen[key] = number
+        customer_id = existing.match(row, by_phone=bool(batch.match_phone))
+        if customer_id is None and not row.values.get("display_name"):
+            row.errors.append(("display_name", "required"))
+        row.customer_id = customer_id
+        rows.append(row)
+        if customer_id:
+            matched_ids.add(customer_id)
+    current = _current_profiles(session, matched_ids)
+    related = _current_related(session, matched_ids)
+    for customer_id, body in _notes_present(session, rows):
+        related.setdefault(customer_id, {}).setdefault("notes", set()).add((customer_id, body))
+    counts = {"new": 0, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 0}
+    for row in rows:
+        if not any((text or "").strip() for text in row.raw.values()):
+            row.outcome, row.errors = "skipped", []  # a blank line
+        elif row.errors:
+            row.outcome = "error"
+        elif row.customer_id is None:
+            row.outcome = "new" if batch.mode != "update" else "skipped"
+        elif batch.mode == "create_only":
+            row.outcome = "unchanged"
+        else:
+            row.changes = _profile_differs(current.get(row.customer_id, {}), row)
+            row.changes += _related_differs(related.get(row.customer_id, {}), row)
+            row.outcome = "updated" if row.changes else "unchanged"
+        counts["errors" if row.outcome == "error" else row.outcome] += 1
+    return Plan(rows, counts, current, related)
+
+
+def _current_profiles(session: Session, ids: set[int]) -> dict[int, dict]:
+    result = {}
+    id_list = sorted(ids)
+    names = (*PROFILE_TARGETS, "last_visit_at")
+    columns = [getattr(Customer, name) for name in names]
+    for start in range(0, len(id_list), CHUNK):
+        for row in session.execute(
+            sa.select(Customer.id, *columns).where(Customer.id.in_(id_list[start : start + CHUNK]))
+        ):
+            result[row[0]] = dict(zip(names, row[1:], strict=True))
+    return result
+
+
+def _current_related(session: Session, ids: set[int]) -> dict[int, dict]:
+    """Per customer: tag names, family names, (label, date)s, custom values, note texts and
+    consents, to tell an update from a re-import of the same data."""
+    result: dict[int, dict] = {}
+
+    def slot(customer_id):
+        return result.setdefault(
+            customer_id,
+            {
+                "tags": set(),
+                "family": set(),
+                "dates": set(),
+                "fields": {},
+                "notes": set(),
+                "consents": set(),
+                "alerts": set(),
+            },
+        )
+
+    id_list = sorted(ids)
+    for start in range(0, len(id_list), CHUNK):
+        chunk = id_list[start : start + CHUNK]
+        for customer_id, name in session.execute(
+            sa.select(customer_tag.c.customer_id, Tag.name)
+            .join(Tag, Tag.id == customer_tag.c.tag_id)
+            .where(customer_tag.c.customer_id.in_(chunk))
+        ):
+            slot(customer_id)["tags"].add(name.lower())
+        for customer_id, name in session.execute(
+            sa.select(FamilyMember.customer_id, FamilyMember.name).where(
+                FamilyMember.customer_id.in_(chunk)
+            )
+        ):
+            slot(customer_id)["family"].add(name)
+        for customer_id, label, when in session.execute(
+            sa.select(ImportantDate.customer_id, ImportantDate.label, ImportantDate.date).where(
+                ImportantDate.customer_id.in_(chunk)
+            )
+        ):
+            slot(customer_id)["dates"].add((label, when))
+        for customer_id, field_id, value in session.execute(
+            sa.select(
+                CustomFieldValue.customer_id, CustomFieldValue.field_id, CustomFieldValue.value
+            ).where(CustomFieldValue.customer_id.in_(chunk))
+        ):
+            slot(customer_id)["fields"][field_id] = value
+        for customer_id, consents in session.execute(
+            sa.select(Customer.id, Customer.consent_purposes).where(Customer.id.in_(chunk))
+        ):
+            slot(customer_id)["consents"] = {p for p in (consents or "").split(",") if p}
+        for customer_id, keywords in session.execute(
+            sa.select(TimelineEntry.customer_id, TimelineEntry.alert_keywords).where(
+                TimelineEntry.customer_id.in_(chunk),
+                TimelineEntry.kind == "alert",
+                TimelineEntry.alert_resolved_at.is_(None),
+            )
+        ):
+            slot(customer_id)["alerts"].add(keywords or "")
+    return result
+
+
+def _notes_present(session: Session, rows: list[Row]) -> set[tuple[int, str]]:
+    wanted = [
+        (r.customer_id, r.values["first_note"])
+        for r in rows
+        if r.customer_id and r.values.get("first_note")
+    ]
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        found.update(
+            session.execute(
+                sa.select(TimelineEntry.customer_id, TimelineEntry.body).where(
+                    TimelineEntry.customer_id.in_({cid for cid, _ in chunk}),
+                    TimelineEntry.body.in_({body for _, body in chunk}),
+                )
+            ).all()
+        )
+    return found
+
+
+def _related_differs(state: dict, row: Row) -> list[str]:
+    changed = []
+    if {t.lower() for t in row.values.get("tags", [])} - state.get("tags", set()):
+        changed.append("tags")
+    if row.values.get("guardian_name") and row.values["guardian_name"] not in state.get(
+        "family", set()
+    ):
+        changed.append("guardian_name")
+    for target, value in row.values.items():
+        if target.startswith("date:") and (target.split(":", 1)[1], value) not in state.get(
+            "dates", set()
+        ):
+            changed.append(target)
+        elif (
+            target.startswith("field:")
+            and state.get("fields", {}).get(int(target.split(":", 1)[1])) != value
+        ):
+            changed.append(target)
+        elif (
+            target.startswith("consent_")
+            and value
+            and target.split("_", 1)[1] not in state.get("consents", set())
+        ):
+            changed.append(target)
+    if row.values.get("first_note") and (
+        row.customer_id,
+        row.values["first_note"],
+    ) not in state.get("notes", set()):
+        changed.append("first_note")
+    if row.values.get("alert_allergy") and _alert_keywords(row) not in state.get("alerts", set()):
+        changed.append("alert_allergy")
+    return changed
+
+
+def _alert_keywords(row: Row) -> str:
+    from app.services.timeline import normalise_keywords
+
+    return normalise_keywords(str(row.values.get("alert_allergy") or ""))
+
+
+def _alert_entry(row: Row, customer_id: int, actor_id, now) -> dict:
+    """An "allergy" / "過敏" cell becomes an allergy alert, pinned like one added by hand."""
+    return {
+        "customer_id": customer_id, "author_id": actor_id, "kind": "alert",
+        "body": str(row.values["alert_allergy"]), "created_at": now, "pinned": True,
+        "alert_category": "allergy", "alert_keywords": _alert_keywords(row),
+    }  # fmt: skip

@@ -1,0 +1,144 @@
+"""Checking one row: each column's text becomes its value or the row's error."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+
+from app.models.customer import LEVELS
+
+YES = {"y", "yes", "true", "1", "是", "有", "同意", "v", "✓", "ok"}
+NO = {"n", "no", "false", "0", "否", "無", "不同意", "x", ""}
+ROC_DATE = re.compile(r"^(\d{2,3})[/.\-年](\d{1,2})[/.\-月](\d{1,2})日?$")
+# Plain ASCII dot-atom addresses (nearly all of them) are checked here; anything else goes
+# through email-validator, which is thorough but slow for 10,000 rows.
+SIMPLE_EMAIL = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+DATE = re.compile(r"^(\d{4})[/.\-年](\d{1,2})[/.\-月](\d{1,2})日?(?:\s.*)?$")
+
+
+# ---- checking rows ------------------------------------------------------------------------
+
+
+def parse_date(text: str) -> date | None:
+    """2016-03-02, 2016/3/2, 2016年3月2日, and ROC years (105/3/2 is 2016-03-02)."""
+    text = text.strip()
+    match = DATE.match(text)
+    year_offset = 0
+    if not match:
+        match = ROC_DATE.match(text)
+        year_offset = 1911
+    if not match:
+        raise ValueError(text)
+    year, month, day = (int(part) for part in match.groups())
+    return date(year + year_offset, month, day)
+
+
+def check_email(text: str) -> str:
+    if SIMPLE_EMAIL.match(text) and len(text) <= 254 and len(text.split("@")[0]) <= 64:
+        return text.lower()
+    return validate_email(text, check_deliverability=False).normalized.lower()
+
+
+def parse_yes(text: str) -> bool:
+    value = text.strip().lower()
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    raise ValueError(text)
+
+
+@dataclass
+class Row:
+    number: int  # 1-based line in the sheet, after the header (as the user sees it: +1)
+    values: dict[str, object] = field(default_factory=dict)  # target → cleaned value
+    raw: dict[str, str] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (target, code)
+    outcome: str = ""  # new, updated, unchanged, skipped, error
+    customer_id: int | None = None
+    changes: list[str] = field(default_factory=list)
+
+
+def _last_visit(text: str) -> date:
+    day = parse_date(text)
+    if day > date.today() + timedelta(days=1):
+        raise ValueError(text)  # a visit that has not happened yet
+    return day
+
+
+def _email(text: str) -> str:
+    return validate_email(text, check_deliverability=False).normalized.lower()
+
+
+def _level(text: str) -> str:
+    if text.upper() not in LEVELS:
+        raise ValueError(text)
+    return text.upper()
+
+
+def _tags(text: str) -> list[str]:
+    names = [" ".join(n.split()) for n in re.split(r"[,，、;；]", text)]
+    return [n[:60] for n in names if n]
+
+
+def _at_most(limit: int) -> Callable[[str], str]:
+    def bounded(text: str) -> str:
+        if len(text) > limit:
+            raise OverflowError(text)
+        return text
+
+    return bounded
+
+
+# How each column's text becomes its value (ValueError / OverflowError: the row's error).
+_CLEANERS: dict[str, Callable[[str], object]] = {
+    "birthday": parse_date,
+    "last_visit": _last_visit,
+    "email": _email,
+    "guardian_email": _email,
+    "level": _level,
+    "tags": _tags,
+    "first_note": lambda text: text[:5000],
+    "alert_allergy": _at_most(200),
+}
+_TEXT_LIMITS = {"member_number": 20, "display_name": 120, "nickname": 60, "phone": 40,
+                "summary": 200, "occupation": 120, "guardian_name": 120,
+                "guardian_relation": 60, "guardian_phone": 40}  # fmt: skip
+
+
+def _cleaner(target: str) -> Callable[[str], object]:
+    if target.startswith("date:"):
+        return parse_date
+    if target.startswith("consent_"):
+        return parse_yes
+    return _CLEANERS.get(target) or _at_most(_TEXT_LIMITS.get(target, 2000))
+
+
+def clean_row(
+    number: int, cells: list[str], mapping: dict[str, str], overrides: dict | None
+) -> Row:
+    row = Row(number)
+    for index, target in mapping.items():
+        position = int(index)
+        row.raw[target] = cells[position] if position < len(cells) else ""
+    for target, value in (overrides or {}).items():
+        row.raw[target] = value
+    for target, text in row.raw.items():
+        text = (text or "").strip()
+        if not text:
+            continue
+        try:
+            row.values[target] = _cleaner(target)(text)
+        except OverflowError:
+            row.errors.append((target, "too-long"))
+        except (ValueError, EmailNotValidError):
+            code = {"level": "bad-level", "email": "bad-email", "guardian_email": "bad-email"}.get(
+                target, "bad-yes-no" if target.startswith("consent_") else "bad-date"
+            )
+            row.errors.append((target, code))
+    return row
