@@ -171,8 +171,8 @@ def send_settings(app: Flask):
 
 def channel_routes(app, base_url: str) -> dict:
     """SMS and LINE routes from the shop's settings and the instance config."""
+    from app.services.campaigns.outbox import Route
     from app.services.channels import setup
-    from app.services.outbox import Route
     from app.services.shop import get_shop
 
     shop = get_shop(db.session)
@@ -205,7 +205,7 @@ def send_campaign(campaign_id: int) -> dict:
     from huey.exceptions import TaskLockedException
 
     from app.models import Campaign
-    from app.services import outbox
+    from app.services.campaigns import outbox
 
     app = _application()
     with app.app_context():

@@ -16,8 +16,8 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import Campaign, Customer, Delivery, LineLink, TimelineEntry
 from app.services import campaigns as service
-from app.services import outbox
 from app.services import segments as seg
+from app.services.campaigns import outbox
 from app.services.channels import normalise_mobile, sms_parts
 from app.services.channels.setup import dedupe_windows
 from app.services.customers import add_family_member

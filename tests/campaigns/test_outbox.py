@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Campaign, CustomField, Delivery, TimelineEntry
 from app.services import campaigns as service
-from app.services import outbox
 from app.services import segments as seg
+from app.services.campaigns import outbox
 from app.services.customers import add_family_member, set_custom_values
 from app.services.shop import ensure_shop
 from app.tasks import send_settings

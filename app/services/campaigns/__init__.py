@@ -1,5 +1,5 @@
 """Campaigns: merge-field templates in Jinja's sandbox, the audience snapshot, each
-recipient's letter. Sending (and its exactly-once guarantee) is in services/outbox.py."""
+recipient's letter. Sending (and its exactly-once guarantee) is in campaigns/outbox.py."""
 
 import functools
 import re
@@ -549,7 +549,7 @@ def build_message(
     customer_id: int | None = None,
 ):
     """The personalised letter for one delivery (ORM objects or rows)."""
-    from app.services.outbox import Letter
+    from app.services.campaigns.outbox import Letter
 
     token = unsubscribe_token(secret_key, campaign.id, customer_id or customer.id)
     unsubscribe_url = f"{settings.base_url.rstrip('/')}/u/{token}"
