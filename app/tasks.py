@@ -236,7 +236,8 @@ def send_campaign(campaign_id: int) -> dict:
 def send_test_email(campaign_id: int, customer_id: int, address: str) -> bool:
     """A preview of one recipient's mail, sent to a staff member (never counted as a delivery)."""
     from app.models import Campaign, Customer, Delivery
-    from app.services import campaigns, outbox
+    from app.services import campaigns
+    from app.services.campaigns import outbox
     from app.services.shop import get_shop
 
     app = _application()
