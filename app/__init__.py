@@ -110,9 +110,12 @@ def _shop_setting(name: str):
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    from app.services.search import include_in_migrations
+    from app.services.search import include_in_migrations, include_object_in_migrations
 
-    migrate.init_app(app, db, render_as_batch=True, include_name=include_in_migrations)
+    migrate.init_app(
+        app, db, render_as_batch=True, include_name=include_in_migrations,
+        include_object=include_object_in_migrations,
+    )  # fmt: skip
     login_manager.init_app(app)
     mail.init_app(app)
     csrf.init_app(app)

@@ -3,7 +3,7 @@
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.db import is_busy
@@ -69,6 +69,15 @@ def register(app: Flask) -> None:
     def _overflow(_error):
         # A number typed into a filter or address bigger than the database can hold.
         db.session.rollback()
+        return render_error(400, _("A number in the request is too large."))
+
+    @app.errorhandler(DataError)
+    def _out_of_range(error: DataError):
+        # PostgreSQL's way of saying the same ("integer out of range"); anything else a
+        # value cannot be is still a server error.
+        db.session.rollback()
+        if "out of range" not in str(error.orig):
+            raise error
         return render_error(400, _("A number in the request is too large."))
 
     @app.errorhandler(OperationalError)

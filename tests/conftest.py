@@ -27,6 +27,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+_BUILT: list = []  # apps built by the running test, released after it
+
+
+@pytest.fixture(autouse=True)
+def _release_built_apps():
+    yield
+    while _BUILT:
+        release(_BUILT.pop())
+
+
 def postgres_wanted() -> bool:
     """The suite runs on SQLite; HEARTH_TEST_DATABASE=postgresql runs it on PostgreSQL."""
     return os.environ.get("HEARTH_TEST_DATABASE", "sqlite") == "postgresql"
@@ -71,8 +81,13 @@ class PostgresTemplate:
 
 
 def release(app) -> None:
-    """Closes the app's connections; drops its PostgreSQL database if it had one."""
+    """Closes the app's connections; drops its PostgreSQL database if it had one. Every app
+    a test built is released after it (see _release_built_apps); calling it twice is fine."""
     from app.extensions import db
+
+    if app.config.get("TEST_RELEASED"):
+        return
+    app.config["TEST_RELEASED"] = True
 
     with app.app_context():
         db.session.remove()
@@ -100,7 +115,9 @@ def build_app(tmp_path: Path, migrated_db: Path, **overrides):
     instance = tmp_path / "instance"
     instance.mkdir(exist_ok=True)
     extra = {}
-    if isinstance(migrated_db, PostgresTemplate):
+    if "SQLALCHEMY_DATABASE_URI" in overrides:  # another app on an existing database
+        url = overrides["SQLALCHEMY_DATABASE_URI"]
+    elif isinstance(migrated_db, PostgresTemplate):
         url = migrated_db.fresh_url()
         extra["TEST_POSTGRES_TEMPLATE"] = migrated_db
     else:
@@ -108,6 +125,7 @@ def build_app(tmp_path: Path, migrated_db: Path, **overrides):
         shutil.copy(migrated_db, database)
         url = f"sqlite:///{database}"
     os.environ["HEARTH_INSTANCE"] = str(instance)
+    _DATABASES[str(instance.resolve())] = url
     config = {
         **_test_config(),
         **extra,
@@ -118,6 +136,7 @@ def build_app(tmp_path: Path, migrated_db: Path, **overrides):
     }
     app = create_app(config)
     app.test_client_class = EnglishClient
+    _BUILT.append(app)
 
     @app.before_request
     def _fresh_transaction():
@@ -334,8 +353,16 @@ def mail_config(smtp_server) -> dict:
     }
 
 
+# instance folder -> the test app's database URL, so its worker processes use the same one.
+_DATABASES: dict[str, str] = {}
+
+
 def write_worker_config(instance: Path, config: dict) -> None:
-    """instance/config.py for a worker process, matching the test app's settings."""
+    """instance/config.py for a worker process, matching the test app's settings (and its
+    database: a SQLite file in the folder or the test's PostgreSQL database)."""
+    database = _DATABASES.get(str(Path(instance).resolve()))
+    if database and "SQLALCHEMY_DATABASE_URI" not in config:
+        config = {**config, "SQLALCHEMY_DATABASE_URI": database}
     lines = [f"{key} = {value!r}" for key, value in config.items()]
     (instance / "config.py").write_text("\n".join(lines) + "\n")
 

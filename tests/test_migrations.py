@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from app.extensions import db
-from app.services.search import include_in_migrations
+from app.services.search import include_in_migrations, include_object_in_migrations
 
 
 # SQLAlchemy cannot reflect SQLite expression indexes; the next test checks that one.
@@ -17,12 +17,15 @@ from app.services.search import include_in_migrations
 def test_models_and_migrations_agree(app):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"render_as_batch": True, "include_name": include_in_migrations}
-        )
+            connection,
+            opts={"render_as_batch": True, "include_name": include_in_migrations,
+                  "include_object": include_object_in_migrations},
+        )  # fmt: skip
         diff = compare_metadata(context, db.metadata)
     assert diff == [], diff
 
 
+@pytest.mark.sqlite_only
 def test_the_birthday_expression_index_exists_and_is_used(app):
     with db.engine.connect() as connection:
         sql = connection.scalar(

@@ -27,6 +27,21 @@ def test_the_app_runs_on_postgresql(app):
     assert make_customer("林小華").member_number == "M000002"
 
 
+def test_hand_made_indexes_exist_and_serve_their_queries(app):
+    """The birthday month-day index and the search indexes, as the migrations make them on
+    PostgreSQL (SQLite's are checked in test_migrations)."""
+    names = set(db.session.scalars(sa.text("SELECT indexname FROM pg_indexes")))
+    assert {"ix_customer_birthday_md", "ix_customer_search_tri", "ix_customer_search_grams",
+            "ix_timeline_entry_tri", "ix_timeline_entry_grams"} <= names  # fmt: skip
+    from app.db import month_day
+
+    query = sa.select(Customer.id).where(month_day(Customer.birthday) == "12-24")
+    compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+    db.session.execute(sa.text("SET enable_seqscan = off"))
+    plan = "\n".join(db.session.scalars(sa.text(f"EXPLAIN {compiled}")))
+    assert "ix_customer_birthday_md" in plan, plan
+
+
 def test_backup_and_restore_with_pg_dump(app, tmp_path):
     make_customer("備份前")
     runner = app.test_cli_runner()

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from tests.factories import PASSWORD, make_user
 
 
@@ -102,6 +104,7 @@ def test_accept_language_picks_chinese(client):
     assert "登入" in page
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_is_wal_with_busy_timeout_and_foreign_keys(app):
     from app.extensions import db
 

@@ -23,7 +23,7 @@ from app.services.channels.setup import dedupe_windows
 from app.services.customers import add_family_member
 from app.services.shop import ensure_shop
 from app.tasks import channel_routes, send_settings
-from tests.conftest import build_app, mail_config, write_worker_config
+from tests.conftest import build_app, mail_config, release, write_worker_config
 from tests.factories import make_customer, make_tag, tag_customer
 from tests.fakes import FakeProviders, line_user_id
 
@@ -51,11 +51,14 @@ def channel_app(tmp_path, migrated_db, smtp_server, fakes):
         "LINE_RATE_PER_SECOND": 100_000,
     }
     app = build_app(tmp_path, migrated_db, **config)
-    write_worker_config(Path(app.instance_path), {**config, "SECRET_KEY": app.secret_key})
+    write_worker_config(
+        Path(app.instance_path),
+        {**config, "SECRET_KEY": app.secret_key,
+         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+    )  # fmt: skip
     with app.app_context():
         yield app
-        db.session.remove()
-        db.engine.dispose()
+    release(app)
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def test_changes_by_another_worker_and_by_plain_sql_show(app, client, tmp_path, 
     db.session.execute(
         sa.text(
             "INSERT INTO timeline_entry (customer_id, kind, body, created_at, action, pinned) "
-            "VALUES (:id, 'email', '寄出的期末通知', :now, 'campaign', 0)"
+            "VALUES (:id, 'email', '寄出的期末通知', :now, 'campaign', FALSE)"
         ),
         {"id": customer.id, "now": utcnow()},
     )
@@ -62,6 +62,7 @@ def test_changes_by_another_worker_and_by_plain_sql_show(app, client, tmp_path, 
         second_customer.version += 1
         second_db.session.commit()
         second_db.session.remove()
+        second_db.engine.dispose()
     assert "阿明" in _page(client, customer.id)
 
 

@@ -30,9 +30,24 @@ customer_search = sa.Table(
 FTS_TABLE_PREFIXES = ("customer_search", "customer_tri", "customer_bi", "note_tri", "note_bi")
 
 
+# Indexes written by hand in migrations (expressions, GIN): autogenerate cannot compare them.
+HAND_MADE_INDEXES = {
+    "ix_customer_birthday_md", "ix_customer_search_tri", "ix_customer_search_grams",
+    "ix_timeline_entry_tri", "ix_timeline_entry_grams",
+}  # fmt: skip
+
+
 def include_in_migrations(name, type_, _parent_names) -> bool:
-    """Alembic autogenerate hook: the search tables are managed by hand in their migration."""
+    """Alembic autogenerate hook: the search tables and hand-made indexes are managed by
+    hand in their migrations."""
+    if type_ == "index" and name in HAND_MADE_INDEXES:
+        return False
     return not (type_ == "table" and name and name.startswith(FTS_TABLE_PREFIXES))
+
+
+def include_object_in_migrations(_object, name, type_, _reflected, _compare_to) -> bool:
+    """The same for what the models declare (the birthday expression index)."""
+    return not (type_ == "index" and name in HAND_MADE_INDEXES)
 
 
 SHORT = 3  # queries shorter than this use the bigram index
