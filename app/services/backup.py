@@ -38,6 +38,11 @@ def backup(database: Path, target: Path, record: Path | None = None) -> dict:
         partial.unlink(missing_ok=True)
         raise BackupError(f"integrity check failed: {result}")
     partial.replace(target)
+    return _finished(target, record)
+
+
+def _finished(target: Path, record: Path | None) -> dict:
+    """What Settings shows about the backup just written (kept in `record`)."""
     facts = {
         "path": str(target),
         "bytes": target.stat().st_size,
@@ -160,14 +165,7 @@ def backup_postgres(url, target: Path, record: Path | None = None) -> dict:
         partial.unlink(missing_ok=True)
         raise
     partial.replace(target)
-    facts = {
-        "path": str(target),
-        "bytes": target.stat().st_size,
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    if record is not None:
-        record.write_text(json.dumps(facts))
-    return facts
+    return _finished(target, record)
 
 
 def check_postgres_backup(path: Path) -> None:

@@ -86,6 +86,15 @@ def compile_expression(session: Session, node, context: Context):
     return _Compiler(session, context).compile(node)
 
 
+# The moment each duration/date field reads.
+WHEN_COLUMNS = {
+    "last_contact": Customer.last_contact_at,
+    "visited": Customer.last_visit_at,
+    "stayed": Customer.last_visit_at,  # a homestay's word for the same
+    "created": Customer.created_at,
+}
+
+
 class _Compiler:
     def __init__(self, session: Session, context: Context):
         self.session = session
@@ -150,12 +159,7 @@ class _Compiler:
 
     def _duration_atom(self, node):
         cutoff = self.context.now - timedelta(days=node.days)
-        column = {
-            "last_contact": Customer.last_contact_at,
-            "visited": Customer.last_visit_at,
-            "stayed": Customer.last_visit_at,  # a homestay's word for the same
-            "created": Customer.created_at,
-        }[node.field]
+        column = WHEN_COLUMNS[node.field]
         if node.op == "<":  # within the last N days
             return sa.and_(column.is_not(None), column >= cutoff)
         if node.field == "last_contact":
@@ -167,12 +171,7 @@ class _Compiler:
         return sa.and_(column.is_not(None), column < cutoff)
 
     def _date_atom(self, node):
-        column = {
-            "last_contact": Customer.last_contact_at,
-            "visited": Customer.last_visit_at,
-            "stayed": Customer.last_visit_at,  # a homestay's word for the same
-            "created": Customer.created_at,
-        }[node.field]
+        column = WHEN_COLUMNS[node.field]
         day = node.day + timedelta(days=1) if node.op in (">", "<=") else node.day
         moment = self.context.start_of(day)
         return column >= moment if node.op in (">", ">=") else column < moment
