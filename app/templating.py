@@ -2,8 +2,8 @@
 
 from datetime import date, datetime
 
-from flask import Flask, g
-from flask_babel import format_date, format_datetime
+from flask import Flask, g, url_for
+from flask_babel import format_date, format_datetime, get_translations
 from flask_login import current_user
 
 from app.clock import to_zone
@@ -19,7 +19,37 @@ def _shop():
     return g.shop
 
 
+def _translations():
+    """This request's catalog, looked up once: Flask-Babel finds it anew for every string
+    (several context lookups each, ~100 strings a page). Kept beside Flask-Babel's own
+    per-request locale, so a change of language within a request (flask_babel.refresh)
+    is followed."""
+    if not g:  # no app context: Flask-Babel's own answer
+        return get_translations()
+    babel_context = g.get("_flask_babel")
+    locale = getattr(babel_context, "babel_locale", None)
+    kept = g.get("_hearth_translations")
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    g._hearth_translations = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
+    return translations
+
+
+def _install_template_gettext(app: Flask) -> None:
+    """The same callables Flask-Babel installs for templates, reading _translations()."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+
+
 def register(app: Flask) -> None:
+    _install_template_gettext(app)
+
     @app.context_processor
     def _globals():
         return {"shop": _shop(), "term": lambda key: term(_shop().kind, key)}
@@ -80,7 +110,7 @@ def register(app: Flask) -> None:
         return "、".join(str(names[d]) for d in days if d in names)
 
     app.jinja_env.globals["weekday_names"] = _weekday_names
-    app.jinja_env.globals["level_label"] = lambda level: shop_level_words(_shop()).get(level, level)
+    app.jinja_env.globals["level_label"] = _level_label
     app.jinja_env.globals["shop_level_words"] = lambda: shop_level_words(_shop())
     app.jinja_env.globals["shop_level_words_default"] = lambda: [
         str(word) for word in level_words(_shop().kind).values()
@@ -89,6 +119,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["tag_query"] = tag_query
+    app.jinja_env.globals["tag_url"] = tag_url
     app.jinja_env.globals["campaign_status_label"] = campaign_status_label
     app.jinja_env.globals["delivery_status_label"] = delivery_status_label
     app.jinja_env.globals["channel_label"] = channel_label
@@ -160,6 +191,23 @@ def role_label(value: str) -> str:
     return {"owner": _("Owner"), "frontdesk": _("Front desk"), "teacher": _("Teacher")}.get(
         value, value
     )
+
+
+def _level_label(level: str) -> str:
+    # Once per request: a list of 50 customers asks for it on every row.
+    if "level_words" not in g:
+        g.level_words = shop_level_words(_shop())
+    return g.level_words.get(level, level)
+
+
+def tag_url(name: str) -> str:
+    """The list filtered by this tag, built once per tag per request (a list of 50 customers
+    shows the same few tags again and again)."""
+    urls = g.setdefault("tag_urls", {})
+    url = urls.get(name)
+    if url is None:
+        url = urls[name] = url_for("customers.index", q=tag_query(name))
+    return url
 
 
 def tag_query(name: str) -> str:

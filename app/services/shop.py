@@ -14,8 +14,12 @@ DEFAULTS = {
 
 
 def get_shop(session: Session) -> Shop:
-    """The settings row; before anyone saved settings, unsaved defaults (reads never write)."""
-    shop = session.scalar(sa.select(Shop).order_by(Shop.id).limit(1))
+    """The settings row; before anyone saved settings, unsaved defaults (reads never write).
+
+    The row is the first by id, so id 1 when it exists: `session.get` finds it in the
+    session's identity map without a query when this request already read it (a page asks
+    for the shop's zone, kind and words many times)."""
+    shop = session.get(Shop, 1) or session.scalar(sa.select(Shop).order_by(Shop.id).limit(1))
     return shop if shop is not None else Shop(**DEFAULTS)
 
 
