@@ -50,15 +50,13 @@ run: install
 run-postgres: install db-deps
 	$(PY) -m app.devpostgres $(FLASK) serve
 
-# The whole suite on SQLite, then the database-heavy parts again on a real PostgreSQL.
-PG_TESTS := tests/services tests/imports tests/campaigns/test_outbox.py tests/customers/test_segment_routes.py tests/privacy tests/test_postgres.py
-
+# The whole suite on SQLite, then the whole suite again on a real PostgreSQL.
 test: install browser-deps db-deps
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
-	HEARTH_TEST_DATABASE=postgresql $(VENV)/bin/pytest -n 2 --dist loadfile -q $(PG_TESTS)
+	HEARTH_TEST_DATABASE=postgresql $(VENV)/bin/pytest -n 2 --dist loadfile -q
 
-test-postgres: install db-deps
-	HEARTH_TEST_DATABASE=postgresql $(VENV)/bin/pytest -n 2 --dist loadfile -q $(PG_TESTS)
+test-postgres: install browser-deps db-deps
+	HEARTH_TEST_DATABASE=postgresql $(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app tests bench

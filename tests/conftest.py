@@ -289,6 +289,17 @@ def browser_login(page, server, email: str, password: str = "hearth-demo-1"):
     page.wait_for_url(f"{server.url}/")
 
 
+def wait_for_htmx(page, selector: str) -> None:
+    """Waits until htmx has taken up the element (after a swap it does so when the new
+    content settles): typing into a box before then triggers nothing, as for a person who
+    types within the same few milliseconds."""
+    page.wait_for_function(
+        "selector => { const el = document.querySelector(selector);"
+        " return !!(el && el['htmx-internal-data'] && el['htmx-internal-data'].initHash); }",
+        arg=selector,
+    )
+
+
 # ---- mail: a real SMTP server, and real worker processes ---------------------------------
 
 

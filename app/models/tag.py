@@ -60,6 +60,10 @@ class TagMerge(db.Model):
     # who got the target tag only through the merge.
     had_source: Mapped[str] = mapped_column(Text, default="")
     gained_target: Mapped[str] = mapped_column(Text, default="")
+    # Staff ids, the same way: teachers whose class was the source tag, and those of them
+    # who got the target class only through the merge.
+    teachers_had_source: Mapped[str] = mapped_column(Text, default="", server_default="")
+    teachers_gained_target: Mapped[str] = mapped_column(Text, default="", server_default="")
     merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     merged_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -111,17 +111,38 @@ def rename(session: Session, tag: Tag, new_name: str) -> None:
     tag.name = new_name
 
 
-def _regroup_teachers(session: Session, old: str, new: str | None) -> None:
+def _regroup_teachers(session: Session, old: str, new: str | None) -> tuple[set[int], set[int]]:
     """A teacher's groups are tag names: they follow their tag when it is renamed or merged
     into another, and go when it is deleted (else renaming a class would silently take it
-    away from its teacher)."""
+    away from its teacher). Returns (who had `old`, who of them got `new` only now)."""
+    had, gained = set(), set()
     for user in session.scalars(sa.select(User).where(User.group_names != "")):
         names = user.groups
         if old not in names:
             continue
+        had.add(user.id)
         names = [name for name in names if name != old]
         if new and new not in names:
             names.append(new)
+            gained.add(user.id)
+        user.group_names = ",".join(names)
+    return had, gained
+
+
+def _give_back_groups(session: Session, record: TagMerge) -> None:
+    """Undoing a merge: the teachers of the merged class have it again, and lose the target
+    class if they had it only through the merge."""
+    target = session.get(Tag, record.target_id) if record.target_id else None
+    gained = _ids_from(record.teachers_gained_target)
+    for user_id in _ids_from(record.teachers_had_source):
+        user = session.get(User, user_id)
+        if user is None:
+            continue
+        names = user.groups
+        if target is not None and user_id in gained:
+            names = [name for name in names if name != target.name]
+        if record.source_name not in names:
+            names.append(record.source_name)
         user.group_names = ",".join(names)
 
 
@@ -187,7 +208,9 @@ def merge(session: Session, source: Tag, target: Tag, *, actor_id: int | None = 
         .values(tag_id=target.id)
     ).rowcount
     session.execute(sa.delete(customer_tag).where(customer_tag.c.tag_id == source.id))
-    _regroup_teachers(session, source.name, target.name)
+    teachers_had, teachers_gained = _regroup_teachers(session, source.name, target.name)
+    record.teachers_had_source = _ids_text(teachers_had)
+    record.teachers_gained_target = _ids_text(teachers_gained)
     session.delete(source)
     session.add(record)
     session.flush()
@@ -230,6 +253,7 @@ def undo_merge(session: Session, record: TagMerge) -> Tag:
                 customer_tag.c.tag_id == record.target_id, customer_tag.c.customer_id.in_(gained)
             )
         )
+    _give_back_groups(session, record)
     record.undone_at = utcnow()
     session.flush()
     return tag

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from tests.conftest import browser_login
+from tests.conftest import browser_login, wait_for_htmx
 from tests.factories import make_alert, make_customer, make_entry, make_tag, tag_customer
 
 WATCH = """
@@ -61,6 +61,7 @@ def test_a_day_of_htmx_clicks_trips_no_content_security_policy(page, live_server
     expect(pinned).to_have_count(1)
     pinned.get_by_role("button", name="Unpin").click()
     expect(pinned).to_have_count(0)
+    wait_for_htmx(page, "#tag-name")
     page.get_by_label("Add a tag").fill("新生")
     page.locator("#tag-suggestions").get_by_role("button", name="Create “新生”").click()
     expect(page.get_by_role("list", name="Tags")).to_contain_text("新生")

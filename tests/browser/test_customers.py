@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from app.clock import utcnow
 from app.extensions import db
-from tests.conftest import browser_login
+from tests.conftest import browser_login, wait_for_htmx
 from tests.factories import make_alert, make_customer, make_entry, make_tag, make_user, tag_customer
 
 
@@ -85,8 +85,7 @@ def test_add_tag_with_autocomplete_then_remove_and_undo(page, live_server, shop)
     chips = page.get_by_role("list", name="Tags")
     expect(chips).to_contain_text("紅酒同好會")
     # htmx wires up the swapped-in box when it settles; typing before that is not heard.
-    page.wait_for_selector("#tag-box:not(.htmx-added):not(.htmx-settling)")
-    page.wait_for_timeout(50)
+    wait_for_htmx(page, "#tag-name")
     # A new tag with a colour of its own.
     page.get_by_label("Add a tag").fill("三月親子日")
     page.get_by_label("Colour for a new tag").select_option("green")

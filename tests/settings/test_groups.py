@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import CustomField, Tag, User
 from app.services.customers import set_custom_values
 from tests.conftest import login
-from tests.factories import make_alert, make_customer, make_tag, tag_customer
+from tests.factories import make_alert, make_customer, make_tag, make_user, tag_customer
 
 
 def test_groups_from_tags_and_a_teacher_sees_hers(client, owner, teacher):
@@ -88,3 +88,26 @@ def test_a_teachers_class_follows_its_tag_when_renamed_merged_or_deleted(client,
     tag_service.delete(db.session, db.session.get(Tag, sunflowers.id))
     db.session.commit()
     assert db.session.get(User, teacher.id).groups == []
+
+
+def test_undoing_a_tag_merge_gives_each_teacher_their_class_back(app, owner):
+    """A merge moves the teachers of the merged class to the target class; its undo puts
+    them back, and takes the target class away from those who had it only by the merge."""
+    from app.services import tags as tag_service
+
+    stars, suns = make_tag("星星班"), make_tag("太陽班")
+    for tag in (stars, suns):
+        tag.is_group = True
+    only_stars = make_user("teacher", email="stars@example.com")
+    both = make_user("teacher", email="both@example.com")
+    only_stars.group_names = "星星班"
+    both.group_names = "太陽班,星星班"
+    db.session.commit()
+    tag_service.merge(db.session, db.session.get(Tag, stars.id), db.session.get(Tag, suns.id))
+    db.session.commit()
+    assert db.session.get(User, only_stars.id).groups == ["太陽班"]
+    assert db.session.get(User, both.id).groups == ["太陽班"]
+    tag_service.undo_merge(db.session, tag_service.last_merge(db.session))
+    db.session.commit()
+    assert db.session.get(User, only_stars.id).groups == ["星星班"]
+    assert sorted(db.session.get(User, both.id).groups) == ["太陽班", "星星班"]
