@@ -1,5 +1,7 @@
 """Benchmark: 50 simulated staff against the server `make run` starts (gunicorn gthread, as
-app/serving.py configures it) on the large shop, for 60 s.
+app/serving.py configures it) on the large shop, for 60 s, three times over (one server, the
+same signed-in staff): the machines are shared, so the figure is the median run by p95, and
+every run is listed beside it.
 
 Each simulated staff member signs in (front desk or owner), then works in a loop with a
 think time of 0.5–1.5 s between clicks: opens a customer page (40 %), searches from the
@@ -27,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 USERS = int(os.environ.get("BENCH_LOAD_USERS", "50"))
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
+RUNS = int(os.environ.get("BENCH_LOAD_RUNS", "3"))  # one server, the same signed-in staff
 SEARCHES = ["王", "花生", "過敏", "小明", "作業", "Chen", "0912", "寒假營", "品酒會"]
 FILTERS = ["tag:VIP", "level:A", "last_contact > 30d", "(tag:VIP or tag:紅酒同好會) and level:B"]
 
@@ -120,6 +123,38 @@ def _work(staff: Staff, customers: int, deadline: float, rng: random.Random, out
                 out["errors"].append((call[0], call[1], status))
 
 
+def _one_run(staff: list[Staff], customers: int, number: int) -> dict:
+    out = {"lock": threading.Lock(), "times": [], "errors": [], "by_kind": {}}
+    end = time.time() + SECONDS
+    threads = [
+        threading.Thread(
+            target=_work, args=(member, customers, end, random.Random(number * 1000 + n), out)
+        )
+        for n, member in enumerate(staff)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return out
+
+
+def _summary(out: dict) -> dict:
+    times = sorted(out["times"])
+    return {
+        "p95_ms": round(_percentile(times, 0.95), 1),
+        "p50_ms": round(statistics.median(times), 1) if times else None,
+        "p99_ms": round(_percentile(times, 0.99), 1),
+        "requests": len(times),
+        "errors": len(out["errors"]),
+        "by_kind": {
+            kind: {"n": len(values), "p50_ms": round(statistics.median(values), 1),
+                   "p95_ms": round(_percentile(sorted(values), 0.95), 1)}
+            for kind, values in sorted(out["by_kind"].items())
+        },
+    }  # fmt: skip
+
+
 def _percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else 0.0
 
@@ -164,16 +199,7 @@ def run(folder: Path, customers: int, results) -> None:
             email = "desk@example.com" if number % 5 else "owner@example.com"
             member.sign_in(email, "hearth-demo-1")
             staff.append(member)
-        out = {"lock": threading.Lock(), "times": [], "errors": [], "by_kind": {}}
-        end = time.time() + SECONDS
-        threads = [
-            threading.Thread(target=_work, args=(m, customers, end, random.Random(n), out))
-            for n, m in enumerate(staff)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        runs = [_one_run(staff, customers, number) for number in range(RUNS)]
         worker_rss, total_rss = _rss_mb(server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
@@ -182,25 +208,18 @@ def run(folder: Path, customers: int, results) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
         shutil.rmtree(scratch, ignore_errors=True)
-    times = sorted(out["times"])
-    p95 = _percentile(times, 0.95)
-    by_kind = {
-        kind: {"n": len(values), "p50_ms": round(statistics.median(values), 1),
-               "p95_ms": round(_percentile(sorted(values), 0.95), 1)}
-        for kind, values in sorted(out["by_kind"].items())
-    }  # fmt: skip
+    # The machine is shared: the figure is the median of the runs by p95 (each run listed).
+    summaries = [_summary(out) for out in runs]
+    middle = sorted(summaries, key=lambda summary: summary["p95_ms"])[len(summaries) // 2]
     results.value(
         "load_p95_ms",
-        round(p95, 1),
+        middle["p95_ms"],
         users=USERS,
         seconds=SECONDS,
-        requests=len(times),
-        p50_ms=round(statistics.median(times), 1) if times else None,
-        p99_ms=round(times[min(len(times) - 1, round(0.99 * (len(times) - 1)))], 1)
-        if times
-        else None,
+        runs=[{k: v for k, v in summary.items() if k != "by_kind"} for summary in summaries],
         think_time_s="0.5-1.5",
-        by_kind=by_kind,
+        **{k: v for k, v in middle.items() if k != "p95_ms"},
     )
-    results.value("load_errors", len(out["errors"]), examples=out["errors"][:5])
+    errors = [error for out in runs for error in out["errors"]]
+    results.value("load_errors", len(errors), examples=errors[:5])
     results.value("load_web_rss_mb", worker_rss, all_web_processes_mb=total_rss)

@@ -92,11 +92,27 @@ def release(app) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    for connection in app.extensions.get("test_connections", []):
+        connection.close()  # psycopg: a no-op when already closed
     template = app.config.get("TEST_POSTGRES_TEMPLATE")
     if template is not None:
         from sqlalchemy.engine import make_url
 
         template.server.drop_database(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
+
+
+def _keep_track_of_connections(app) -> None:
+    """Every PostgreSQL connection the app's engine opens, so that release() can close
+    those a test left checked out (a session of one app used inside another's context, a
+    thread that never returned its connection): psycopg warns when it collects an open
+    connection, and the warning then fails whichever later test is running."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+
+    opened = app.extensions["test_connections"] = []
+    with app.app_context():
+        sa.event.listen(db.engine, "connect", lambda connection, _record: opened.append(connection))
 
 
 def _test_config() -> dict:
@@ -137,6 +153,8 @@ def build_app(tmp_path: Path, migrated_db: Path, **overrides):
     app = create_app(config)
     app.test_client_class = EnglishClient
     _BUILT.append(app)
+    if postgres_wanted():
+        _keep_track_of_connections(app)
 
     @app.before_request
     def _fresh_transaction():
