@@ -247,17 +247,46 @@ def _free_port() -> int:
 
 
 class LiveServer:
+    """The app on a real port. On exit it stops taking requests and waits for those under
+    way: the browser may still ask for something (a favicon, an htmx poll) on a kept-alive
+    connection after the test, and such a request must not reach an app whose database is
+    being dropped (it fails half-way and leaves its open file to a later test's warnings)."""
+
     def __init__(self, app):
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.busy = 0
+        self.closed = False
+        self.changed = threading.Condition()
+        self.server = make_server("127.0.0.1", 0, self._counted, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _counted(self, environ, start_response):
+        with self.changed:
+            if self.closed:
+                start_response("503 Service Unavailable", [("Content-Length", "0")])
+                return [b""]
+            self.busy += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                return [b"".join(body)]  # the whole answer, while counted as under way
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            with self.changed:
+                self.busy -= 1
+                self.changed.notify_all()
 
     def __enter__(self):
         self.thread.start()
         return self
 
     def __exit__(self, *exc):
+        with self.changed:
+            self.closed = True
+            self.changed.wait_for(lambda: self.busy == 0, timeout=10)
         self.server.shutdown()
         self.thread.join(5)
 
