@@ -26,14 +26,16 @@ def _translations():
     is followed."""
     if not g:  # no app context: Flask-Babel's own answer
         return get_translations()
-    babel_context = g.get("_flask_babel")
-    locale = getattr(babel_context, "babel_locale", None)
     kept = g.get("_hearth_translations")
-    if kept is not None and locale is not None and kept[0] is locale:
+    if kept is not None and kept[0] is not None and kept[0] is _babel_locale():
         return kept[1]
-    translations = get_translations()
-    g._hearth_translations = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
+    translations = get_translations()  # (settles the request's locale)
+    g._hearth_translations = (_babel_locale(), translations)
     return translations
+
+
+def _babel_locale():
+    return getattr(g.get("_flask_babel"), "babel_locale", None)
 
 
 def _install_template_gettext(app: Flask) -> None:
