@@ -12,7 +12,6 @@ from pathlib import Path
 LOCK_NAME = "hearth.lock"
 
 
-
 def web_workers() -> int:
     """Two worker processes per core this process may use, at least 2 and at most 8
     (HEARTH_WEB_WORKERS overrides). Threads of one process share one interpreter lock:

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from flask import Flask, g, url_for
+from flask import Flask, current_app, g, url_for
 from flask_babel import format_date, format_datetime, get_translations
 from flask_login import current_user
 
@@ -120,8 +120,12 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["mail_server_status"] = _mail_server_status
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["kind_label"] = kind_label
+    app.jinja_env.globals["kind_icon"] = KIND_ICONS.__getitem__
     app.jinja_env.globals["tag_query"] = tag_query
     app.jinja_env.globals["tag_url"] = tag_url
+    app.jinja_env.globals["chip"] = chip
+    app.jinja_env.globals["level_badge"] = level_badge
+    app.jinja_env.globals["id_url"] = id_url
     app.jinja_env.globals["campaign_status_label"] = campaign_status_label
     app.jinja_env.globals["delivery_status_label"] = delivery_status_label
     app.jinja_env.globals["channel_label"] = channel_label
@@ -139,6 +143,10 @@ def _can_edit_entry(entry) -> bool:
     from app.services.timeline import can_edit
 
     return current_user.is_authenticated and can_edit(entry, current_user)
+
+
+KIND_ICONS = {"note": "✎", "call": "☎", "visit": "⌂", "purchase": "¥", "email": "✉", "sms": "✆",
+              "line": "💬", "alert": "⚠", "tag": "#"}  # fmt: skip
 
 
 def kind_label(kind: str) -> str:
@@ -210,6 +218,48 @@ def tag_url(name: str) -> str:
     if url is None:
         url = urls[name] = url_for("customers.index", q=tag_query(name))
     return url
+
+
+def once_per_request(macro: str, *args):
+    """A macro of _macros/customers.html whose markup depends only on its arguments, rendered
+    once per request for each set of them: a list of 50 customers shows the same few tags
+    and levels again and again, and a Jinja macro call costs more than its markup."""
+    kept = g.setdefault("macro_markup", {})
+    key = (macro, *args)
+    markup = kept.get(key)
+    if markup is None:
+        module = current_app.jinja_env.get_template("_macros/customers.html").module
+        markup = kept[key] = getattr(module, macro)(*args)
+    return markup
+
+
+def chip(tag, link: bool = True):
+    """tag_chip(tag), once per tag per request."""
+    return once_per_request("tag_chip_of", tag.name, tag.colour, link)
+
+
+def level_badge(level: str):
+    return once_per_request("level_badge", level)
+
+
+def id_url(endpoint: str, **values) -> str:
+    """url_for for the routes a page links once per row or entry (a customer, an entry):
+    the address is built once per request and endpoint with a stand-in number, then each
+    row's number put in its place. Same result as url_for, a tenth of the work."""
+    ((name, number),) = values.items()
+    patterns = g.setdefault("id_urls", {})
+    pattern = patterns.get((endpoint, name))
+    if pattern is None:
+        pattern = patterns[(endpoint, name)] = url_for(endpoint, **{name: _STAND_IN}).split(
+            str(_STAND_IN)
+        )
+        if len(pattern) != 2:  # the stand-in must appear exactly once
+            del patterns[(endpoint, name)]
+            return url_for(endpoint, **values)
+    return f"{pattern[0]}{int(number)}{pattern[1]}"
+
+
+_STAND_IN = 918273645
 
 
 def tag_query(name: str) -> str:

@@ -159,21 +159,30 @@ def _percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else 0.0
 
 
-def _rss_mb(master: int) -> tuple[float, float]:
-    """(largest web worker, master and workers together) in MB."""
+def _rss_mb(master: int) -> tuple[float, float, float | None]:
+    """(largest web worker, master and workers together, their proportional set size) in
+    MB: RSS counts the pages the forked workers share once per process, PSS splits them."""
     output = subprocess.run(
-        ["ps", "-o", "rss=", "--ppid", str(master)], capture_output=True, text=True
-    ).stdout
-    workers = [int(v) for v in output.split()]
+        ["ps", "-o", "pid=,rss=", "--ppid", str(master)], capture_output=True, text=True
+    ).stdout.split()
+    pids = [master, *(int(v) for v in output[0::2])]
+    workers = [int(v) for v in output[1::2]]
     master_rss = subprocess.run(
         ["ps", "-o", "rss=", "-p", str(master)], capture_output=True, text=True
     ).stdout.split()
     total = sum(workers) + sum(int(v) for v in master_rss)
-    return round(max(workers or [0]) / 1024, 1), round(total / 1024, 1)
+    pss = 0
+    for pid in pids:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            return round(max(workers or [0]) / 1024, 1), round(total / 1024, 1), None
+        pss += int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.M).group(1))
+    return round(max(workers or [0]) / 1024, 1), round(total / 1024, 1), round(pss / 1024, 1)
 
 
 def run(folder: Path, customers: int, results) -> None:
-    from app.serving import gunicorn_command
+    from app.serving import GUNICORN_SETTINGS, gunicorn_command
 
     # On a copy: the notes and tags the simulated staff add must not change the shop the
     # other benchmarks (and later runs) measure.
@@ -200,7 +209,7 @@ def run(folder: Path, customers: int, results) -> None:
             member.sign_in(email, "hearth-demo-1")
             staff.append(member)
         runs = [_one_run(staff, customers, number) for number in range(RUNS)]
-        worker_rss, total_rss = _rss_mb(server.pid)
+        worker_rss, total_rss, total_pss = _rss_mb(server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -218,8 +227,13 @@ def run(folder: Path, customers: int, results) -> None:
         seconds=SECONDS,
         runs=[{k: v for k, v in summary.items() if k != "by_kind"} for summary in summaries],
         think_time_s="0.5-1.5",
+        server=f"gunicorn {GUNICORN_SETTINGS['worker_class']}, {GUNICORN_SETTINGS['workers']} "
+        f"workers × {GUNICORN_SETTINGS['threads']} threads",
         **{k: v for k, v in middle.items() if k != "p95_ms"},
     )
     errors = [error for out in runs for error in out["errors"]]
     results.value("load_errors", len(errors), examples=errors[:5])
-    results.value("load_web_rss_mb", worker_rss, all_web_processes_mb=total_rss)
+    results.value(
+        "load_web_rss_mb", worker_rss, all_web_processes_mb=total_rss,
+        all_web_processes_pss_mb=total_pss,
+    )  # fmt: skip
