@@ -16,7 +16,7 @@ def web_workers() -> int:
     """Two worker processes per core this process may use, at least 2 and at most 8
     (HEARTH_WEB_WORKERS overrides). Threads of one process share one interpreter lock:
     measured with 50 simulated staff on 2 cores (bench/load.py), 2 processes × 8 threads
-    answered with p95 107–148 ms where 4 × 4 answered with 55–76 ms, the same 16 threads."""
+    answered with p95 80–181 ms where 4 processes answered with 46–76 ms."""
     configured = os.environ.get("HEARTH_WEB_WORKERS", "")
     if configured.isdecimal() and 0 < int(configured) <= 64:
         return int(configured)
@@ -25,11 +25,14 @@ def web_workers() -> int:
 
 # gthread: each worker process serves several connections at once, and idle keep-alive
 # connections wait in a poller, not in a thread, so a few slow or idle clients cannot
-# starve everyone else (sync workers are held by one half-sent request each).
+# starve everyone else (sync workers are held by one half-sent request each). A connection
+# that has sent nothing yet does hold a thread for up to 5 s (gunicorn 27 waits for its
+# first bytes in the thread), so each process keeps 8: a browser's spare connections or a
+# few stalled clients cannot take all of one process's threads.
 GUNICORN_SETTINGS = {
     "worker_class": "gthread",
     "workers": web_workers(),
-    "threads": 4,
+    "threads": 8,
     "keepalive": 5,
     "timeout": 30,
     "graceful_timeout": 20,

@@ -14,6 +14,7 @@ The rest of the app asks this package instead of testing the dialect itself:
 """
 
 import re
+import sqlite3
 
 import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context, request
@@ -100,7 +101,14 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection):
         writing = _wants_write(connection)
         connection.info["hearth_writing"] = writing
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        # Straight to sqlite3: SQLAlchemy's path for a statement costs more than SQLite takes
+        # to begin, on every request. Its errors still reach the app as SQLAlchemy's (the
+        # "busy" page answers a write lock that stayed taken past the busy timeout).
+        statement = "BEGIN IMMEDIATE" if writing else "BEGIN"
+        try:
+            connection.connection.driver_connection.execute(statement)
+        except sqlite3.OperationalError as error:
+            raise sa.exc.OperationalError(statement, None, error) from error
 
 
 def _configure_postgres(engine: Engine, busy_timeout_ms: int) -> None:

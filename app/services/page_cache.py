@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 CSRF_MARK = "\x00hearth-csrf\x00"
+CSRF_MARK_BYTES = CSRF_MARK.encode()
 
 _VERSIONS = "SELECT customer_id, version FROM page_version WHERE customer_id IN (?, 0)"
 _VERSIONS_FORMAT = _VERSIONS.replace("?", "%s")  # psycopg's placeholders
@@ -28,10 +29,14 @@ def versions(connection, customer_id: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Page:
-    html: str  # with CSRF_MARK where the request's CSRF token goes
+    html: bytes  # UTF-8, with CSRF_MARK where the request's CSRF token goes
     day: date  # the shop's date it was rendered on (reminders, "due", ages)
     timezone: str  # the shop's zone then (a change moves the shop's version)
     open_alerts: bool  # a teacher's view of them is audited on every view
+
+    def served(self, csrf_token: str) -> bytes:
+        """The page for one request: kept as bytes, so serving it encodes only the token."""
+        return self.html.replace(CSRF_MARK_BYTES, csrf_token.encode())
 
 
 class PageCache:

@@ -204,5 +204,5 @@ def test_a_page_kept_yesterday_is_not_served_today(app, client):
     _page(client, customer.id)
     pages = _pages(app)
     ((key, kept),) = list(pages._pages.items())
-    pages.put(key, dataclasses.replace(kept, html="stale", day=kept.day - timedelta(days=1)))
+    pages.put(key, dataclasses.replace(kept, html=b"stale", day=kept.day - timedelta(days=1)))
     assert "林小明" in _page(client, customer.id)

@@ -159,3 +159,19 @@ def test_instance_lock_is_held_by_a_running_process_only(tmp_path):
         holder.stdout.close()
     with exclusive_instance(tmp_path):  # nobody holds it any more
         pass
+
+
+def test_web_workers_follow_the_cores_or_the_setting(monkeypatch):
+    """Two processes per core (threads of one process wait for one interpreter lock), from 2
+    on a one-core box to at most 8; HEARTH_WEB_WORKERS overrides, nonsense is ignored."""
+    from app.serving import web_workers
+
+    monkeypatch.delenv("HEARTH_WEB_WORKERS", raising=False)
+    for cores, expected in ((1, 2), (2, 4), (3, 6), (32, 8)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)))
+        assert web_workers() == expected
+    monkeypatch.setenv("HEARTH_WEB_WORKERS", "3")
+    assert web_workers() == 3
+    for nonsense in ("lots", "0", "-2", "1000"):
+        monkeypatch.setenv("HEARTH_WEB_WORKERS", nonsense)
+        assert web_workers() == 8

@@ -172,7 +172,7 @@ def index():
         "builder": seg.builder_from_text(expression),
         "archived": archived,
         "list_params": {"q": expression or None, "archived": "1" if archived else None},
-        "all_tags": db.session.scalars(sa.select(Tag).order_by(Tag.name)).all(),
+        "tag_names": db.session.scalars(sa.select(Tag.name).order_by(Tag.name)).all(),
         "bulk_form": BulkTagForm(),
         "saved_segments": db.session.scalars(sa.select(Segment).order_by(Segment.name)).all(),
         "building": building,
@@ -424,14 +424,14 @@ def show(customer_id: int):
         if cached.open_alerts and current_user.role == Role.TEACHER:
             audit("alert.view", "customer", customer_id)
             db.session.commit()
-        return cached.html.replace(page_cache.CSRF_MARK, generate_csrf())
+        return cached.served(generate_csrf())
     html = _render_page(customer_id)
     if key is not None:
         context = shop_context(db.session)
         pages.put(
             key,
             page_cache.Page(
-                html=html.replace(generate_csrf(), page_cache.CSRF_MARK),
+                html=html.replace(generate_csrf(), page_cache.CSRF_MARK).encode(),
                 day=context.today,
                 timezone=context.zone,
                 open_alerts=g.get("page_open_alerts", False),
