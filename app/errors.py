@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.db import is_busy
+from app.db import answer_without_writing, is_busy
 from app.extensions import db, htmx
 from app.services.privacy import CustomerErased
 
@@ -87,6 +87,7 @@ def register(app: Flask) -> None:
         db.session.rollback()
         if not is_busy(error):
             raise error
+        answer_without_writing()  # the page reads the shop and the user: no write lock
         response = render_error(503)
         return response[0], 503, {**(response[2] if len(response) > 2 else {}), "Retry-After": "2"}
 

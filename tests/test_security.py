@@ -119,3 +119,43 @@ def test_form_fields_never_carry_none_attributes(client):
     page = client.get("/login").get_data(as_text=True)
     assert '="None"' not in page
     assert page.count("autofocus") == 1
+
+
+@pytest.mark.sqlite_only
+def test_a_write_waiting_past_the_busy_timeout_gets_the_busy_page_and_saves_nothing(
+    tmp_path, migrated_db
+):
+    """Another process holds SQLite's write lock longer than the busy timeout: the request
+    that wants to write is told to try again (503, Retry-After), not shown a server error."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import TimelineEntry
+    from tests.conftest import build_app, login, release
+    from tests.factories import make_customer
+
+    app = build_app(tmp_path, migrated_db, SQLITE_BUSY_TIMEOUT_MS=300)
+    with app.app_context():
+        make_user("owner")
+        desk = make_user("frontdesk")
+        customer_id = make_customer("林小明").id
+        db.session.commit()
+        client = app.test_client()
+        login(client, desk)
+        other = sqlite3.connect(tmp_path / "instance" / "hearth.sqlite", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            response = client.post(
+                f"/customers/{customer_id}/entries", data={"kind": "note", "body": "已到"}
+            )
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "2"
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).where(TimelineEntry.body == "已到")) == 0
+        )
+    release(app)

@@ -174,7 +174,14 @@ def _request_writes() -> bool:
         has_request_context()
         and request.method not in {"GET", "HEAD", "OPTIONS"}
         and not g.get("background_job")
+        and not g.get("hearth_write_refused")
     )
+
+
+def answer_without_writing() -> None:
+    """The rest of this request only reads: its write was refused (the write lock stayed
+    taken past the busy timeout), and the page saying so must not wait for it again."""
+    g.hearth_write_refused = True
 
 
 def writes_in_this_transaction(session) -> bool:
