@@ -121,19 +121,20 @@ def test_form_fields_never_carry_none_attributes(client):
     assert page.count("autofocus") == 1
 
 
-@pytest.mark.sqlite_only
 def test_a_write_waiting_past_the_busy_timeout_gets_the_busy_page_and_saves_nothing(
     tmp_path, migrated_db
 ):
-    """Another process holds SQLite's write lock longer than the busy timeout: the request
-    that wants to write is told to try again (503, Retry-After), not shown a server error."""
+    """Another process holds the write lock (SQLite's, or the advisory lock on PostgreSQL)
+    longer than the busy timeout: the request that wants to write is told to try again
+    (503, Retry-After), not shown a server error."""
     import sqlite3
 
     import sqlalchemy as sa
 
+    from app.db import WRITE_LOCK_KEY
     from app.extensions import db
     from app.models import TimelineEntry
-    from tests.conftest import build_app, login, release
+    from tests.conftest import build_app, login, postgres_wanted, release
     from tests.factories import make_customer
 
     app = build_app(tmp_path, migrated_db, SQLITE_BUSY_TIMEOUT_MS=300)
@@ -144,15 +145,25 @@ def test_a_write_waiting_past_the_busy_timeout_gets_the_busy_page_and_saves_noth
         db.session.commit()
         client = app.test_client()
         login(client, desk)
-        other = sqlite3.connect(tmp_path / "instance" / "hearth.sqlite", isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
+        if postgres_wanted():
+            engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=sa.NullPool)
+            other = engine.connect()
+            other.exec_driver_sql(f"SELECT pg_advisory_lock({WRITE_LOCK_KEY})")
+        else:
+            other = sqlite3.connect(tmp_path / "instance" / "hearth.sqlite", isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
         try:
             response = client.post(
                 f"/customers/{customer_id}/entries", data={"kind": "note", "body": "已到"}
             )
         finally:
-            other.execute("ROLLBACK")
-            other.close()
+            if postgres_wanted():
+                other.exec_driver_sql(f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY})")
+                other.close()
+                engine.dispose()
+            else:
+                other.execute("ROLLBACK")
+                other.close()
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "2"
         assert (
