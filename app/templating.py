@@ -250,12 +250,10 @@ def id_url(endpoint: str, **values) -> str:
     patterns = g.setdefault("id_urls", {})
     pattern = patterns.get((endpoint, name))
     if pattern is None:
-        pattern = patterns[(endpoint, name)] = url_for(endpoint, **{name: _STAND_IN}).split(
-            str(_STAND_IN)
-        )
+        pattern = url_for(endpoint, **{name: _STAND_IN}).split(str(_STAND_IN))
         if len(pattern) != 2:  # the stand-in must appear exactly once
-            del patterns[(endpoint, name)]
             return url_for(endpoint, **values)
+        patterns[(endpoint, name)] = pattern
     return f"{pattern[0]}{int(number)}{pattern[1]}"
 
 
