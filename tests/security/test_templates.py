@@ -47,6 +47,33 @@ def test_compose_refuses_templates_that_would_stall(client, owner, body):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
 
 
+UNKNOWN_FILTERS_AND_TESTS = {
+    "{{ greeting|nosuch }}": "“|nosuch” cannot be used in a mail",
+    "{{ greeting is nosuchtest }}": "“is nosuchtest” cannot be used in a mail",
+    '{{ greeting|attr("x") }}': "“|attr” cannot be used in a mail",
+    "{{ greeting|sort }}": "“|sort” cannot be used in a mail",
+    "{{ greeting|wordwrap(1) }}": "“|wordwrap” cannot be used in a mail",
+    "{{ greeting|indent(9) }}": "“|indent” cannot be used in a mail",
+}
+
+
+@pytest.mark.parametrize("field", ["subject", "body", "short_text"])
+@pytest.mark.parametrize("template", list(UNKNOWN_FILTERS_AND_TESTS))
+def test_compose_names_a_filter_or_test_templates_do_not_have(client, owner, field, template):
+    """Jinja finds unknown filters and tests when it compiles, after parsing: that was a 500."""
+    make_customer("王小明", email="ming@example.com")
+    login(client, owner)
+    data = {"subject": "Hello", "body": "Hi {{ nickname }}", "audience": "has:email"}
+    if field == "short_text":
+        data.update(send_by="sms")
+    data[field] = template
+    response = client.post("/campaigns/new", data=data)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True).replace("&#34;", '"')
+    assert UNKNOWN_FILTERS_AND_TESTS[template] in text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
+
+
 def test_compose_in_chinese_says_why(client, owner):
     login(client, owner)
     response = client.post(

@@ -51,6 +51,12 @@ def template_problem_message(problem: service.TemplateProblem) -> str:
         "syntax": _("The template has a mistake: %(detail)s", detail=detail),
         "unknown-field": _("There is no merge field called “%(name)s”.", name=detail),
         "unknown-custom": _("There is no custom field called “%(name)s”.", name=detail),
+        "unknown-filter": _(
+            "“|%(name)s” cannot be used in a mail. Filters you can use: %(allowed)s.",
+            name=detail,
+            allowed=", ".join(service.MERGE_FILTERS),
+        ),
+        "unknown-test": _("“is %(name)s” cannot be used in a mail.", name=detail),
         "too-long": _("The text is too long (at most %(max)s characters).", max=detail),
         "statement": _(
             "“%(name)s” cannot be used in a mail; use merge fields like {{ nickname }}.",

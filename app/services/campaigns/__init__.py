@@ -18,6 +18,7 @@ from app.clock import utcnow
 from app.db import begin_write, insert_ignore
 from app.models import Campaign, Customer, CustomField, Delivery, Shop, TimelineEntry
 from app.services.merge_sandbox import (
+    ALLOWED_FILTERS,
     BoundedEnvironment,
     LimitExceeded,
     bound_loops,
@@ -26,6 +27,8 @@ from app.services.merge_sandbox import (
 )
 
 MERGE_FIELDS = ("greeting", "nickname", "name", "child_name", "member_number", "unsubscribe_url")
+# The filters a merge template may use, as staff are told (without the one-letter aliases).
+MERGE_FILTERS = tuple(name for name in ALLOWED_FILTERS if len(name) > 1)
 RETRY_LIMIT = 3
 RETRY_BACKOFF_SECONDS = (30, 120, 600)
 
@@ -48,6 +51,18 @@ class TemplateProblem(ValueError):
 # ---- templates ------------------------------------------------------------------------------
 
 
+_UNKNOWN_NAME = re.compile(r"No (filter|test) named '([^']{0,80})'")
+
+
+def _syntax_problem(error: TemplateSyntaxError) -> TemplateProblem:
+    """A syntax error as a problem staff can act on: a filter or test merge templates do not
+    have (Jinja's TemplateAssertionError, raised when the template is compiled) is named."""
+    unknown = _UNKNOWN_NAME.search(error.message or "")
+    if unknown:
+        return TemplateProblem(f"unknown-{unknown.group(1)}", error.lineno, unknown.group(2))
+    return TemplateProblem("syntax", error.lineno, error.message or "")
+
+
 def _line_of(text: str, name: str) -> int | None:
     for number, line in enumerate(text.splitlines(), start=1):
         if re.search(r"\{\{[^}]*\b" + re.escape(name) + r"\b", line):
@@ -64,13 +79,17 @@ def check_template(text: str, custom_keys: set[str]) -> None:
     try:
         parsed = _environment.parse(text)
     except TemplateSyntaxError as error:
-        raise TemplateProblem("syntax", error.lineno, error.message or "") from None
+        raise _syntax_problem(error) from None
     except RecursionError:
         raise TemplateProblem("syntax", None, "nested too deeply") from None
     forbidden = forbidden_statement(parsed)
     if forbidden:
         raise TemplateProblem("statement", forbidden[1], forbidden[0])
-    for name in sorted(meta.find_undeclared_variables(parsed)):
+    try:  # compiles the template: unknown filters and tests are found here, not by parse()
+        undeclared = meta.find_undeclared_variables(parsed)
+    except TemplateSyntaxError as error:
+        raise _syntax_problem(error) from None
+    for name in sorted(undeclared):
         if name not in MERGE_FIELDS and name != "custom":
             raise TemplateProblem("unknown-field", _line_of(text, name), name)
     for match in re.finditer(r"custom\.([A-Za-z_][A-Za-z0-9_]*)", text):
@@ -114,7 +133,7 @@ def render_text(text: str, values: dict) -> str:
     try:
         return render_bounded(_compiled(text), values)
     except TemplateSyntaxError as error:
-        raise TemplateProblem("syntax", error.lineno, error.message or "") from None
+        raise _syntax_problem(error) from None
     except LimitExceeded as error:
         raise TemplateProblem(f"limit-{error.what}", None, error.detail) from None
     except (UndefinedError, SecurityError) as error:
