@@ -120,10 +120,9 @@ def install_input_guard(app: Flask) -> None:
         if (
             request.method == "POST"
             and request.view_args
-            and "customer_id" in request.view_args
             and current_user.is_authenticated  # others get the sign-in page, learn nothing
         ):
-            _refuse_erased_customer(request.view_args["customer_id"], request.endpoint)
+            _refuse_erased_customer(request.view_args, request.endpoint)
         if any("\x00" in value for value in values):
             from flask_babel import gettext as _
 
@@ -133,17 +132,15 @@ def install_input_guard(app: Flask) -> None:
         return None
 
 
-def _refuse_erased_customer(customer_id: int, endpoint: str | None) -> None:
-    """Every change to a customer's record is a POST to /customers/<id>/…: refused up front
-    (409) once the person was erased, before any form is read. The flush guard in
-    services.privacy covers the same for services and jobs."""
+def _refuse_erased_customer(view_args: dict, endpoint: str | None) -> None:
+    """A POST that names an erased person — /customers/<id>/…, or one of their stays,
+    purchases, enrolments, notes, reminders, LINE links — is refused up front (409) before
+    any form is read. The flush guard in services.privacy refuses the same below the views,
+    for services and jobs."""
     if endpoint == "privacy.erase":
         return  # says "already erased" itself
-    import sqlalchemy as sa
+    from app.services.privacy import CustomerErased, erased_owner
 
-    from app.models import Customer
-    from app.services.privacy import CustomerErased
-
-    erased = db.session.scalar(sa.select(Customer.erased_at).where(Customer.id == customer_id))
+    erased = erased_owner(db.session, view_args)
     if erased is not None:
-        raise CustomerErased(customer_id)
+        raise CustomerErased(erased)

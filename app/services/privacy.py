@@ -9,15 +9,19 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.db import begin_write, is_postgres
 from app.models import (
+    Attendance,
     ConsentEvent,
     Customer,
     CustomFieldValue,
     Delivery,
+    Enrolment,
     FamilyMember,
     ImportantDate,
     LineCode,
     LineLink,
+    Purchase,
     Reminder,
+    Stay,
     Tag,
     TimelineEntry,
     TimelineRevision,
@@ -218,6 +222,22 @@ def erase(session: Session, customer: Customer, *, typed_name: str, now: datetim
     session.execute(
         sa.update(Reminder).where(Reminder.customer_id == customer_id).values(text="", reason=None)
     )
+    # Nothing is left on anyone's worklist for a person who is gone.
+    session.execute(
+        sa.update(Reminder)
+        .where(Reminder.customer_id == customer_id, Reminder.done_at.is_(None))
+        .values(done_at=now, done_how="resolved")
+    )
+    # Dated records keep their dates, rooms and amounts (the reports' counts), not words.
+    session.execute(
+        sa.update(Stay).where(Stay.customer_id == customer_id).values(note="", source="")
+    )
+    session.execute(sa.update(Purchase).where(Purchase.customer_id == customer_id).values(note=""))
+    session.execute(
+        sa.update(Attendance)
+        .where(Attendance.customer_id == customer_id)
+        .values(absence_reason="", picked_up_by_other="", picked_up_by_id=None)
+    )
     # Their LINE accounts are forgotten: nothing can reach them there, no id remains.
     session.execute(sa.delete(LineLink).where(LineLink.customer_id == customer_id))
     session.execute(sa.delete(LineCode).where(LineCode.customer_id == customer_id))
@@ -267,31 +287,80 @@ def _erased_before_this_flush(session: Session, customer: Customer | None, custo
     return any(value is not None for value in committed)
 
 
+# Rows that belong to one person's record: none is added, changed or deleted once the person
+# was erased (erasure itself changes them in bulk statements, before erased_at is committed).
+PERSONAL_ROWS = (
+    TimelineEntry,
+    FamilyMember,
+    ImportantDate,
+    CustomFieldValue,
+    Reminder,
+    ConsentEvent,
+    Stay,
+    Purchase,
+    Enrolment,
+    Attendance,
+    LineLink,
+    LineCode,
+)
+
+
 def _refuse_writes_to_erased(session: Session, _context, _instances) -> None:
     """Every ORM write path (notes, alerts, tag events, family, dates, fields, consent,
-    reminders, profile edits, import updates) goes through a flush: refuse there, whatever
-    the route or job, so an erased person never gains data again."""
-
-    children = (
-        TimelineEntry,
-        FamilyMember,
-        ImportantDate,
-        CustomFieldValue,
-        Reminder,
-        ConsentEvent,
-    )
-    for obj in session.new:
-        if isinstance(obj, children) and _erased_before_this_flush(
+    reminders, stays, purchases, enrolments, attendance, LINE links, profile edits, import
+    updates; edits and deletes of existing rows too) goes through a flush: refuse there,
+    whatever the route or job, so an erased person's record never changes again."""
+    for obj in (*session.new, *session.deleted):
+        if isinstance(obj, PERSONAL_ROWS) and _erased_before_this_flush(
             session, obj.__dict__.get("customer"), obj.customer_id
         ):
             raise CustomerErased(obj.customer_id)
     for obj in session.dirty:
-        if (
+        if isinstance(obj, PERSONAL_ROWS):
+            if session.is_modified(obj) and _erased_before_this_flush(
+                session, obj.__dict__.get("customer"), obj.customer_id
+            ):
+                raise CustomerErased(obj.customer_id)
+        elif (
             isinstance(obj, Customer)
             and session.is_modified(obj, include_collections=True)
             and _erased_before_this_flush(session, obj, None)
         ):
             raise CustomerErased(obj.id)
+
+
+# The rows a route names by id, and whose record each belongs to: a POST that names an erased
+# person's row is refused before any form is read.
+_ROW_ARGUMENTS = {
+    "stay_id": Stay,
+    "purchase_id": Purchase,
+    "enrolment_id": Enrolment,
+    "entry_id": TimelineEntry,
+    "reminder_id": Reminder,
+    "link_id": LineLink,
+    "member_id": FamilyMember,
+    "date_id": ImportantDate,
+}
+
+
+def erased_owner(session: Session, view_args: dict) -> int | None:
+    """The erased customer whose record a request's URL names (directly, or through one of
+    their rows), or None."""
+    customer_ids = set()
+    if isinstance(view_args.get("customer_id"), int):
+        customer_ids.add(view_args["customer_id"])
+    for name, model in _ROW_ARGUMENTS.items():
+        if isinstance(view_args.get(name), int):
+            owner = session.scalar(sa.select(model.customer_id).where(model.id == view_args[name]))
+            if owner is not None:
+                customer_ids.add(owner)
+    if not customer_ids:
+        return None
+    return session.scalar(
+        sa.select(Customer.id)
+        .where(Customer.id.in_(customer_ids), Customer.erased_at.is_not(None))
+        .limit(1)
+    )
 
 
 def install_erasure_guard() -> None:
