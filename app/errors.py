@@ -62,7 +62,8 @@ def register(app: Flask) -> None:
     def _erased(_error):
         db.session.rollback()
         return render_error(
-            409, _("This person's data was erased at their request; nothing can be added or changed.")
+            409,
+            _("This person's data was erased at their request; nothing can be added or changed."),
         )
 
     @app.errorhandler(OverflowError)

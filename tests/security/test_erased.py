@@ -193,7 +193,12 @@ def _erased_with_every_kind_of_row(owner):
         db.session, customer, author=owner, category="allergy", keywords="花生", body="peanuts"
     )
     reminder = reminders.add_reminder(
-        db.session, customer, text="call", due_date=date(2026, 12, 1), created_by=owner, assignee_id=None
+        db.session,
+        customer,
+        text="call",
+        due_date=date(2026, 12, 1),
+        created_by=owner,
+        assignee_id=None,
     )
     link = LineLink(customer_id=customer.id, user_id="U" + "1" * 32, linked_at=utcnow())
     db.session.add(link)
