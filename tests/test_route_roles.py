@@ -190,10 +190,10 @@ ROUTES = [
         {**DESK_UP, DESK: 422, OWNER: 422},
     ),
     ("POST", "/enrolments/{enrolment}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
-    # attendance on Today (every staff member)
-    ("POST", "/today/{customer}/arrive", {}, {**STAFF_ONLY, TEACHER: 302, DESK: 302, OWNER: 302}),
-    ("POST", "/today/{customer}/pickup", {}, {**STAFF_ONLY, TEACHER: 302, DESK: 302, OWNER: 302}),
-    ("POST", "/today/{customer}/absent", {}, {**STAFF_ONLY, TEACHER: 302, DESK: 302, OWNER: 302}),
+    # attendance on Today (a teacher: only the children of their own classes)
+    ("POST", "/today/{customer}/arrive", {}, {**STAFF_ONLY, TEACHER: 403, DESK: 302, OWNER: 302}),
+    ("POST", "/today/{customer}/pickup", {}, {**STAFF_ONLY, TEACHER: 403, DESK: 302, OWNER: 302}),
+    ("POST", "/today/{customer}/absent", {}, {**STAFF_ONLY, TEACHER: 403, DESK: 302, OWNER: 302}),
     # reminders (front desk and owner), rules and groups (owner), today (everyone)
     ("GET", "/reminders/", None, DESK_UP),
     ("GET", "/reminders/?rule={rule}", None, DESK_UP),

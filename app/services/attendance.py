@@ -9,13 +9,32 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import to_zone, utcnow
-from app.models import Attendance, Customer, Enrolment, FamilyMember, TimelineEntry, User
+from app.models import (
+    Attendance,
+    Customer,
+    Enrolment,
+    FamilyMember,
+    Role,
+    Shop,
+    TimelineEntry,
+    User,
+)
+from app.services import groups as group_service
 
 
 class AttendanceError(ValueError):
     def __init__(self, code: str):
         super().__init__(code)
         self.code = code
+
+
+def markable(session: Session, shop: Shop, user: User, customer_ids: list[int]) -> set[int]:
+    """The children (of these) whose attendance this staff member may mark: owners and the
+    front desk any child; a teacher only the children of their own classes."""
+    if user.role != Role.TEACHER:
+        return set(customer_ids)
+    mine = {child.id for child in group_service.members(session, shop, user.groups)}
+    return mine.intersection(customer_ids)
 
 
 def enrol(

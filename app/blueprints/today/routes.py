@@ -1,6 +1,6 @@
 """Today: big cards for the children of my group(s); tap one for alerts, notes, quick note."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.timeline.forms import EntryForm
@@ -74,6 +74,7 @@ def index():
         present=present,
         missing=missing,
         family=_family(ids),
+        markable=attendance.markable(db.session, shop, current_user, ids),
     )
 
 
@@ -116,6 +117,7 @@ def _answer(customer: Customer, row):
             row=row,
             family=_family([customer.id]),
             expected={customer.id},
+            markable={customer.id},
         )
     return redirect(url_for("today.index") + f"#child-{customer.id}")
 
@@ -124,6 +126,8 @@ def _mark(customer_id: int, action):
     from flask_babel import gettext as _
 
     customer = db.get_or_404(Customer, customer_id)
+    if not attendance.markable(db.session, get_shop(db.session), current_user, [customer.id]):
+        abort(403)  # a teacher marks the children of their own classes only
     context = shop_context(db.session)
     try:
         row = action(customer, context)
@@ -137,7 +141,7 @@ def _mark(customer_id: int, action):
             return render_template(
                 "today/_attendance.html", child=customer, error=message,
                 row=attendance.day_rows(db.session, [customer.id], context.today).get(customer.id),
-                family=_family([customer.id]), expected={customer.id},
+                family=_family([customer.id]), expected={customer.id}, markable={customer.id},
             ), 422  # fmt: skip
         flash(message, "error")
         return redirect(url_for("today.index"))
