@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.db import begin_write, matches_digits
 from app.models import Customer, CustomField, CustomFieldValue, FamilyMember, ImportantDate, User
+from app.services.text import trim
 
 MEMBER_PREFIX = "M"
 MEMBER_DIGITS = 6
@@ -80,7 +81,7 @@ def next_member_number(session: Session) -> str:
 
 def _clean(value):
     if isinstance(value, str):
-        value = value.strip()
+        value = trim(value)
         return value or None
     return value
 

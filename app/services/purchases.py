@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import Customer, Product, Purchase, TimelineEntry, User
+from app.services.text import one_line
 
 MAX_QUANTITY = 100_000
 MAX_PRICE = 100_000_000  # NT$: anything above is a typing mistake
@@ -34,7 +35,7 @@ class PurchaseError(ValueError):
 
 
 def _clean_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
+    name = one_line(name)
     if not name:
         raise PurchaseError("product-name")
     if len(name) > 120:

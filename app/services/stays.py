@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.clock import utcnow
 from app.db import days_between
 from app.models import STAY_STATUSES, Customer, Room, Stay, TimelineEntry, User
+from app.services.text import one_line
 
 MAX_NIGHTS = 366
 MAX_MONEY = 100_000_000
@@ -28,7 +29,7 @@ class StayError(ValueError):
 
 
 def save_room(session: Session, room: Room | None, name: str, active: bool = True) -> Room:
-    name = " ".join((name or "").split())
+    name = one_line(name)
     if not name:
         raise StayError("room-name")
     if len(name) > 60:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.models import Customer, Tag, TagMerge, User, customer_tag
 from app.models.tag import PALETTE
+from app.services.text import one_line
 from app.services.timeline import add_tag_event
 
 MAX_TAG_LENGTH = 60
@@ -18,7 +19,7 @@ class TagError(ValueError):
 
 
 def clean_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
+    name = one_line(name)
     if not name:
         raise TagError("empty")
     if len(name) > MAX_TAG_LENGTH:

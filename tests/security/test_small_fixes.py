@@ -5,6 +5,7 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -48,6 +49,49 @@ def test_csv_downloads_name_their_charset_once(client, owner, frontdesk):
     assert export.headers["Content-Type"] == "text/csv; charset=utf-8"
     template = client.get("/imports/template.csv")
     assert template.headers["Content-Type"] == "text/csv; charset=utf-8"
+    reports = []
+    for report in ("half_year", "history", "repurchase", "stays", "attendance"):
+        answer = client.get(f"/reports?report={report}&format=csv&pattern=*&min_price=0")
+        if answer.mimetype == "text/csv":
+            reports.append(report)
+            assert answer.headers["Content-Type"] == "text/csv; charset=utf-8", report
+    assert reports
+
+
+INVISIBLE_NAMES = ["\u200b", "\ufeff", " \u200b\u200e ", "\u3164", "\u2800\u200b"]
+
+
+@pytest.mark.parametrize("name", INVISIBLE_NAMES, ids=["zwsp", "bom", "marks", "filler", "braille"])
+def test_a_name_of_only_invisible_characters_is_refused(client, owner, name):
+    """Rooms, products, tags and customers: a name nobody can see is no name (422, nothing
+    saved), and invisible characters around a real name do not make a second one."""
+    from app.models import Customer, Product, Room, Tag
+
+    login(client, owner)
+    customer = make_customer("王小明")
+    answers = {
+        "room": client.post("/settings/rooms", data={"new-name": name, "new-active": "y"}),
+        "product": client.post(
+            "/settings/products", data={"new-name": name, "new-price": "1", "new-points": "0"}
+        ),
+        "tag": client.post(
+            f"/customers/{customer.id}/tags",
+            data={"name": name},
+            headers={"HX-Request": "true", "HX-Target": "tags"},
+        ),
+        "customer": client.post("/customers/new", data={"display_name": name}),
+    }
+    assert {kind: answer.status_code for kind, answer in answers.items()} == dict.fromkeys(
+        answers, 422
+    )
+    db.session.rollback()
+    for model in (Room, Product, Tag):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0, model
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 1
+    client.post("/settings/rooms", data={"new-name": "海景房", "new-active": "y"})
+    again = client.post("/settings/rooms", data={"new-name": "海景房\u200b", "new-active": "y"})
+    assert again.status_code == 422
+    assert "There is already a room called 海景房." in again.get_data(as_text=True)
 
 
 def test_forwarded_for_is_ignored_unless_a_proxy_is_configured(tmp_path, migrated_db):

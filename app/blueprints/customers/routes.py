@@ -656,11 +656,14 @@ def add_tag(customer_id: int):
         return _tag_page_or_box(customer, error=_("Type a tag name or pick one."), status=422)
     try:
         tag, created = tag_service.get_or_create_tag(db.session, name, form.colour.data)
-    except tag_service.TagError:
+    except tag_service.TagError as error:
         db.session.rollback()
-        return _tag_page_or_box(
-            customer, error=_("Enter a tag name of at most 60 characters."), status=422
+        message = (
+            _("Type a tag name or pick one.")
+            if error.code == "empty"
+            else _("Enter a tag name of at most 60 characters.")
         )
+        return _tag_page_or_box(customer, error=message, status=422)
     tag_service.stick(db.session, customer, tag, actor=current_user)
     db.session.commit()
     return _tag_page_or_box(customer, message=_("Tagged %(tag)s.", tag=tag.name))

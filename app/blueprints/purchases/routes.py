@@ -346,7 +346,7 @@ def reports():
         db.session.commit()
         name = f"hearth-{report}-{utcnow():%Y%m%d}"
         if file_format == "csv":
-            body, mimetype = exporting.to_csv(header, rows), "text/csv; charset=utf-8"
+            body, mimetype = exporting.to_csv(header, rows), "text/csv"
         else:
             body = exporting.to_xlsx(header, rows, report)
             mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
