@@ -101,6 +101,25 @@ def demo(if_empty: bool, customers: int, kind: str):
     click.echo("Demo shop ready.")
 
 
+def _recover_when_the_database_is_free(tasks) -> int:
+    """The start-up recovery (interrupted sends marked uncertain before anything is sent
+    again) needs the write lock: while another writer holds it past the busy timeout, wait
+    and try again instead of dying (the supervisor would restart us into the same wall)."""
+    import logging
+    import time
+
+    import sqlalchemy as sa
+
+    while True:
+        try:
+            return tasks.resume_unfinished()
+        except sa.exc.OperationalError as error:
+            logging.getLogger("hearth.worker").warning(
+                "database busy at start (%s); trying again in 5 s", str(error.orig)[:80]
+            )
+            time.sleep(5)
+
+
 @click.command(help="Run the background worker (huey consumer).")
 @click.option("--workers", default=2, show_default=True)
 @with_appcontext
@@ -113,7 +132,7 @@ def worker(workers: int):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     hold_instance_lock(current_app.instance_path)
     tasks.bind_app(current_app._get_current_object())
-    resumed = tasks.resume_unfinished()
+    resumed = _recover_when_the_database_is_free(tasks)
     if resumed:
         click.echo(f"Resuming {resumed} unfinished campaign(s).")
     # Polls the queue at least twice a second when idle (huey backs off to 10 s by default):

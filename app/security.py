@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
 from app.db import writes_in_this_transaction
@@ -68,9 +68,14 @@ def audit(
     if user_id is None and current_user and current_user.is_authenticated:
         user_id = current_user.id
     if not writes_in_this_transaction(db.session):
-        audit_log.record_now(
-            db.engine, action, target_type, target_id, detail, user_id=user_id, ip=client_ip()
-        )
+        written = audit_log.record_now(
+            db.engine, action, target_type, target_id, detail, user_id=user_id, ip=client_ip(),
+            queue_folder=current_app.instance_path,
+        )  # fmt: skip
+        if not written:  # the database is busy: the worker moves the row in (app/tasks.py)
+            from app.tasks import drain_audit_queue
+
+            drain_audit_queue()
         return
     audit_log.record(
         db.session, action, target_type, target_id, detail, user_id=user_id, ip=client_ip()

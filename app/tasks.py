@@ -58,6 +58,28 @@ def purge_old_login_attempts() -> int:
         return result.rowcount + sessions
 
 
+def drain_audit_queue_now() -> int:
+    """Moves the audit rows that pages queued while the database was busy into the log."""
+    from app.services import audit_queue
+
+    app = _application()
+    with app.app_context():
+        mark_background()
+        return audit_queue.drain(db.session, app.instance_path)
+
+
+# Enqueued by a page whose audit row was queued; retried while the database stays busy.
+@huey.task(retries=120, retry_delay=5)
+def drain_audit_queue() -> int:
+    return drain_audit_queue_now()
+
+
+# Rows whose drain job was lost (worker killed, queue cleared) still arrive within a minute.
+@huey.periodic_task(crontab())
+def drain_audit_queue_every_minute() -> int:
+    return drain_audit_queue_now()
+
+
 def run_reminder_rules_now() -> dict:
     """Evaluates every reminder rule once (idempotent: no duplicates however often it runs)."""
     from app.services import reminders

@@ -33,6 +33,10 @@ class UnsafeWrite(RuntimeError):
     """Raised in tests (SQLITE_STRICT_WRITES) for a write that did not take the lock first."""
 
 
+class WriteLockBusy(RuntimeError):
+    """The write lock was not free within a connection's `hearth_lock_wait_ms`."""
+
+
 def dialect_of(bind) -> str:
     """'sqlite' or 'postgresql' for an engine, connection or session."""
     if isinstance(bind, scoped_session):
@@ -105,10 +109,19 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # to begin, on every request. Its errors still reach the app as SQLAlchemy's (the
         # "busy" page answers a write lock that stayed taken past the busy timeout).
         statement = "BEGIN IMMEDIATE" if writing else "BEGIN"
+        driver = connection.connection.driver_connection
+        wait_ms = connection.get_execution_options().get("hearth_lock_wait_ms")
+        if writing and wait_ms is not None:
+            driver.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
         try:
-            connection.connection.driver_connection.execute(statement)
+            driver.execute(statement)
         except sqlite3.OperationalError as error:
+            if wait_ms is not None and "locked" in str(error):
+                raise WriteLockBusy(str(error)) from error
             raise sa.exc.OperationalError(statement, None, error) from error
+        finally:
+            if writing and wait_ms is not None:
+                driver.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
 
 def _configure_postgres(engine: Engine, busy_timeout_ms: int) -> None:
@@ -123,8 +136,27 @@ def _configure_postgres(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection):
         writing = _wants_write(connection)
         connection.info["hearth_writing"] = writing
-        if writing:
+        wait_ms = connection.get_execution_options().get("hearth_lock_wait_ms")
+        if writing and wait_ms is not None:
+            _try_advisory_lock(connection, wait_ms)
+        elif writing:
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
+def _try_advisory_lock(connection, wait_ms: int) -> None:
+    """Takes the writers' advisory lock if it comes free within wait_ms, or WriteLockBusy."""
+    import time
+
+    deadline = time.monotonic() + wait_ms / 1000
+    while True:
+        taken = connection.exec_driver_sql(
+            f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK_KEY})"
+        ).scalar()
+        if taken:
+            return
+        if time.monotonic() >= deadline:
+            raise WriteLockBusy("another writer holds the lock")
+        time.sleep(0.01)
 
 
 def _wants_write(connection) -> bool:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
+from app.db import WriteLockBusy
 from app.models import AuditEvent
 
 
@@ -26,6 +27,11 @@ def record(
     return event
 
 
+# How long a page that only reads waits for the write lock to write its audit row at once;
+# past it the row goes to the audit queue (services.audit_queue) and the page answers.
+READ_PAGE_LOCK_WAIT_MS = 100
+
+
 def record_now(
     engine: sa.Engine,
     action: str,
@@ -35,20 +41,32 @@ def record_now(
     *,
     user_id: int | None = None,
     ip: str | None = None,
-) -> None:
-    """Writes one audit row in its own short write transaction, committed at once.
+    queue_folder: str | None = None,
+) -> bool:
+    """Writes one audit row in its own short write transaction, committed at once; True when
+    written, False when it went to the audit queue in `queue_folder` instead.
 
     For pages that only read (a teacher opening a child with an alert, a data export): their
     read transaction never has to be upgraded to a write, which fails outright when anyone
-    else wrote meanwhile; the write lock is taken first and waited for like any other.
+    else wrote meanwhile. With a queue folder the lock is waited for only briefly: a page
+    that reads never stands behind a long write.
     """
-    with engine.connect().execution_options(hearth_immediate=True) as connection:
-        connection.execute(
-            sa.insert(AuditEvent).values(
-                at=utcnow(), **_row(action, target_type, target_id, detail, user_id, ip)
-            )
-        )
-        connection.commit()
+    row = {"at": utcnow(), **_row(action, target_type, target_id, detail, user_id, ip)}
+    options: dict = {"hearth_immediate": True}
+    if queue_folder is not None:
+        options["hearth_lock_wait_ms"] = READ_PAGE_LOCK_WAIT_MS
+    try:
+        with engine.connect().execution_options(**options) as connection:
+            connection.execute(sa.insert(AuditEvent).values(**row))
+            connection.commit()
+            return True
+    except WriteLockBusy:
+        if queue_folder is None:
+            raise
+    from app.services import audit_queue
+
+    audit_queue.put(queue_folder, row)
+    return False
 
 
 def _row(action, target_type, target_id, detail, user_id, ip) -> dict:

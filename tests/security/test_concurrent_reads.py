@@ -78,6 +78,10 @@ def test_audited_get_pages_never_fail_while_others_write(live_app, gunicorn):
     assert failures == [], failures[:5]
     assert len(writes) > 100 and set(writes) <= {200, 201}
     with live_app.app_context():
+        # Rows of pages that found the database busy were queued; the worker moves them in.
+        from app.tasks import drain_audit_queue_now
+
+        drain_audit_queue_now()
         counts = dict(
             db.session.execute(
                 sa.select(AuditEvent.action, sa.func.count()).group_by(AuditEvent.action)
@@ -86,3 +90,67 @@ def test_audited_get_pages_never_fail_while_others_write(live_app, gunicorn):
     assert counts["alert.view"] == 200
     assert counts["customer.data_export"] == 200
     assert counts["customers.export"] == 100
+
+
+def test_audited_pages_answer_while_a_writer_holds_the_lock_and_their_rows_arrive(
+    outbox_app, workers
+):
+    """Someone holds the write lock for 20 s (a long import, a backup, a stuck job): a
+    teacher opening children with alerts keeps getting pages, and every audit row of those
+    pages reaches the log through the queue and the real worker once the lock is free."""
+    import sqlite3
+    import time
+    from pathlib import Path
+
+    from app.db import WRITE_LOCK_KEY
+    from app.services import audit_queue
+    from tests.conftest import login, postgres_wanted
+
+    make_user("owner", email="boss@example.com")
+    teacher = make_user("teacher", email="teach@example.com")
+    child = make_customer("花生寶寶")
+    make_alert(child)
+    db.session.commit()
+    child_id = child.id
+    client = outbox_app.test_client()
+    login(client, teacher)
+    db.session.remove()
+    workers.start()
+    if postgres_wanted():
+        engine = sa.create_engine(
+            outbox_app.config["SQLALCHEMY_DATABASE_URI"], poolclass=sa.pool.NullPool
+        )
+        holder = engine.connect()
+        holder.exec_driver_sql(f"SELECT pg_advisory_lock({WRITE_LOCK_KEY})")
+    else:
+        holder = sqlite3.connect(Path(outbox_app.instance_path) / "hearth.sqlite")
+        holder.isolation_level = None
+        holder.execute("BEGIN IMMEDIATE")
+    statuses = []
+    try:
+        held_until = time.monotonic() + 20
+        while time.monotonic() < held_until:
+            for path in (f"/customers/{child_id}", f"/today/{child_id}"):
+                statuses.append(client.get(path).status_code)
+        queued = audit_queue.waiting(outbox_app.instance_path)
+    finally:
+        if postgres_wanted():
+            holder.exec_driver_sql(f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY})")
+            holder.close()
+            engine.dispose()
+        else:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert len(statuses) >= 20 and set(statuses) == {200}, statuses[:5]
+    assert queued == len(statuses)  # not one was written while the lock was held
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        views = db.session.scalar(
+            sa.select(sa.func.count()).where(AuditEvent.action == "alert.view")
+        )
+        if views >= len(statuses) and not audit_queue.waiting(outbox_app.instance_path):
+            break
+        time.sleep(0.5)
+    assert views == len(statuses)
+    assert audit_queue.waiting(outbox_app.instance_path) == 0
