@@ -21,14 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 class WebServer:
     """`make run`'s web server (forked waitress processes) on a test instance folder."""
 
-    def __init__(self, instance: Path, config: dict):
+    def __init__(self, instance: Path, config: dict, environment: dict | None = None):
         from app.serving import web_server_command
 
         write_worker_config(instance, config)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "HEARTH_INSTANCE": str(instance), "HEARTH_ENV": "development"}
-        self.log = open(instance / "web-server.log", "wb")  # noqa: SIM115
+        env.update(environment or {})
+        self.log_path = instance / "web-server.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             web_server_command(sys.executable, "127.0.0.1", self.port),
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -59,17 +61,18 @@ class WebServer:
 
 @pytest.fixture
 def web_server(live_app):
-    """Start with web_server() once the test has put its data in live_app's database."""
+    """Start with web_server() once the test has put its data in live_app's database;
+    web_server(environment={...}, **config): extra environment variables and config.py values."""
     servers = []
 
-    def start(**config):
+    def start(environment: dict | None = None, **config):
         settings = {
             "SECRET_KEY": live_app.secret_key,
             "SQLALCHEMY_DATABASE_URI": live_app.config["SQLALCHEMY_DATABASE_URI"],
             "HUEY_FILENAME": live_app.config["HUEY_FILENAME"],
             **config,
         }
-        server = WebServer(Path(live_app.instance_path), settings)
+        server = WebServer(Path(live_app.instance_path), settings, environment)
         servers.append(server)
         return server
 
