@@ -33,13 +33,15 @@ browser-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-# Debian's PostgreSQL (the tests start their own server in a temporary folder) and Redis
-# (job storage when HEARTH_REDIS_URL is set).
+# Debian's PostgreSQL (the tests start their own server in a temporary folder), Redis
+# (job storage when HEARTH_REDIS_URL is set), and nginx with openssl (tests/security/test_nginx.py
+# runs deploy/nginx-hearth.conf with a self-signed certificate).
 db-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then \
-		echo "Installing Debian's postgresql and redis-server…"; \
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1 \
+		|| ! test -x /usr/sbin/nginx || ! command -v openssl >/dev/null 2>&1; then \
+		echo "Installing Debian's postgresql, redis-server, nginx and openssl…"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server nginx openssl >/dev/null; \
 	fi
 
 run: install

@@ -1,4 +1,4 @@
-"""The WSGI entry point: gunicorn wsgi:app, flask --app wsgi …"""
+"""The WSGI entry point: python -m app.web_server (wsgi:app), flask --app wsgi …"""
 
 from app import create_app
 

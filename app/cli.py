@@ -166,7 +166,7 @@ def _demo_channels() -> None:
 def serve(host: str, port: int):
     from flask_migrate import upgrade
 
-    from app.serving import Child, gunicorn_command
+    from app.serving import Child, web_server_command
 
     upgrade()
     if database_is_empty():
@@ -199,7 +199,7 @@ def serve(host: str, port: int):
         click.echo(f"[{stamp}] {message}", err=True)
 
     children = [
-        Child("Web server", gunicorn_command(sys.executable, host, port), env, log),
+        Child("Web server", web_server_command(sys.executable, host, port), env, log),
         Child("Worker", [*flask_cmd, "worker"], env, log),
     ]
     if fake_port.isdecimal():

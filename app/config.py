@@ -43,7 +43,7 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 15}}
     # Uploads (import sheets): 20 MB is far more than 50,000 rows need.
     MAX_CONTENT_LENGTH = 21 * 1024 * 1024
-    # How long a write waits for the lock before giving up (503); below gunicorn's timeout.
+    # How long a write waits for the lock before giving up (503, "very busy").
     SQLITE_BUSY_TIMEOUT_MS = 15000
     HUEY_FILENAME: str | None = None  # default: instance/huey.sqlite
     REDIS_URL: str | None = os.environ.get("HEARTH_REDIS_URL")  # jobs in Redis when set

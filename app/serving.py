@@ -1,5 +1,6 @@
-"""Running Hearth: the instance lock the web server and the worker hold, gunicorn's settings,
-and the supervisor `flask serve` uses to keep both children alive."""
+"""Running Hearth: the instance lock the web server and the worker hold, the web server's
+settings, and the supervisor `flask serve` (and the web server itself) use to keep children
+alive."""
 
 import fcntl
 import os
@@ -23,20 +24,20 @@ def web_workers() -> int:
     return min(8, max(2, 2 * len(os.sched_getaffinity(0))))
 
 
-# gthread: each worker process serves several connections at once, and idle keep-alive
-# connections wait in a poller, not in a thread, so a few slow or idle clients cannot
-# starve everyone else (sync workers are held by one half-sent request each). A connection
-# that has sent nothing yet does hold a thread for up to 5 s (gunicorn 27 waits for its
-# first bytes in the thread), so each process keeps 6: a browser's spare connections or a
-# few stalled clients cannot take all of one process's threads (4 could). More threads per
-# process cost CPU under load: 4 × 8 used ~15 % more than 4 × 4 for the same requests.
-GUNICORN_SETTINGS = {
-    "worker_class": "gthread",
+# waitress in each web process (app/web_server.py): an event loop reads whole requests
+# (headers and body) before a thread takes them, so idle, half-sent and slow clients cost a
+# file descriptor each, not a thread, and threads only wait for the database or the
+# interpreter lock (6 per process, as measured under bench/load.py). Connections per process
+# are many (the open-file limit is raised to fit); a socket silent for channel_timeout
+# seconds with nothing under way is closed (checked every cleanup_interval seconds);
+# requests under way get graceful_timeout seconds after a stop.
+WEB_SETTINGS = {
     "workers": web_workers(),
     "threads": 6,
-    "keepalive": 5,
-    "timeout": 30,
-    "graceful_timeout": 20,
+    "connection_limit": 1000,
+    "channel_timeout": 30,
+    "cleanup_interval": 10,
+    "graceful_timeout": 8,
 }
 
 _held: list[int] = []  # open lock files: closing them would drop the lock
@@ -83,33 +84,21 @@ class exclusive_instance:  # noqa: N801 - used as a context manager, reads like 
         os.close(self.descriptor)
 
 
-def gunicorn_on_starting(_server) -> None:
-    """gunicorn hook (the master process): hold the instance lock while serving."""
-    from app.config import instance_path
-
-    hold_instance_lock(instance_path())
-
-
-def gunicorn_command(python: str, host: str, port: int) -> list[str]:
-    settings = GUNICORN_SETTINGS
-    return [
-        python, "-m", "gunicorn", "--bind", f"{host}:{port}",
-        "--worker-class", settings["worker_class"], "--workers", str(settings["workers"]),
-        "--threads", str(settings["threads"]), "--keep-alive", str(settings["keepalive"]),
-        "--timeout", str(settings["timeout"]),
-        "--graceful-timeout", str(settings["graceful_timeout"]),
-        "--config", "python:app.gunicorn_hooks", "--no-control-socket",
-        "--access-logfile", "-", "wsgi:app",
-    ]  # fmt: skip
+def web_server_command(python: str, host: str, port: int) -> list[str]:
+    return [python, "-m", "app.web_server", "--host", host, "--port", str(port)]
 
 
 class Child:
-    """One supervised process: restarted with a growing pause when it dies on its own."""
+    """One supervised process: restarted with a growing pause when it dies on its own.
+    `command` is a command line, or a function that starts the process and returns an
+    object with Popen's poll/send_signal/wait/kill/pid (a forked web process)."""
 
     BACKOFF = (1, 2, 5, 10, 30)
     STABLE_AFTER = 60.0  # seconds of running that reset the back-off
 
-    def __init__(self, name: str, command: list[str], env: dict, log: Callable[[str], None]):
+    def __init__(
+        self, name: str, command: list[str] | Callable, env: dict, log: Callable[[str], None]
+    ):
         self.name, self.command, self.env, self.log = name, command, env, log
         self.process: subprocess.Popen | None = None
         self.started = 0.0
@@ -117,7 +106,10 @@ class Child:
         self.restart_at: float | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.command, env=self.env)
+        if callable(self.command):
+            self.process = self.command()
+        else:
+            self.process = subprocess.Popen(self.command, env=self.env)
         self.started = time.monotonic()
         self.restart_at = None
 

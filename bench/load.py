@@ -1,5 +1,5 @@
-"""Benchmark: 50 simulated staff against the server `make run` starts (gunicorn gthread, as
-app/serving.py configures it) on the large shop, for 60 s, three times over (one server, the
+"""Benchmark: 50 simulated staff against the server `make run` starts (app/web_server.py:
+forked waitress processes, as app/serving.py configures them) on the large shop, for 60 s, three times over (one server, the
 same signed-in staff): the machines are shared, so the figure is the median run by p95, and
 every run is listed beside it.
 
@@ -186,7 +186,7 @@ def _rss_mb(master: int) -> tuple[float, float, float | None]:
 
 
 def run(folder: Path, customers: int, results) -> None:
-    from app.serving import GUNICORN_SETTINGS, gunicorn_command
+    from app.serving import WEB_SETTINGS, web_server_command
 
     # On a copy: the notes and tags the simulated staff add must not change the shop the
     # other benchmarks (and later runs) measure.
@@ -195,7 +195,7 @@ def run(folder: Path, customers: int, results) -> None:
     port = _free_port()
     env = {**os.environ, "HEARTH_INSTANCE": str(folder), "HEARTH_ENV": "development"}
     server = subprocess.Popen(
-        gunicorn_command(sys.executable, "127.0.0.1", port),
+        web_server_command(sys.executable, "127.0.0.1", port),
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -233,8 +233,7 @@ def run(folder: Path, customers: int, results) -> None:
         runs=[{k: v for k, v in summary.items() if k != "by_kind"} for summary in summaries],
         think_time_s="0.5-1.5",
         warm_up_s=WARM_UP_SECONDS,
-        server=f"gunicorn {GUNICORN_SETTINGS['worker_class']}, {GUNICORN_SETTINGS['workers']} "
-        f"workers × {GUNICORN_SETTINGS['threads']} threads",
+        server=f"waitress, {WEB_SETTINGS['workers']} processes × {WEB_SETTINGS['threads']} threads",
         **{k: v for k, v in middle.items() if k != "p95_ms"},
     )
     errors = [error for out in (warm_up, *runs) for error in out["errors"]]

@@ -2,7 +2,8 @@
 
 Figures are server time measured in-process (Flask test client, no network) as p50/p95,
 each paired with a baseline measured in the same run (/healthz, no database), plus
-throughput under gunicorn (2 workers) loaded by wrk beside a bare Flask route.
+throughput under the production web server (app/web_server.py, 2 processes) loaded by wrk
+beside a bare Flask route under the same server.
 """
 
 import hashlib
@@ -166,11 +167,13 @@ def _free_port() -> int:
 
 
 def _serve(module: str, folder: Path) -> tuple[subprocess.Popen, int]:
+    from app.serving import web_server_command
+
     port = _free_port()
     env = {**os.environ, "HEARTH_INSTANCE": str(folder), "HEARTH_ENV": "development"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", module],
-        cwd=ROOT, env=env,
+        [*web_server_command(sys.executable, "127.0.0.1", port), "--workers", "2", "--app", module],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -207,8 +210,9 @@ def _worker_rss_mb(master: int) -> float:
 
 
 def under_load(folder: Path, results: Results) -> None:
-    """The customer page (2,000 entries) against a bare Flask route, both under gunicorn with
-    2 sync workers, loaded by wrk: five 5-second runs each, taken in turns, best of each
+    """The customer page (2,000 entries) against a bare Flask route, both under the production
+    web server with 2 processes (waitress; before 2026-12 gunicorn with 2 sync workers, so
+    older req/s are not comparable), loaded by wrk: five 5-second runs each, taken in turns, best of each
     (the machine is shared: the best run is the one least disturbed)."""
     if shutil.which("wrk") is None:
         print("  wrk is missing (apt-get install wrk): skipping throughput figures")
@@ -268,7 +272,7 @@ def main() -> None:
             in_process(folder, postgres.Suffixed(results, "_pg"), url)
         finally:
             postgres.stop(folder)
-    print("Under gunicorn (2 workers) and wrk:", flush=True)
+    print("Under the web server (2 processes) and wrk:", flush=True)
     under_load(folder, results)
     if os.environ.get("BENCH_SKIP_LOAD") != "1":
         print(f"{load.USERS} simulated staff against make run's server:", flush=True)

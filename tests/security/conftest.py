@@ -1,4 +1,4 @@
-"""Fixtures for the security suite: the app served by real gunicorn processes."""
+"""Fixtures for the security suite: the app served by the real web server (app/web_server.py)."""
 
 import http.cookiejar
 import os
@@ -18,19 +18,21 @@ from tests.factories import PASSWORD
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-class Gunicorn:
-    """`make run`'s web server (gthread workers) on a test instance folder."""
+class WebServer:
+    """`make run`'s web server (forked waitress processes) on a test instance folder."""
 
-    def __init__(self, instance: Path, config: dict):
-        from app.serving import gunicorn_command
+    def __init__(self, instance: Path, config: dict, environment: dict | None = None):
+        from app.serving import web_server_command
 
         write_worker_config(instance, config)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "HEARTH_INSTANCE": str(instance), "HEARTH_ENV": "development"}
-        self.log = open(instance / "gunicorn.log", "wb")  # noqa: SIM115
+        env.update(environment or {})
+        self.log_path = instance / "web-server.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            gunicorn_command(sys.executable, "127.0.0.1", self.port),
+            web_server_command(sys.executable, "127.0.0.1", self.port),
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.time() + 60
@@ -41,7 +43,9 @@ class Gunicorn:
             except OSError:
                 if time.time() > deadline or self.process.poll() is not None:
                     self.stop()
-                    raise AssertionError((instance / "gunicorn.log").read_text()[-3000:]) from None
+                    raise AssertionError(
+                        (instance / "web-server.log").read_text()[-3000:]
+                    ) from None
                 time.sleep(0.3)
 
     def stop(self):
@@ -56,18 +60,19 @@ class Gunicorn:
 
 
 @pytest.fixture
-def gunicorn(live_app):
-    """Start with gunicorn() once the test has put its data in live_app's database."""
+def web_server(live_app):
+    """Start with web_server() once the test has put its data in live_app's database;
+    web_server(environment={...}, **config): extra environment variables and config.py values."""
     servers = []
 
-    def start(**config):
+    def start(environment: dict | None = None, **config):
         settings = {
             "SECRET_KEY": live_app.secret_key,
             "SQLALCHEMY_DATABASE_URI": live_app.config["SQLALCHEMY_DATABASE_URI"],
             "HUEY_FILENAME": live_app.config["HUEY_FILENAME"],
             **config,
         }
-        server = Gunicorn(Path(live_app.instance_path), settings)
+        server = WebServer(Path(live_app.instance_path), settings, environment)
         servers.append(server)
         return server
 

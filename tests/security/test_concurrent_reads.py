@@ -14,7 +14,7 @@ from tests.factories import make_alert, make_customer, make_user
 from tests.security.conftest import http_login
 
 
-def test_audited_get_pages_never_fail_while_others_write(live_app, gunicorn):
+def test_audited_get_pages_never_fail_while_others_write(live_app, web_server):
     with live_app.app_context():
         make_user("owner", email="boss@example.com")
         make_user("teacher", email="teach@example.com")
@@ -41,7 +41,7 @@ def test_audited_get_pages_never_fail_while_others_write(live_app, gunicorn):
                 response.read()
                 writes.append(response.status)
 
-    server = gunicorn()
+    server = web_server()
     teacher = http_login(server.url, "teach@example.com")
     owner = http_login(server.url, "boss@example.com")
     pages = [

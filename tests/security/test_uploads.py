@@ -1,5 +1,5 @@
 """Spreadsheet uploads cannot blow up the web process: limits are checked before parsing,
-the sheet is parsed once, and a real gunicorn worker's peak memory stays bounded."""
+the sheet is parsed once, and a real web process's peak memory stays bounded."""
 
 import io
 import re
@@ -124,12 +124,12 @@ def _peak_rss_mb(master_pid: int) -> float:
     return max(peaks)
 
 
-def test_web_worker_memory_stays_bounded_under_hostile_uploads(live_app, gunicorn):
+def test_web_worker_memory_stays_bounded_under_hostile_uploads(live_app, web_server):
     with live_app.app_context():
         make_user("owner", email="boss@example.com")
         make_user("frontdesk", email="desk@example.com")
         db.session.remove()
-    server = gunicorn()
+    server = web_server()
     desk = http_login(server.url, "desk@example.com")
     page = desk.open(f"{server.url}/imports/", timeout=10).read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
