@@ -42,10 +42,12 @@ def _application() -> Flask:
 @huey.periodic_task(crontab(minute="17", hour="3"))
 def purge_old_login_attempts() -> int:
     """Failed-login rows only matter for the 15-minute limit (kept a day for the audit page);
-    expired sign-in rows are worthless."""
+    expired sign-in rows are worthless; so are LINE's wrong codes after a day and its
+    applied event ids after a week (older events are ignored anyway)."""
     from app.db import begin_write
     from app.models import LoginAttempt
     from app.services.accounts import purge_expired_sessions
+    from app.services.line_links import purge_events
 
     with _application().app_context():
         mark_background()
@@ -54,8 +56,9 @@ def purge_old_login_attempts() -> int:
             sa.delete(LoginAttempt).where(LoginAttempt.at < utcnow() - timedelta(days=1))
         )
         sessions = purge_expired_sessions(db.session)
+        line = purge_events(db.session)
         db.session.commit()
-        return result.rowcount + sessions
+        return result.rowcount + sessions + line
 
 
 def run_reminder_rules_now() -> dict:
