@@ -180,13 +180,15 @@ def channel_routes(app, base_url: str) -> dict:
 
     shop = get_shop(db.session)
     config = app.config
-    receipt_url = None
+    receipt_address = None
     if base_url and shop.sms_provider == "mitake":
-        from app.services.sms_receipts import receipt_token
+        from functools import partial
 
-        receipt_url = f"{base_url.rstrip('/')}/hooks/sms/receipt/{receipt_token(app.secret_key)}"
+        from app.services.sms_receipts import receipt_address
+
+        receipt_address = partial(receipt_address, base_url, app.secret_key)
     routes = {}
-    sms = setup.sms_transport(shop, config, receipt_url)
+    sms = setup.sms_transport(shop, config, receipt_address)
     if sms is not None:
         routes["sms"] = Route(
             sms, max(1, int(config.get("SMS_CONNECTIONS", 4))),

@@ -124,18 +124,23 @@ def test_webhook_survives_odd_bodies(client, fakes):
 
 
 def test_sms_receipts_are_noted_on_the_delivery(app, client):
-    from app.services.sms_receipts import receipt_token
+    from app.services.sms_receipts import receipt_address
 
     child = make_customer("王小明")
     campaign = Campaign(subject="s", body="b", audience="", status="done", channels="sms")
     db.session.add(campaign)
     db.session.commit()
     db.session.add(Delivery(campaign_id=campaign.id, customer_id=child.id, channel="sms",
-                            address="0912345678", status="sent", provider_id="M000000001"))  # fmt: skip
+                            address="0912345678", status="sent", provider_id="M000000001",
+                            idempotency_key="5f0e8a3c-1111-4222-8333-444455556666"))  # fmt: skip
     db.session.commit()
-    assert client.get("/hooks/sms/receipt/guess?msgid=M000000001&statuscode=4").status_code == 404
-    token = receipt_token(app.secret_key)
-    response = client.get(f"/hooks/sms/receipt/{token}?msgid=M000000001&statuscode=6")
+    key = "5f0e8a3c-1111-4222-8333-444455556666"
+    assert (
+        client.get(f"/hooks/sms/receipt/{key}/guess?msgid=M000000001&statuscode=4").status_code
+        == 404
+    )
+    path = receipt_address("", app.secret_key, key)
+    response = client.get(f"{path}?msgid=M000000001&statuscode=6")
     assert response.status_code == 200 and "magicid=sms_gateway_rpack" in response.text
     assert db.session.scalar(sa.select(Delivery.receipt)) == "number_error"
 

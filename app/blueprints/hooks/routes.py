@@ -92,14 +92,15 @@ def line_webhook():
     return "OK"
 
 
-@bp.route("/hooks/sms/receipt/<token>", methods=["GET", "POST"])
+@bp.route("/hooks/sms/receipt/<key>/<token>", methods=["GET", "POST"])
 @public
 @csrf.exempt
-def sms_receipt(token: str):
-    if not sms_receipts.token_ok(current_app.secret_key, token):
+def sms_receipt(key: str, token: str):
+    if not sms_receipts.token_ok(current_app.secret_key, key, token):
         abort(404)
     values = request.values
     msgid = (values.get("msgid") or "").strip()
-    sms_receipts.record_receipt(db.session, msgid, (values.get("statuscode") or "").strip())
+    statuscode = (values.get("statuscode") or "").strip()
+    sms_receipts.record_receipt(db.session, key, msgid, statuscode)
     # What Mitake expects back: it stops re-sending the receipt.
     return f"magicid=sms_gateway_rpack\nmsgid={msgid}\n", 200, {"Content-Type": "text/plain"}
