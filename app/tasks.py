@@ -42,10 +42,12 @@ def _application() -> Flask:
 @huey.periodic_task(crontab(minute="17", hour="3"))
 def purge_old_login_attempts() -> int:
     """Failed-login rows only matter for the 15-minute limit (kept a day for the audit page);
-    expired sign-in rows are worthless."""
+    expired sign-in rows are worthless; so are LINE's wrong codes after a day and its
+    applied event ids after a week (older events are ignored anyway)."""
     from app.db import begin_write
     from app.models import LoginAttempt
     from app.services.accounts import purge_expired_sessions
+    from app.services.line_links import purge_events
 
     with _application().app_context():
         mark_background()
@@ -54,8 +56,9 @@ def purge_old_login_attempts() -> int:
             sa.delete(LoginAttempt).where(LoginAttempt.at < utcnow() - timedelta(days=1))
         )
         sessions = purge_expired_sessions(db.session)
+        line = purge_events(db.session)
         db.session.commit()
-        return result.rowcount + sessions
+        return result.rowcount + sessions + line
 
 
 def drain_audit_queue_now() -> int:
@@ -199,13 +202,15 @@ def channel_routes(app, base_url: str) -> dict:
 
     shop = get_shop(db.session)
     config = app.config
-    receipt_url = None
+    receipt_address = None
     if base_url and shop.sms_provider == "mitake":
-        from app.services.sms_receipts import receipt_token
+        from functools import partial
 
-        receipt_url = f"{base_url.rstrip('/')}/hooks/sms/receipt/{receipt_token(app.secret_key)}"
+        from app.services.sms_receipts import receipt_address
+
+        receipt_address = partial(receipt_address, base_url, app.secret_key)
     routes = {}
-    sms = setup.sms_transport(shop, config, receipt_url)
+    sms = setup.sms_transport(shop, config, receipt_address)
     if sms is not None:
         routes["sms"] = Route(
             sms, max(1, int(config.get("SMS_CONNECTIONS", 4))),

@@ -81,7 +81,8 @@ class Providers:
             if key:
                 self.mitake_keys[key] = msgid
             self.sms.append({"provider": "mitake", "to": number, "text": body, "key": key,
-                             "msgid": msgid, "at": time.time()})  # fmt: skip
+                             "msgid": msgid, "at": time.time(),
+                             "response": form.get("response")})  # fmt: skip
         receipt = form.get("response")
         if receipt and self.send_receipts:
             threading.Thread(

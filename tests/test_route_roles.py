@@ -239,7 +239,12 @@ ROUTES = [
     ("POST", "/customers/line-links/{line_link}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     # what providers call: signed (LINE) or at a secret address (SMS receipts)
     ("POST", "/hooks/line", {}, {ANON: 400, TEACHER: 400, DESK: 400, OWNER: 400}),
-    ("GET", "/hooks/sms/receipt/wrong", None, {ANON: 404, TEACHER: 404, DESK: 404, OWNER: 404}),
+    (
+        "GET",
+        "/hooks/sms/receipt/wrong/wrong",
+        None,
+        {ANON: 404, TEACHER: 404, DESK: 404, OWNER: 404},
+    ),
 ]
 
 PUBLIC_ENDPOINTS = {

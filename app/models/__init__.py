@@ -10,7 +10,7 @@ from app.models.customer import (
     ImportantDate,
 )
 from app.models.importing import ImportBatch, ImportChange
-from app.models.line import LineCode, LineLink
+from app.models.line import LineCode, LineCodeFailure, LineEvent, LineLink
 from app.models.page_version import page_version
 from app.models.privacy import ConsentEvent
 from app.models.purchase import (
@@ -39,6 +39,8 @@ __all__ = [
     "Stay",
     "page_version",
     "LineCode",
+    "LineCodeFailure",
+    "LineEvent",
     "LineLink",
     "AuditEvent",
     "Campaign",

@@ -55,7 +55,7 @@ def test_a_line_follow_links_a_parent_to_their_child(page, live_server, line_sho
     expect(line_card).to_contain_text("Not linked to LINE")
     line_card.get_by_role("button", name="Link a LINE account").click()
     code = page.locator("#line-code").inner_text().strip()
-    assert re.fullmatch(r"\d{6}", code)
+    assert re.fullmatch(r"\d{4}-\d{4}-\d{4}", code)
     expect(page.locator("figure.qr svg")).to_be_visible()
     assert audit_page(page) == []
 
@@ -63,9 +63,11 @@ def test_a_line_follow_links_a_parent_to_their_child(page, live_server, line_sho
     parent = line_user_id(42)
     assert call_webhook(live_server.url, "line-secret", [follow_event(parent)]) == 200
     assert call_webhook(live_server.url, "line-secret", [text_event(parent, code)]) == 200
-    # LINE replied twice: "send your code", then "linked" with the child's name.
+    # LINE replied twice: "send your code", then "linked" with the shop's name (never the
+    # child's: whoever sent the code may not be family).
     assert len(fakes.state.replies) == 2
-    assert child_name in fakes.state.replies[-1]["messages"][0]["text"]
+    assert "小森林" in fakes.state.replies[-1]["messages"][0]["text"]
+    assert child_name not in fakes.state.replies[-1]["messages"][0]["text"]
 
     page.get_by_role("link", name=re.compile("Back to")).click()
     expect(line_card).to_contain_text("Linked")

@@ -79,17 +79,16 @@ def test_webhook_refuses_a_bad_signature_and_links_by_code(app, client, fakes):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LineLink)) == 0
     # Following without a code: asked for one.
     assert _hook(client, [follow_event(user)]).status_code == 200
-    assert "six-digit code" in fakes.state.replies[-1]["messages"][0]["text"] or \
-        "六位數" in fakes.state.replies[-1]["messages"][0]["text"]  # fmt: skip
+    assert "12 位數代碼" in fakes.state.replies[-1]["messages"][0]["text"]
     from app.services import line_links
 
-    code = line_links.new_code(db.session, child, None).code
+    code = line_links.new_code(db.session, child, None, app.secret_key)[1]
     db.session.commit()
     assert _hook(client, [text_event(user, f"我的代碼 {code}")]).status_code == 200
     link = db.session.scalar(sa.select(LineLink))
     assert (link.customer_id, link.user_id, link.unfollowed_at) == (child.id, user, None)
     assert link.display_name == "家長 " + user[-4:]  # from LINE's profile
-    assert "小明" in fakes.state.replies[-1]["messages"][0]["text"]
+    assert "小森林" in fakes.state.replies[-1]["messages"][0]["text"]  # the shop, not the child
     # The code works once.
     other = line_user_id(8)
     assert _hook(client, [text_event(other, code)]).status_code == 200
@@ -125,18 +124,23 @@ def test_webhook_survives_odd_bodies(client, fakes):
 
 
 def test_sms_receipts_are_noted_on_the_delivery(app, client):
-    from app.services.sms_receipts import receipt_token
+    from app.services.sms_receipts import receipt_address
 
     child = make_customer("王小明")
     campaign = Campaign(subject="s", body="b", audience="", status="done", channels="sms")
     db.session.add(campaign)
     db.session.commit()
     db.session.add(Delivery(campaign_id=campaign.id, customer_id=child.id, channel="sms",
-                            address="0912345678", status="sent", provider_id="M000000001"))  # fmt: skip
+                            address="0912345678", status="sent", provider_id="M000000001",
+                            idempotency_key="5f0e8a3c-1111-4222-8333-444455556666"))  # fmt: skip
     db.session.commit()
-    assert client.get("/hooks/sms/receipt/guess?msgid=M000000001&statuscode=4").status_code == 404
-    token = receipt_token(app.secret_key)
-    response = client.get(f"/hooks/sms/receipt/{token}?msgid=M000000001&statuscode=6")
+    key = "5f0e8a3c-1111-4222-8333-444455556666"
+    assert (
+        client.get(f"/hooks/sms/receipt/{key}/guess?msgid=M000000001&statuscode=4").status_code
+        == 404
+    )
+    path = receipt_address("", app.secret_key, key)
+    response = client.get(f"{path}?msgid=M000000001&statuscode=6")
     assert response.status_code == 200 and "magicid=sms_gateway_rpack" in response.text
     assert db.session.scalar(sa.select(Delivery.receipt)) == "number_error"
 
@@ -146,15 +150,17 @@ def test_front_desk_shows_a_code_and_qr_and_unlinks(login_as, owner, frontdesk, 
     child = make_customer("王小明")
     client = login_as(frontdesk)
     page = client.post(f"/customers/{child.id}/line-code").get_data(as_text=True)
-    code = re.search(r'id="line-code"[^>]*>(\d{6})<', page).group(1)
-    assert db.session.get(LineCode, code).customer_id == child.id
+    code = re.search(r'id="line-code"[^>]*>(\d{4}-\d{4}-\d{4})<', page).group(1)
+    assert code.replace("-", "") not in page.replace(code, "")  # shown once, as grouped
+    assert db.session.scalar(sa.select(LineCode.customer_id)) == child.id
     assert "<svg" in page and "QR" in page
     # A second code replaces the first.
     client.post(f"/customers/{child.id}/line-code")
     db.session.expire_all()
     from app.clock import utcnow
 
-    assert db.session.get(LineCode, code).expires_at <= utcnow()
+    first, second = db.session.scalars(sa.select(LineCode).order_by(LineCode.created_at)).all()
+    assert first.expires_at <= utcnow() < second.expires_at
     db.session.add(LineLink(customer_id=child.id, user_id=line_user_id(1), linked_at=utcnow(),
                             display_name="王媽媽"))  # fmt: skip
     db.session.commit()

@@ -4,7 +4,7 @@ shows, and removing a link."""
 import urllib.parse
 
 import segno
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -23,7 +23,9 @@ from app.services.shop import get_shop
 def line_code(customer_id: int):
     customer = db.get_or_404(Customer, customer_id)
     shop = get_shop(db.session)
-    record = line_links.new_code(db.session, customer, current_user.id)
+    record, code = line_links.new_code(
+        db.session, customer, current_user.id, current_app.secret_key
+    )
     audit("line.code", "customer", customer.id)
     db.session.commit()
     chat_url = None
@@ -32,14 +34,14 @@ def line_code(customer_id: int):
         # Opens a chat with the shop's account with the code already typed in.
         chat_url = (
             f"https://line.me/R/oaMessage/{urllib.parse.quote(shop.line_account_id)}/?"
-            f"{urllib.parse.quote(record.code)}"
+            f"{urllib.parse.quote(code)}"
         )
         svg = segno.make(chat_url, error="m").svg_inline(scale=6, border=2, title=_("QR code"))
         qr = Markup(svg)  # segno's own markup; the only variable part is the quoted URL
     return render_template(
         "customers/line_code.html",
         customer=customer,
-        code=record.code,
+        code=code,
         expires_at=record.expires_at,
         chat_url=chat_url,
         qr=qr,

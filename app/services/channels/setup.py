@@ -2,6 +2,7 @@
 Settings → Channels) and the instance config (the providers' addresses: a test or a demo
 points them at local servers)."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from app.services.channels.line import LineApi, LineTransport
@@ -10,7 +11,7 @@ from app.services.channels.sms import Every8dTransport, MitakeTransport
 SMS_PROVIDERS = ("mitake", "every8d")
 
 
-def sms_transport(shop, config, receipt_url: str | None = None):
+def sms_transport(shop, config, receipt_address: Callable[[str], str] | None = None):
     """The SMS gateway's transport, or None when SMS is not set up."""
     if shop.sms_provider not in SMS_PROVIDERS or not shop.sms_username:
         return None
@@ -18,7 +19,7 @@ def sms_transport(shop, config, receipt_url: str | None = None):
     if shop.sms_provider == "mitake":
         return MitakeTransport(
             config.get("MITAKE_API_BASE"), shop.sms_username, shop.sms_password,
-            receipt_url=receipt_url, timeout=timeout,
+            receipt_address=receipt_address, timeout=timeout,
         )  # fmt: skip
     return Every8dTransport(
         config.get("EVERY8D_API_BASE"), shop.sms_username, shop.sms_password,

@@ -103,8 +103,8 @@ class _MitakeClient:
             "smbody": job.data,
             "clientid": job.key,
         }
-        if t.receipt_url:
-            form["response"] = t.receipt_url
+        if t.receipt_address is not None and job.key:
+            form["response"] = t.receipt_address(job.key)
         response = self.http.request(
             "POST", "/api/mtk/SmSend", params={"CharsetURL": "UTF-8"}, form=form
         )
@@ -131,11 +131,13 @@ class MitakeTransport:
     name = "mitake"
     dedupe_window = timedelta(hours=12)
 
-    def __init__(self, base_url, username, password, *, receipt_url=None, timeout=15.0):
+    def __init__(self, base_url, username, password, *, receipt_address=None, timeout=15.0):
+        """receipt_address(key): where Mitake reports the receipt of the message sent under
+        that key (each message its own address), or None for no receipts."""
         self.base_url = base_url or MITAKE_BASE
         self.username = username or ""
         self.password = password or ""
-        self.receipt_url = receipt_url
+        self.receipt_address = receipt_address
         self.timeout = timeout
 
     def open(self) -> _MitakeClient:
