@@ -5,13 +5,34 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 STAMP   := $(VENV)/.installed
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run run-postgres test test-postgres lint format i18n i18n-update bench browser-deps db-deps install clean-venv
+LOCK    := requirements.lock
+UV      := uv==0.13.10
+# The lock records a digest of the dependencies in pyproject.toml it was made from: a change
+# there without `make lock` is caught (lock-check) before anything is installed.
+DEPS_DIGEST = $(shell python3 -c 'import hashlib, json, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(hashlib.sha256(json.dumps([p["dependencies"], p["optional-dependencies"]], sort_keys=True).encode()).hexdigest()[:16])')
 
-$(STAMP): pyproject.toml
+.PHONY: run run-postgres test test-postgres lint format i18n i18n-update bench browser-deps db-deps install clean-venv lock lock-check
+
+# Installs exactly what requirements.lock names (made by `make lock` from pyproject.toml).
+$(STAMP): pyproject.toml $(LOCK)
+	@$(MAKE) --no-print-directory lock-check
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# Refresh the lock after changing dependencies in pyproject.toml (newest versions allowed).
+lock:
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet "$(UV)"
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --quiet --no-header -o $(LOCK).new
+	@{ echo "# pyproject dependencies: $(DEPS_DIGEST) (written by make lock; do not edit by hand)"; cat $(LOCK).new; } > $(LOCK)
+	@rm -f $(LOCK).new
+
+lock-check:
+	@grep -q "^# pyproject dependencies: $(DEPS_DIGEST) " $(LOCK) || \
+		{ echo "$(LOCK) does not match pyproject.toml's dependencies: run make lock"; exit 1; }
 
 install: $(STAMP) i18n
 
@@ -52,8 +73,8 @@ run: install
 run-postgres: install db-deps
 	$(PY) -m app.devpostgres $(FLASK) serve
 
-# The whole suite on SQLite, then the whole suite again on a real PostgreSQL.
-test: install browser-deps db-deps
+# Lint first, then the whole suite on SQLite, then again on a real PostgreSQL.
+test: install lint browser-deps db-deps
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
 	HEARTH_TEST_DATABASE=postgresql $(VENV)/bin/pytest -n 2 --dist loadfile -q
 

@@ -287,7 +287,10 @@ def reminders_run():
 
 
 def _database_path() -> Path:
-    return Path(db.engine.url.database)
+    """The SQLite file; never a PostgreSQL database's name taken as a path."""
+    if db.engine.dialect.name != "sqlite" or db.engine.url.database in (None, "", ":memory:"):
+        raise click.ClickException("this command works on a SQLite database file")
+    return Path(db.engine.url.database).resolve()
 
 
 def _backup_record() -> Path:

@@ -22,6 +22,10 @@ def _integrity(path: Path) -> str:
 def backup(database: Path, target: Path, record: Path | None = None) -> dict:
     """A consistent copy while the app keeps writing (SQLite's online backup copies a
     snapshot; writers are not blocked for long)."""
+    if not Path(database).is_file():
+        # sqlite3.connect would make an empty database of any name it is given (a PostgreSQL
+        # database's name once left empty files named like it in the working folder).
+        raise BackupError(f"there is no SQLite database at {database}")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)

@@ -258,3 +258,12 @@ def test_audit_filters_with_bad_input_are_ignored_not_errors(app, client, owner)
     nul = client.get("/audit?action=%00%25")
     assert nul.status_code == 400
     assert "character that cannot be used" in nul.get_data(as_text=True)
+
+
+def test_a_backup_of_a_database_that_is_not_a_file_makes_no_file(tmp_path, monkeypatch):
+    """A PostgreSQL database's name (t_<hex>) taken as a SQLite path once left empty files
+    in the working folder: the SQLite backup refuses a path that is not a database file."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(BackupError, match="no SQLite database"):
+        backup(Path("t_02f8cd1694c8"), tmp_path / "out" / "copy.sqlite")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
