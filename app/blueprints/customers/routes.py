@@ -91,40 +91,7 @@ def segment_context() -> seg.Context:
 
 def builder_from_args(args) -> seg.Builder:
     """The builder's state from its form, applying an add/remove button if one was pressed."""
-    builder = seg.Builder(
-        include=[name for name in args.getlist("inc") if name.strip()],
-        exclude=[name for name in args.getlist("exc") if name.strip()],
-        levels=[level for level in args.getlist("level") if level in ("A", "B", "C")],
-        birthday=args.get("birthday", "")
-        if args.get("birthday") in ("this_month", "next_month", "within30")
-        else "",
-        has_email=args.get("has_email") == "1",
-        bought=" ".join(args.get("bought", "").split())[:120],
-        text=args.get("text", ""),
-    )
-
-    def days(name: str) -> int | None:
-        value = args.get(name, "").strip()
-        return int(value) if value.isdecimal() and 0 < int(value) < 100000 else None
-
-    builder.no_contact_days = days("nocontact")
-    builder.no_visit_days = days("novisit")
-    builder.visited_within_days = days("visitedwithin")
-    builder.bought_within_days = days("boughtwithin")
-    builder.stays_at_least = days("minstays")
-    spend = args.get("minspend", "").strip()
-    builder.spend_at_least = int(spend) if spend.isdecimal() and 0 < int(spend) < 10**9 else None
-    for key, target in (("inc", builder.include), ("exc", builder.exclude)):
-        new = " ".join(args.get(f"{key}_new", "").split())
-        if new and args.get("add") == key and new not in target:
-            target.append(new)
-    drop = args.get("drop", "")
-    if ":" in drop:
-        key, name = drop.split(":", 1)
-        target = builder.include if key == "inc" else builder.exclude if key == "exc" else []
-        if name in target:
-            target.remove(name)
-    return builder
+    return seg.builder_from_form(args)
 
 
 def _list_url(**params) -> str:

@@ -17,6 +17,7 @@ bare words or "quoted phrases" as free-text search. Never builds SQL from string
 from app.services.segments.builder import (
     BUILDER_DURATIONS,
     Builder,
+    builder_from_form,
     builder_from_text,
 )
 from app.services.segments.compiler import (
@@ -61,6 +62,7 @@ __all__ = [
     "quote_value",
     "BUILDER_DURATIONS",
     "Builder",
+    "builder_from_form",
     "builder_from_text",
     "Context",
     "birthday_month_days",
