@@ -28,6 +28,55 @@ class AttendanceError(ValueError):
         self.code = code
 
 
+@dataclass
+class TodayBoard:
+    """One group's day on Today: the children (alerts first), their alerts, today's notes,
+    the roll, who is expected, here and missing."""
+
+    ids: list[int]
+    children: list[Customer]
+    alerts: dict
+    notes: dict
+    roll: dict[int, Attendance]
+    expected: set[int]
+    present: list[Customer]
+    missing: list[Customer]
+    with_alerts: int
+    alerts_only: bool
+
+
+def today_board(
+    session: Session, children: list[Customer], day: date, *, since: datetime, alerts_only: bool
+) -> TodayBoard:
+    from app.models.timeline import ALERT_SEVERITY
+    from app.services import timeline as timeline_service
+
+    ids = [child.id for child in children]
+    alerts = timeline_service.open_alerts_by_customer(session, ids)
+    roll = day_rows(session, ids, day)
+    expected = expected_today(session, ids, day)
+
+    def order(child: Customer):
+        # Children with an allergy or medical alert first, so nobody scrolls past them.
+        child_alerts = alerts.get(child.id, [])
+        top = min((ALERT_SEVERITY.get(a.alert_category, 9) for a in child_alerts), default=10)
+        return (top, child.display_name)
+
+    shown = [child for child in children if alerts.get(child.id)] if alerts_only else children
+    return TodayBoard(
+        ids=ids,
+        children=sorted(shown, key=order),
+        alerts=alerts,
+        notes=group_service.entries_since(session, ids, since),
+        roll=roll,
+        expected=expected,
+        present=[c for c in children if c.id in roll and roll[c.id].status == "present"],
+        missing=[c for c in children if c.id in expected and c.id not in roll],
+        with_alerts=sum(1 for child in children if alerts.get(child.id)),
+        alerts_only=alerts_only,
+    )
+
+
 def markable(session: Session, shop: Shop, user: User, customer_ids: list[int]) -> set[int]:
     """The children (of these) whose attendance this staff member may mark: owners and the
     front desk any child; a teacher only the children of their own classes."""

@@ -16,29 +16,39 @@ DEFAULT_COLUMNS = ("member_number", "display_name", "level", "phone", "email", "
 CHUNK = 1000
 
 
-def _value(customer: Customer, key: str, custom: dict[int, str]):
-    if key == "tags":
-        return ", ".join(tag.name for tag in customer.tags)
-    if key == "guardians":
-        return "; ".join(
-            " ".join(part for part in (m.name, m.phone or "", m.email or "") if part)
-            for m in customer.family_members
-            if m.is_guardian
-        )
-    if key == "consent":
-        return ", ".join(sorted(customer.consents))
-    if key.startswith("field:"):
-        return custom.get(int(key.split(":", 1)[1]), "")
-    value = getattr(customer, key)
+def _guardians(customer: Customer) -> str:
+    return "; ".join(
+        " ".join(part for part in (m.name, m.phone or "", m.email or "") if part)
+        for m in customer.family_members
+        if m.is_guardian
+    )
+
+
+# Columns that are not one attribute of the customer.
+_COMPOSED = {
+    "tags": lambda customer: ", ".join(tag.name for tag in customer.tags),
+    "guardians": _guardians,
+    "consent": lambda customer: ", ".join(sorted(customer.consents)),
+}
+
+
+def _cell(value):
+    """A customer's attribute as a sheet shows it: dates as ISO text, yes/blank for flags."""
+    if hasattr(value, "hour"):
+        return value.isoformat(sep=" ", timespec="minutes")
     if hasattr(value, "isoformat"):
-        return (
-            value.isoformat(sep=" ", timespec="minutes")
-            if hasattr(value, "hour")
-            else value.isoformat()
-        )
+        return value.isoformat()
     if isinstance(value, bool):
         return "yes" if value else ""
     return value if value is not None else ""
+
+
+def _value(customer: Customer, key: str, custom: dict[int, str]):
+    if key in _COMPOSED:
+        return _COMPOSED[key](customer)
+    if key.startswith("field:"):
+        return custom.get(int(key.split(":", 1)[1]), "")
+    return _cell(getattr(customer, key))
 
 
 def rows(session: Session, query, columns: list[str]) -> Iterable[list]:

@@ -26,55 +26,73 @@ def today() -> date:
     return shop_context(db.session).today
 
 
+def _days_since(stamp: str | None) -> int | None:
+    return (utcnow() - datetime.fromisoformat(stamp)).days if stamp else None
+
+
+def _on(stamp: str) -> str:
+    return format_date(date.fromisoformat(stamp), "medium")
+
+
+def _birthday_reason(_reminder: Reminder, reason: dict) -> str:
+    if reason.get("relation"):
+        return _(
+            "%(relation)s %(name)s's birthday on %(date)s",
+            relation=reason["relation"],
+            name=reason["name"],
+            date=_on(reason["date"]),
+        )
+    return _("Birthday on %(date)s", date=_on(reason["date"]))
+
+
+def _important_date_reason(_reminder: Reminder, reason: dict) -> str:
+    return _("%(label)s on %(date)s", label=reason.get("label", ""), date=_on(reason["date"]))
+
+
+def _away_reason(reminder: Reminder, reason: dict) -> str:
+    """No contact, or no visit, for a while: "VIP, last contact 23 days ago"."""
+    who = service.who_label(reminder.rule) if reminder.rule is not None else ""
+    if not who and reason.get("level"):
+        who = _("Level %(level)s", level=reason["level"])
+    prefix = f"{who}, " if who else ""
+    days = _days_since(reason.get("last"))
+    if reason.get("code") == "no_contact":
+        if days is None:
+            return prefix + _("never contacted")
+        return prefix + ngettext(
+            "last contact %(num)d day ago", "last contact %(num)d days ago", days
+        )
+    if days is None:
+        return prefix + _("never visited")
+    return prefix + ngettext("last visit %(num)d day ago", "last visit %(num)d days ago", days)
+
+
+def _return_reason(_reminder: Reminder, reason: dict) -> str:
+    days = _days_since(reason.get("last")) or 0
+    if reason.get("kind") == "purchase":
+        text = ngettext("last purchase %(num)d day ago", "last purchase %(num)d days ago", days)
+    else:
+        text = ngettext("last visit %(num)d day ago", "last visit %(num)d days ago", days)
+    if reason.get("keyword"):
+        text += f" ({reason['keyword']})"
+    return text
+
+
+_REASONS = {
+    "birthday": _birthday_reason,
+    "important_date": _important_date_reason,
+    "no_contact": _away_reason,
+    "lapsed": _away_reason,
+    "return": _return_reason,
+}
+
+
 @bp.app_template_global()
 def reminder_reason(reminder: Reminder) -> str:
     """Why a rule made the reminder, in the reader's language ("VIP, last contact 23 days ago")."""
     reason = reminder.reason or {}
-    code = reason.get("code")
-    now = utcnow()
-
-    def days_since(stamp: str | None) -> int | None:
-        return (now - datetime.fromisoformat(stamp)).days if stamp else None
-
-    def on(stamp: str) -> str:
-        return format_date(date.fromisoformat(stamp), "medium")
-
-    who = service.who_label(reminder.rule) if reminder.rule is not None else ""
-    if code == "birthday":
-        if reason.get("relation"):
-            return _(
-                "%(relation)s %(name)s's birthday on %(date)s",
-                relation=reason["relation"],
-                name=reason["name"],
-                date=on(reason["date"]),
-            )
-        return _("Birthday on %(date)s", date=on(reason["date"]))
-    if code == "important_date":
-        return _("%(label)s on %(date)s", label=reason.get("label", ""), date=on(reason["date"]))
-    if code in ("no_contact", "lapsed"):
-        days = days_since(reason.get("last"))
-        prefix = (
-            who or reason.get("level") or ""
-        ) and f"{who or _('Level %(level)s', level=reason.get('level'))}, "
-        if code == "no_contact":
-            if days is None:
-                return prefix + _("never contacted")
-            return prefix + ngettext(
-                "last contact %(num)d day ago", "last contact %(num)d days ago", days
-            )
-        if days is None:
-            return prefix + _("never visited")
-        return prefix + ngettext("last visit %(num)d day ago", "last visit %(num)d days ago", days)
-    if code == "return":
-        days = days_since(reason.get("last")) or 0
-        if reason.get("kind") == "purchase":
-            text = ngettext("last purchase %(num)d day ago", "last purchase %(num)d days ago", days)
-        else:
-            text = ngettext("last visit %(num)d day ago", "last visit %(num)d days ago", days)
-        if reason.get("keyword"):
-            text += f" ({reason['keyword']})"
-        return text
-    return ""
+    describe = _REASONS.get(reason.get("code"))
+    return describe(reminder, reason) if describe else ""
 
 
 def staff_choices(blank: str):

@@ -8,7 +8,6 @@ from app.blueprints.today import bp
 from app.extensions import db
 from app.htmx import is_partial
 from app.models import Customer, Role
-from app.models.timeline import ALERT_SEVERITY
 from app.security import audit, staff_required
 from app.services import attendance
 from app.services import groups as group_service
@@ -36,45 +35,28 @@ def index():
     mine = [name for name in current_user.groups if name in all_groups]
     selected = chosen or mine or all_groups[:1]
     context = shop_context(db.session)
-    children = group_service.members(db.session, shop, selected)
-    ids = [child.id for child in children]
-    alerts = timeline_service.open_alerts_by_customer(db.session, ids)
-    notes = group_service.entries_since(db.session, ids, context.start_of(context.today))
-    # Children with an allergy or medical alert first, so nobody scrolls past them.
-
-    def order(child: Customer):
-        child_alerts = alerts.get(child.id, [])
-        top = min((ALERT_SEVERITY.get(a.alert_category, 9) for a in child_alerts), default=10)
-        return (top, child.display_name)
-
-    roll = attendance.day_rows(db.session, ids, context.today)
-    expected = attendance.expected_today(db.session, ids, context.today)
-    present = [
-        child for child in children if child.id in roll and roll[child.id].status == "present"
-    ]
-    missing = [child for child in children if child.id in expected and child.id not in roll]
-    with_alerts = sum(1 for child in children if alerts.get(child.id))
-    alerts_only = request.args.get("alerts") == "1"
-    if alerts_only:
-        children = [child for child in children if alerts.get(child.id)]
+    board = attendance.today_board(
+        db.session, group_service.members(db.session, shop, selected), context.today,
+        since=context.start_of(context.today), alerts_only=request.args.get("alerts") == "1",
+    )  # fmt: skip
     return render_template(
         "today/index.html",
-        children=sorted(children, key=order),
-        total=len(ids),
-        with_alerts=with_alerts,
-        alerts_only=alerts_only,
-        alerts=alerts,
-        notes=notes,
+        children=board.children,
+        total=len(board.ids),
+        with_alerts=board.with_alerts,
+        alerts_only=board.alerts_only,
+        alerts=board.alerts,
+        notes=board.notes,
         groups=all_groups,
         selected=selected,
         mine=mine,
         initials=initials,
-        roll=roll,
-        expected=expected,
-        present=present,
-        missing=missing,
-        family=_family(ids),
-        markable=attendance.markable(db.session, shop, current_user, ids),
+        roll=board.roll,
+        expected=board.expected,
+        present=board.present,
+        missing=board.missing,
+        family=_family(board.ids),
+        markable=attendance.markable(db.session, shop, current_user, board.ids),
     )
 
 
