@@ -136,43 +136,58 @@ class Event:
     code: str = ""  # the twelve digits, for "code"
 
 
+def _text(value, pattern: re.Pattern | None = None, longest: int = 256) -> str | None:
+    """A string field as LINE documents it, or None."""
+    if not isinstance(value, str) or len(value) > longest:
+        return None
+    if pattern is not None and not pattern.fullmatch(value):
+        return None
+    return value
+
+
+def _sender(raw: dict, now_ms: int) -> tuple[str, str, str, bool] | None:
+    """(event id, LINE user, reply token, redelivery) of a one-to-one event that is recent
+    and well formed, else None."""
+    source = raw.get("source")
+    if not isinstance(source, dict) or source.get("type") != "user":
+        return None
+    stamp = raw.get("timestamp")  # milliseconds; clocks may differ by a few minutes
+    if type(stamp) is not int or not -300_000 <= now_ms - stamp <= _MAX_AGE_MS:
+        return None
+    context = raw.get("deliveryContext", {})
+    redelivery = context.get("isRedelivery", False) if isinstance(context, dict) else None
+    fields = (
+        _text(raw.get("webhookEventId"), _EVENT_ID),
+        _text(source.get("userId"), _USER_ID),
+        _text(raw.get("replyToken", "")),
+    )
+    if None in fields or not isinstance(redelivery, bool):
+        return None
+    return (*fields, redelivery)
+
+
+def _code_in(message) -> str | None:
+    """The link code in a text message, if it carries one."""
+    if not isinstance(message, dict) or message.get("type") != "text":
+        return None
+    text = _text(message.get("text"), longest=10**6)
+    match = text and _CODE.search(unicodedata.normalize("NFKC", text[:200]))
+    return match.group(0).replace(" ", "").replace("-", "") if match else None
+
+
 def read_event(raw, now_ms: int) -> Event | None:
     """The event if it is one we act on and is shaped as LINE documents it; None for any
     other kind (join, postback, unsend, future ones…), a group's event, a message without a
     code, an event older than the ids we keep, or anything malformed."""
     if not isinstance(raw, dict) or raw.get("type") not in HANDLED_KINDS:
         return None
-    event_id, source = raw.get("webhookEventId"), raw.get("source")
-    if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
+    sender = _sender(raw, now_ms)
+    if sender is None:
         return None
-    if not isinstance(source, dict) or source.get("type") != "user":
-        return None
-    user_id = source.get("userId")
-    if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
-        return None
-    stamp = raw.get("timestamp")  # milliseconds; clocks may differ by a few minutes
-    if type(stamp) is not int or not -300_000 <= now_ms - stamp <= _MAX_AGE_MS:
-        return None
-    context = raw.get("deliveryContext", {})
-    if not isinstance(context, dict) or not isinstance(context.get("isRedelivery", False), bool):
-        return None
-    token = raw.get("replyToken", "")
-    if not isinstance(token, str) or len(token) > 256:
-        return None
-    redelivery = context.get("isRedelivery", False)
     if raw["type"] != "message":
-        return Event(event_id, raw["type"], user_id, token, redelivery)
-    message = raw.get("message")
-    if not isinstance(message, dict) or message.get("type") != "text":
-        return None
-    text = message.get("text")
-    if not isinstance(text, str):
-        return None
-    match = _CODE.search(unicodedata.normalize("NFKC", text[:200]))
-    if match is None:
-        return None
-    digits = match.group(0).replace(" ", "").replace("-", "")
-    return Event(event_id, "code", user_id, token, redelivery, digits)
+        return Event(sender[0], raw["type"], *sender[1:])
+    code = _code_in(raw.get("message"))
+    return Event(sender[0], "code", *sender[1:], code) if code else None
 
 
 def handle_events(

@@ -79,8 +79,7 @@ class StayValues:
     note: str
 
 
-def check(values: dict, today: date) -> StayValues:
-    """Every rule a stay must meet; raises StayError(code) for the first one broken."""
+def _check_dates(values: dict, today: date) -> tuple[date, date]:
     check_in, check_out = values.get("check_in"), values.get("check_out")
     if not isinstance(check_in, date) or not isinstance(check_out, date):
         raise StayError("dates")
@@ -90,6 +89,12 @@ def check(values: dict, today: date) -> StayValues:
         raise StayError("check-out-first")
     if (check_out - check_in).days > MAX_NIGHTS:
         raise StayError("too-long")
+    return check_in, check_out
+
+
+def check(values: dict, today: date) -> StayValues:
+    """Every rule a stay must meet; raises StayError(code) for the first one broken."""
+    check_in, check_out = _check_dates(values, today)
     status = values.get("status") or "booked"
     if status not in STAY_STATUSES:
         raise StayError("status")
