@@ -71,7 +71,7 @@ run: install
 # The app on a local PostgreSQL: a server in instance/postgres (started if needed), the
 # demo shop in it; or set DATABASE_URL to your own server.
 run-postgres: install db-deps
-	$(PY) -m app.devpostgres $(FLASK) serve
+	$(PY) -m devtools.run_postgres $(FLASK) serve
 
 # Lint first, then the whole suite on SQLite, then again on a real PostgreSQL.
 test: install lint browser-deps db-deps
@@ -82,12 +82,12 @@ test-postgres: install browser-deps db-deps
 	HEARTH_TEST_DATABASE=postgresql $(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check app tests bench
-	$(VENV)/bin/ruff format --check app tests bench
+	$(VENV)/bin/ruff check app tests bench devtools
+	$(VENV)/bin/ruff format --check app tests bench devtools
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format app tests bench
-	$(VENV)/bin/ruff check --fix app tests bench
+	$(VENV)/bin/ruff format app tests bench devtools
+	$(VENV)/bin/ruff check --fix app tests bench devtools
 
 bench: install browser-deps
 	@if ! command -v wrk >/dev/null 2>&1; then $(SUDO) apt-get install -y -qq wrk >/dev/null; fi

@@ -13,7 +13,16 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
-from app.services.demo import DEMO_PASSWORD, DEMO_STAFF
+
+
+def _demo_module():
+    """The demo shop's seed data lives beside the app (devtools/, a source checkout), not in
+    it: an installed Hearth has no demo to seed."""
+    try:
+        from devtools import demo
+    except ImportError:
+        raise click.ClickException("the demo shop needs a source checkout (devtools/)") from None
+    return demo
 
 
 def register(app: Flask) -> None:
@@ -86,12 +95,10 @@ def database_is_empty() -> bool:
 )
 @with_appcontext
 def demo(if_empty: bool, customers: int, kind: str):
-    from app.services.demo import seed_demo
-
     if if_empty and not database_is_empty():
         click.echo("The database already has data; demo not seeded.")
         return
-    seed_demo(
+    _demo_module().seed_demo(
         db.session,
         password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"),
         customers=customers,
@@ -170,9 +177,7 @@ def serve(host: str, port: int):
 
     upgrade()
     if database_is_empty():
-        from app.services.demo import seed_demo
-
-        seed_demo(
+        _demo_module().seed_demo(
             db.session,
             password_method=current_app.config.get("PASSWORD_METHOD", "scrypt"),
             kind=os.environ.get("HEARTH_DEMO_KIND", "afterschool")
@@ -219,8 +224,9 @@ def serve(host: str, port: int):
     click.echo(f"Hearth is running at http://{host}:{port}")
     click.echo(f"Instance folder: {current_app.instance_path}")
     click.echo(f"Web server pid {children[0].pid}, worker pid {children[1].pid}")
-    click.echo(f"Demo logins (password {DEMO_PASSWORD}):")
-    for email, _name, role in DEMO_STAFF:
+    demo = _demo_module()
+    click.echo(f"Demo logins (password {demo.DEMO_PASSWORD}):")
+    for email, _name, role in demo.DEMO_STAFF:
         click.echo(f"  {role:10} {email}")
     click.echo("Press Ctrl-C to stop the web server and the worker.")
 

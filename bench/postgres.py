@@ -84,7 +84,7 @@ def _copy(sqlite_url: str, pg_url: str) -> dict:
 
 def prepare(folder: Path) -> str:
     """The large shop on PostgreSQL: its URL (built once per SQLite shop)."""
-    from app.db.local_server import PostgresServer
+    from devtools.postgres import PostgresServer
 
     server = PostgresServer(folder / "postgres")
     url = server.url(DATABASE)
@@ -114,6 +114,6 @@ def prepare(folder: Path) -> str:
 
 
 def stop(folder: Path) -> None:
-    from app.db.local_server import PostgresServer
+    from devtools.postgres import PostgresServer
 
     PostgresServer(folder / "postgres").stop()

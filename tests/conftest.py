@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.config import TestConfig
-from app.db.local_server import PostgresServer
+from devtools.postgres import PostgresServer
 from tests.factories import PASSWORD, make_user
 
 CHROMIUM = "/usr/bin/chromium"
@@ -308,7 +308,7 @@ def live_server(live_app):
 def demo_shop(live_app):
     """The demo shop (as `flask demo` makes it) in the live server's database."""
     from app.extensions import db
-    from app.services.demo import seed_demo
+    from devtools.demo import seed_demo
 
     with live_app.app_context():
         seed_demo(db.session, password_method="pbkdf2:sha256:1000", customers=12)
@@ -320,7 +320,7 @@ def demo_shop(live_app):
 def demo_staff(live_app):
     """Only the demo shop's staff logins, no customers: tests that count need a clean shop."""
     from app.extensions import db
-    from app.services.demo import seed_demo
+    from devtools.demo import seed_demo
 
     with live_app.app_context():
         seed_demo(db.session, password_method="pbkdf2:sha256:1000", customers=0)

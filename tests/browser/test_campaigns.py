@@ -26,7 +26,7 @@ def mail_live(tmp_path, migrated_db, smtp_server):
     app = build_app(tmp_path, migrated_db, **config)
     write_worker_config(Path(app.instance_path), {**config, "SECRET_KEY": app.secret_key})
     with app.app_context():
-        from app.services.demo import seed_demo
+        from devtools.demo import seed_demo
 
         seed_demo(db.session, password_method="pbkdf2:sha256:1000", customers=0)
         shop = ensure_shop(db.session)

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Customer, TimelineEntry
 from app.services import dashboard
 from app.services import segments as seg
-from app.services.demo import seed_demo
+from devtools.demo import seed_demo
 from tests.conftest import login
 from tests.factories import make_alert, make_customer, make_user
 

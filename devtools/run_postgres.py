@@ -16,7 +16,7 @@ DATABASE = "hearth"
 
 
 def ensure_server(folder: Path) -> str:
-    from app.db.local_server import PostgresServer
+    from devtools.postgres import PostgresServer
 
     server = PostgresServer(folder, durable=True)
     import psycopg
