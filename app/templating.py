@@ -134,7 +134,7 @@ def register(app: Flask) -> None:
 
 
 def _mail_server_status() -> dict:
-    from app.blueprints.campaigns.routes import mail_server_status
+    from app.blueprints.shared import mail_server_status
 
     return mail_server_status()
 

@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from app.services.tokens import bigrams
+from app.db.bigrams import bigrams
 
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴范方宋鄧"
 GIVEN = "小明東城怡君家豪雅婷冠宇宜蓁承恩子晴宥辰品妍柏翰詩涵宇軒欣妤采潔彥廷思妤俊傑心怡志明美玲建宏淑芬"

@@ -46,6 +46,32 @@ def test_lower_layers_do_not_import_views_or_request_helpers():
     assert not problems, "\n".join(problems)
 
 
+def test_the_database_layer_does_not_reach_up_into_services():
+    problems = [
+        f"{path.relative_to(APP.parent)}: imports {module}"
+        for path in sorted((APP / "db").rglob("*.py"))
+        for module, _name in _imports(path)
+        if module.startswith("app.services")
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_no_blueprint_imports_another_blueprints_views():
+    """Helpers several areas' pages use live in app/blueprints/shared.py; a view of one area
+    is never called from another (that hides cycles and who owns a page)."""
+    problems = []
+    for path in sorted((APP / "blueprints").rglob("*.py")):
+        parts = path.relative_to(APP / "blueprints").parts
+        own = parts[0] if len(parts) > 1 else None
+        for module, name in _imports(path):
+            pieces = module.split(".")
+            if module.startswith("app.blueprints.") and len(pieces) > 2 and pieces[2] != own:
+                imported = pieces[3] if len(pieces) > 3 else name
+                if imported == "routes":
+                    problems.append(f"{path.relative_to(APP.parent)}: imports {module}")
+    assert not problems, "\n".join(problems)
+
+
 def test_the_check_sees_a_violation(tmp_path):
     """The check itself works: a service importing a view or the request is caught."""
     bad = tmp_path / "bad.py"

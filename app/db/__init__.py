@@ -83,7 +83,7 @@ def configure(engine: Engine, busy_timeout_ms: int, strict_writes: bool = False)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    from app.services.tokens import bigrams
+    from app.db.bigrams import bigrams
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):

@@ -201,3 +201,8 @@ def reset_password(
 
 def has_owner(session: Session) -> bool:
     return bool(session.scalar(sa.select(User.id).where(User.role == Role.OWNER).limit(1)))
+
+
+def active_staff(session: Session) -> list[User]:
+    """Staff who can be given customers and reminders, by name."""
+    return list(session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)))

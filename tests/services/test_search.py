@@ -8,7 +8,7 @@ from app.models import Customer, FamilyMember, TimelineEntry
 from app.services import search
 from app.services.customers import add_family_member
 from app.services.timeline import edit_entry
-from app.services.tokens import bigrams
+from app.db.bigrams import bigrams
 from tests.factories import make_customer, make_entry, make_user
 
 NAMES = ["王小明", "王大同", "林東城", "Amy Wang", "陳怡君", "Brian O'Neil", "小王子"]

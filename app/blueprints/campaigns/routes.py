@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from app.blueprints.campaigns import bp
 from app.blueprints.campaigns.forms import ComposeForm
 from app.blueprints.segments.messages import segment_error_message
+from app.blueprints.shared import mail_server_status
 from app.db import begin_write
 from app.extensions import csrf, db
 from app.models import Campaign, CustomField, Delivery, Segment
@@ -72,14 +73,6 @@ def template_problem_message(problem: service.TemplateProblem) -> str:
     if problem.line:
         return _("Line %(line)d: %(message)s", line=problem.line, message=message)
     return message
-
-
-def mail_server_status() -> dict:
-    """Whether the configured mail server answers (checked at most every 30 s)."""
-    config = current_app.config
-    return service.mail_server_answers(
-        config["MAIL_SERVER"], int(config["MAIL_PORT"]), bool(config.get("MAIL_USE_SSL"))
-    )
 
 
 def _request_base_url() -> str:

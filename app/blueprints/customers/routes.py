@@ -31,6 +31,7 @@ from app.blueprints.customers.forms import (
     TagAddForm,
 )
 from app.blueprints.segments.messages import segment_error_message
+from app.blueprints.shared import form_panel_with_errors, staff_choices, timeline_error_message
 from app.extensions import db, htmx
 from app.forms import as_select_choices
 from app.htmx import is_partial
@@ -263,8 +264,6 @@ def create():
             db.session.rollback()
             getattr(form, error.field).errors = [customer_error_message(error)]
         except TimelineError as error:
-            from app.blueprints.timeline.routes import timeline_error_message
-
             db.session.rollback()
             form.alert_keywords.errors = [timeline_error_message(error)]
         else:
@@ -468,7 +467,6 @@ def form_panel(customer_id: int, name: str):
 
     from app.blueprints.purchases.forms import PurchaseForm
     from app.blueprints.reminders.forms import ReminderForm
-    from app.blueprints.reminders.routes import staff_choices
     from app.blueprints.stays.forms import EnrolmentForm, StayForm
     from app.blueprints.timeline.forms import AlertForm
 
@@ -500,21 +498,6 @@ def form_panel(customer_id: int, name: str):
     if is_partial():
         return render_template(template, **context)
     return render_template("customers/form_panel.html", template=template, **context)
-
-
-def form_panel_with_errors(customer, name: str, form, title: str):
-    """A side form that failed validation, as its own page with the errors beside the fields
-    and everything typed still there (422); the error summary at the top takes the focus."""
-    return (
-        render_template(
-            "customers/form_panel.html",
-            template=f"customers/_form_{name}.html",
-            customer=customer,
-            form=form,
-            title=title,
-        ),
-        422,
-    )
 
 
 @bp.route("/<int:customer_id>/family", methods=["POST"])

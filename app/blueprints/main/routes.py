@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.main import bp
+from app.blueprints.today.board import today_page
 from app.extensions import db
 from app.models import Customer, Role, Segment, TimelineEntry
 from app.security import public, staff_required
@@ -20,9 +21,7 @@ from app.services.shop import get_shop, shop_context
 @staff_required
 def home():
     if current_user.role == Role.TEACHER:
-        from app.blueprints.today.routes import index as today
-
-        return today()
+        return today_page()  # a teacher's home is their Today
     segments = db.session.scalars(sa.select(Segment).order_by(Segment.name)).all()
     context = shop_context(db.session)
     if current_user.role == Role.OWNER:

@@ -10,6 +10,13 @@ from flask_login import current_user
 
 from app.blueprints.purchases import bp
 from app.blueprints.purchases.forms import ProductForm, PurchaseForm
+from app.blueprints.shared import (
+    form_panel_with_errors,
+    history_error,
+    keep_history,
+    kept_history,
+    read_history_upload,
+)
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Customer, Product, Purchase
@@ -95,7 +102,6 @@ def _save(form: PurchaseForm, customer: Customer, purchase: Purchase | None):
 @bp.route("/customers/<int:customer_id>/purchases", methods=["POST"])
 @desk_required
 def add(customer_id: int):
-    from app.blueprints.customers.routes import form_panel_with_errors
 
     customer = _customer(customer_id)
     form = PurchaseForm(prefix="purchase")
@@ -365,76 +371,10 @@ def reports():
 # ---- a purchase history sheet ---------------------------------------------------------------
 
 
-def _history_error(code: str, value: str) -> str:
-    return {
-        "customer": _("No one has this member number or name: %(value)s", value=value),
-        "customer-ambiguous": _(
-            "Several people are called %(value)s: use the member number", value=value
-        ),
-        "product": _(
-            "Not in the catalogue: %(value)s (add it under Settings → Products)", value=value
-        ),
-        "date": _("Not a date up to today: %(value)s", value=value),
-        "quantity": _("Quantity from 1: %(value)s", value=value),
-        "unit_price": _("Not a price in whole NT$: %(value)s", value=value),
-        "note-long": _("The note is longer than 500 characters"),
-    }.get(code, code)
-
-
-def _history_folder():
-    from flask import current_app
-
-    from app.tasks import imports_folder
-
-    return imports_folder(current_app)
-
-
 def _checked(header, rows):
     context = shop_context(db.session)
     lines, missing = service.check_history(db.session, header, rows, context.today)
     return context, lines, missing
-
-
-def read_history_upload():
-    """(file name, sheet, error) for an uploaded history sheet (.xlsx or .csv)."""
-    from app.services import importer
-
-    upload = request.files.get("sheet")
-    name = (upload.filename or "").rsplit("/", 1)[-1][:200] if upload else ""
-    kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if not name:
-        return name, None, _("Choose a file first.")
-    if kind not in ("xlsx", "csv"):
-        return name, None, _("Send an Excel (.xlsx) or CSV file.")
-    try:
-        return name, importer.read_sheet(upload.read(), kind), None
-    except importer.ImportProblem:
-        return name, None, _("This file cannot be read. Save it as .xlsx or .csv and try again.")
-
-
-def keep_history(prefix: str, sheet) -> str:
-    """Keeps a checked sheet until its confirm; returns the token that names it."""
-    import json
-    import secrets
-
-    token = secrets.token_urlsafe(16)
-    (_history_folder() / f"{prefix}-{token}.json").write_text(
-        json.dumps({"header": sheet.header, "rows": sheet.rows}), encoding="utf-8"
-    )
-    return token
-
-
-def kept_history(prefix: str, token: str):
-    """(path, stored sheet) for a token, or (None, None) when it is not (or no longer) there."""
-    import json
-    import re
-
-    if not re.fullmatch(r"[\w-]{10,40}", token):
-        abort(404)
-    path = _history_folder() / f"{prefix}-{token}.json"
-    if not path.exists():
-        return None, None
-    return path, json.loads(path.read_text(encoding="utf-8"))
 
 
 @bp.route("/imports/purchases", methods=["GET", "POST"])
@@ -462,7 +402,7 @@ def history():
     token = None if bad else keep_history("purchases", sheet)
     return render_template(
         "purchases/history.html", lines=lines, bad=bad, token=token, name=name,
-        describe=_history_error,
+        describe=history_error,
     ), 422 if bad else 200  # fmt: skip
 
 

@@ -10,10 +10,11 @@ from flask_login import current_user
 
 from app.blueprints.reminders import bp
 from app.blueprints.reminders.forms import QuickNoteForm, ReminderForm, RuleForm
+from app.blueprints.shared import staff_choices
 from app.clock import utcnow
 from app.extensions import db, htmx
 from app.forms import as_select_choices
-from app.models import Customer, Reminder, ReminderRule, Segment, Tag, User
+from app.models import Customer, Reminder, ReminderRule, Segment, Tag
 from app.security import audit, desk_required, owner_required
 from app.services import reminders as service
 from app.services import segments as seg
@@ -93,13 +94,6 @@ def reminder_reason(reminder: Reminder) -> str:
     reason = reminder.reason or {}
     describe = _REASONS.get(reason.get("code"))
     return describe(reminder, reason) if describe else ""
-
-
-def staff_choices(blank: str):
-    users = db.session.scalars(
-        sa.select(User).where(User.active.is_(True)).order_by(User.name)
-    ).all()
-    return as_select_choices([("", blank)] + [(str(user.id), user.name) for user in users])
 
 
 def _reminder_or_404(reminder_id: int) -> Reminder:

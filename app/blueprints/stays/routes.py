@@ -5,6 +5,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.blueprints.shared import (
+    form_panel_with_errors,
+    history_error,
+    keep_history,
+    kept_history,
+    read_history_upload,
+)
 from app.blueprints.stays import bp
 from app.blueprints.stays.forms import EnrolmentForm, RoomForm, StayForm
 from app.extensions import db
@@ -60,7 +67,6 @@ def _back(customer_id: int):
 @bp.route("/customers/<int:customer_id>/stays", methods=["POST"])
 @desk_required
 def add(customer_id: int):
-    from app.blueprints.customers.routes import form_panel_with_errors
 
     customer = db.get_or_404(Customer, customer_id)
     form = StayForm(prefix="stay")
@@ -180,7 +186,6 @@ def room(room_id: int):
 @bp.route("/customers/<int:customer_id>/enrolments", methods=["POST"])
 @desk_required
 def enrol(customer_id: int):
-    from app.blueprints.customers.routes import form_panel_with_errors
     from app.services import attendance
 
     customer = db.get_or_404(Customer, customer_id)
@@ -229,10 +234,9 @@ def unenrol(enrolment_id: int):
 
 
 def _stay_line_error(code: str, value: str) -> str:
-    from app.blueprints.purchases.routes import _history_error
 
     if code in ("customer", "customer-ambiguous"):
-        return _history_error(code, value)
+        return history_error(code, value)
     if code == "room":
         return _("A room name has at most 60 characters.")
     return error_message(StayError(code))[1]
@@ -242,7 +246,6 @@ def _stay_line_error(code: str, value: str) -> str:
 @desk_required
 def history():
     """Upload a sheet of past stays (the paper guest book); every line checked first."""
-    from app.blueprints.purchases.routes import keep_history, read_history_upload
 
     if request.method == "GET":
         return render_template("stays/history.html", lines=None)
@@ -275,7 +278,6 @@ def history():
 @bp.route("/imports/stays/<token>", methods=["POST"])
 @desk_required
 def history_run(token: str):
-    from app.blueprints.purchases.routes import kept_history
 
     path, stored = kept_history("stays", token)
     if stored is None:

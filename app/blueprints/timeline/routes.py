@@ -8,6 +8,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.blueprints.shared import form_panel_with_errors, timeline_error_message
 from app.blueprints.timeline import bp
 from app.blueprints.timeline.forms import AlertForm, EditEntryForm, EntryForm
 from app.extensions import db, htmx
@@ -41,16 +42,6 @@ def _back_to_composer(customer: Customer):
     if request.form.get("return_to") == "today":
         return redirect(url_for("today.child", customer_id=customer.id))
     return redirect(url_for("customers.show", customer_id=customer.id))
-
-
-def timeline_error_message(error: TimelineError) -> str:
-    return {
-        "empty": _("Write something first."),
-        "too-long": _("At most 5000 characters, please."),
-        "category": _("Choose one of the options."),
-        "keywords": _("Give at least one keyword."),
-        "kind": _("Choose one of the options."),
-    }.get(error.code, _("Please check what you wrote."))
 
 
 @bp.route("/customers/<int:customer_id>/entries", methods=["POST"])
@@ -123,8 +114,6 @@ def add_alert(customer_id: int):
                 "success",
             )
     else:
-        from app.blueprints.customers.routes import form_panel_with_errors
-
         flash(_("Alert not added: %(reason)s", reason=_first_error(form)), "error")
         return form_panel_with_errors(customer, "alert", form, _("Add an alert"))
     return redirect(url_for("customers.show", customer_id=customer.id))

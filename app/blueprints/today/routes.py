@@ -5,75 +5,20 @@ from flask_login import current_user
 
 from app.blueprints.timeline.forms import EntryForm
 from app.blueprints.today import bp
+from app.blueprints.today.board import family_of, initials, today_page
 from app.extensions import db
 from app.htmx import is_partial
 from app.models import Customer, Role
 from app.security import audit, staff_required
 from app.services import attendance
-from app.services import groups as group_service
 from app.services import timeline as timeline_service
 from app.services.shop import get_shop, shop_context
-
-
-def initials(name: str) -> str:
-    """Two letters for a Latin name ("Amy Chen" → "AC"), the given name for a Chinese one."""
-    parts = name.split()
-    if len(parts) > 1 and all(part[:1].isascii() for part in parts):
-        return (parts[0][0] + parts[-1][0]).upper()
-    name = name.strip()
-    if name[:1].isascii():
-        return name[:2].upper()
-    return name[-2:] if len(name) >= 3 else name
 
 
 @bp.route("/today")
 @staff_required
 def index():
-    shop = get_shop(db.session)
-    all_groups = group_service.group_names(db.session, shop)
-    chosen = [name for name in request.args.getlist("group") if name in all_groups]
-    mine = [name for name in current_user.groups if name in all_groups]
-    selected = chosen or mine or all_groups[:1]
-    context = shop_context(db.session)
-    board = attendance.today_board(
-        db.session, group_service.members(db.session, shop, selected), context.today,
-        since=context.start_of(context.today), alerts_only=request.args.get("alerts") == "1",
-    )  # fmt: skip
-    return render_template(
-        "today/index.html",
-        children=board.children,
-        total=len(board.ids),
-        with_alerts=board.with_alerts,
-        alerts_only=board.alerts_only,
-        alerts=board.alerts,
-        notes=board.notes,
-        groups=all_groups,
-        selected=selected,
-        mine=mine,
-        initials=initials,
-        roll=board.roll,
-        expected=board.expected,
-        present=board.present,
-        missing=board.missing,
-        family=_family(board.ids),
-        markable=attendance.markable(db.session, shop, current_user, board.ids),
-    )
-
-
-def _family(ids: list[int]) -> dict[int, list]:
-    """Each child's family, guardians first: who may pick the child up."""
-    import sqlalchemy as sa
-
-    from app.models import FamilyMember
-
-    people: dict[int, list] = {}
-    for member in db.session.scalars(
-        sa.select(FamilyMember)
-        .where(FamilyMember.customer_id.in_(ids))
-        .order_by(FamilyMember.is_guardian.desc(), FamilyMember.id)
-    ):
-        people.setdefault(member.customer_id, []).append(member)
-    return people
+    return today_page()
 
 
 def _words() -> dict:
@@ -97,7 +42,7 @@ def _answer(customer: Customer, row):
             "today/_attendance.html",
             child=customer,
             row=row,
-            family=_family([customer.id]),
+            family=family_of([customer.id]),
             expected={customer.id},
             markable={customer.id},
         )
@@ -123,7 +68,7 @@ def _mark(customer_id: int, action):
             return render_template(
                 "today/_attendance.html", child=customer, error=message,
                 row=attendance.day_rows(db.session, [customer.id], context.today).get(customer.id),
-                family=_family([customer.id]), expected={customer.id}, markable={customer.id},
+                family=family_of([customer.id]), expected={customer.id}, markable={customer.id},
             ), 422  # fmt: skip
         flash(message, "error")
         return redirect(url_for("today.index"))

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import Customer, FamilyMember, TimelineEntry
-from app.services.tokens import bigrams  # noqa: F401  (re-exported for callers)
+from app.db.bigrams import bigrams  # noqa: F401  (re-exported for callers)
 
 # Tables that live outside the ORM metadata (created by a migration, not autogenerate).
 fts_metadata = sa.MetaData()

@@ -3,7 +3,7 @@
 SQLite's trigram tokenizer matches nothing for queries under 3 characters, and on SQLite
 3.40 `LIKE` against a trigram table is wrong, so short queries go to a second, contentless
 FTS5 table whose tokens are every pair of neighbouring letters/digits plus the last one of
-each run (app.services.tokens.bigrams): a 2-character query is one exact token, a
+each run (app.db.bigrams.bigrams): a 2-character query is one exact token, a
 1-character query a prefix token.
 """
 
