@@ -76,6 +76,12 @@ def problem_message(code: str, detail: str = "") -> str:
             "This Excel file unpacks to far more data than a list of people holds. Save it as "
             ".csv and try again."
         ),
+        "cell-too-long": _cell_too_long(detail),
+        "too-much-text": _(
+            "The sheet holds more than %(num)s characters of text. Split it into smaller "
+            "files, or delete the columns you do not need.",
+            num=detail,
+        ),
         "kind": _("Choose a .xlsx or .csv file."),
         "choice": _("Choose one of the options."),
         "twice": _(
@@ -85,6 +91,22 @@ def problem_message(code: str, detail: str = "") -> str:
             "%(num)s rows still have errors: fix them, or choose to skip them.", num=detail
         ),
     }.get(code, _("The import failed; nothing was saved."))
+
+
+def _cell_too_long(detail: str) -> str:
+    limit, _bar, cell = detail.partition("|")
+    if cell:
+        return _(
+            "Cell %(cell)s holds more than %(num)s characters, more than any field keeps. "
+            "Shorten it and upload the file again; nothing was saved.",
+            cell=cell,
+            num=limit,
+        )
+    return _(
+        "A cell holds more than %(num)s characters, more than any field keeps. Shorten it "
+        "and upload the file again; nothing was saved.",
+        num=limit,
+    )
 
 
 def row_error_message(target: str, code: str, labels: dict[str, str]) -> str:
