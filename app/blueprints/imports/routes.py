@@ -124,7 +124,10 @@ def row_error_message(target: str, code: str, labels: dict[str, str]) -> str:
 
 
 def _batch(batch_id: int) -> ImportBatch:
-    return db.get_or_404(ImportBatch, batch_id)
+    batch = db.get_or_404(ImportBatch, batch_id)
+    if batch.status == "running" and importer.recover_interrupted(db.session, folder(), batch.id):
+        batch = db.session.get(ImportBatch, batch_id)  # its worker died: now failed, re-runnable
+    return batch
 
 
 def _sheet(batch: ImportBatch) -> importer.Sheet:
@@ -143,6 +146,11 @@ def index():
     batches = db.session.scalars(
         sa.select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(50)
     ).all()
+    if any(batch.status == "running" for batch in batches):
+        if importer.recover_interrupted(db.session, folder()):
+            batches = db.session.scalars(
+                sa.select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(50)
+            ).all()
     return render_template("imports/index.html", batches=batches, form=UploadForm())
 
 
@@ -322,6 +330,7 @@ def run(batch_id: int):
         return redirect(url_for("imports.show", batch_id=batch.id) + "#preview")
     batch.status = "queued"
     db.session.commit()
+    importer.write_progress(folder(), batch.id, 0, 0)  # not what an interrupted run reached
     from app.tasks import run_import_batch
 
     run_import_batch(batch.id)

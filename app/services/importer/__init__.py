@@ -35,8 +35,11 @@ from app.services.importer.rows import (
     parse_yes,
 )
 from app.services.importer.running import (
+    INTERRUPTED,
+    ImportLock,
     _insert_related_of_new,
     consent_rows,
+    recover_interrupted,
     run_import,
     undo,
 )
@@ -117,6 +120,9 @@ __all__ = [
     "visit_moment",
     "plan",
     "run_import",
+    "INTERRUPTED",
+    "ImportLock",
+    "recover_interrupted",
     "consent_rows",
     "_insert_related_of_new",
     "undo",
