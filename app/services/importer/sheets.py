@@ -331,6 +331,7 @@ def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
             _check_extent(sheet.height, sheet.width)
             first_row, first_column = sheet.start or (0, 0)
             values = sheet.to_python()
+            del sheet, workbook  # calamine's own copy of the text goes before ours grows
         except ImportProblem:
             raise
         except Exception as error:  # a broken file raises many kinds
@@ -399,17 +400,18 @@ def load_sheet(folder: Path, batch: ImportBatch) -> Sheet:
 
 
 def save_parsed(folder: Path, batch: ImportBatch, sheet: Sheet) -> None:
+    """The parsed copy, bounded by the limits above (MAX_TEXT characters): UTF-8 rather
+    than \\u escapes (which take twice the room for Chinese), written a row at a time
+    (never the whole document in memory at once)."""
     parsed = parsed_path(folder, batch)
     partial = parsed.with_name(parsed.name + ".partial")
-    # Bounded by the limits above (MAX_TEXT characters); UTF-8 rather than \\u escapes,
-    # which take twice the room for Chinese.
-    partial.write_text(
-        json.dumps(
-            {"header": sheet.header, "rows": sheet.rows, "encoding": sheet.encoding},
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
-    )
+    with partial.open("w", encoding="utf-8") as handle:
+        encoding = json.dumps(sheet.encoding)
+        header = json.dumps(sheet.header, ensure_ascii=False)
+        handle.write(f'{{"encoding": {encoding}, "header": {header}, "rows": [')
+        for number, row in enumerate(sheet.rows):
+            handle.write(("," if number else "") + json.dumps(row, ensure_ascii=False))
+        handle.write("]}")
     os.replace(partial, parsed)
 
 
