@@ -31,7 +31,7 @@ MAX_UNPACKED = 100 * 1024 * 1024  # bytes of XML inside an .xlsx
 # Text, checked before parsing too: a long string repeated compresses to almost nothing
 # (3,000 cells of 30,000 characters zip to 100 KB and parse to 90 million characters).
 MAX_CELL_TEXT = 5_000  # characters in one cell (the longest thing kept, a note, fits)
-MAX_TEXT = 10_000_000  # characters in a sheet (200 for each of 50,000 rows), or shared strings
+MAX_TEXT = 5_000_000  # characters in a sheet (100 for each of 50,000 rows), or shared strings
 _RUN_GUARD = 1 << 20  # bytes of text without a tag: refused before anything buffers more
 ENCODINGS = ("utf-8-sig", "cp950", "gb18030")  # UTF-8 (with or without BOM), Big5, GB18030
 PREVIEW_ROWS = 20
