@@ -1,5 +1,6 @@
 """Hearth: the application factory."""
 
+import os
 from pathlib import Path
 
 from flask import Flask, g, request, session
@@ -8,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import db as database
 from app import extensions
-from app.config import Config, ensure_secret_key, instance_path
+from app.config import Config, ensure_secret_key, instance_path, private_file, secure_folder
 from app.extensions import (
     attach_job_storage,
     babel,
@@ -34,13 +35,16 @@ def create_app(config: type | dict | None = None) -> Flask:
         )
     )
     if not testing:
+        # Whatever this process writes (database, queue, backups, imported sheets, logs)
+        # is for the app's own user only.
+        os.umask(0o077)
         ensure_secret_key(folder)
         app.config.from_pyfile("config.py", silent=True)
     if isinstance(config, dict):
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    secure_folder(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'hearth.sqlite'}"
@@ -48,6 +52,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = database.normalise_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    sqlite_file = database.sqlite_file_of_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if sqlite_file:
+        private_file(sqlite_file)  # before SQLite creates it with the umask's mode
     if database.dialect_of_url(app.config["SQLALCHEMY_DATABASE_URI"]) == "postgresql":
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(
             app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLITE_BUSY_TIMEOUT_MS"]

@@ -142,6 +142,8 @@ def worker(workers: int):
     resumed = _recover_when_the_database_is_free(tasks)
     if resumed:
         click.echo(f"Resuming {resumed} unfinished campaign(s).")
+    if tasks.resume_imports():
+        click.echo("Queued again: imports waiting when the worker stopped.")
     # Polls the queue at least twice a second when idle (huey backs off to 10 s by default):
     # a campaign, test mail or import starts within a second of the click.
     consumer = tasks.huey.create_consumer(

@@ -1,6 +1,9 @@
 """Configuration: defaults, the environment, and the instance folder's config.py."""
 
+import base64
+import fcntl
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -14,20 +17,76 @@ def instance_path() -> str:
 
 
 def ensure_secret_key(folder: str) -> None:
-    """Write a random SECRET_KEY into instance/config.py once; secrets never live in the repo."""
-    Path(folder).mkdir(parents=True, exist_ok=True)
+    """Write a random SECRET_KEY and SETTINGS_KEY into instance/config.py once (and add a
+    SETTINGS_KEY to a config.py written before there was one); secrets never live in the
+    repo. The instance folder and the file are for the app's own user only."""
+    secure_folder(folder)
     path = Path(folder) / "config.py"
-    if path.exists():
-        return
+    if not path.exists():
+        # Written whole, then linked into place: a worker starting at the same moment sees
+        # no file or the whole file, never half of one.
+        draft = Path(folder) / f".config.py.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(
+                "# Written on first start. Keep this file private; it is not in git.\n"
+                f"SECRET_KEY = {secrets.token_hex(32)!r}\n" + _settings_key_lines()
+            )
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker wrote it first
+        finally:
+            draft.unlink()
+    _ensure_settings_key(path)
+
+
+def secure_folder(folder: str | Path) -> None:
+    """The instance folder (and its subfolders) for the app's own user only."""
+    Path(folder).mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker wrote it first
+        os.chmod(folder, 0o700)
+    except PermissionError:  # someone else's folder: leave it as its owner set it
+        pass
+
+
+def private_file(path: str | Path) -> None:
+    """A file only the app's own user may read: created empty with mode 600 when missing
+    (SQLite takes an empty file for an empty database, and gives its -wal, -shm and
+    -journal files the database file's mode), else set to 600."""
+    path = Path(path)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        for companion in (path, *(Path(f"{path}{end}") for end in ("-wal", "-shm", "-journal"))):
+            if companion.exists():
+                os.chmod(companion, 0o600)
+    except PermissionError:  # someone else's file: leave it as its owner set it
+        pass
+
+
+def _settings_key_lines() -> str:
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+    return (
+        "# Seals the SMS password and LINE secrets in the database and its backups: a backup\n"
+        "# restored on another instance needs this same key (keep a copy with the backups).\n"
+        f"SETTINGS_KEY = {key!r}\n"
+    )
+
+
+def _ensure_settings_key(path: Path) -> None:
+    """Adds SETTINGS_KEY to an older config.py, once, whichever worker starts first."""
+    try:
+        handle = open(path, "r+", encoding="utf-8")  # noqa: SIM115 - closed below
+    except PermissionError:  # a read-only config.py: its owner sets the key
         return
-    with os.fdopen(fd, "w") as handle:
-        handle.write(
-            "# Written on first start. Keep this file private; it is not in git.\n"
-            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
-        )
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        text = handle.read()
+        if re.search(r"^SETTINGS_KEY\s*=", text, re.MULTILINE):
+            return
+        handle.seek(0, os.SEEK_END)
+        handle.write(("" if text.endswith("\n") or not text else "\n") + _settings_key_lines())
+    os.chmod(path, 0o600)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -102,6 +161,7 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
+    SETTINGS_KEY = "dGVzdC1zZXR0aW5ncy1rZXktbm90LWZvci1wcm9kISE="  # not for production either
     SESSION_COOKIE_SECURE = False
     HUEY_IMMEDIATE = False  # jobs queue up; tests run them (or a real worker) explicitly
     MAIL_SUPPRESS_SEND = True

@@ -48,5 +48,8 @@ def attach_job_storage(app) -> None:
         huey.storage = RedisStorage(huey.name, url=url)
         return
     filename = app.config.get("HUEY_FILENAME") or str(Path(app.instance_path) / "huey.sqlite")
+    from app.config import private_file
+
+    private_file(filename)  # job arguments are the shop's business too
     huey.storage_kwargs = {"filename": filename}
     huey.storage = huey.create_storage()

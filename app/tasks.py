@@ -129,19 +129,29 @@ def run_import_batch(batch_id: int) -> dict:
 
 
 def run_import_now(batch_id: int) -> dict:
+    from app.services import importer
+
+    folder = imports_folder(_application())
+    # Held until the outcome is committed: a batch left "running" with this lock free was
+    # interrupted (importer.recover_interrupted). Imports run one at a time anyway.
+    with importer.ImportLock(folder):
+        return _run_import_locked(batch_id, folder)
+
+
+def _run_import_locked(batch_id: int, folder) -> dict:
     from app.db import begin_write
     from app.models import ImportBatch
     from app.services import audit, importer
 
-    app = _application()
-    folder = imports_folder(app)
     begin_write(db.session)
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.status not in ("queued", "failed"):
-        return {}
+    if batch is None or batch.status != "queued":
+        db.session.rollback()
+        return {}  # already run (a job queued twice), or not asked for
     actor = batch.created_by_id
     batch.status, batch.error = "running", None
     db.session.commit()
+    importer.write_progress(folder, batch_id, 0, 0)  # not what an interrupted run reached
     try:
         sheet = importer.load_sheet(folder, batch)
         batch = db.session.get(ImportBatch, batch_id)
@@ -168,6 +178,26 @@ def run_import_now(batch_id: int) -> dict:
         return {"failed": batch.error}
     importer.remove_files(folder, batch)  # personal data: keep only what was imported
     return counts
+
+
+def resume_imports() -> int:
+    """At worker start: a batch a killed worker left "running" becomes failed and
+    interrupted (nothing of it was saved; the staff run it again); a queued one is queued
+    again, in case the job went with the dead worker (a duplicate job finds it done)."""
+    from app.models import ImportBatch
+    from app.services import importer
+
+    app = _application()
+    with app.app_context():
+        mark_background()
+        importer.recover_interrupted(db.session, imports_folder(app))
+        queued = db.session.scalars(
+            sa.select(ImportBatch.id).where(ImportBatch.status == "queued")
+        ).all()
+        db.session.remove()
+    for batch_id in queued:
+        run_import_batch(batch_id)
+    return len(queued)
 
 
 def json_counts(counts: dict) -> str:

@@ -421,6 +421,8 @@ def write_worker_config(instance: Path, config: dict) -> None:
     database = _DATABASES.get(str(Path(instance).resolve()))
     if database and "SQLALCHEMY_DATABASE_URI" not in config:
         config = {**config, "SQLALCHEMY_DATABASE_URI": database}
+    # The key the test app seals settings with (a worker would otherwise make its own).
+    config = {"SETTINGS_KEY": TestConfig.SETTINGS_KEY, **config}
     lines = [f"{key} = {value!r}" for key, value in config.items()]
     (instance / "config.py").write_text("\n".join(lines) + "\n")
 

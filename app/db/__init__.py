@@ -62,6 +62,18 @@ def dialect_of_url(url: str) -> str:
     return "postgresql" if url.startswith("postgresql") else "sqlite"
 
 
+def sqlite_file_of_url(url: str) -> str | None:
+    """The database file of a sqlite:/// URL (None for PostgreSQL or an in-memory one)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:"):
+        return None  # a URI filename: its own options
+    return parsed.database
+
+
 def engine_options(url: str, busy_timeout_ms: int) -> dict:
     """SQLAlchemy engine options for the configured database."""
     if url.startswith("postgresql"):

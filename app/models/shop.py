@@ -4,6 +4,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models.sealed import SealedText
 
 SHOP_KINDS = ("homestay", "afterschool")
 # What makes a class/group for the teacher's view: tags the owner marks, or a custom field.
@@ -28,13 +29,21 @@ class Shop(db.Model):
     )
     # The owner's own words for levels A/B/C (empty: the shop kind's words).
     # SMS gateway (Mitake or Every8d) and LINE Messaging API channel, entered by the owner.
+    # The password, secret and token are sealed with the instance's SETTINGS_KEY, and read
+    # (together) only where used: most pages read the shop for its zone and words.
     sms_provider: Mapped[str | None] = mapped_column(String(20))
     sms_username: Mapped[str | None] = mapped_column(String(120))
-    sms_password: Mapped[str | None] = mapped_column(String(200))
+    sms_password: Mapped[str | None] = mapped_column(
+        SealedText(), deferred=True, deferred_group="channel_secrets"
+    )
     sms_sender: Mapped[str | None] = mapped_column(String(40))
     sms_part_price_cents: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
-    line_channel_secret: Mapped[str | None] = mapped_column(String(200))
-    line_access_token: Mapped[str | None] = mapped_column(String(500))
+    line_channel_secret: Mapped[str | None] = mapped_column(
+        SealedText(), deferred=True, deferred_group="channel_secrets"
+    )
+    line_access_token: Mapped[str | None] = mapped_column(
+        SealedText(), deferred=True, deferred_group="channel_secrets"
+    )
     line_account_id: Mapped[str | None] = mapped_column(String(40))
     level_a_name: Mapped[str | None] = mapped_column(String(40))
     level_b_name: Mapped[str | None] = mapped_column(String(40))

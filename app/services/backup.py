@@ -1,10 +1,13 @@
 """Backups of the live SQLite database (online backup API, never a file copy) and restores
-into a stopped instance, both checked with PRAGMA integrity_check."""
+into a stopped instance, both checked with PRAGMA integrity_check. Backups are readable by
+the app's own user only (mode 600); the secrets in them are sealed with SETTINGS_KEY."""
 
 import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+
+from app.config import private_file
 
 
 class BackupError(RuntimeError):
@@ -26,9 +29,10 @@ def backup(database: Path, target: Path, record: Path | None = None) -> dict:
         # sqlite3.connect would make an empty database of any name it is given (a PostgreSQL
         # database's name once left empty files named like it in the working folder).
         raise BackupError(f"there is no SQLite database at {database}")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)  # mode 600 before a byte is written (replace keeps it)
     source = sqlite3.connect(database, timeout=30)
     copy = sqlite3.connect(partial)
     try:
@@ -99,6 +103,7 @@ def restore(source: Path, database: Path) -> None:
             probe.close()
     staging = database.with_name(database.name + ".restoring")
     staging.unlink(missing_ok=True)
+    private_file(staging)
     source_connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     target_connection = sqlite3.connect(staging)
     try:
@@ -158,9 +163,10 @@ def _run(command: list[str], env: dict) -> None:
 def backup_postgres(url, target: Path, record: Path | None = None) -> dict:
     """pg_dump in its custom format (one consistent snapshot; the app keeps running),
     checked by listing it with pg_restore before it replaces nothing."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)  # pg_dump writes into it and keeps its mode
     arguments, env = _pg_arguments(url)
     try:
         _run([_pg_tool("pg_dump"), "--format=custom", "--file", str(partial), *arguments], env)

@@ -3,12 +3,12 @@
 import pytest
 import sqlalchemy as sa
 
+from app.db.bigrams import bigrams
 from app.extensions import db
 from app.models import Customer, FamilyMember, TimelineEntry
 from app.services import search
 from app.services.customers import add_family_member
 from app.services.timeline import edit_entry
-from app.db.bigrams import bigrams
 from tests.factories import make_customer, make_entry, make_user
 
 NAMES = ["王小明", "王大同", "林東城", "Amy Wang", "陳怡君", "Brian O'Neil", "小王子"]

@@ -76,6 +76,12 @@ def problem_message(code: str, detail: str = "") -> str:
             "This Excel file unpacks to far more data than a list of people holds. Save it as "
             ".csv and try again."
         ),
+        "cell-too-long": _cell_too_long(detail),
+        "too-much-text": _(
+            "The sheet holds more than %(num)s characters of text. Split it into smaller "
+            "files, or delete the columns you do not need.",
+            num=detail,
+        ),
         "kind": _("Choose a .xlsx or .csv file."),
         "choice": _("Choose one of the options."),
         "twice": _(
@@ -85,6 +91,22 @@ def problem_message(code: str, detail: str = "") -> str:
             "%(num)s rows still have errors: fix them, or choose to skip them.", num=detail
         ),
     }.get(code, _("The import failed; nothing was saved."))
+
+
+def _cell_too_long(detail: str) -> str:
+    limit, _bar, cell = detail.partition("|")
+    if cell:
+        return _(
+            "Cell %(cell)s holds more than %(num)s characters, more than any field keeps. "
+            "Shorten it and upload the file again; nothing was saved.",
+            cell=cell,
+            num=limit,
+        )
+    return _(
+        "A cell holds more than %(num)s characters, more than any field keeps. Shorten it "
+        "and upload the file again; nothing was saved.",
+        num=limit,
+    )
 
 
 def row_error_message(target: str, code: str, labels: dict[str, str]) -> str:
@@ -102,7 +124,10 @@ def row_error_message(target: str, code: str, labels: dict[str, str]) -> str:
 
 
 def _batch(batch_id: int) -> ImportBatch:
-    return db.get_or_404(ImportBatch, batch_id)
+    batch = db.get_or_404(ImportBatch, batch_id)
+    if batch.status == "running" and importer.recover_interrupted(db.session, folder(), batch.id):
+        batch = db.session.get(ImportBatch, batch_id)  # its worker died: now failed, re-runnable
+    return batch
 
 
 def _sheet(batch: ImportBatch) -> importer.Sheet:
@@ -121,6 +146,11 @@ def index():
     batches = db.session.scalars(
         sa.select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(50)
     ).all()
+    if any(batch.status == "running" for batch in batches):
+        if importer.recover_interrupted(db.session, folder()):
+            batches = db.session.scalars(
+                sa.select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(50)
+            ).all()
     return render_template("imports/index.html", batches=batches, form=UploadForm())
 
 
@@ -300,6 +330,7 @@ def run(batch_id: int):
         return redirect(url_for("imports.show", batch_id=batch.id) + "#preview")
     batch.status = "queued"
     db.session.commit()
+    importer.write_progress(folder(), batch.id, 0, 0)  # not what an interrupted run reached
     from app.tasks import run_import_batch
 
     run_import_batch(batch.id)

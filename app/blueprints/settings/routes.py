@@ -184,6 +184,7 @@ def channels():
         form=form,
         shop=shop,
         configured=setup.configured(shop),
+        unreadable=setup.unreadable(shop),
         balance=sms.balance() if sms else None,
         quota=quota,
         webhook_url=f"{base}{url_for('hooks.line_webhook')}",

@@ -5,6 +5,7 @@ points them at local servers)."""
 from collections.abc import Callable
 from datetime import timedelta
 
+from app.models.sealed import is_unreadable
 from app.services.channels.line import LineApi, LineTransport
 from app.services.channels.sms import Every8dTransport, MitakeTransport
 
@@ -12,8 +13,11 @@ SMS_PROVIDERS = ("mitake", "every8d")
 
 
 def sms_transport(shop, config, receipt_address: Callable[[str], str] | None = None):
-    """The SMS gateway's transport, or None when SMS is not set up."""
+    """The SMS gateway's transport, or None when SMS is not set up (or its saved password
+    cannot be opened with this instance's key)."""
     if shop.sms_provider not in SMS_PROVIDERS or not shop.sms_username:
+        return None
+    if is_unreadable(shop.sms_password):
         return None
     timeout = float(config.get("CHANNEL_TIMEOUT", 15))
     if shop.sms_provider == "mitake":
@@ -53,9 +57,18 @@ def dedupe_windows(shop) -> dict[str, timedelta | None]:
     }
 
 
+def unreadable(shop) -> list[str]:
+    """The saved secrets this instance's SETTINGS_KEY cannot open (the owner enters them
+    again): sms_password, line_channel_secret, line_access_token."""
+    names = ("sms_password", "line_channel_secret", "line_access_token")
+    return [name for name in names if is_unreadable(getattr(shop, name))]
+
+
 def configured(shop) -> dict[str, bool]:
     return {
         "email": True,
-        "sms": shop.sms_provider in SMS_PROVIDERS and bool(shop.sms_username),
+        "sms": shop.sms_provider in SMS_PROVIDERS
+        and bool(shop.sms_username)
+        and not is_unreadable(shop.sms_password),
         "line": bool(shop.line_access_token and shop.line_channel_secret),
     }

@@ -7,9 +7,11 @@ import json
 import os
 import re
 import zipfile
+from array import array
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 from charset_normalizer import from_bytes
 from openpyxl import Workbook
@@ -26,6 +28,11 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_COLUMNS = 200
 MAX_CELLS = 2_000_000  # rows × columns of the grid as read
 MAX_UNPACKED = 100 * 1024 * 1024  # bytes of XML inside an .xlsx
+# Text, checked before parsing too: a long string repeated compresses to almost nothing
+# (3,000 cells of 30,000 characters zip to 100 KB and parse to 90 million characters).
+MAX_CELL_TEXT = 5_000  # characters in one cell (the longest thing kept, a note, fits)
+MAX_TEXT = 5_000_000  # characters in a sheet (100 for each of 50,000 rows), or shared strings
+_RUN_GUARD = 1 << 20  # bytes of text without a tag: refused before anything buffers more
 ENCODINGS = ("utf-8-sig", "cp950", "gb18030")  # UTF-8 (with or without BOM), Big5, GB18030
 PREVIEW_ROWS = 20
 CHUNK = 500
@@ -93,6 +100,12 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 _CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
 _ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]{1,7})\"")
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+# A cell whose value is an index into the shared-strings table (from its t="s" on: a
+# pattern that starts with a literal is found much faster).
+_SHARED_CELL = re.compile(rb"t=[\"']s[\"'][^>]{0,400}>\s*<(?:\w+:)?v>\s*([0-9]{1,10})\s*<")
+_VALUE_TAG = re.compile(rb"</?(?:\w+:)?v[\s>]")
+_TAG = re.compile(rb"<[^>]*>")
+_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 bytes that do not start a character
 
 
 def _column_number(letters: bytes) -> int:
@@ -102,10 +115,79 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _characters(text: bytes) -> int:
+    return len(text.translate(None, _CONTINUATION))
+
+
+def _cell_before(window: bytes, position: int) -> str:
+    """The reference (B7) of the cell that holds `position`, for the message."""
+    found = _CELL_REF.findall(window, max(0, position - 1000), position)
+    return (found[-1][0] + found[-1][1]).decode() if found else ""
+
+
+def _shared_string_lengths(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> array:
+    """The length of every string in the shared-strings table, read by streaming it, with
+    all of them together at most MAX_TEXT; up to the first one longer than MAX_CELL_TEXT
+    (the sheets' scan then refuses the cell that names it)."""
+    lengths = array("I")
+    parser = ElementTree.XMLPullParser(events=("start", "end"))
+    root = None
+    total = run = 0
+    with archive.open(member) as stream:
+        while chunk := stream.read(1 << 16):
+            if root is None and b"<!DOCTYPE" in chunk.upper():
+                raise ImportProblem("unreadable", "DOCTYPE")  # no spreadsheet has one
+            # The parser would buffer a text run whole: bound it first.
+            tag = chunk.find(b"<")
+            if tag < 0:
+                run += len(chunk)
+            else:
+                run = max(run + tag, len(chunk) - chunk.rfind(b"<") - 1)
+            if run > _RUN_GUARD:
+                raise ImportProblem("cell-too-long", f"{MAX_CELL_TEXT:,}")
+            if tag >= 0:
+                run = len(chunk) - chunk.rfind(b"<") - 1
+            parser.feed(chunk)
+            for event, element in parser.read_events():
+                if root is None:
+                    root = element
+                if event != "end" or _local(element.tag) != "si":
+                    continue
+                # Plain text, or rich-text runs; phonetic guides (rPh) are not shown.
+                length = 0
+                for part in element:
+                    if _local(part.tag) == "t":
+                        length += len(part.text or "")
+                    elif _local(part.tag) == "r":
+                        length += sum(len(t.text or "") for t in part if _local(t.tag) == "t")
+                lengths.append(min(length, 0xFFFFFFFF))
+                if length > MAX_CELL_TEXT:
+                    return lengths  # refused: the sheet's scan looks for the cell naming it
+                total += length
+                if total > MAX_TEXT:
+                    raise ImportProblem("too-much-text", f"{MAX_TEXT:,}")
+            if root is not None:
+                root.clear()  # strings already measured are not kept
+        parser.close()
+    return lengths
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
 def check_xlsx_extent(data: bytes) -> None:
     """Refuses an .xlsx whose contents would expand past the limits, without parsing it:
-    the zip's real (not declared) unpacked size, and every worksheet's furthest cell and
-    number of cells, read by streaming its XML."""
+    the zip's real (not declared) unpacked size, the shared strings' lengths, and every
+    worksheet's furthest cell, number of cells and text, read by streaming its XML."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -114,33 +196,102 @@ def check_xlsx_extent(data: bytes) -> None:
     if sum(member.file_size for member in members) > MAX_UNPACKED:
         raise ImportProblem("too-big-unpacked")
     unpacked = 0
-    for member in members:
-        name = member.filename
-        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-            continue
-        rows = columns = cells = 0
-        tail = b""
-        try:
-            with archive.open(member) as stream:
-                while chunk := stream.read(1 << 20):
-                    unpacked += len(chunk)
-                    if unpacked > MAX_UNPACKED:
-                        raise ImportProblem("too-big-unpacked")
-                    window = tail + chunk
-                    for letters, number in _CELL_REF.findall(window):
-                        columns = max(columns, _column_number(letters))
-                        rows = max(rows, int(number))
-                    for number in _ROW_REF.findall(window):
-                        rows = max(rows, int(number))
-                    cells += len(_CELL_TAG.findall(chunk))
-                    tail = window[-200:]
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:  # zlib.error too
-            raise ImportProblem("unreadable", str(error)[:200]) from None
-        except Exception as error:  # noqa: BLE001 - zlib.error and friends
-            if isinstance(error, ImportProblem):
-                raise
-            raise ImportProblem("unreadable", str(error)[:200]) from None
-        _check_extent(rows, columns, cells)
+    lengths = array("L")
+    try:
+        for member in members:
+            if member.filename.lower() == "xl/sharedstrings.xml":
+                unpacked += member.file_size  # the declared size was checked above
+                lengths = _shared_string_lengths(archive, member)
+        for member in members:
+            name = member.filename
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                unpacked = _check_worksheet(archive, member, lengths, unpacked)
+    except ImportProblem:
+        raise
+    except Exception as error:  # noqa: BLE001 - zlib.error, ParseError and friends
+        raise ImportProblem("unreadable", str(error)[:200]) from None
+    if lengths and lengths[-1] > MAX_CELL_TEXT:  # a string no cell uses: still read
+        raise ImportProblem("cell-too-long", f"{MAX_CELL_TEXT:,}")
+
+
+def _check_worksheet(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, lengths: array, unpacked: int
+) -> int:
+    """Streams one worksheet's XML: its extent, and the text its cells would hold (their
+    own text plus the shared strings they name). Returns the bytes unpacked so far."""
+    rows = columns = cells = text = 0
+    tail = carry = b""
+    with archive.open(member) as stream:
+        while True:
+            chunk = stream.read(1 << 20)
+            unpacked += len(chunk)
+            if unpacked > MAX_UNPACKED:
+                raise ImportProblem("too-big-unpacked")
+            window = carry + chunk
+            cut = _whole_part(window) if chunk else len(window)
+            part, carry = window[:cut], window[cut:]
+            if len(carry) > _RUN_GUARD:
+                where = _cell_before(tail + window, len(tail) + cut)
+                raise ImportProblem("cell-too-long", f"{MAX_CELL_TEXT:,}|{where}")
+            for letters, number in _CELL_REF.findall(part):
+                columns = max(columns, _column_number(letters))
+                rows = max(rows, int(number))
+            for number in _ROW_REF.findall(part):
+                rows = max(rows, int(number))
+            cells += len(_CELL_TAG.findall(part))
+            scan = tail + part  # the cell a long text belongs to may have begun before
+            _check_text_runs(scan, len(tail))
+            text += _characters(_TAG.sub(b"", part)) + _shared_text(scan, len(tail), lengths)
+            tail = scan[-1000:]
+            if text > MAX_TEXT:
+                raise ImportProblem("too-much-text", f"{MAX_TEXT:,}")
+            if not chunk:
+                break
+    _check_extent(rows, columns, cells)
+    return unpacked
+
+
+def _whole_part(window: bytes) -> int:
+    """Where to cut what was read so far: before the last "<", so tags and text runs are
+    whole; and before a cell's value tag (<v>, </v>), so a shared-string cell is whole."""
+    cut = window.rfind(b"<")
+    for _step in range(2):
+        if cut <= 0 or not _VALUE_TAG.match(window, cut):
+            break
+        cut = window.rfind(b"<", 0, cut)
+    return max(0, cut)
+
+
+def _shared_text(scan: bytes, start: int, lengths: array) -> int:
+    """The characters of the shared strings the cells in scan[start:] name; refuses a cell
+    that names one longer than MAX_CELL_TEXT."""
+    found = _SHARED_CELL.findall(scan, start)
+    if not found:
+        return 0
+    count = len(lengths)
+    sizes = [lengths[index] if index < count else 0 for index in map(int, found)]
+    if max(sizes) > MAX_CELL_TEXT:
+        for shared in _SHARED_CELL.finditer(scan, start):
+            index = int(shared.group(1))
+            if index < count and lengths[index] > MAX_CELL_TEXT:
+                where = _cell_before(scan, shared.end())
+                raise ImportProblem("cell-too-long", f"{MAX_CELL_TEXT:,}|{where}")
+    return sum(sizes)
+
+
+def _check_text_runs(scan: bytes, start: int) -> None:
+    """Refuses a cell whose own text (between two tags) passes MAX_CELL_TEXT."""
+    pieces = scan[start:].split(b"<")
+    if max(map(len, pieces)) <= MAX_CELL_TEXT:
+        return  # the usual case, decided without a loop in Python
+    offset = start
+    for piece in pieces:
+        if len(piece) > MAX_CELL_TEXT:
+            text = piece.partition(b">")[2]
+            if len(text.decode("utf-8", "replace")) > MAX_CELL_TEXT:
+                where = _cell_before(scan, offset)
+                raise ImportProblem("cell-too-long", f"{MAX_CELL_TEXT:,}|{where}")
+        offset += len(piece) + 1
 
 
 def _check_extent(rows: int, columns: int, cells: int = 0) -> None:
@@ -178,12 +329,17 @@ def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
             sheet = workbook.get_sheet_by_index(0)
             _check_extent(sheet.height, sheet.width)
+            first_row, first_column = sheet.start or (0, 0)
             values = sheet.to_python()
+            del sheet, workbook  # calamine's own copy of the text goes before ours grows
         except ImportProblem:
             raise
         except Exception as error:  # a broken file raises many kinds
             raise ImportProblem("unreadable", str(error)[:200]) from None
-        table = [[_cell(value) for value in row] for row in values]
+        table = []
+        for number, row in enumerate(values, start=first_row + 1):
+            table.append([_cell(value) for value in row])
+            _check_cells(table[-1], number, first_column)
         del values
         used = None
     else:
@@ -194,12 +350,16 @@ def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
             dialect = csv.excel
         _check_csv_extent(text, dialect.delimiter)
         table = []
-        for row in csv.reader(io.StringIO(text), dialect):
+        characters = 0
+        for number, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
             while row and not row[-1].strip():
                 row.pop()  # trailing empty cells do not count towards the width
             if len(row) > MAX_COLUMNS:
                 raise ImportProblem("too-wide", str(MAX_COLUMNS))
             table.append([cell.strip() for cell in row])
+            characters += _check_cells(table[-1], number, 0)
+            if characters > MAX_TEXT:
+                raise ImportProblem("too-much-text", f"{MAX_TEXT:,}")
             if len(table) > MAX_ROWS + 1:
                 raise ImportProblem("too-many", str(MAX_ROWS))
     table = [row for row in table if any(cell for cell in row)]
@@ -215,11 +375,22 @@ def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
     return Sheet(header, rows, used)
 
 
+def _check_cells(cells: list[str], number: int, first_column: int) -> int:
+    """Refuses a row with a cell longer than MAX_CELL_TEXT, naming it (B7); returns the
+    row's characters."""
+    lengths = list(map(len, cells))
+    if lengths and max(lengths) > MAX_CELL_TEXT:
+        column = next(i for i, length in enumerate(lengths) if length > MAX_CELL_TEXT)
+        where = f"{column_letters(first_column + column + 1)}{number}"
+        raise ImportProblem("cell-too-long", f"{MAX_CELL_TEXT:,}|{where}")
+    return sum(lengths)
+
+
 def load_sheet(folder: Path, batch: ImportBatch) -> Sheet:
     """The uploaded sheet, parsed once: later views and the import read the parsed copy."""
     parsed = parsed_path(folder, batch)
     try:
-        stored = json.loads(parsed.read_text())
+        stored = json.loads(parsed.read_text(encoding="utf-8"))
         return Sheet(stored["header"], stored["rows"], stored.get("encoding"))
     except (OSError, ValueError, KeyError):
         pass
@@ -229,11 +400,18 @@ def load_sheet(folder: Path, batch: ImportBatch) -> Sheet:
 
 
 def save_parsed(folder: Path, batch: ImportBatch, sheet: Sheet) -> None:
+    """The parsed copy, bounded by the limits above (MAX_TEXT characters): UTF-8 rather
+    than \\u escapes (which take twice the room for Chinese), written a row at a time
+    (never the whole document in memory at once)."""
     parsed = parsed_path(folder, batch)
     partial = parsed.with_name(parsed.name + ".partial")
-    partial.write_text(
-        json.dumps({"header": sheet.header, "rows": sheet.rows, "encoding": sheet.encoding})
-    )
+    with partial.open("w", encoding="utf-8") as handle:
+        encoding = json.dumps(sheet.encoding)
+        header = json.dumps(sheet.header, ensure_ascii=False)
+        handle.write(f'{{"encoding": {encoding}, "header": {header}, "rows": [')
+        for number, row in enumerate(sheet.rows):
+            handle.write(("," if number else "") + json.dumps(row, ensure_ascii=False))
+        handle.write("]}")
     os.replace(partial, parsed)
 
 

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session, joinedload
 
-from app.models import Customer, FamilyMember, TimelineEntry
 from app.db.bigrams import bigrams  # noqa: F401  (re-exported for callers)
+from app.models import Customer, FamilyMember, TimelineEntry
 
 # Tables that live outside the ORM metadata (created by a migration, not autogenerate).
 fts_metadata = sa.MetaData()
