@@ -258,3 +258,13 @@ def month_report(session: Session, first: date, last: date) -> list[MonthRow]:
         .order_by(Customer.display_name)
     ).all()
     return [MonthRow(*row) for row in rows]
+
+
+def enrolments_of(session: Session, customer_id: int) -> list[Enrolment]:
+    return list(
+        session.scalars(
+            sa.select(Enrolment)
+            .where(Enrolment.customer_id == customer_id)
+            .order_by(Enrolment.starts_on.desc())
+        )
+    )

@@ -405,3 +405,66 @@ class CustomerFinder:
         if customer_id is None:
             return None, ("customer", member_number or name)
         return self.session.get(Customer, customer_id), None
+
+
+def customer_record(session: Session, customer_id: int, *, full: bool = False) -> Customer | None:
+    """One customer; `full` loads what their page shows (staff, tags, family, dates, fields)
+    in the same few queries."""
+    from sqlalchemy.orm import joinedload, selectinload
+
+    query = sa.select(Customer).where(Customer.id == customer_id)
+    if full:
+        query = query.options(
+            joinedload(Customer.assigned_user),
+            joinedload(Customer.consent_recorded_by),
+            selectinload(Customer.tags),
+            selectinload(Customer.family_members),
+            selectinload(Customer.important_dates),
+            selectinload(Customer.field_values).joinedload(CustomFieldValue.field),
+        )
+    return session.scalar(query)
+
+
+def list_page(
+    session: Session, expression: str, context, *, sort: str, descending: bool, archived: bool,
+    page: int, per_page: int,
+):  # fmt: skip
+    """One page of the customer list and the segment problem, if the expression has one (then
+    the page is empty)."""
+    from flask_sqlalchemy.pagination import SelectPagination
+
+    from app.services import segments
+
+    problem = None
+    try:
+        query = list_query(
+            session, expression, context, sort=sort, descending=descending, archived=archived
+        )
+    except segments.SegmentError as error:
+        problem, query = error, sa.select(Customer).where(sa.false())
+    return SelectPagination(
+        select=query, session=session, page=page, per_page=per_page, error_out=False,
+        count=True,
+    ), problem  # fmt: skip
+
+
+def with_open_alerts_assigned_to(session: Session, user_id: int, limit: int = 50) -> list:
+    """A staff member's own customers who have an open alert, by name."""
+    from app.models import TimelineEntry
+
+    return list(
+        session.scalars(
+            sa.select(Customer)
+            .where(
+                Customer.assigned_user_id == user_id,
+                Customer.archived_at.is_(None),
+                Customer.id.in_(
+                    sa.select(TimelineEntry.customer_id).where(
+                        TimelineEntry.kind == "alert", TimelineEntry.alert_resolved_at.is_(None)
+                    )
+                ),
+            )
+            .order_by(Customer.display_name)
+            .limit(limit)
+        )
+    )

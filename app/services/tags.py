@@ -276,3 +276,11 @@ def suggest(
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Tag.name.ilike(f"%{escaped}%", escape="\\"))
     return [tag for tag in session.scalars(query) if tag.id not in (exclude_ids or set())][:limit]
+
+
+def names(session: Session) -> list[str]:
+    return list(session.scalars(sa.select(Tag.name).order_by(Tag.name)))
+
+
+def all_tags(session: Session) -> list[Tag]:
+    return list(session.scalars(sa.select(Tag).order_by(Tag.name)))

@@ -3,7 +3,6 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
@@ -19,7 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.orm import joinedload, selectinload
 
 from app.blueprints.customers import bp
 from app.blueprints.customers.forms import (
@@ -37,15 +35,12 @@ from app.forms import as_select_choices
 from app.htmx import is_partial
 from app.models import (
     Customer,
-    CustomFieldValue,
     Role,
-    Segment,
     Tag,
-    User,
 )
 from app.security import audit, client_ip, desk_required, staff_required
+from app.services import accounts, page_cache
 from app.services import customers as customer_service
-from app.services import page_cache
 from app.services import purchases as purchase_service
 from app.services import reminders as reminder_service
 from app.services import segments as seg
@@ -61,17 +56,7 @@ PER_PAGE = 50
 
 
 def _customer_or_404(customer_id: int, *, full: bool = False) -> Customer:
-    query = sa.select(Customer).where(Customer.id == customer_id)
-    if full:
-        query = query.options(
-            joinedload(Customer.assigned_user),
-            joinedload(Customer.consent_recorded_by),
-            selectinload(Customer.tags),
-            selectinload(Customer.family_members),
-            selectinload(Customer.important_dates),
-            selectinload(Customer.field_values).joinedload(CustomFieldValue.field),
-        )
-    customer = db.session.scalar(query)
+    customer = customer_service.customer_record(db.session, customer_id, full=full)
     if customer is None:
         abort(404)
     return customer
@@ -117,18 +102,11 @@ def index():
     if building and not htmx:
         return redirect(canonical)
 
-    error = None
-    try:
-        query = customer_service.list_query(
-            db.session, expression, segment_context(),
-            sort=sort, descending=direction == "desc", archived=archived,
-        )  # fmt: skip
-    except seg.SegmentError as problem:
-        error = segment_error_message(problem, expression)
-        query = sa.select(Customer).where(sa.false())
-    page = db.paginate(
-        query, page=args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False
-    )
+    page, problem = customer_service.list_page(
+        db.session, expression, segment_context(), sort=sort, descending=direction == "desc",
+        archived=archived, page=args.get("page", 1, type=int), per_page=PER_PAGE,
+    )  # fmt: skip
+    error = segment_error_message(problem, expression) if problem else None
     alerts = timeline_service.open_alerts_by_customer(db.session, [c.id for c in page.items])
     context = {
         "page": page,
@@ -140,9 +118,9 @@ def index():
         "builder": seg.builder_from_text(expression),
         "archived": archived,
         "list_params": {"q": expression or None, "archived": "1" if archived else None},
-        "tag_names": db.session.scalars(sa.select(Tag.name).order_by(Tag.name)).all(),
+        "tag_names": tag_service.names(db.session),
         "bulk_form": BulkTagForm(),
-        "saved_segments": db.session.scalars(sa.select(Segment).order_by(Segment.name)).all(),
+        "saved_segments": seg.saved_segments(db.session),
         "building": building,
     }
     if is_partial("customer-results"):
@@ -209,9 +187,7 @@ def bulk_tags():
 
 
 def _staff_choices():
-    users = db.session.scalars(
-        sa.select(User).where(User.active.is_(True)).order_by(User.name)
-    ).all()
+    users = accounts.active_staff(db.session)
     return [(0, _("Nobody in particular"))] + [(user.id, user.name) for user in users]
 
 
@@ -444,15 +420,9 @@ def _stays_of(customer: Customer) -> dict:
     from app.templating import _shop
 
     if _shop().kind != "homestay":
-        from app.models import Enrolment
+        from app.services import attendance
 
-        return {
-            "enrolments": db.session.scalars(
-                sa.select(Enrolment)
-                .where(Enrolment.customer_id == customer.id)
-                .order_by(Enrolment.starts_on.desc())
-            ).all()
-        }
+        return {"enrolments": attendance.enrolments_of(db.session, customer.id)}
     return {
         "stay_figures": stays.figures(db.session, customer.id),
         "guest_stays": stays.guest_stays(db.session, customer.id),

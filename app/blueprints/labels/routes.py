@@ -1,13 +1,12 @@
 """Mailing labels: one per customer with an address; the ones without are listed, not dropped."""
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy.orm import selectinload
 
 from app.blueprints.labels import bp
 from app.blueprints.segments.messages import segment_error_message
 from app.clock import utcnow
 from app.extensions import db
-from app.models import Customer, Segment
+from app.models import Customer
 from app.security import desk_required
 from app.services import segments as seg
 from app.services.shop import get_shop
@@ -32,22 +31,17 @@ def label_lines(customer: Customer, kind: str) -> list[str]:
 @desk_required
 def sheet():
     segment_id = request.args.get("segment", type=int)
-    segment = db.session.get(Segment, segment_id) if segment_id is not None else None
+    segment = seg.segment_by_id(db.session, segment_id)
     expression = segment.expression if segment else request.args.get("q", "").strip()
     sheet_name = request.args.get("sheet") if request.args.get("sheet") in SHEETS else "a4-3x8"
     shop = get_shop(db.session)
     try:
-        query = seg.customers_query(
+        customers = seg.customers_for_labels(
             db.session, expression or "level:A,B,C", seg.Context(now=utcnow(), zone=shop.timezone)
         )
     except seg.SegmentError as error:
         flash(segment_error_message(error, expression), "error")
         return redirect(url_for("customers.index", q=expression))
-    customers = db.session.scalars(
-        query.options(selectinload(Customer.family_members)).order_by(
-            Customer.display_name, Customer.id
-        )
-    ).all()
     with_address = [c for c in customers if (c.postal_address or "").strip()]
     without = [c for c in customers if not (c.postal_address or "").strip()]
     columns, rows = SHEETS[sheet_name]

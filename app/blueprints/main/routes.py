@@ -1,6 +1,5 @@
 """Home page views: the owner's summary, the front desk's day, the teacher's today."""
 
-import sqlalchemy as sa
 from flask import render_template
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,8 +7,9 @@ from flask_login import current_user
 from app.blueprints.main import bp
 from app.blueprints.today.board import today_page
 from app.extensions import db
-from app.models import Customer, Role, Segment, TimelineEntry
+from app.models import Role
 from app.security import public, staff_required
+from app.services import customers as customer_service
 from app.services import dashboard
 from app.services import reminders as reminder_service
 from app.services import segments as seg
@@ -22,7 +22,7 @@ from app.services.shop import get_shop, shop_context
 def home():
     if current_user.role == Role.TEACHER:
         return today_page()  # a teacher's home is their Today
-    segments = db.session.scalars(sa.select(Segment).order_by(Segment.name)).all()
+    segments = seg.saved_segments(db.session)
     context = shop_context(db.session)
     if current_user.role == Role.OWNER:
         return render_template(
@@ -39,20 +39,7 @@ MY_DAY_GROUP_SIZE = 20
 def my_day(context: seg.Context) -> dict:
     """Due and overdue reminders (mine and unassigned), today's birthdays, my customers'
     open alerts."""
-    mine_with_alerts = db.session.scalars(
-        sa.select(Customer)
-        .where(
-            Customer.assigned_user_id == current_user.id,
-            Customer.archived_at.is_(None),
-            Customer.id.in_(
-                sa.select(TimelineEntry.customer_id).where(
-                    TimelineEntry.kind == "alert", TimelineEntry.alert_resolved_at.is_(None)
-                )
-            ),
-        )
-        .order_by(Customer.display_name)
-        .limit(50)
-    ).all()
+    mine_with_alerts = customer_service.with_open_alerts_assigned_to(db.session, current_user.id)
     # Grouped so that many reminders are a few lines: today's first, then overdue ones by
     # the rule that made them (or "added by hand"); counted in full, each group showing its
     # first MY_DAY_GROUP_SIZE (the reminders page lists them all).

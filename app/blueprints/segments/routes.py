@@ -1,6 +1,5 @@
 """Saved segments: list with live counts, save from the list, edit, delete."""
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -30,11 +29,7 @@ def _validate(form: SegmentForm, segment: Segment | None) -> bool:
     except seg.SegmentError as error:
         form.expression.errors = [segment_error_message(error, form.expression.data)]
         return False
-    name = form.name.data.strip()
-    clash = db.session.scalar(
-        sa.select(Segment.id).where(sa.func.lower(Segment.name) == name.lower())
-    )
-    if clash is not None and (segment is None or clash != segment.id):
+    if seg.name_taken(db.session, form.name.data, segment.id if segment else None):
         form.name.errors = [_("Another segment already has this name.")]
         return False
     return True
@@ -45,7 +40,7 @@ def _validate(form: SegmentForm, segment: Segment | None) -> bool:
 def index():
     rows = []
     context = _context()
-    for segment in db.session.scalars(sa.select(Segment).order_by(Segment.name)):
+    for segment in seg.saved_segments(db.session):
         try:
             rows.append((segment, seg.count(db.session, segment.expression, context), None))
         except seg.SegmentError as error:

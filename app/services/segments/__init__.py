@@ -57,8 +57,18 @@ from app.services.segments.language import (
     to_text,
     tokenize,
 )
+from app.services.segments.saved import (
+    customers_for_labels,
+    name_taken,
+    saved_segments,
+    segment_by_id,
+)
 
 __all__ = [
+    "customers_for_labels",
+    "name_taken",
+    "saved_segments",
+    "segment_by_id",
     "quote_value",
     "BUILDER_DURATIONS",
     "Builder",
