@@ -206,3 +206,13 @@ def has_owner(session: Session) -> bool:
 def active_staff(session: Session) -> list[User]:
     """Staff who can be given customers and reminders, by name."""
     return list(session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)))
+
+
+def all_staff(session: Session) -> list[User]:
+    """Every staff account, active or not, by name (the audit log's filter)."""
+    return list(session.scalars(sa.select(User).order_by(User.name)))
+
+
+def staff_list(session: Session) -> list[User]:
+    """The staff page: active accounts first, by name."""
+    return list(session.scalars(sa.select(User).order_by(User.active.desc(), User.name)))

@@ -468,3 +468,19 @@ def with_open_alerts_assigned_to(session: Session, user_id: int, limit: int = 50
             .limit(limit)
         )
     )
+
+
+def add_custom_field(session: Session, key: str, label: str) -> CustomField:
+    """A field every customer has (merge field custom.KEY); a key is made when none is given.
+    CustomerError("key", "taken") when another field uses it."""
+    begin_write(session)
+    key = key.strip()
+    if not key:
+        key = f"field_{(session.scalar(sa.select(sa.func.max(CustomField.id))) or 0) + 1}"
+    if session.scalar(sa.select(CustomField.id).where(CustomField.key == key)):
+        raise CustomerError("key", "taken")
+    position = (session.scalar(sa.select(sa.func.max(CustomField.position))) or 0) + 1
+    field = CustomField(key=key, label=label.strip(), position=position)
+    session.add(field)
+    session.flush()
+    return field

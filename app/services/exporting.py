@@ -104,3 +104,21 @@ def to_xlsx(header: list[str], data: Iterable[list], title: str) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def export_query(session: Session, expression: str, context):
+    """The current customers a segment expression names (all of them without one);
+    SegmentError for a bad expression."""
+    import sqlalchemy as sa
+
+    from app.services import segments
+
+    if expression:
+        return segments.customers_query(session, expression, context)
+    return sa.select(Customer).where(Customer.archived_at.is_(None))
+
+
+def count_of(session: Session, query) -> int:
+    import sqlalchemy as sa
+
+    return session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))

@@ -68,3 +68,46 @@ def entries_since(
     for row in rows:
         result.setdefault(row.customer_id, []).append(row)
     return result
+
+
+# ---- the owner's settings: which tags (or field) are the classes, and who teaches which ----
+
+GROUP_NAMES_LENGTH = 300  # user.group_names holds a teacher's classes, comma-separated
+
+
+class GroupError(ValueError):
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(code)
+        self.code, self.detail = code, detail
+
+
+def active_teachers(session: Session) -> list:
+    from app.models import Role, User
+
+    return list(
+        session.scalars(
+            sa.select(User)
+            .where(User.role == Role.TEACHER, User.active.is_(True))
+            .order_by(User.name)
+        )
+    )
+
+
+def save_groups(
+    session: Session, shop: Shop, *, source: str, field_id: int | None, group_tag_ids: set[int],
+    picks: dict[int, list[str]],
+) -> None:  # fmt: skip
+    """Saves where the classes come from and each teacher's classes (only names that are
+    classes; whole names, never cut: GroupError("too-many", teacher) past the column)."""
+    if source == "field" and not field_id:
+        raise GroupError("field")
+    shop.group_source, shop.group_field_id = source, field_id
+    for tag in session.scalars(sa.select(Tag)):
+        tag.is_group = tag.id in group_tag_ids
+    session.flush()
+    names = set(group_names(session, shop))
+    for teacher in active_teachers(session):
+        text = ",".join(sorted({name for name in picks.get(teacher.id, []) if name in names}))
+        if len(text) > GROUP_NAMES_LENGTH:
+            raise GroupError("too-many", teacher.name)
+        teacher.group_names = text

@@ -369,3 +369,14 @@ def install_erasure_guard() -> None:
 
     if not event.contains(OrmSession, "before_flush", _refuse_writes_to_erased):
         event.listen(OrmSession, "before_flush", _refuse_writes_to_erased)
+
+
+def consent_history(session: Session, customer_id: int) -> list[ConsentEvent]:
+    """Every consent given or withdrawn, newest first."""
+    return list(
+        session.scalars(
+            sa.select(ConsentEvent)
+            .where(ConsentEvent.customer_id == customer_id)
+            .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+        )
+    )

@@ -539,3 +539,7 @@ def run_rules(session: Session, context: seg.Context) -> RunResult:
         result.resolved += resolved
         result.per_rule[rule_id] = created
     return result
+
+
+def all_rules(session: Session) -> list[ReminderRule]:
+    return list(session.scalars(sa.select(ReminderRule).order_by(ReminderRule.name)))

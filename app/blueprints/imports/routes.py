@@ -3,7 +3,6 @@ import in the background with a progress bar → undo."""
 
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -22,10 +21,11 @@ from app.blueprints.customers.labels import custom_field_labels, profile_labels
 from app.blueprints.imports import bp
 from app.blueprints.imports.forms import BlankForm, UploadForm
 from app.extensions import db, htmx
-from app.models import CustomField, ImportBatch
+from app.models import ImportBatch
 from app.models.importing import IMPORT_MODES
 from app.security import audit, desk_required
 from app.services import importer
+from app.services.importer import batches
 from app.vocabulary import shop_term
 
 
@@ -124,10 +124,8 @@ def row_error_message(target: str, code: str, labels: dict[str, str]) -> str:
 
 
 def _batch(batch_id: int) -> ImportBatch:
-    batch = db.get_or_404(ImportBatch, batch_id)
-    if batch.status == "running" and importer.recover_interrupted(db.session, folder(), batch.id):
-        batch = db.session.get(ImportBatch, batch_id)  # its worker died: now failed, re-runnable
-    return batch
+    # A batch whose worker died is marked interrupted (failed, re-runnable) first.
+    return batches.current_batch(db.session, folder(), db.get_or_404(ImportBatch, batch_id))
 
 
 def _sheet(batch: ImportBatch) -> importer.Sheet:
@@ -143,15 +141,8 @@ def _sheet(batch: ImportBatch) -> importer.Sheet:
 @bp.route("/imports/")
 @desk_required
 def index():
-    batches = db.session.scalars(
-        sa.select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(50)
-    ).all()
-    if any(batch.status == "running" for batch in batches):
-        if importer.recover_interrupted(db.session, folder()):
-            batches = db.session.scalars(
-                sa.select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(50)
-            ).all()
-    return render_template("imports/index.html", batches=batches, form=UploadForm())
+    recent = batches.recent_batches(db.session, folder())
+    return render_template("imports/index.html", batches=recent, form=UploadForm())
 
 
 @bp.route("/imports/", methods=["POST"])
@@ -176,28 +167,16 @@ def upload():
             except importer.ImportProblem as problem:
                 error = problem_message(problem.code, problem.detail)
             else:
-                fields = db.session.scalars(sa.select(CustomField)).all()
-                batch = ImportBatch(
-                    filename=name,
-                    kind=kind,
-                    encoding=sheet.encoding,
-                    mapping=importer.guess_mapping(sheet.header, fields),
-                    mode="create_and_update",
-                    total_rows=len(sheet.rows),
-                    created_by_id=current_user.id,
-                )
-                db.session.add(batch)
-                db.session.flush()
-                importer.file_path(folder(), batch).write_bytes(data)
-                importer.save_parsed(folder(), batch, sheet)
+                batch = batches.new_batch(
+                    db.session, folder(), name=name, kind=kind, data=data, sheet=sheet,
+                    user_id=current_user.id,
+                )  # fmt: skip
                 audit("import.upload", "import_batch", batch.id, detail=f"{len(sheet.rows)} rows")
                 db.session.commit()
                 return redirect(url_for("imports.show", batch_id=batch.id))
-    batches = db.session.scalars(
-        sa.select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(50)
-    ).all()
     form.sheet.errors = [error]
-    return render_template("imports/index.html", batches=batches, form=form), 422
+    recent = batches.recent_batches(db.session, folder())
+    return render_template("imports/index.html", batches=recent, form=form), 422
 
 
 @bp.route("/imports/template.<kind>")

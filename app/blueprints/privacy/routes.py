@@ -4,7 +4,6 @@ export (CSV / Excel), the audit log."""
 import json
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,9 +14,9 @@ from app.blueprints.privacy.forms import ConsentForm, EraseForm
 from app.blueprints.segments.messages import segment_error_message
 from app.clock import utcnow
 from app.extensions import db
-from app.models import ConsentEvent, Customer, User
+from app.models import Customer
 from app.security import audit, owner_required
-from app.services import exporting, privacy
+from app.services import accounts, exporting, privacy
 from app.services import segments as seg
 from app.services.audit import AuditFilter, audit_actions, audit_page
 from app.services.shop import get_shop, shop_context
@@ -43,11 +42,7 @@ def privacy_error_message(code: str) -> str:
 @owner_required
 def page(customer_id: int, consent_form=None, erase_form=None, status=200):
     customer = _customer(customer_id)
-    history = db.session.scalars(
-        sa.select(ConsentEvent)
-        .where(ConsentEvent.customer_id == customer.id)
-        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
-    ).all()
+    history = privacy.consent_history(db.session, customer.id)
     return render_template(
         "privacy/page.html",
         customer=customer,
@@ -198,13 +193,10 @@ def export():
     chosen = [key for key in request.args.getlist("columns") if key in labels]
     file_format = request.args.get("format")
     error = None
-    query = sa.select(Customer).where(Customer.archived_at.is_(None))
-    if expression:
-        try:
-            context = shop_context(db.session)
-            query = seg.customers_query(db.session, expression, context)
-        except seg.SegmentError as problem:
-            error = segment_error_message(problem, expression)
+    try:
+        query = exporting.export_query(db.session, expression, shop_context(db.session))
+    except seg.SegmentError as problem:
+        query, error = None, segment_error_message(problem, expression)
     if file_format in ("csv", "xlsx") and not error:
         if not chosen:
             error = _("Choose at least one column.")
@@ -229,9 +221,7 @@ def export():
                     "Content-Disposition": f'attachment; filename="customers-{stamp}.{file_format}"'
                 },
             )
-    count = (
-        0 if error else db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    )
+    count = 0 if error else exporting.count_of(db.session, query)
     return render_template(
         "privacy/export.html",
         expression=expression,
@@ -267,7 +257,7 @@ def audit_log():
     page_number = max(1, args.get("page", 1, type=int))
     rows, more = audit_page(db.session, wanted, context, page_number)
     actions = audit_actions(db.session)
-    staff = db.session.scalars(sa.select(User).order_by(User.name)).all()
+    staff = accounts.all_staff(db.session)
     return render_template(
         "privacy/audit.html",
         rows=rows,

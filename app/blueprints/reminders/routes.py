@@ -2,7 +2,6 @@
 
 from datetime import date, datetime
 
-import sqlalchemy as sa
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
@@ -14,10 +13,11 @@ from app.blueprints.shared import staff_choices
 from app.clock import utcnow
 from app.extensions import db, htmx
 from app.forms import as_select_choices
-from app.models import Customer, Reminder, ReminderRule, Segment, Tag
+from app.models import Customer, Reminder, ReminderRule
 from app.security import audit, desk_required, owner_required
 from app.services import reminders as service
 from app.services import segments as seg
+from app.services import tags
 from app.services import timeline as timeline_service
 from app.services.shop import shop_context
 from app.vocabulary import shop_term
@@ -101,7 +101,7 @@ def _reminder_or_404(reminder_id: int) -> Reminder:
 
 
 def _render_item(reminder_id: int, message: str | None = None):
-    reminder = db.session.get(Reminder, reminder_id)
+    reminder = db.get_or_404(Reminder, reminder_id)
     return render_template(
         "reminders/_item.html", reminder=reminder, today=today(), message=message
     )
@@ -217,7 +217,7 @@ def note(reminder_id: int):
             return _render_item(reminder_id, str(message)), 422
         flash(str(message), "error")
         return redirect(url_for("reminders.index"))
-    customer = db.session.get(Customer, reminder.customer_id)
+    customer = reminder.customer
     timeline_service.add_entry(
         db.session, customer, author=current_user, kind="note", body=form.body.data
     )
@@ -267,11 +267,9 @@ def _rule_form(rule: ReminderRule | None) -> RuleForm:
         form.assignee_id.data = str(rule.assignee_id or "")
         form.entry_kind.data = rule.entry_kind or ""
     form.segment_id.choices = [("", "—")] + [
-        (str(s.id), s.name) for s in db.session.scalars(sa.select(Segment).order_by(Segment.name))
+        (str(s.id), s.name) for s in seg.saved_segments(db.session)
     ]
-    form.tag_id.choices = [("", "—")] + [
-        (str(t.id), t.name) for t in db.session.scalars(sa.select(Tag).order_by(Tag.name))
-    ]
+    form.tag_id.choices = [("", "—")] + [(str(t.id), t.name) for t in tags.all_tags(db.session)]
     form.assignee_id.choices = staff_choices(
         _("Whoever looks after the %(person)s", person=shop_term("person"))
     )
@@ -292,7 +290,7 @@ def rule_error_message(code: str) -> str:
 @bp.route("/settings/reminders")
 @owner_required
 def rules():
-    all_rules = db.session.scalars(sa.select(ReminderRule).order_by(ReminderRule.name)).all()
+    all_rules = service.all_rules(db.session)
     return render_template(
         "reminders/rules.html",
         rules=all_rules,

@@ -1,6 +1,5 @@
 """Shop settings views."""
 
-import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -8,9 +7,11 @@ from app.blueprints.settings import bp
 from app.blueprints.settings.forms import ChannelsForm, CustomFieldForm, GroupsForm, ShopForm
 from app.extensions import db
 from app.forms import as_select_choices
-from app.models import CustomField, Role, Tag, User
+from app.models import CustomField
 from app.security import audit, owner_required
+from app.services import customers as customer_service
 from app.services import groups as group_service
+from app.services import tags as tag_service
 from app.services.customers import custom_fields
 from app.services.shop import ensure_shop, get_shop
 
@@ -56,16 +57,16 @@ def fields():
     form = CustomFieldForm()
     status = 200
     if form.validate_on_submit():
-        key = (form.key.data or "").strip()
-        if not key:
-            key = f"field_{(db.session.scalar(sa.select(sa.func.max(CustomField.id))) or 0) + 1}"
-        if db.session.scalar(sa.select(CustomField.id).where(CustomField.key == key)):
+        try:
+            field = customer_service.add_custom_field(
+                db.session, form.key.data or "", form.label.data
+            )
+        except customer_service.CustomerError:
+            db.session.rollback()
             form.key.errors = [_("Another field already uses this name.")]
             status = 422
         else:
-            position = (db.session.scalar(sa.select(sa.func.max(CustomField.position))) or 0) + 1
-            db.session.add(CustomField(key=key, label=form.label.data.strip(), position=position))
-            audit("settings.field_add", detail=key)
+            audit("settings.field_add", detail=field.key)
             db.session.commit()
             flash(_("Field %(label)s added.", label=form.label.data.strip()), "success")
             return redirect(url_for("settings.fields"))
@@ -93,35 +94,35 @@ def delete_field(field_id: int):
 def groups():
     """Classes for the teacher's Today view, and which teacher looks after which."""
     shop = ensure_shop(db.session) if request.method == "POST" else get_shop(db.session)
-    tags = db.session.scalars(sa.select(Tag).order_by(Tag.name)).all()
+    tags = tag_service.all_tags(db.session)
     form = GroupsForm()
     form.tags.choices = as_select_choices([(str(tag.id), tag.name) for tag in tags])
     form.field_id.choices = as_select_choices(
         [("", "—")] + [(str(f.id), f.label) for f in custom_fields(db.session)]
     )
-    teachers = db.session.scalars(
-        sa.select(User).where(User.role == Role.TEACHER, User.active.is_(True)).order_by(User.name)
-    ).all()
+    teachers = group_service.active_teachers(db.session)
     if request.method == "GET":
         form.source.data = shop.group_source
         form.tags.data = [str(tag.id) for tag in tags if tag.is_group]
         form.field_id.data = str(shop.group_field_id or "")
     status = 200
     if form.validate_on_submit():
-        if form.source.data == "field" and not form.field_id.data:
-            form.field_id.errors = [_("Choose the field whose values are the groups.")]
+        try:
+            group_service.save_groups(
+                db.session, shop, source=form.source.data,
+                field_id=int(form.field_id.data) if form.field_id.data else None,
+                group_tag_ids={int(value) for value in form.tags.data or [] if value.isdecimal()},
+                picks={t.id: request.form.getlist(f"teacher-{t.id}") for t in teachers},
+            )  # fmt: skip
+        except group_service.GroupError as error:
+            db.session.rollback()
             status = 422
+            if error.code == "field":
+                form.field_id.errors = [_("Choose the field whose values are the groups.")]
+            else:
+                flash(_("%(name)s has too many classes to keep: choose fewer.",
+                        name=error.detail), "error")  # fmt: skip
         else:
-            shop.group_source = form.source.data
-            shop.group_field_id = int(form.field_id.data) if form.field_id.data else None
-            chosen = set(form.tags.data or [])
-            for tag in tags:
-                tag.is_group = str(tag.id) in chosen
-            db.session.flush()
-            names = set(group_service.group_names(db.session, shop))
-            for teacher in teachers:
-                picked = [n for n in request.form.getlist(f"teacher-{teacher.id}") if n in names]
-                teacher.group_names = ",".join(sorted(picked))[:300]
             audit("settings.groups", "shop", shop.id)
             db.session.commit()
             g.pop("shop", None)

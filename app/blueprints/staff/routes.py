@@ -1,6 +1,5 @@
 """Owner-only staff management: list, add, change role, deactivate, reset password."""
 
-import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -24,7 +23,7 @@ def _account_error_message(error: accounts.AccountError) -> str:
 @bp.route("/")
 @owner_required
 def index():
-    users = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name)).all()
+    users = accounts.staff_list(db.session)
     return render_template("staff/index.html", users=users)
 
 

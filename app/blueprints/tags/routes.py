@@ -1,6 +1,5 @@
 """Tag management views (front desk and owner)."""
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -116,7 +115,7 @@ def recolour(tag_id: int):
 def merge(tag_id: int):
     """First a confirmation with the numbers; the merge itself only with confirm=1."""
     source = db.get_or_404(Tag, tag_id)
-    tags = db.session.scalars(sa.select(Tag)).all()
+    tags = tag_service.all_tags(db.session)
     form = _merge_form(source, tags)
     if not form.validate() or not form.target.data:
         flash(" ".join(map(str, form.target.errors)) or _("Choose the tag to merge into."), "error")

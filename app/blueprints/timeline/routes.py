@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,9 +12,10 @@ from app.blueprints.timeline import bp
 from app.blueprints.timeline.forms import AlertForm, EditEntryForm, EntryForm
 from app.extensions import db, htmx
 from app.htmx import is_partial
-from app.models import Customer, TimelineEntry, User
+from app.models import Customer, TimelineEntry
 from app.models.timeline import ENTRY_KINDS
 from app.security import audit, desk_required, staff_required
+from app.services import accounts
 from app.services import timeline as timeline_service
 from app.services.shop import get_shop
 from app.services.timeline import TimelineError
@@ -218,7 +218,7 @@ def feed():
         keyword=keyword,
         cursor=request.args.get("cursor"),
     )
-    staff = db.session.scalars(sa.select(User).order_by(User.name)).all()
+    staff = accounts.all_staff(db.session)
     alerts = timeline_service.open_alerts_by_customer(
         db.session, sorted({entry.customer_id for entry in page.entries})
     )
