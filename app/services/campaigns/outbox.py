@@ -227,6 +227,50 @@ def _close(client) -> None:
             pass
 
 
+_SERVER_CHECKS: dict[tuple, tuple[float, dict]] = {}
+
+
+def mail_server_answers(host: str, port: int, use_ssl: bool = False, timeout: float = 3.0) -> dict:
+    """{"ok": bool, "host": "smtp:25", "error": "..."}: does an SMTP server answer there?
+    Remembered for 30 s so pages that show it stay fast."""
+    key = (host, port, use_ssl)
+    now = time.monotonic()
+    cached = _SERVER_CHECKS.get(key)
+    if cached and now - cached[0] < 30:
+        return cached[1]
+    result = {"ok": True, "host": f"{host}:{port}", "error": ""}
+    try:
+        client = (smtplib.SMTP_SSL if use_ssl else smtplib.SMTP)(host, port, timeout=timeout)
+        try:
+            client.noop()
+        finally:
+            client.close()
+    except (smtplib.SMTPException, OSError) as error:
+        result = {
+            "ok": False,
+            "host": f"{host}:{port}",
+            "error": str(error) or type(error).__name__,
+        }
+    _SERVER_CHECKS[key] = (now, result)
+    return result
+
+
+def classify_failure(error: Exception) -> tuple[str, str]:
+    """("temporary" | "permanent", what the server said) for an SMTP failure of one message."""
+    if isinstance(error, UnicodeError | ValueError):
+        return "permanent", f"cannot send to this address: {error}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, message = next(iter(error.recipients.values()))
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, message = error.smtp_code, error.smtp_error
+    else:
+        return "temporary", str(error) or error.__class__.__name__
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    kind = "temporary" if 400 <= int(code) < 500 else "permanent"
+    return kind, f"{code} {message}"
+
+
 # ---- the sending loop ---------------------------------------------------------------------------
 
 
@@ -561,9 +605,7 @@ def _classify_any(error: Exception) -> tuple[str, str, float | None]:
     """(kind, what the provider said, seconds to wait) for a failed send on any channel."""
     if isinstance(error, SendError):
         return error.kind, error.text[:500], error.retry_after
-    from app.services.campaigns import _classify
-
-    kind, text = _classify(error)
+    kind, text = classify_failure(error)
     return kind, text, None
 
 
