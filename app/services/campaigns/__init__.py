@@ -2,7 +2,7 @@
 
 templates (merge fields in Jinja's sandbox) → audience (who, by which channel) → deliveries
 (the snapshot, the campaign's status, counts) → messages (each person's letter or text) →
-the outbox (sending, exactly once); unsubscribe holds the signed one-click link. The names
+sending (through the outbox, exactly once); unsubscribe holds the signed one-click link. The names
 callers use are re-exported here.
 """
 
@@ -33,6 +33,8 @@ from app.services.campaigns.messages import (
     unsubscribe_footer,
 )
 from app.services.campaigns.outbox import classify_failure, mail_server_answers
+from app.services.campaigns.outbox.channel_loop import RETRY_LIMIT
+from app.services.campaigns.sending import next_retry_in, send_campaign
 from app.services.campaigns.templates import (
     MAX_TEMPLATE_LENGTH,
     MERGE_FIELDS,
@@ -48,8 +50,6 @@ from app.services.campaigns.unsubscribe import (
     record_unsubscribe,
     unsubscribe_token,
 )
-
-RETRY_LIMIT = 3
 
 __all__ = [
     "MAX_TEMPLATE_LENGTH",
@@ -76,12 +76,14 @@ __all__ = [
     "letter_words",
     "mail_server_answers",
     "merge_values",
+    "next_retry_in",
     "queue",
     "read_unsubscribe_token",
     "recipient_for",
     "record_unsubscribe",
     "recover_interrupted",
     "render_text",
+    "send_campaign",
     "template_is_constant",
     "text_to_html",
     "unsubscribe_footer",

@@ -8,7 +8,7 @@ from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
 
 from app.models import Campaign, Customer, Shop
-from app.services.campaigns.outbox import Letter
+from app.services.campaigns.outbox.letter import Letter
 from app.services.campaigns.templates import TemplateProblem, render_text, text_to_html
 from app.services.campaigns.unsubscribe import unsubscribe_token
 
