@@ -59,44 +59,51 @@ class Ledger:
     def commit(self, writes: Writes) -> list[tuple[Connection, Job]]:
         """One transaction for everything decided since the last; returns the claims that won."""
         db = self.db
-        _stamp = db.stamp
-        now = _stamp(utcnow())
+        now = db.stamp(utcnow())
         db.begin()
         try:
-            if writes.sent:
-                db.executemany(_CONFIRM, [(now, j.provider_id, j.delivery_id) for j in writes.sent])
-                db.executemany(
-                    _ENTRY, [(j.customer_id, self.channel, j.subject, now) for j in writes.sent]
-                )
-                db.executemany(_CONTACT, [(now, j.customer_id, now) for j in writes.sent])
-            if writes.outcomes:
-                db.executemany(
-                    _OUTCOME,
-                    [(o["status"], o["error"], o["skip_reason"],
-                      _stamp(o["next_attempt_at"]) if o["next_attempt_at"] else None,
-                      o["uncount"], o["id"])
-                     for o in writes.outcomes],
-                )  # fmt: skip
-            won = []
-            grouped = [
-                (job.batch_key, job.delivery_id) for _l, job in writes.claims if job.batch_key
-            ]
-            if grouped:
-                db.executemany(_GROUP, grouped)
-            if writes.claims:
-                ids = [job.delivery_id for _connection, job in writes.claims]
-                sql = _CLAIM.format(", ".join("?" * len(ids)))
-                claimed = {row[0] for row in db.fetch(sql, (now, *ids))}
-                won = [
-                    (connection, job)
-                    for connection, job in writes.claims
-                    if job.delivery_id in claimed
-                ]
+            self._confirm(writes.sent, now)
+            self._record(writes.outcomes)
+            won = self._claim(writes.claims, now)
             db.commit()
         except BaseException:
             db.rollback()
             raise
         return won
+
+    def _confirm(self, sent: list[Job], now) -> None:
+        """Sent: the delivery, an entry on the person's timeline, their last contact."""
+        if not sent:
+            return
+        db = self.db
+        db.executemany(_CONFIRM, [(now, j.provider_id, j.delivery_id) for j in sent])
+        db.executemany(_ENTRY, [(j.customer_id, self.channel, j.subject, now) for j in sent])
+        db.executemany(_CONTACT, [(now, j.customer_id, now) for j in sent])
+
+    def _record(self, outcomes: list[dict]) -> None:
+        """Failures, retries, skips and jobs handed back to the queue."""
+        if not outcomes:
+            return
+        stamp = self.db.stamp
+        self.db.executemany(
+            _OUTCOME,
+            [(o["status"], o["error"], o["skip_reason"],
+              stamp(o["next_attempt_at"]) if o["next_attempt_at"] else None,
+              o["uncount"], o["id"])
+             for o in outcomes],
+        )  # fmt: skip
+
+    def _claim(self, claims: list[tuple[Connection, Job]], now) -> list[tuple[Connection, Job]]:
+        """The claims that won: still queued, now "sending" (a LINE group's key kept first)."""
+        if not claims:
+            return []
+        grouped = [(job.batch_key, job.delivery_id) for _c, job in claims if job.batch_key]
+        if grouped:
+            self.db.executemany(_GROUP, grouped)
+        ids = [job.delivery_id for _connection, job in claims]
+        sql = _CLAIM.format(", ".join("?" * len(ids)))
+        claimed = {row[0] for row in self.db.fetch(sql, (now, *ids))}
+        return [(connection, job) for connection, job in claims if job.delivery_id in claimed]
 
     def close(self) -> None:
         self._pooled.close()  # back to the pool
