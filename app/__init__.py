@@ -17,7 +17,6 @@ from app.extensions import (
     db,
     huey,
     login_manager,
-    mail,
     migrate,
 )
 
@@ -124,7 +123,6 @@ def _init_extensions(app: Flask) -> None:
         include_object=include_object_in_migrations,
     )  # fmt: skip
     login_manager.init_app(app)
-    mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     # Not imported by name: the submodule app.htmx would shadow it in this package.

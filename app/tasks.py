@@ -262,6 +262,7 @@ def send_campaign(campaign_id: int) -> dict:
     from huey.exceptions import TaskLockedException
 
     from app.models import Campaign
+    from app.services import campaigns
     from app.services.campaigns import outbox
 
     app = _application()
@@ -270,14 +271,14 @@ def send_campaign(campaign_id: int) -> dict:
         try:
             with huey.lock_task(f"campaign-{campaign_id}"):
                 settings = send_settings(app)
-                report = outbox.send_campaign(
+                report = campaigns.send_campaign(
                     db.session, campaign_id, settings,
                     outbox.SmtpTarget.from_config(app.config), app.secret_key,
                     stop_after=float(app.config.get("CAMPAIGN_RUN_SECONDS", 600)),
                     connections=max(1, int(app.config.get("MAIL_CONNECTIONS", 4))),
                     routes=channel_routes(app, settings.base_url),
                 )  # fmt: skip
-                wait = outbox.next_retry_in(db.session, campaign_id)
+                wait = campaigns.next_retry_in(db.session, campaign_id)
                 status = db.session.get(Campaign, campaign_id).status
         except TaskLockedException:
             return {"locked": True}

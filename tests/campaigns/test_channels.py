@@ -119,7 +119,7 @@ def _send(app, campaign, **overrides):
     settings = send_settings(app)
     for key, value in overrides.items():
         setattr(settings, key, value)
-    return outbox.send_campaign(
+    return service.send_campaign(
         db.session, campaign.id, settings, outbox.SmtpTarget.from_config(app.config),
         app.secret_key, connections=2, routes=channel_routes(app, settings.base_url),
     )  # fmt: skip
@@ -270,7 +270,7 @@ def test_line_rate_limits_are_retried_and_a_used_up_quota_pauses(channel_app, fa
     assert fakes.state.rate_limited >= 1 and report.retried >= 1
     # 429 says "later": those wait for their retry time, nothing is lost or doubled.
     deadline = time.time() + 20
-    while outbox.next_retry_in(db.session, campaign.id) is not None and time.time() < deadline:
+    while service.next_retry_in(db.session, campaign.id) is not None and time.time() < deadline:
         db.session.rollback()
         time.sleep(0.3)
         _send(channel_app, campaign)

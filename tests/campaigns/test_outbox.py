@@ -102,7 +102,7 @@ def _send(app, campaign, connections=1, **overrides):
     settings = send_settings(app)
     for key, value in overrides.items():
         setattr(settings, key, value)
-    return outbox.send_campaign(
+    return service.send_campaign(
         db.session, campaign.id, settings, outbox.SmtpTarget.from_config(app.config),
         app.secret_key, connections=connections,
     )  # fmt: skip

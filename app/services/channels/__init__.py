@@ -1,4 +1,4 @@
-"""The ways a campaign reaches people: email (SMTP, in services/campaigns/outbox.py), SMS through a
+"""The ways a campaign reaches people: email (SMTP, in services/campaigns/outbox/smtp.py), SMS through a
 Taiwanese gateway (Mitake, Every8d) and LINE's Messaging API.
 
 Every transport has the same shape for the outbox: `open()` gives a client for one
