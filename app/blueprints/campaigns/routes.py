@@ -2,7 +2,6 @@
 
 import smtplib
 
-import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
@@ -15,7 +14,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from app.blueprints.campaigns import bp
 from app.blueprints.campaigns.forms import ComposeForm
@@ -23,10 +21,11 @@ from app.blueprints.segments.messages import segment_error_message
 from app.blueprints.shared import mail_server_status
 from app.db import begin_write
 from app.extensions import csrf, db
-from app.models import Campaign, CustomField, Delivery, Segment
+from app.models import Campaign, Delivery
 from app.security import audit, client_ip, desk_required, public
 from app.services import campaigns as service
 from app.services import segments as seg
+from app.services.campaigns import listing
 from app.services.channels import sms_parts
 from app.services.shop import get_shop, shop_context
 
@@ -105,7 +104,7 @@ def _audience(expression: str, campaign: Campaign | None = None):
 
 
 def _custom_keys() -> set[str]:
-    return set(db.session.scalars(sa.select(CustomField.key)))
+    return listing.custom_keys(db.session)
 
 
 def _check(form: ComposeForm) -> bool:
@@ -128,9 +127,7 @@ def _check(form: ComposeForm) -> bool:
 @bp.route("/campaigns/")
 @desk_required
 def index():
-    campaigns = db.session.scalars(
-        sa.select(Campaign).order_by(Campaign.created_at.desc()).limit(100)
-    ).all()
+    campaigns = listing.recent_campaigns(db.session)
     totals = {c.id: service.counts(db.session, c.id) for c in campaigns}
     return render_template("campaigns/index.html", campaigns=campaigns, totals=totals)
 
@@ -143,8 +140,8 @@ def compose():
         request.values.get("segment_id", "").isdecimal()
         or request.args.get("segment", "").isdecimal()
     ):
-        segment = db.session.get(
-            Segment, int(request.values.get("segment_id") or request.args.get("segment"))
+        segment = seg.segment_by_id(
+            db.session, int(request.values.get("segment_id") or request.args.get("segment"))
         )
     expression = (
         segment.expression
@@ -184,7 +181,7 @@ def compose():
         audience=audience,
         segment=segment,
         campaign=None,
-        custom_fields=db.session.scalars(sa.select(CustomField)).all(),
+        custom_fields=listing.custom_fields(db.session),
         skip_label=skip_label,
     ), status
 
@@ -217,7 +214,7 @@ def edit(campaign_id: int):
         audience=audience,
         segment=campaign.segment,
         campaign=campaign,
-        custom_fields=db.session.scalars(sa.select(CustomField)).all(),
+        custom_fields=listing.custom_fields(db.session),
         skip_label=skip_label,
     ), status
 
@@ -283,25 +280,11 @@ def show(campaign_id: int):
         context["totals"] = service.counts(db.session, campaign.id)
         context["by_channel"] = service.counts_by_channel(db.session, campaign.id)
         status_filter = request.args.get("status")
-        deliveries = (
-            sa.select(Delivery).where(Delivery.campaign_id == campaign.id).order_by(Delivery.id)
-        )
-        if status_filter in ("queued", "sending", "sent", "failed", "skipped", "uncertain"):
-            deliveries = deliveries.where(Delivery.status == status_filter)
-        elif status_filter == "unsubscribed":  # the owner's summary links here
-            deliveries = deliveries.where(Delivery.unsubscribed_at.is_not(None))
-        context["deliveries"] = db.paginate(
-            deliveries.options(joinedload(Delivery.customer)),
-            page=request.args.get("page", 1, type=int),
-            per_page=100,
-            error_out=False,
+        context["deliveries"] = listing.deliveries_page(
+            db.session, campaign.id, status_filter, request.args.get("page", 1, type=int)
         )
         context["status_filter"] = status_filter
-        context["uncertain"] = db.session.scalars(
-            sa.select(Delivery)
-            .where(Delivery.campaign_id == campaign.id, Delivery.status == "uncertain")
-            .options(joinedload(Delivery.customer))
-        ).all()
+        context["uncertain"] = listing.uncertain_deliveries(db.session, campaign.id)
     return render_template("campaigns/show.html", **context)
 
 
@@ -508,7 +491,7 @@ def decide(campaign_id: int, delivery_id: int, decision: str):
     """For an uncertain delivery the owner decides: send again, or count it as sent."""
     from app.tasks import send_campaign
 
-    delivery = db.session.get(Delivery, delivery_id)
+    delivery = db.get_or_404(Delivery, delivery_id)
     if (
         delivery is None
         or delivery.campaign_id != campaign_id
