@@ -107,26 +107,8 @@ def groups():
         form.field_id.data = str(shop.group_field_id or "")
     status = 200
     if form.validate_on_submit():
-        try:
-            group_service.save_groups(
-                db.session, shop, source=form.source.data,
-                field_id=int(form.field_id.data) if form.field_id.data else None,
-                group_tag_ids={int(value) for value in form.tags.data or [] if value.isdecimal()},
-                picks={t.id: request.form.getlist(f"teacher-{t.id}") for t in teachers},
-            )  # fmt: skip
-        except group_service.GroupError as error:
-            db.session.rollback()
-            status = 422
-            if error.code == "field":
-                form.field_id.errors = [_("Choose the field whose values are the groups.")]
-            else:
-                flash(_("%(name)s has too many classes to keep: choose fewer.",
-                        name=error.detail), "error")  # fmt: skip
-        else:
-            audit("settings.groups", "shop", shop.id)
-            db.session.commit()
-            g.pop("shop", None)
-            flash(_("Groups saved."), "success")
+        status = _save_groups(form, shop, teachers)
+        if status == 302:
             return redirect(url_for("settings.groups"))
     elif request.method == "POST":
         status = 422
@@ -136,6 +118,30 @@ def groups():
         teachers=teachers,
         group_names=group_service.group_names(db.session, shop),
     ), status
+
+
+def _save_groups(form, shop, teachers) -> int:
+    """Saves the groups form: 302 when saved, 422 with the form's errors or a message."""
+    try:
+        group_service.save_groups(
+            db.session, shop, source=form.source.data,
+            field_id=int(form.field_id.data) if form.field_id.data else None,
+            group_tag_ids={int(value) for value in form.tags.data or [] if value.isdecimal()},
+            picks={t.id: request.form.getlist(f"teacher-{t.id}") for t in teachers},
+        )  # fmt: skip
+    except group_service.GroupError as error:
+        db.session.rollback()
+        if error.code == "field":
+            form.field_id.errors = [_("Choose the field whose values are the groups.")]
+        else:
+            flash(_("%(name)s has too many classes to keep: choose fewer.",
+                    name=error.detail), "error")  # fmt: skip
+        return 422
+    audit("settings.groups", "shop", shop.id)
+    db.session.commit()
+    g.pop("shop", None)
+    flash(_("Groups saved."), "success")
+    return 302
 
 
 @bp.route("/channels", methods=["GET", "POST"])
@@ -154,31 +160,14 @@ def channels():
     if request.method == "GET":
         form.sms_part_price.data = Decimal(shop.sms_part_price_cents or 0) / 100
     if form.validate_on_submit():
-        shop.sms_provider = form.sms_provider.data or None
-        shop.sms_username = (form.sms_username.data or "").strip() or None
-        shop.sms_sender = (form.sms_sender.data or "").strip() or None
-        shop.sms_part_price_cents = int(round(form.sms_part_price.data * 100))
-        account = (form.line_account_id.data or "").strip()
-        shop.line_account_id = (
-            (account if account.startswith("@") else f"@{account}") if account else None
-        )
-        for name in ("sms_password", "line_channel_secret", "line_access_token"):
-            value = (getattr(form, name).data or "").strip()
-            if value:
-                setattr(shop, name, value)
-        if request.form.get("clear_line"):
-            shop.line_channel_secret = shop.line_access_token = None
+        setup.save_settings(shop, form.data, clear_line=bool(request.form.get("clear_line")))
         audit("settings.channels", "shop", shop.id)
         db.session.commit()
         g.pop("shop", None)
         flash(_("Settings saved."), "success")
         return redirect(url_for("settings.channels"))
     status = 422 if request.method == "POST" else 200
-    sms = setup.sms_transport(shop, current_app.config)
-    api = setup.line_api(shop, current_app.config)
-    quota = api.quota() if api else None
-    if api:
-        api.close()
+    balance, quota = setup.provider_status(shop, current_app.config)
     base = (shop.public_base_url or request.url_root).rstrip("/")
     return render_template(
         "settings/channels.html",
@@ -186,7 +175,7 @@ def channels():
         shop=shop,
         configured=setup.configured(shop),
         unreadable=setup.unreadable(shop),
-        balance=sms.balance() if sms else None,
+        balance=balance,
         quota=quota,
         webhook_url=f"{base}{url_for('hooks.line_webhook')}",
     ), status

@@ -72,3 +72,33 @@ def configured(shop) -> dict[str, bool]:
         and not is_unreadable(shop.sms_password),
         "line": bool(shop.line_access_token and shop.line_channel_secret),
     }
+
+
+SECRET_SETTINGS = ("sms_password", "line_channel_secret", "line_access_token")
+
+
+def save_settings(shop, values: dict, *, clear_line: bool = False) -> None:
+    """What the owner typed on Settings → Channels. A secret left blank keeps the saved one
+    (the form never shows them); `clear_line` forgets the LINE channel's secret and token."""
+    shop.sms_provider = values.get("sms_provider") or None
+    shop.sms_username = (values.get("sms_username") or "").strip() or None
+    shop.sms_sender = (values.get("sms_sender") or "").strip() or None
+    shop.sms_part_price_cents = int(round(values["sms_part_price"] * 100))
+    account = (values.get("line_account_id") or "").strip()
+    shop.line_account_id = "@" + account.removeprefix("@") if account else None
+    for name in SECRET_SETTINGS:
+        value = (values.get(name) or "").strip()
+        if value:
+            setattr(shop, name, value)
+    if clear_line:
+        shop.line_channel_secret = shop.line_access_token = None
+
+
+def provider_status(shop, config) -> tuple:
+    """(the SMS balance, LINE's monthly quota) as the providers report them, or None each."""
+    sms = sms_transport(shop, config)
+    api = line_api(shop, config)
+    quota = api.quota() if api else None
+    if api:
+        api.close()
+    return (sms.balance() if sms else None), quota
