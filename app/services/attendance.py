@@ -268,3 +268,15 @@ def enrolments_of(session: Session, customer_id: int) -> list[Enrolment]:
             .order_by(Enrolment.starts_on.desc())
         )
     )
+
+
+def families(session: Session, customer_ids: list[int]) -> dict[int, list[FamilyMember]]:
+    """Each child's family, guardians first: who may pick the child up."""
+    people: dict[int, list[FamilyMember]] = {}
+    for member in session.scalars(
+        sa.select(FamilyMember)
+        .where(FamilyMember.customer_id.in_(customer_ids))
+        .order_by(FamilyMember.is_guardian.desc(), FamilyMember.id)
+    ):
+        people.setdefault(member.customer_id, []).append(member)
+    return people

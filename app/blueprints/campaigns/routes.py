@@ -132,22 +132,31 @@ def index():
     return render_template("campaigns/index.html", campaigns=campaigns, totals=totals)
 
 
+def _chosen_audience():
+    """(saved segment or None, expression): a segment chosen by id, else the list's filter."""
+    chosen = request.values.get("segment_id", "") or request.args.get("segment", "")
+    segment = seg.segment_by_id(db.session, int(chosen)) if chosen.isdecimal() else None
+    if segment is not None:
+        return segment, segment.expression
+    return None, (request.values.get("audience") or request.args.get("q", "")).strip()
+
+
+def _draft(form: ComposeForm, expression: str, segment) -> Campaign:
+    channels, use_preferred = form.channels()
+    campaign = Campaign(
+        subject=form.subject.data.strip(), body=form.body.data, audience=expression,
+        segment_id=segment.id if segment else None, status="draft", created_by_id=current_user.id,
+        channels=channels, use_preferred=use_preferred,
+        short_text=(form.short_text.data or "").strip() or None,
+    )  # fmt: skip
+    db.session.add(campaign)
+    return campaign
+
+
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @desk_required
 def compose():
-    segment = None
-    if (
-        request.values.get("segment_id", "").isdecimal()
-        or request.args.get("segment", "").isdecimal()
-    ):
-        segment = seg.segment_by_id(
-            db.session, int(request.values.get("segment_id") or request.args.get("segment"))
-        )
-    expression = (
-        segment.expression
-        if segment
-        else (request.values.get("audience") or request.args.get("q", "")).strip()
-    )
+    segment, expression = _chosen_audience()
     if not expression:
         flash(
             _("Choose who to write to first: filter the list, then “Email these people”."), "info"
@@ -164,14 +173,7 @@ def compose():
         # greeting's punctuation follows the language (Chinese has no English comma).
         form.body.data = _("{{ greeting }},") + "\n\n"
     if _check(form):
-        channels, use_preferred = form.channels()
-        campaign = Campaign(
-            subject=form.subject.data.strip(), body=form.body.data, audience=expression,
-            segment_id=segment.id if segment else None, status="draft", created_by_id=current_user.id,
-            channels=channels, use_preferred=use_preferred,
-            short_text=(form.short_text.data or "").strip() or None,
-        )  # fmt: skip
-        db.session.add(campaign)
+        campaign = _draft(form, expression, segment)
         db.session.commit()
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     status = 422 if request.method == "POST" else 200

@@ -1,10 +1,9 @@
 """Names of customer fields as staff read them (export columns, import targets)."""
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import CustomField
+from app.services import customers as customer_service
 
 
 def profile_labels() -> dict[str, str]:
@@ -26,5 +25,5 @@ def custom_field_labels(template: str = "%(label)s") -> dict[str, str]:
     """ "field:<id>" → the owner's label for each custom field, in their order."""
     return {
         f"field:{field.id}": template % {"label": field.label}
-        for field in db.session.scalars(sa.select(CustomField).order_by(CustomField.position))
+        for field in customer_service.custom_fields(db.session)
     }

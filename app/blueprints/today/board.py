@@ -56,15 +56,4 @@ def today_page():
 
 def family_of(ids: list[int]) -> dict[int, list]:
     """Each child's family, guardians first: who may pick the child up."""
-    import sqlalchemy as sa
-
-    from app.models import FamilyMember
-
-    people: dict[int, list] = {}
-    for member in db.session.scalars(
-        sa.select(FamilyMember)
-        .where(FamilyMember.customer_id.in_(ids))
-        .order_by(FamilyMember.is_guardian.desc(), FamilyMember.id)
-    ):
-        people.setdefault(member.customer_id, []).append(member)
-    return people
+    return attendance.families(db.session, ids)
