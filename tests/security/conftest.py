@@ -93,3 +93,31 @@ def http_login(base: str, email: str, password: str = PASSWORD):
         r"X-CSRFToken[^:]*:\s*[^A-Za-z0-9]*([A-Za-z0-9._-]+)", home
     ).group(1)
     return opener
+
+
+# ---- a shop with a LINE channel, LINE's API answered by the fake providers -----------------
+
+LINE_SECRET = "line-secret"
+
+
+@pytest.fixture
+def fakes(app):
+    from tests.fakes import FakeProviders
+
+    providers = FakeProviders()
+    app.config["LINE_API_BASE"] = providers.base_url
+    yield providers
+    providers.stop()
+
+
+@pytest.fixture
+def line_shop(app, fakes):
+    from app.extensions import db
+    from app.services.shop import ensure_shop
+
+    shop = ensure_shop(db.session)
+    shop.name, shop.default_locale = "小森林", "zh_Hant"
+    shop.line_channel_secret, shop.line_access_token = LINE_SECRET, "line-token"
+    shop.line_account_id = "@forest"
+    db.session.commit()
+    return shop

@@ -6,7 +6,6 @@ import json
 import re
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from app.clock import utcnow
@@ -14,29 +13,9 @@ from app.extensions import db
 from app.models import AuditEvent, LineCode, LineCodeFailure, LineLink
 from app.services import line_links
 from app.services.channels.line import sign
-from app.services.shop import ensure_shop
 from tests.factories import make_customer
-from tests.fakes import FakeProviders, follow_event, line_user_id, text_event
-
-SECRET = "line-secret"
-
-
-@pytest.fixture
-def fakes(app):
-    providers = FakeProviders()
-    app.config["LINE_API_BASE"] = providers.base_url
-    yield providers
-    providers.stop()
-
-
-@pytest.fixture
-def line_shop(app, fakes):
-    shop = ensure_shop(db.session)
-    shop.name, shop.default_locale = "小森林", "zh_Hant"
-    shop.line_channel_secret, shop.line_access_token = SECRET, "line-token"
-    shop.line_account_id = "@forest"
-    db.session.commit()
-    return shop
+from tests.fakes import follow_event, line_user_id, text_event
+from tests.security.conftest import LINE_SECRET as SECRET
 
 
 def _send(client, user: str, *texts: str):

@@ -7,7 +7,6 @@ import io
 import json
 import threading
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,28 +17,9 @@ from app.extensions import db
 from app.models import AuditEvent, LineLink, TimelineEntry
 from app.services import line_links
 from app.services.channels.line import sign
-from app.services.shop import ensure_shop
 from tests.factories import make_customer
-from tests.fakes import FakeProviders, follow_event, line_user_id, text_event, unfollow_event
-
-SECRET = "line-secret"
-
-
-@pytest.fixture
-def fakes(app):
-    providers = FakeProviders()
-    app.config["LINE_API_BASE"] = providers.base_url
-    yield providers
-    providers.stop()
-
-
-@pytest.fixture
-def line_shop(app, fakes):
-    shop = ensure_shop(db.session)
-    shop.name, shop.default_locale = "小森林", "zh_Hant"
-    shop.line_channel_secret, shop.line_access_token = SECRET, "line-token"
-    db.session.commit()
-    return shop
+from tests.fakes import follow_event, line_user_id, text_event, unfollow_event
+from tests.security.conftest import LINE_SECRET as SECRET
 
 
 def _body(events) -> bytes:
