@@ -2,6 +2,7 @@
 data page, JSON and export) keep answering while 20 other writers hammer the database."""
 
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -37,9 +38,14 @@ def test_audited_get_pages_never_fail_while_others_write(live_app, web_server):
                 data=form,
                 headers={"X-CSRFToken": opener.csrf_token},
             )
-            with opener.open(request, timeout=30) as response:
-                response.read()
-                writes.append(response.status)
+            try:
+                with opener.open(request, timeout=30) as response:
+                    response.read()
+                    writes.append(response.status)
+            except urllib.error.HTTPError as error:
+                # 503 "very busy, try again" is the designed answer to a write that waited
+                # past the busy timeout (20 writers with no pause, on a loaded machine).
+                writes.append(error.code)
 
     server = web_server()
     teacher = http_login(server.url, "teach@example.com")
@@ -76,7 +82,8 @@ def test_audited_get_pages_never_fail_while_others_write(live_app, web_server):
         for thread in writers:
             thread.join(30)
     assert failures == [], failures[:5]
-    assert len(writes) > 100 and set(writes) <= {200, 201}
+    assert len(writes) > 100 and set(writes) <= {200, 201, 503}
+    assert sum(status in (200, 201) for status in writes) > 0.9 * len(writes)
     with live_app.app_context():
         # Rows of pages that found the database busy were queued; the worker moves them in.
         from app.tasks import drain_audit_queue_now
