@@ -125,47 +125,58 @@ def _visit_entry(row: Row, customer_id: int, actor_id) -> dict:
 
 def plan(session: Session, batch: ImportBatch, sheet: Sheet) -> Plan:
     """What importing would do to each row (the dry run): nothing is written."""
-    mapping = batch.mapping or {}
-    overrides = batch.overrides or {}
-    existing = Existing.load(session)
-    seen: dict[tuple[str, str], int] = {}
-    rows: list[Row] = []
-    matched_ids = set()
-    for offset, cells in enumerate(sheet.rows):
-        number = offset + 2  # the sheet's own line number (line 1 is the header)
-        row = clean_row(number, cells, mapping, overrides.get(str(number)))
-        for key in _keys(row, by_phone=bool(batch.match_phone)):
-            if key in seen:
-                row.errors.append((key[0], f"duplicate:{seen[key]}"))
-            else:
-                seen[key] = number
-        customer_id = existing.match(row, by_phone=bool(batch.match_phone))
-        if customer_id is None and not row.values.get("display_name"):
-            row.errors.append(("display_name", "required"))
-        row.customer_id = customer_id
-        rows.append(row)
-        if customer_id:
-            matched_ids.add(customer_id)
+    rows = _checked_rows(session, batch, sheet)
+    matched_ids = {row.customer_id for row in rows if row.customer_id}
     current = _current_profiles(session, matched_ids)
     related = _current_related(session, matched_ids)
     for customer_id, body in _notes_present(session, rows):
         related.setdefault(customer_id, {}).setdefault("notes", set()).add((customer_id, body))
     counts = {"new": 0, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 0}
     for row in rows:
-        if not any((text or "").strip() for text in row.raw.values()):
-            row.outcome, row.errors = "skipped", []  # a blank line
-        elif row.errors:
-            row.outcome = "error"
-        elif row.customer_id is None:
-            row.outcome = "new" if batch.mode != "update" else "skipped"
-        elif batch.mode == "create_only":
-            row.outcome = "unchanged"
-        else:
-            row.changes = _profile_differs(current.get(row.customer_id, {}), row)
-            row.changes += _related_differs(related.get(row.customer_id, {}), row)
-            row.outcome = "updated" if row.changes else "unchanged"
+        row.outcome = _outcome(row, batch, current, related)
         counts["errors" if row.outcome == "error" else row.outcome] += 1
     return Plan(rows, counts, current, related)
+
+
+def _checked_rows(session: Session, batch: ImportBatch, sheet: Sheet) -> list[Row]:
+    """Every row of the sheet cleaned and checked, with the customer it matches (if any):
+    a row repeating an earlier row's key, or matching no one and without a name, is in
+    error."""
+    mapping = batch.mapping or {}
+    overrides = batch.overrides or {}
+    by_phone = bool(batch.match_phone)
+    existing = Existing.load(session)
+    seen: dict[tuple[str, str], int] = {}
+    rows: list[Row] = []
+    for offset, cells in enumerate(sheet.rows):
+        number = offset + 2  # the sheet's own line number (line 1 is the header)
+        row = clean_row(number, cells, mapping, overrides.get(str(number)))
+        for key in _keys(row, by_phone=by_phone):
+            if key in seen:
+                row.errors.append((key[0], f"duplicate:{seen[key]}"))
+            else:
+                seen[key] = number
+        row.customer_id = existing.match(row, by_phone=by_phone)
+        if row.customer_id is None and not row.values.get("display_name"):
+            row.errors.append(("display_name", "required"))
+        rows.append(row)
+    return rows
+
+
+def _outcome(row: Row, batch: ImportBatch, current: dict, related: dict) -> str:
+    """New, updated, unchanged, skipped or error; an update's changes go to row.changes."""
+    if not any((text or "").strip() for text in row.raw.values()):
+        row.errors = []  # a blank line
+        return "skipped"
+    if row.errors:
+        return "error"
+    if row.customer_id is None:
+        return "new" if batch.mode != "update" else "skipped"
+    if batch.mode == "create_only":
+        return "unchanged"
+    row.changes = _profile_differs(current.get(row.customer_id, {}), row)
+    row.changes += _related_differs(related.get(row.customer_id, {}), row)
+    return "updated" if row.changes else "unchanged"
 
 
 def _current_profiles(session: Session, ids: set[int]) -> dict[int, dict]:
@@ -263,37 +274,69 @@ def _notes_present(session: Session, rows: list[Row]) -> set[tuple[int, str]]:
 
 
 def _related_differs(state: dict, row: Row) -> list[str]:
+    """The row's targets beyond the profile that would add to what the customer has:
+    tags, guardian, dates, custom values, consents, the first note, an allergy alert."""
     changed = []
-    if {t.lower() for t in row.values.get("tags", [])} - state.get("tags", set()):
+    if _tags_differ(state, row):
         changed.append("tags")
-    if row.values.get("guardian_name") and row.values["guardian_name"] not in state.get(
-        "family", set()
-    ):
+    if _guardian_differs(state, row):
         changed.append("guardian_name")
-    for target, value in row.values.items():
-        if target.startswith("date:") and (target.split(":", 1)[1], value) not in state.get(
-            "dates", set()
-        ):
-            changed.append(target)
-        elif (
-            target.startswith("field:")
-            and state.get("fields", {}).get(int(target.split(":", 1)[1])) != value
-        ):
-            changed.append(target)
-        elif (
-            target.startswith("consent_")
-            and value
-            and target.split("_", 1)[1] not in state.get("consents", set())
-        ):
-            changed.append(target)
-    if row.values.get("first_note") and (
-        row.customer_id,
-        row.values["first_note"],
-    ) not in state.get("notes", set()):
+    changed += [
+        target for target, value in row.values.items() if _target_differs(state, target, value)
+    ]
+    if _note_differs(state, row):
         changed.append("first_note")
-    if row.values.get("alert_allergy") and _alert_keywords(row) not in state.get("alerts", set()):
+    if _alert_differs(state, row):
         changed.append("alert_allergy")
     return changed
+
+
+def _tags_differ(state: dict, row: Row) -> bool:
+    return bool({t.lower() for t in row.values.get("tags", [])} - state.get("tags", set()))
+
+
+def _guardian_differs(state: dict, row: Row) -> bool:
+    name = row.values.get("guardian_name")
+    return bool(name) and name not in state.get("family", set())
+
+
+def _note_differs(state: dict, row: Row) -> bool:
+    note = row.values.get("first_note")
+    return bool(note) and (row.customer_id, note) not in state.get("notes", set())
+
+
+def _alert_differs(state: dict, row: Row) -> bool:
+    return bool(row.values.get("alert_allergy")) and _alert_keywords(row) not in state.get(
+        "alerts", set()
+    )
+
+
+def _date_differs(state: dict, target: str, value) -> bool:
+    return (target.split(":", 1)[1], value) not in state.get("dates", set())
+
+
+def _field_differs(state: dict, target: str, value) -> bool:
+    return state.get("fields", {}).get(int(target.split(":", 1)[1])) != value
+
+
+def _consent_differs(state: dict, target: str, value) -> bool:
+    return bool(value) and target.split("_", 1)[1] not in state.get("consents", set())
+
+
+# Columns named with a prefix: "date:<label>", "field:<id>", "consent_<purpose>".
+_TARGET_CHECKS = (
+    ("date:", _date_differs),
+    ("field:", _field_differs),
+    ("consent_", _consent_differs),
+)
+
+
+def _target_differs(state: dict, target: str, value) -> bool:
+    """Whether a date, custom value or consent column would add to what the customer has."""
+    for prefix, differs in _TARGET_CHECKS:
+        if target.startswith(prefix):
+            return differs(state, target, value)
+    return False
 
 
 def _alert_keywords(row: Row) -> str:

@@ -3,7 +3,7 @@ multi-row statements), and undoing a whole import."""
 
 import fcntl
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -112,6 +112,12 @@ def _serialise(value):
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
+def _chunks(items: list) -> Iterator[list]:
+    """The items CHUNK at a time (one multi-row statement each)."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
 def run_import(
     session: Session,
     batch: ImportBatch,
@@ -127,81 +133,115 @@ def run_import(
         raise ImportProblem("row-errors", str(result.counts["errors"]))
     now = utcnow()
     connection = session.connection()
-    tags = {name.lower(): tag_id for tag_id, name in session.execute(sa.select(Tag.id, Tag.name))}
-    highest = session.scalar(
-        sa.select(sa.func.max(Customer.member_number)).where(
-            matches_digits(Customer.member_number, MEMBER_PREFIX, MEMBER_DIGITS)
-        )
-    )
-    next_number = int(highest[len(MEMBER_PREFIX) :]) + 1 if highest else 1
-    used_numbers = {n.lower() for n in session.scalars(sa.select(Customer.member_number))}
-    touched: set[int] = set()
-    fresh = [row for row in result.rows if row.outcome == "new"]
-    changed = [row for row in result.rows if row.outcome == "updated"]
-    total = len(fresh) + len(changed)
-    done = 0
+    tags = _tags_by_name(session)
+    numbers = _MemberNumbers(session)
+    fresh, changed = _with_outcome(result, "new"), _with_outcome(result, "updated")
+    done, total = 0, len(fresh) + len(changed)
+    # New customers: a chunk at a time, one multi-row statement per table.
+    for chunk in _chunks(fresh):
+        _insert_new_customers(connection, chunk, numbers, tags, now, actor_id, batch.id)
+        done = _reported(progress, done + len(chunk), total)
+    # Existing customers: a chunk at a time too, against what plan() read of them.
+    for chunk in _chunks(changed):
+        _apply_updates(connection, chunk, result, tags, now, actor_id, batch.id)
+        done = _reported(progress, done + len(chunk), total)
+    for chunk in _chunks(sorted({row.customer_id for row in changed})):
+        reindex_customers(connection, set(chunk))
+    return result.counts
 
-    def next_free_number() -> str:
-        nonlocal next_number
-        while format_member_number(next_number).lower() in used_numbers:
-            next_number += 1
-        number = format_member_number(next_number)
-        next_number += 1
+
+def _tags_by_name(session: Session) -> dict[str, int]:
+    """Every tag's id by its name in lower case (as a sheet's tags are matched)."""
+    return {name.lower(): tag_id for tag_id, name in session.execute(sa.select(Tag.id, Tag.name))}
+
+
+def _with_outcome(result: Plan, outcome: str) -> list[Row]:
+    return [row for row in result.rows if row.outcome == outcome]
+
+
+def _reported(progress: Callable[[int, int], None] | None, done: int, total: int) -> int:
+    """Tells the progress callback (if any) how many rows are done; returns that number."""
+    if progress:
+        progress(done, total)
+    return done
+
+
+class _MemberNumbers:
+    """Member numbers for new customers: the sheet's own, else the next one in the shop's
+    format that no customer (nor an earlier row) has."""
+
+    def __init__(self, session: Session):
+        highest = session.scalar(
+            sa.select(sa.func.max(Customer.member_number)).where(
+                matches_digits(Customer.member_number, MEMBER_PREFIX, MEMBER_DIGITS)
+            )
+        )
+        self.next_number = int(highest[len(MEMBER_PREFIX) :]) + 1 if highest else 1
+        self.used = {n.lower() for n in session.scalars(sa.select(Customer.member_number))}
+
+    def take(self, wanted: str | None) -> str:
+        number = wanted or self._next_free()
+        self.used.add(str(number).lower())
         return number
 
-    # New customers: a chunk at a time, one multi-row statement per table.
-    for start in range(0, len(fresh), CHUNK):
-        chunk = fresh[start : start + CHUNK]
-        values = []
-        for row in chunk:
-            number = row.values.get("member_number") or next_free_number()
-            used_numbers.add(str(number).lower())
-            consents = [p for p in ("service", "marketing") if row.values.get(f"consent_{p}")]
-            item = {name: row.values.get(name) for name in PROFILE_TARGETS}
-            item.update(
-                member_number=number,
-                level=row.values.get("level") or "C",
-                phone_digits=digits_of(row.values.get("phone")),
-                consent_purposes=",".join(consents),
-                consent_method="paper" if consents else None,
-                consent_given_at=now if consents else None,
-                consent_recorded_by_id=actor_id if consents else None,
-                email_opt_out=False,
-                created_at=now,
-                updated_at=now,
-                version=1,
-                import_batch_id=batch.id,
-                last_visit_at=visit_moment(row.values["last_visit"])
-                if row.values.get("last_visit")
-                else None,
-            )
-            values.append(item)
-        # Ids reserved first (app.db), then a plain multi-row insert: much faster than
-        # INSERT … RETURNING row by row.
-        table = Customer.__table__
-        ids = reserve_ids(connection, table, len(values))
-        for customer_id, item in zip(ids, values, strict=True):
-            item["id"] = customer_id
-        connection.execute(sa.insert(table), values)
-        _insert_related_of_new(connection, chunk, ids, tags, now, actor_id, batch.id)
-        index_new_customers(connection, [
-            (customer_id, _search_document(item, row)) for customer_id, item, row in zip(ids, values, chunk, strict=True)
-        ])  # fmt: skip
-        done += len(chunk)
-        if progress:
-            progress(done, total)
-    # Existing customers: a chunk at a time too, against what plan() read of them.
-    for start in range(0, len(changed), CHUNK):
-        chunk = changed[start : start + CHUNK]
-        _apply_updates(connection, chunk, result, tags, now, actor_id, batch.id)
-        touched.update(row.customer_id for row in chunk)
-        done += len(chunk)
-        if progress:
-            progress(done, total)
-    touched_list = sorted(touched)
-    for start in range(0, len(touched_list), CHUNK):
-        reindex_customers(connection, set(touched_list[start : start + CHUNK]))
-    return result.counts
+    def _next_free(self) -> str:
+        while format_member_number(self.next_number).lower() in self.used:
+            self.next_number += 1
+        number = format_member_number(self.next_number)
+        self.next_number += 1
+        return number
+
+
+def _insert_new_customers(
+    connection, rows: list[Row], numbers: _MemberNumbers, tags: dict, now, actor_id, batch_id
+) -> None:
+    """One chunk of new customers: their profiles, what else their rows hold, and their
+    search documents."""
+    values = [
+        _new_profile(row, numbers.take(row.values.get("member_number")), now, actor_id, batch_id)
+        for row in rows
+    ]
+    # Ids reserved first (app.db), then a plain multi-row insert: much faster than
+    # INSERT … RETURNING row by row.
+    table = Customer.__table__
+    ids = reserve_ids(connection, table, len(values))
+    for customer_id, item in zip(ids, values, strict=True):
+        item["id"] = customer_id
+    connection.execute(sa.insert(table), values)
+    _insert_related_of_new(connection, rows, ids, tags, now, actor_id, batch_id)
+    index_new_customers(connection, [
+        (customer_id, _search_document(item, row)) for customer_id, item, row in zip(ids, values, rows, strict=True)
+    ])  # fmt: skip
+
+
+def _new_profile(row: Row, number: str, now, actor_id, batch_id) -> dict:
+    """The customers-table row of a new customer."""
+    consents = [p for p in ("service", "marketing") if row.values.get(f"consent_{p}")]
+    item = {name: row.values.get(name) for name in PROFILE_TARGETS}
+    item.update(
+        member_number=number,
+        level=row.values.get("level") or "C",
+        phone_digits=digits_of(row.values.get("phone")),
+        **_paper_consent(consents, now, actor_id),
+        email_opt_out=False,
+        created_at=now,
+        updated_at=now,
+        version=1,
+        import_batch_id=batch_id,
+        last_visit_at=visit_moment(row.values["last_visit"])
+        if row.values.get("last_visit")
+        else None,
+    )
+    return item
+
+
+def _paper_consent(purposes: list[str], now, actor_id) -> dict:
+    """A new customer's consent columns: what the sheet records was given on paper."""
+    if not purposes:
+        return {"consent_purposes": "", "consent_method": None, "consent_given_at": None,
+                "consent_recorded_by_id": None}  # fmt: skip
+    return {"consent_purposes": ",".join(purposes), "consent_method": "paper",
+            "consent_given_at": now, "consent_recorded_by_id": actor_id}  # fmt: skip
 
 
 def consent_rows(customer_id: int, purposes, now, actor_id, batch_id) -> list[dict]:
@@ -250,50 +290,82 @@ def _insert_related_of_new(
         for tag_id in _tag_ids(connection, row.values.get("tags") or [], tags, now):
             tag_rows.append({"customer_id": customer_id, "tag_id": tag_id, "created_at": now})
         if row.values.get("guardian_name"):
-            family.append({
-                "customer_id": customer_id, "name": row.values["guardian_name"],
-                "relation": row.values.get("guardian_relation"), "phone": row.values.get("guardian_phone"),
-                "email": row.values.get("guardian_email"), "birthday": None, "is_guardian": True,
-            })  # fmt: skip
-        for target, value in row.values.items():
-            if target.startswith("date:"):
-                dates.append(
-                    {"customer_id": customer_id, "label": target.split(":", 1)[1], "date": value}
-                )
-            elif target.startswith("field:"):
-                fields.append(
-                    {
-                        "customer_id": customer_id,
-                        "field_id": int(target.split(":", 1)[1]),
-                        "value": value,
-                    }
-                )
-        if row.values.get("first_note"):
-            entries.append({
-                "customer_id": customer_id, "author_id": actor_id, "kind": "note",
-                "body": row.values["first_note"], "created_at": now, "pinned": False,
-                "alert_category": None, "alert_keywords": None,
-            })  # fmt: skip
-        if row.values.get("alert_allergy") and _alert_keywords(row):
-            entries.append(_alert_entry(row, customer_id, actor_id, now))
-        if row.values.get("last_visit"):
-            entries.append(_visit_entry(row, customer_id, actor_id))
+            family.append(_guardian_row(row, customer_id))
+        dates.extend(_date_rows(row, customer_id))
+        fields.extend(_field_rows(row, customer_id))
+        entries.extend(_entries_of_new(row, customer_id, actor_id, now))
         given = [p for p in ("service", "marketing") if row.values.get(f"consent_{p}")]
         consents.extend(consent_rows(customer_id, given, now, actor_id, batch_id))
         changes.append(
             {"batch_id": batch_id, "customer_id": customer_id, "action": "created", "before": None}
         )
-    for table, data in (
-        (customer_tag, tag_rows),
-        (FamilyMember.__table__, family),
-        (ImportantDate.__table__, dates),
-        (CustomFieldValue.__table__, fields),
-        (TimelineEntry.__table__, entries),
-        (ConsentEvent.__table__, consents),
-        (ImportChange.__table__, changes),
-    ):
+    _insert_rows(
+        connection,
+        (
+            (customer_tag, tag_rows),
+            (FamilyMember.__table__, family),
+            (ImportantDate.__table__, dates),
+            (CustomFieldValue.__table__, fields),
+            (TimelineEntry.__table__, entries),
+            (ConsentEvent.__table__, consents),
+            (ImportChange.__table__, changes),
+        ),
+    )
+
+
+def _insert_rows(connection, tables_and_rows) -> None:
+    """One multi-row insert per table that has rows to insert."""
+    for table, data in tables_and_rows:
         if data:
             connection.execute(sa.insert(table), data)
+
+
+def _guardian_row(row: Row, customer_id: int) -> dict:
+    """The guardian a row names, as a family member."""
+    return {
+        "customer_id": customer_id, "name": row.values["guardian_name"],
+        "relation": row.values.get("guardian_relation"), "phone": row.values.get("guardian_phone"),
+        "email": row.values.get("guardian_email"), "birthday": None, "is_guardian": True,
+    }  # fmt: skip
+
+
+def _date_rows(row: Row, customer_id: int) -> list[dict]:
+    """A new customer's important dates ("date:<label>" columns)."""
+    return [
+        {"customer_id": customer_id, "label": target.split(":", 1)[1], "date": value}
+        for target, value in row.values.items()
+        if target.startswith("date:")
+    ]
+
+
+def _field_rows(row: Row, customer_id: int) -> list[dict]:
+    """A new customer's custom field values ("field:<id>" columns)."""
+    return [
+        {"customer_id": customer_id, "field_id": int(target.split(":", 1)[1]), "value": value}
+        for target, value in row.values.items()
+        if target.startswith("field:")
+    ]
+
+
+def _note_entry(row: Row, customer_id: int, actor_id, now) -> dict:
+    """The row's first note, as a timeline note."""
+    return {
+        "customer_id": customer_id, "author_id": actor_id, "kind": "note",
+        "body": row.values["first_note"], "created_at": now, "pinned": False,
+        "alert_category": None, "alert_keywords": None,
+    }  # fmt: skip
+
+
+def _entries_of_new(row: Row, customer_id: int, actor_id, now) -> list[dict]:
+    """A new customer's first note, allergy alert and dated visit, as timeline entries."""
+    made = []
+    if row.values.get("first_note"):
+        made.append(_note_entry(row, customer_id, actor_id, now))
+    if row.values.get("alert_allergy") and _alert_keywords(row):
+        made.append(_alert_entry(row, customer_id, actor_id, now))
+    if row.values.get("last_visit"):
+        made.append(_visit_entry(row, customer_id, actor_id))
+    return made
 
 
 def _next_ids(connection, table, count: int) -> list[int]:
@@ -335,11 +407,7 @@ class _UpdateBatch:
             )
             before["tag_ids"] = new_ids
         if "guardian_name" in row.changes:
-            self.family.append({
-                "customer_id": customer_id, "name": row.values["guardian_name"],
-                "relation": row.values.get("guardian_relation"), "phone": row.values.get("guardian_phone"),
-                "email": row.values.get("guardian_email"), "birthday": None, "is_guardian": True,
-            })  # fmt: skip
+            self.family.append(_guardian_row(row, customer_id))
             before["family_ids"] = [len(self.family) - 1]  # made into an id in write()
         for target in row.changes:
             if target.startswith("date:"):
@@ -398,11 +466,7 @@ class _UpdateBatch:
         """The first note, an allergy alert and a dated visit, as timeline entries."""
         customer_id, made = row.customer_id, []
         if "first_note" in row.changes:
-            made.append({
-                "customer_id": customer_id, "author_id": self.actor_id, "kind": "note",
-                "body": row.values["first_note"], "created_at": self.now, "pinned": False,
-                "alert_category": None, "alert_keywords": None,
-            })  # fmt: skip
+            made.append(_note_entry(row, customer_id, self.actor_id, self.now))
         if "alert_allergy" in row.changes and _alert_keywords(row):
             made.append(_alert_entry(row, customer_id, self.actor_id, self.now))
         if "last_visit" in row.changes:
@@ -451,14 +515,15 @@ class _UpdateBatch:
                 .values(value=sa.bindparam("value")),
                 self.field_updates,
             )
-        for table_, data in (
-            (customer_tag, self.tag_rows),
-            (values_table, self.field_inserts),
-            (ConsentEvent.__table__, self.consents),
-            (ImportChange.__table__, self.changes),
-        ):
-            if data:
-                connection.execute(sa.insert(table_), data)
+        _insert_rows(
+            connection,
+            (
+                (customer_tag, self.tag_rows),
+                (values_table, self.field_inserts),
+                (ConsentEvent.__table__, self.consents),
+                (ImportChange.__table__, self.changes),
+            ),
+        )
 
 
 def undo(session: Session, batch: ImportBatch) -> dict[str, int]:
@@ -471,58 +536,13 @@ def undo(session: Session, batch: ImportBatch) -> dict[str, int]:
             ImportChange.batch_id == batch.id
         )
     ).all()
-    created = [cid for cid, action, _ in changes if action == "created" and cid]
-    removed = updated = 0
-    for customer_id, action, before in changes:
-        if action != "updated" or not customer_id:
-            continue
-        before = before or {}
-        fields = {}
-        for name, value in (before.get("fields") or {}).items():
-            if name == "birthday" and value:
-                value = date.fromisoformat(value)
-            elif name == "last_visit_at" and value:
-                value = datetime.fromisoformat(value)
-            fields[name] = value
-        if fields:
-            connection.execute(
-                sa.update(Customer.__table__)
-                .where(Customer.__table__.c.id == customer_id)
-                .values(**fields)
-            )
-        if before.get("tag_ids"):
-            connection.execute(
-                sa.delete(customer_tag).where(
-                    customer_tag.c.customer_id == customer_id,
-                    customer_tag.c.tag_id.in_(before["tag_ids"]),
-                )
-            )
-        for key, model in (
-            ("family_ids", FamilyMember),
-            ("date_ids", ImportantDate),
-            ("entry_ids", TimelineEntry),
-        ):
-            if before.get(key):
-                connection.execute(
-                    sa.delete(model.__table__).where(model.__table__.c.id.in_(before[key]))
-                )
-        for field_id, old in (before.get("fields_before") or {}).items():
-            table = CustomFieldValue.__table__
-            where = sa.and_(table.c.customer_id == customer_id, table.c.field_id == int(field_id))
-            if old is None:
-                connection.execute(sa.delete(table).where(where))
-            else:
-                connection.execute(sa.update(table).where(where).values(value=old))
-        updated += 1
-    for start in range(0, len(created), CHUNK):
-        chunk = created[start : start + CHUNK]
-        removed += connection.execute(
-            sa.delete(Customer.__table__).where(Customer.__table__.c.id.in_(chunk))
-        ).rowcount
-        reindex_customers(connection, set(chunk))  # drops their search documents
-    touched = sorted({cid for cid, action, _ in changes if action == "updated" and cid})
-    for start in range(0, len(touched), CHUNK):
-        reindex_customers(connection, set(touched[start : start + CHUNK]))
+    created = [customer_id for customer_id, _ in _changes_of(changes, "created")]
+    updated = _changes_of(changes, "updated")
+    for customer_id, before in updated:
+        _restore(connection, customer_id, before)
+    removed = _remove_created(connection, created)
+    for chunk in _chunks(sorted({customer_id for customer_id, _ in updated})):
+        reindex_customers(connection, set(chunk))
     connection.execute(
         sa.delete(ConsentEvent.__table__).where(
             ConsentEvent.__table__.c.source == f"import {batch.id}"
@@ -530,4 +550,74 @@ def undo(session: Session, batch: ImportBatch) -> dict[str, int]:
     )
     batch.undone_at = utcnow()
     batch.status = "undone"
-    return {"removed": removed, "restored": updated}
+    return {"removed": removed, "restored": len(updated)}
+
+
+def _changes_of(changes, action: str) -> list[tuple[int, dict]]:
+    """(customer id, before) of the recorded changes with that action, whose customer is
+    still there."""
+    return [(cid, before or {}) for cid, done, before in changes if done == action and cid]
+
+
+def _remove_created(connection, created: list[int]) -> int:
+    """Removes the customers an import created (with everything added to them since);
+    returns how many there were."""
+    removed = 0
+    for chunk in _chunks(created):
+        removed += connection.execute(
+            sa.delete(Customer.__table__).where(Customer.__table__.c.id.in_(chunk))
+        ).rowcount
+        reindex_customers(connection, set(chunk))  # drops their search documents
+    return removed
+
+
+# What undo parses back from the JSON an updated customer's `before` was stored as.
+_STORED_AS_TEXT = {"birthday": date.fromisoformat, "last_visit_at": datetime.fromisoformat}
+
+
+def _restore(connection, customer_id: int, before: dict) -> None:
+    """Puts back what an import changed of one customer (`before`, recorded by
+    _UpdateBatch): profile columns, and removes the tags, family, dates and timeline
+    entries it added."""
+    old = before.get("fields") or {}
+    fields = {name: _stored_value(name, value) for name, value in old.items()}
+    if fields:
+        connection.execute(
+            sa.update(Customer.__table__)
+            .where(Customer.__table__.c.id == customer_id)
+            .values(**fields)
+        )
+    if before.get("tag_ids"):
+        connection.execute(
+            sa.delete(customer_tag).where(
+                customer_tag.c.customer_id == customer_id,
+                customer_tag.c.tag_id.in_(before["tag_ids"]),
+            )
+        )
+    for key, model in (
+        ("family_ids", FamilyMember),
+        ("date_ids", ImportantDate),
+        ("entry_ids", TimelineEntry),
+    ):
+        if before.get(key):
+            connection.execute(
+                sa.delete(model.__table__).where(model.__table__.c.id.in_(before[key]))
+            )
+    _restore_custom_fields(connection, customer_id, before.get("fields_before") or {})
+
+
+def _stored_value(name: str, value):
+    """A profile column's old value as the database takes it (dates were stored as text)."""
+    parse = _STORED_AS_TEXT.get(name)
+    return parse(value) if parse and value else value
+
+
+def _restore_custom_fields(connection, customer_id: int, old_values: dict) -> None:
+    """Custom values back as they were: removed where the import added them."""
+    table = CustomFieldValue.__table__
+    for field_id, old in old_values.items():
+        where = sa.and_(table.c.customer_id == customer_id, table.c.field_id == int(field_id))
+        if old is None:
+            connection.execute(sa.delete(table).where(where))
+        else:
+            connection.execute(sa.update(table).where(where).values(value=old))

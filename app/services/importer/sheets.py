@@ -8,6 +8,7 @@ import os
 import re
 import zipfile
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -138,46 +139,67 @@ def _shared_string_lengths(archive: zipfile.ZipFile, member: zipfile.ZipInfo) ->
     all of them together at most MAX_TEXT; up to the first one longer than MAX_CELL_TEXT
     (the sheets' scan then refuses the cell that names it)."""
     lengths = array("I")
+    total = 0
+    with archive.open(member) as stream:
+        for element in _shared_strings(stream):
+            length = _string_length(element)
+            lengths.append(min(length, 0xFFFFFFFF))
+            if length > MAX_CELL_TEXT:
+                return lengths  # refused: the sheet's scan looks for the cell naming it
+            total += length
+            if total > MAX_TEXT:
+                raise ImportProblem("too-much-text", f"{MAX_TEXT:,}")
+    return lengths
+
+
+def _shared_strings(stream) -> Iterator[ElementTree.Element]:
+    """Each string (<si>) of the shared-strings XML as its end is read, streamed: no
+    DOCTYPE, text runs bounded before the parser buffers them, strings already given
+    not kept."""
     parser = ElementTree.XMLPullParser(events=("start", "end"))
     root = None
-    total = run = 0
-    with archive.open(member) as stream:
-        while chunk := stream.read(1 << 16):
-            if root is None and b"<!DOCTYPE" in chunk.upper():
-                raise ImportProblem("unreadable", "DOCTYPE")  # no spreadsheet has one
-            # The parser would buffer a text run whole: bound it first.
-            tag = chunk.find(b"<")
-            if tag < 0:
-                run += len(chunk)
-            else:
-                run = max(run + tag, len(chunk) - chunk.rfind(b"<") - 1)
-            if run > _RUN_GUARD:
-                raise ImportProblem("cell-too-long", f"{MAX_CELL_TEXT:,}")
-            if tag >= 0:
-                run = len(chunk) - chunk.rfind(b"<") - 1
-            parser.feed(chunk)
-            for event, element in parser.read_events():
-                if root is None:
-                    root = element
-                if event != "end" or _local(element.tag) != "si":
-                    continue
-                # Plain text, or rich-text runs; phonetic guides (rPh) are not shown.
-                length = 0
-                for part in element:
-                    if _local(part.tag) == "t":
-                        length += len(part.text or "")
-                    elif _local(part.tag) == "r":
-                        length += sum(len(t.text or "") for t in part if _local(t.tag) == "t")
-                lengths.append(min(length, 0xFFFFFFFF))
-                if length > MAX_CELL_TEXT:
-                    return lengths  # refused: the sheet's scan looks for the cell naming it
-                total += length
-                if total > MAX_TEXT:
-                    raise ImportProblem("too-much-text", f"{MAX_TEXT:,}")
-            if root is not None:
-                root.clear()  # strings already measured are not kept
-        parser.close()
-    return lengths
+    run = 0
+    while chunk := stream.read(1 << 16):
+        if root is None and b"<!DOCTYPE" in chunk.upper():
+            raise ImportProblem("unreadable", "DOCTYPE")  # no spreadsheet has one
+        run = _text_run_after(run, chunk)
+        parser.feed(chunk)
+        for event, element in parser.read_events():
+            if root is None:
+                root = element
+            if event == "end" and _local(element.tag) == "si":
+                yield element
+        if root is not None:
+            root.clear()  # strings already measured are not kept
+    parser.close()
+
+
+def _text_run_after(run: int, chunk: bytes) -> int:
+    """The parser would buffer a text run whole: refuses one past _RUN_GUARD bytes, given
+    the run `chunk` continues; returns the run it leaves open at its end."""
+    tag = chunk.find(b"<")
+    if tag < 0:
+        run += len(chunk)
+        longest = run
+    else:
+        trailing = len(chunk) - chunk.rfind(b"<") - 1
+        longest = max(run + tag, trailing)
+        run = trailing
+    if longest > _RUN_GUARD:
+        raise ImportProblem("cell-too-long", f"{MAX_CELL_TEXT:,}")
+    return run
+
+
+def _string_length(element: ElementTree.Element) -> int:
+    """The characters a shared string shows: plain text, or rich-text runs; phonetic
+    guides (rPh) are not shown."""
+    length = 0
+    for part in element:
+        if _local(part.tag) == "t":
+            length += len(part.text or "")
+        elif _local(part.tag) == "r":
+            length += sum(len(t.text or "") for t in part if _local(t.tag) == "t")
+    return length
 
 
 def _local(tag: str) -> str:
@@ -319,49 +341,73 @@ def _check_csv_extent(text: str, delimiter: str) -> None:
 
 
 def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
+    """The sheet's header and rows, every row as wide as the widest; ImportProblem for a
+    file past the limits above."""
     if len(data) > MAX_BYTES:
         raise ImportProblem("too-big")
     if kind == "xlsx":
-        check_xlsx_extent(data)
-        # python-calamine (Rust) reads 10,000 rows in 0.2 s where openpyxl takes 3 s;
-        # openpyxl still writes our templates and exports.
-        try:
-            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            sheet = workbook.get_sheet_by_index(0)
-            _check_extent(sheet.height, sheet.width)
-            first_row, first_column = sheet.start or (0, 0)
-            values = sheet.to_python()
-            del sheet, workbook  # calamine's own copy of the text goes before ours grows
-        except ImportProblem:
-            raise
-        except Exception as error:  # a broken file raises many kinds
-            raise ImportProblem("unreadable", str(error)[:200]) from None
-        table = []
-        for number, row in enumerate(values, start=first_row + 1):
-            table.append([_cell(value) for value in row])
-            _check_cells(table[-1], number, first_column)
-        del values
-        used = None
+        table, used = _read_xlsx(data), None
     else:
-        text, used = decode(data, encoding)
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        _check_csv_extent(text, dialect.delimiter)
-        table = []
-        characters = 0
-        for number, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-            while row and not row[-1].strip():
-                row.pop()  # trailing empty cells do not count towards the width
-            if len(row) > MAX_COLUMNS:
-                raise ImportProblem("too-wide", str(MAX_COLUMNS))
-            table.append([cell.strip() for cell in row])
-            characters += _check_cells(table[-1], number, 0)
-            if characters > MAX_TEXT:
-                raise ImportProblem("too-much-text", f"{MAX_TEXT:,}")
-            if len(table) > MAX_ROWS + 1:
-                raise ImportProblem("too-many", str(MAX_ROWS))
+        table, used = _read_csv(data, encoding)
+    return _squared(table, used)
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    """The first worksheet's rows as text, its extent checked before it is parsed."""
+    check_xlsx_extent(data)
+    # python-calamine (Rust) reads 10,000 rows in 0.2 s where openpyxl takes 3 s;
+    # openpyxl still writes our templates and exports.
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+        _check_extent(sheet.height, sheet.width)
+        first_row, first_column = sheet.start or (0, 0)
+        values = sheet.to_python()
+        del sheet, workbook  # calamine's own copy of the text goes before ours grows
+    except ImportProblem:
+        raise
+    except Exception as error:  # a broken file raises many kinds
+        raise ImportProblem("unreadable", str(error)[:200]) from None
+    table = []
+    for number, row in enumerate(values, start=first_row + 1):
+        table.append([_cell(value) for value in row])
+        _check_cells(table[-1], number, first_column)
+    return table
+
+
+def _read_csv(data: bytes, encoding: str | None) -> tuple[list[list[str]], str]:
+    """A CSV's rows (decoded, its delimiter sniffed) and the encoding that read it,
+    checked row by row as they are read."""
+    text, used = decode(data, encoding)
+    dialect = _dialect(text)
+    _check_csv_extent(text, dialect.delimiter)
+    table = []
+    characters = 0
+    for number, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+        while row and not row[-1].strip():
+            row.pop()  # trailing empty cells do not count towards the width
+        if len(row) > MAX_COLUMNS:
+            raise ImportProblem("too-wide", str(MAX_COLUMNS))
+        table.append([cell.strip() for cell in row])
+        characters += _check_cells(table[-1], number, 0)
+        if characters > MAX_TEXT:
+            raise ImportProblem("too-much-text", f"{MAX_TEXT:,}")
+        if len(table) > MAX_ROWS + 1:
+            raise ImportProblem("too-many", str(MAX_ROWS))
+    return table, used
+
+
+def _dialect(text: str) -> type[csv.Dialect]:
+    """The CSV's dialect (comma, semicolon or tab) as its start suggests; else Excel's."""
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def _squared(table: list[list[str]], encoding: str | None) -> Sheet:
+    """The sheet without blank rows, the first row its header, every row padded to the
+    widest."""
     table = [row for row in table if any(cell for cell in row)]
     if not table:
         raise ImportProblem("empty")
@@ -372,7 +418,7 @@ def read_sheet(data: bytes, kind: str, encoding: str | None = None) -> Sheet:
     _check_extent(len(rows) + 1, width)
     header = header + [""] * (width - len(header))
     rows = [row + [""] * (width - len(row)) for row in rows]
-    return Sheet(header, rows, used)
+    return Sheet(header, rows, encoding)
 
 
 def _check_cells(cells: list[str], number: int, first_column: int) -> int:
