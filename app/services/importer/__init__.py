@@ -3,7 +3,8 @@ column mapping from English or Chinese headers, check every row, dry-run, then i
 or nothing, and undo a whole import later.
 
 The package: sheets (reading, template, files), columns (targets and the mapping),
-rows (checking a row), planning (the dry run), running (import and undo).
+rows (checking a row), planning (the dry run), running (the import), undoing (undo),
+batches (what the staff's pages list), history (past purchases and stays sheets).
 """
 
 from app.services.importer.columns import (
@@ -16,6 +17,17 @@ from app.services.importer.columns import (
     choose_columns,
     guess_mapping,
 )
+from app.services.importer.files import (
+    TEMPLATE_HEADERS,
+    TEMPLATE_ROWS,
+    file_path,
+    parsed_path,
+    read_progress,
+    remove_files,
+    template,
+    write_progress,
+)
+from app.services.importer.interruptions import INTERRUPTED, ImportLock, recover_interrupted
 from app.services.importer.planning import (
     Existing,
     Plan,
@@ -35,13 +47,9 @@ from app.services.importer.rows import (
     parse_yes,
 )
 from app.services.importer.running import (
-    INTERRUPTED,
-    ImportLock,
     _insert_related_of_new,
     consent_rows,
-    recover_interrupted,
     run_import,
-    undo,
 )
 from app.services.importer.sheets import (
     CHUNK,
@@ -54,22 +62,15 @@ from app.services.importer.sheets import (
     MAX_TEXT,
     MAX_UNPACKED,
     PREVIEW_ROWS,
-    TEMPLATE_HEADERS,
-    TEMPLATE_ROWS,
     ImportProblem,
     Sheet,
     check_xlsx_extent,
     decode,
-    file_path,
     load_sheet,
-    parsed_path,
-    read_progress,
     read_sheet,
-    remove_files,
     save_parsed,
-    template,
-    write_progress,
 )
+from app.services.importer.undoing import undo
 
 __all__ = [
     "MAX_ROWS",

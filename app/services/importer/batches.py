@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from app.models import CustomField, ImportBatch
 from app.services.importer.columns import guess_mapping
-from app.services.importer.running import recover_interrupted
-from app.services.importer.sheets import Sheet, file_path, save_parsed
+from app.services.importer.files import file_path
+from app.services.importer.interruptions import recover_interrupted
+from app.services.importer.sheets import Sheet, save_parsed
 
 RECENT = 50
 

@@ -1,11 +1,8 @@
 """Importing all or nothing in one transaction (new customers and updates in
 multi-row statements), and undoing a whole import."""
 
-import fcntl
-import os
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from pathlib import Path
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -47,63 +44,6 @@ from app.services.importer.sheets import (
     Sheet,
 )
 from app.services.search import customer_document, index_new_customers, reindex_customers
-
-# ---- who is importing -----------------------------------------------------------------------
-
-# The worker holds this lock (imports/running.lock) from before it marks a batch "running"
-# until after it commits the outcome; the kernel lets go of it when the process dies, even
-# by kill -9. A "running" batch whose lock is free was left by a dead worker. (A lease in
-# the database could not be renewed: the import holds the write lock for its whole
-# transaction, and a lease too long to need renewing could let a second run start while
-# the first still works.)
-INTERRUPTED = "interrupted"
-
-
-class ImportLock:
-    """The importing worker's lock; `wait=False` raises BlockingIOError if it is held."""
-
-    def __init__(self, folder: Path, *, wait: bool = True):
-        self.path = Path(folder) / "running.lock"
-        self.wait = wait
-        self.descriptor: int | None = None
-
-    def __enter__(self) -> "ImportLock":
-        self.descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self.descriptor, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
-        except BaseException:
-            os.close(self.descriptor)
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        os.close(self.descriptor)  # closing lets go of the lock
-
-
-def recover_interrupted(session: Session, folder: Path, batch_id: int | None = None) -> list[int]:
-    """Marks "running" batches (or the one asked about) whose worker died as failed and
-    interrupted: the import is one transaction, so nothing of it was saved and it can run
-    again. Nothing changes while an import runs (its worker holds the lock). Commits."""
-    query = sa.select(ImportBatch.id).where(ImportBatch.status == "running")
-    if batch_id is not None:
-        query = query.where(ImportBatch.id == batch_id)
-    if not session.scalars(query).first():
-        return []
-    try:
-        with ImportLock(folder, wait=False):
-            begin_write(session)
-            stale = session.scalars(query).all()  # again, under both locks
-            if stale:
-                session.execute(
-                    sa.update(ImportBatch)
-                    .where(ImportBatch.id.in_(stale))
-                    .values(status="failed", error=INTERRUPTED)
-                )
-            session.commit()
-    except BlockingIOError:
-        return []  # a worker is importing now
-    return list(stale)
-
 
 # ---- importing ----------------------------------------------------------------------------
 
@@ -524,100 +464,3 @@ class _UpdateBatch:
                 (ImportChange.__table__, self.changes),
             ),
         )
-
-
-def undo(session: Session, batch: ImportBatch) -> dict[str, int]:
-    """Takes a whole import back: customers it created go (with everything added to them
-    since), customers it updated get their old values back."""
-    begin_write(session)
-    connection = session.connection()
-    changes = session.execute(
-        sa.select(ImportChange.customer_id, ImportChange.action, ImportChange.before).where(
-            ImportChange.batch_id == batch.id
-        )
-    ).all()
-    created = [customer_id for customer_id, _ in _changes_of(changes, "created")]
-    updated = _changes_of(changes, "updated")
-    for customer_id, before in updated:
-        _restore(connection, customer_id, before)
-    removed = _remove_created(connection, created)
-    for chunk in _chunks(sorted({customer_id for customer_id, _ in updated})):
-        reindex_customers(connection, set(chunk))
-    connection.execute(
-        sa.delete(ConsentEvent.__table__).where(
-            ConsentEvent.__table__.c.source == f"import {batch.id}"
-        )
-    )
-    batch.undone_at = utcnow()
-    batch.status = "undone"
-    return {"removed": removed, "restored": len(updated)}
-
-
-def _changes_of(changes, action: str) -> list[tuple[int, dict]]:
-    """(customer id, before) of the recorded changes with that action, whose customer is
-    still there."""
-    return [(cid, before or {}) for cid, done, before in changes if done == action and cid]
-
-
-def _remove_created(connection, created: list[int]) -> int:
-    """Removes the customers an import created (with everything added to them since);
-    returns how many there were."""
-    removed = 0
-    for chunk in _chunks(created):
-        removed += connection.execute(
-            sa.delete(Customer.__table__).where(Customer.__table__.c.id.in_(chunk))
-        ).rowcount
-        reindex_customers(connection, set(chunk))  # drops their search documents
-    return removed
-
-
-# What undo parses back from the JSON an updated customer's `before` was stored as.
-_STORED_AS_TEXT = {"birthday": date.fromisoformat, "last_visit_at": datetime.fromisoformat}
-
-
-def _restore(connection, customer_id: int, before: dict) -> None:
-    """Puts back what an import changed of one customer (`before`, recorded by
-    _UpdateBatch): profile columns, and removes the tags, family, dates and timeline
-    entries it added."""
-    old = before.get("fields") or {}
-    fields = {name: _stored_value(name, value) for name, value in old.items()}
-    if fields:
-        connection.execute(
-            sa.update(Customer.__table__)
-            .where(Customer.__table__.c.id == customer_id)
-            .values(**fields)
-        )
-    if before.get("tag_ids"):
-        connection.execute(
-            sa.delete(customer_tag).where(
-                customer_tag.c.customer_id == customer_id,
-                customer_tag.c.tag_id.in_(before["tag_ids"]),
-            )
-        )
-    for key, model in (
-        ("family_ids", FamilyMember),
-        ("date_ids", ImportantDate),
-        ("entry_ids", TimelineEntry),
-    ):
-        if before.get(key):
-            connection.execute(
-                sa.delete(model.__table__).where(model.__table__.c.id.in_(before[key]))
-            )
-    _restore_custom_fields(connection, customer_id, before.get("fields_before") or {})
-
-
-def _stored_value(name: str, value):
-    """A profile column's old value as the database takes it (dates were stored as text)."""
-    parse = _STORED_AS_TEXT.get(name)
-    return parse(value) if parse and value else value
-
-
-def _restore_custom_fields(connection, customer_id: int, old_values: dict) -> None:
-    """Custom values back as they were: removed where the import added them."""
-    table = CustomFieldValue.__table__
-    for field_id, old in old_values.items():
-        where = sa.and_(table.c.customer_id == customer_id, table.c.field_id == int(field_id))
-        if old is None:
-            connection.execute(sa.delete(table).where(where))
-        else:
-            connection.execute(sa.update(table).where(where).values(value=old))
