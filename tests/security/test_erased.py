@@ -82,6 +82,7 @@ def test_erased_message_in_chinese(client, owner, erased):
 
 
 def test_services_jobs_and_campaigns_leave_an_erased_customer_alone(app, erased):
+    from app.models import ReminderRule
     from app.services import reminders
     from app.services.shop import shop_context
 
@@ -92,7 +93,7 @@ def test_services_jobs_and_campaigns_leave_an_erased_customer_alone(app, erased)
     with pytest.raises(privacy.CustomerErased):
         db.session.flush()
     db.session.rollback()
-    rule = reminders.ReminderRule(
+    rule = ReminderRule(
         name="every birthday-less", kind="no_contact", days=1, levels="A,B,C", active=True
     )
     db.session.add(rule)

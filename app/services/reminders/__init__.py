@@ -1,0 +1,56 @@
+"""Reminders: entered by hand (worklist) or made by the owner's rules (rules), evaluated
+hourly and idempotently."""
+
+from app.services.reminders.rules import (
+    RUN_CHUNK,
+    SELF_RESOLVING,
+    all_rules,
+    check_rule,
+    due_for_rule,
+    run_rule,
+    run_rules,
+    save_rule,
+    upcoming_days,
+    who_label,
+)
+from app.services.reminders.worklist import (
+    MAX_TEXT,
+    ReminderError,
+    ReminderGroup,
+    RunResult,
+    add_reminder,
+    count_open,
+    done_reminders,
+    mark_done,
+    my_day_groups,
+    open_counts_by_rule,
+    open_reminders,
+    reopen,
+    snooze,
+)
+
+__all__ = [
+    "MAX_TEXT",
+    "ReminderError",
+    "RunResult",
+    "add_reminder",
+    "mark_done",
+    "snooze",
+    "reopen",
+    "open_reminders",
+    "ReminderGroup",
+    "my_day_groups",
+    "done_reminders",
+    "count_open",
+    "open_counts_by_rule",
+    "check_rule",
+    "save_rule",
+    "who_label",
+    "upcoming_days",
+    "due_for_rule",
+    "SELF_RESOLVING",
+    "run_rule",
+    "RUN_CHUNK",
+    "run_rules",
+    "all_rules",
+]
