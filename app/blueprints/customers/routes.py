@@ -29,16 +29,15 @@ from app.blueprints.customers.forms import (
     TagAddForm,
 )
 from app.blueprints.segments.messages import segment_error_message
-from app.blueprints.shared import form_panel_with_errors, staff_choices, timeline_error_message
+from app.blueprints.shared import staff_choices, timeline_error_message
 from app.extensions import db, htmx
 from app.forms import as_select_choices
 from app.htmx import is_partial
 from app.models import (
     Customer,
     Role,
-    Tag,
 )
-from app.security import audit, client_ip, desk_required, staff_required
+from app.security import audit, desk_required, staff_required
 from app.services import accounts, page_cache
 from app.services import customers as customer_service
 from app.services import purchases as purchase_service
@@ -470,149 +469,7 @@ def form_panel(customer_id: int, name: str):
     return render_template("customers/form_panel.html", template=template, **context)
 
 
-@bp.route("/<int:customer_id>/family", methods=["POST"])
-@desk_required
-def add_family(customer_id: int):
-    customer = _customer_or_404(customer_id)
-    form = FamilyMemberForm(prefix="family")
-    if form.validate():
-        customer_service.add_family_member(db.session, customer, form.data)
-        db.session.commit()
-        flash(_("Family member added."), "success")
-    else:
-        flash(_("Family member not added: %(errors)s", errors=_errors_text(form)), "error")
-        return form_panel_with_errors(customer, "family", form, _("Add a family member"))
-    return redirect(url_for("customers.show", customer_id=customer.id) + "#family")
-
-
-@bp.route("/<int:customer_id>/family/<int:member_id>/delete", methods=["POST"])
-@desk_required
-def remove_family(customer_id: int, member_id: int):
-    if not customer_service.remove_family_member(
-        db.session, customer_id, member_id, actor_id=current_user.id, ip=client_ip()
-    ):
-        abort(404)
-    db.session.commit()
-    flash(_("Family member removed."), "info")
-    return redirect(url_for("customers.show", customer_id=customer_id) + "#family")
-
-
-@bp.route("/<int:customer_id>/dates", methods=["POST"])
-@desk_required
-def add_date(customer_id: int):
-    customer = _customer_or_404(customer_id)
-    form = ImportantDateForm(prefix="date")
-    if form.validate():
-        customer_service.add_important_date(db.session, customer, form.label.data, form.date.data)
-        db.session.commit()
-        flash(_("Date added."), "success")
-    else:
-        flash(_("Date not added: %(errors)s", errors=_errors_text(form)), "error")
-        return form_panel_with_errors(customer, "date", form, _("Add a date"))
-    return redirect(url_for("customers.show", customer_id=customer.id) + "#dates")
-
-
-@bp.route("/<int:customer_id>/dates/<int:date_id>/delete", methods=["POST"])
-@desk_required
-def remove_date(customer_id: int, date_id: int):
-    if not customer_service.remove_important_date(
-        db.session, customer_id, date_id, actor_id=current_user.id, ip=client_ip()
-    ):
-        abort(404)
-    db.session.commit()
-    flash(_("Date removed."), "info")
-    return redirect(url_for("customers.show", customer_id=customer_id) + "#dates")
-
-
 def _errors_text(form) -> str:
     return " ".join(
         f"{field.label.text}: {' '.join(map(str, field.errors))}" for field in form if field.errors
-    )
-
-
-# ---- tags on a customer (htmx component that replaces itself) ---------------------------
-
-
-def _tag_box(
-    customer: Customer,
-    *,
-    message: str | None = None,
-    undo_tag: Tag | None = None,
-    error: str | None = None,
-    status: int = 200,
-):
-    db.session.refresh(customer, ["tags"])
-    html = render_template(
-        "customers/_tag_box.html",
-        customer=customer,
-        tag_form=TagAddForm(formdata=None),
-        tag_error=error,
-        oob_message=message,
-        undo_tag=undo_tag,
-    )
-    response = make_response(html, status)
-    if error:
-        response.headers["HX-Reswap"] = "outerHTML"
-    return response
-
-
-def _tag_page_or_box(customer: Customer, **kwargs):
-    if is_partial():
-        return _tag_box(customer, **kwargs)
-    if kwargs.get("error"):
-        flash(kwargs["error"], "error")
-    elif kwargs.get("message"):
-        flash(kwargs["message"], "success")
-    return redirect(url_for("customers.show", customer_id=customer.id))
-
-
-@bp.route("/<int:customer_id>/tags", methods=["POST"])
-@desk_required
-def add_tag(customer_id: int):
-    customer = _customer_or_404(customer_id)
-    form = TagAddForm()
-    name = (form.pick.data or form.name.data or "").strip()
-    if not form.validate() or not name:
-        return _tag_page_or_box(customer, error=_("Type a tag name or pick one."), status=422)
-    try:
-        tag, created = tag_service.get_or_create_tag(db.session, name, form.colour.data)
-    except tag_service.TagError as error:
-        db.session.rollback()
-        message = (
-            _("Type a tag name or pick one.")
-            if error.code == "empty"
-            else _("Enter a tag name of at most 60 characters.")
-        )
-        return _tag_page_or_box(customer, error=message, status=422)
-    tag_service.stick(db.session, customer, tag, actor=current_user)
-    db.session.commit()
-    return _tag_page_or_box(customer, message=_("Tagged %(tag)s.", tag=tag.name))
-
-
-@bp.route("/<int:customer_id>/tags/<int:tag_id>/remove", methods=["POST"])
-@desk_required
-def remove_tag(customer_id: int, tag_id: int):
-    customer = _customer_or_404(customer_id)
-    tag = db.get_or_404(Tag, tag_id)
-    tag_service.peel(db.session, customer, tag, actor=current_user)
-    db.session.commit()
-    return _tag_page_or_box(customer, message=_("Removed %(tag)s.", tag=tag.name), undo_tag=tag)
-
-
-@bp.route("/<int:customer_id>/tags/suggest")
-@desk_required
-def suggest_tags(customer_id: int):
-    customer = _customer_or_404(customer_id)
-    text = request.args.get("name", "")
-    have = {tag.id for tag in customer.tags}
-    suggestions = tag_service.suggest(db.session, text, exclude_ids=have)
-    exact = any(tag.name.lower() == text.strip().lower() for tag in suggestions) or any(
-        tag.name.lower() == text.strip().lower() for tag in customer.tags
-    )
-    return render_template(
-        "customers/_tag_suggestions.html",
-        customer=customer,
-        suggestions=suggestions,
-        text=text.strip(),
-        offer_new=bool(text.strip()) and not exact,
     )

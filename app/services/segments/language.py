@@ -1,8 +1,28 @@
-"""The segment language: tokens, the syntax tree, the parser, and writing a tree back as text."""
+"""The segment language: tokens, the parser, and writing a tree back as text (the tree's
+nodes are in segments.tree)."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+
+from app.services.segments.tree import (  # noqa: F401  (the language's nodes, named here too)
+    AlertAtom,
+    AmountAtom,
+    And,
+    BirthdayAtom,
+    BoughtAtom,
+    DateAtom,
+    DurationAtom,
+    FieldAtom,
+    HasAtom,
+    LevelAtom,
+    Not,
+    OptOutAtom,
+    Or,
+    ReminderAtom,
+    TagAtom,
+    TextAtom,
+)
 
 KEYWORDS = {"and", "or", "not", "minus"}
 DURATION_FIELDS = {"last_contact", "visited", "stayed", "created"}
@@ -25,111 +45,6 @@ class SegmentError(ValueError):
         self.code = code
         self.detail = detail
         self.suggestions = suggestions or []
-
-
-# ---- syntax tree ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Not:
-    item: object
-
-
-@dataclass(frozen=True)
-class TagAtom:
-    name: str
-    position: int = field(default=0, compare=False)
-
-
-@dataclass(frozen=True)
-class LevelAtom:
-    levels: tuple
-
-
-@dataclass(frozen=True)
-class BirthdayAtom:
-    when: str  # this_month | next_month | within
-    days: int = 0
-
-
-@dataclass(frozen=True)
-class DurationAtom:
-    field: str  # last_contact | visited | created
-    op: str  # > or <
-    days: int
-
-
-@dataclass(frozen=True)
-class HasAtom:
-    what: str
-
-
-@dataclass(frozen=True)
-class OptOutAtom:
-    channel: str
-
-
-@dataclass(frozen=True)
-class AlertAtom:
-    keyword: str
-
-
-@dataclass(frozen=True)
-class FieldAtom:
-    name: str
-    value: str
-    position: int = field(default=0, compare=False)
-
-
-@dataclass(frozen=True)
-class DateAtom:
-    """`created >= 2026-11-01`: a moment compared with a day in the shop's time zone."""
-
-    field: str  # last_contact, visited, created
-    op: str  # >=, >, <, <=
-    day: date
-
-
-@dataclass(frozen=True)
-class ReminderAtom:
-    """Customers with an open reminder from the rule of that name (a rule's due list)."""
-
-    rule: str
-    position: int = field(default=0, compare=False)
-
-
-@dataclass(frozen=True)
-class BoughtAtom:
-    """`bought:普洱茶` (ever), `bought:"普洱*" < 90d` (within 90 days), `> 90d` (bought it,
-    but not for 90 days). `*` in the name stands for anything."""
-
-    product: str
-    op: str | None = None
-    days: int = 0
-
-
-@dataclass(frozen=True)
-class AmountAtom:
-    """`spend >= 10000` (NT$ of all purchases), `purchases > 3`, `stays >= 3` (stayed)."""
-
-    field: str
-    op: str
-    value: int
-
-
-@dataclass(frozen=True)
-class TextAtom:
-    text: str
 
 
 # ---- tokens -----------------------------------------------------------------------------
