@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import Customer, Product, Purchase, TimelineEntry, User
+from app.services.importer.history import HistoryLine, HistorySpec, day_or_none
 from app.services.text import one_line
 
 MAX_QUANTITY = 100_000
@@ -406,90 +407,48 @@ HISTORY_COLUMNS = {
 MAX_HISTORY_ROWS = 5_000  # one request; larger histories go in several files
 
 
-@dataclass
-class HistoryLine:
-    number: int  # the sheet's row number (2 = the first under the header)
-    values: dict
-    customer: Customer | None = None
-    product: Product | None = None
-    errors: list | None = None
+def _check_history_line(line: HistoryLine, products_by_name: dict, today: date) -> None:
+    """The product by its exact name (any in the catalogue); a date up to today; a quantity
+    from 1 and a price in whole NT$ (empty: 1, and the product's price)."""
+    values = line.values
+    product = products_by_name.get(" ".join(values["product"].split()).lower())
+    if product is None:
+        line.errors.append(("product", values["product"]))
+    day = day_or_none(values["day"])
+    if day is None or day > today + timedelta(days=1) or day.year < 1900:
+        line.errors.append(("date", values["day"]))
+    values["product"], values["day"] = product, day
+    for key, lowest in (("quantity", 1), ("unit_price", 0)):
+        text = values[key].replace(",", "")
+        if not text:
+            values[key] = 1 if key == "quantity" else (product.price if product else 0)
+        elif text.isdigit() and lowest <= int(text) <= MAX_PRICE:
+            values[key] = int(text)
+        else:
+            line.errors.append((key, values[key]))
+    if len(values["note"]) > MAX_NOTE:
+        line.errors.append(("note-long", ""))
 
 
-def history_mapping(header: list[str]) -> dict[str, int]:
-    from app.services.importer import _normal
-
-    lookup = {_normal(word): key for key, words in HISTORY_COLUMNS.items() for word in words}
-    mapping: dict[str, int] = {}
-    for index, title in enumerate(header):
-        parts = [_normal(title)] + [_normal(p) for p in title.split() if p]
-        key = next((lookup[p] for p in parts if p in lookup), None)
-        if key and key not in mapping:
-            mapping[key] = index
-    return mapping
+def _products_by_name(session: Session) -> dict[str, Product]:
+    return {product.name.lower(): product for product in products(session)}
 
 
-def check_history(session: Session, header: list[str], rows: list[list[str]], today: date):
-    """Every line checked (customer by member number, else by a name only one customer has;
-    product by its exact name; date; quantity; price). Returns (lines, missing columns)."""
-    from app.services.importer import parse_date
-
-    mapping = history_mapping(header)
-    missing = [key for key in ("day", "product") if key not in mapping]
-    if "member_number" not in mapping and "name" not in mapping:
-        missing.append("member_number")
-    if missing:
-        return [], missing
-    if len(rows) > MAX_HISTORY_ROWS:
-        raise PurchaseError("history-too-long")
-    from app.services.customers import CustomerFinder
-
-    finder = CustomerFinder(session)
-    products_by_name = {p.name.lower(): p for p in session.scalars(sa.select(Product))}
-    lines = []
-    for offset, cells in enumerate(rows):
-        values = {
-            key: (
-                cells[mapping[key]] if key in mapping and mapping[key] < len(cells) else ""
-            ).strip()
-            for key in HISTORY_COLUMNS
-        }
-        line = HistoryLine(offset + 2, values, errors=[])
-        if not any(line.values.values()):
-            continue
-        line.customer, problem = finder.find(line.values["member_number"], line.values["name"])
-        if problem:
-            line.errors.append(problem)
-        line.product = products_by_name.get(" ".join(line.values["product"].split()).lower())
-        if line.product is None:
-            line.errors.append(("product", line.values["product"]))
-        try:
-            day = parse_date(line.values["day"]) if line.values["day"] else None
-        except ValueError:
-            day = None
-        if day is None or day > today + timedelta(days=1) or day.year < 1900:
-            line.errors.append(("date", line.values["day"]))
-        line.values["day"] = day
-        for key, low, default in (("quantity", 1, 1), ("unit_price", 0, None)):
-            text = line.values[key].replace(",", "")
-            if not text:
-                line.values[key] = default if default is not None else (
-                    line.product.price if line.product else 0)  # fmt: skip
-            elif text.isdigit() and low <= int(text) <= MAX_PRICE:
-                line.values[key] = int(text)
-            else:
-                line.errors.append((key, line.values[key]))
-        if len(line.values["note"]) > MAX_NOTE:
-            line.errors.append(("note-long", ""))
-        lines.append(line)
-    return lines, []
+def _save_history_line(session: Session, line: HistoryLine, _products, *, actor, today, zone):
+    values = line.values
+    add_purchase(
+        session, line.customer, product=values["product"], day=values["day"],
+        quantity=values["quantity"], unit_price=values["unit_price"], note=values["note"],
+        actor=actor, today=today, zone=zone,
+    )  # fmt: skip
 
 
-def import_history(session, lines: list[HistoryLine], *, actor, today, zone) -> int:
-    """All lines or none: the caller commits once, after every line went in."""
-    for line in lines:
-        add_purchase(
-            session, line.customer, product=line.product, day=line.values["day"],
-            quantity=line.values["quantity"], unit_price=line.values["unit_price"],
-            note=line.values["note"], actor=actor, today=today, zone=zone,
-        )  # fmt: skip
-    return len(lines)
+PURCHASE_HISTORY = HistorySpec(
+    kind="purchases",
+    columns=HISTORY_COLUMNS,
+    required=("day", "product"),
+    max_rows=MAX_HISTORY_ROWS,
+    check_line=_check_history_line,
+    save_line=_save_history_line,
+    lookup=_products_by_name,
+)

@@ -6,17 +6,14 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
+from app.blueprints import history_import
+from app.blueprints.history_import import HistoryPage, history_error
 from app.blueprints.purchases import bp
 from app.blueprints.purchases.forms import ProductForm, PurchaseForm
-from app.blueprints.shared import (
-    form_panel_with_errors,
-    history_error,
-    keep_history,
-    kept_history,
-    read_history_upload,
-)
+from app.blueprints.shared import form_panel_with_errors
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Customer, Product, Purchase
@@ -371,60 +368,49 @@ def reports():
 # ---- a purchase history sheet ---------------------------------------------------------------
 
 
-def _checked(header, rows):
-    context = shop_context(db.session)
-    lines, missing = service.check_history(db.session, header, rows, context.today)
-    return context, lines, missing
+def _history_page() -> HistoryPage:
+    links = []
+    if current_user.role.value == "owner":
+        links.append((url_for("purchases.products"), _("Products")))
+    return HistoryPage(
+        spec=service.PURCHASE_HISTORY,
+        endpoint="purchases.history",
+        confirm_endpoint="purchases.history_run",
+        audit_action="purchase.import",
+        title=_("Import purchase history"),
+        intro=_(
+            "One purchase per row, the column names in the first row: member number (or "
+            "name), date, product, quantity, unit price, note. Products must be in the "
+            "catalogue. Every line is checked first; nothing is saved until all are right."
+        ),
+        missing=_(
+            "The first row needs the columns: a member number or name, date, "
+            "product (quantity, unit price and note are optional)."
+        ),
+        describe=history_error,
+        ready=lambda num: ngettext(
+            "%(num)d purchase is ready to import.", "%(num)d purchases are ready to import.", num
+        ),
+        button=lambda num: ngettext("Import %(num)d purchase", "Import %(num)d purchases", num),
+        imported=lambda num: _("%(num)d purchases imported.", num=num),
+        columns=[
+            (_("Date"), "date", lambda line: line.values["day"]),
+            (_("Product"), "text", lambda line: line.values["product"].name),
+            (_("Quantity"), "number", lambda line: line.values["quantity"]),
+            (_("Unit price (NT$)"), "money", lambda line: line.values["unit_price"]),
+        ],
+        links=links,
+    )
 
 
 @bp.route("/imports/purchases", methods=["GET", "POST"])
 @desk_required
 def history():
     """Upload a sheet of past purchases; every line is checked before anything is saved."""
-    if request.method == "GET":
-        return render_template("purchases/history.html", lines=None)
-    name, sheet, error = read_history_upload()
-    if sheet is not None:
-        try:
-            _context, lines, missing = _checked(sheet.header, sheet.rows)
-        except PurchaseError:
-            error = _("At most %(num)d lines per file: split the history into several files.",
-                      num=service.MAX_HISTORY_ROWS)  # fmt: skip
-        else:
-            if missing:
-                error = _("The first row needs the columns: a member number or name, date, "
-                          "product (quantity, unit price and note are optional).")  # fmt: skip
-            elif not lines:
-                error = _("The file has no lines under its header.")
-    if error:
-        return render_template("purchases/history.html", lines=None, error=error), 422
-    bad = [line for line in lines if line.errors]
-    token = None if bad else keep_history("purchases", sheet)
-    return render_template(
-        "purchases/history.html", lines=lines, bad=bad, token=token, name=name,
-        describe=history_error,
-    ), 422 if bad else 200  # fmt: skip
+    return history_import.upload(_history_page())
 
 
 @bp.route("/imports/purchases/<token>", methods=["POST"])
 @desk_required
 def history_run(token: str):
-    path, stored = kept_history("purchases", token)
-    if stored is None:
-        flash(_("That upload is gone: send the file again."), "error")
-        return redirect(url_for("purchases.history"))
-    context, lines, missing = _checked(stored["header"], stored["rows"])
-    if missing or any(line.errors for line in lines):
-        flash(_("The data changed since the check: send the file again."), "error")
-        return redirect(url_for("purchases.history"))
-    from app.db import begin_write
-
-    begin_write(db.session)
-    added = service.import_history(
-        db.session, lines, actor=current_user, today=context.today, zone=context.zone
-    )
-    audit("purchase.import", detail=f"{added} purchases")
-    db.session.commit()
-    path.unlink(missing_ok=True)
-    flash(_("%(num)d purchases imported.", num=added), "success")
-    return redirect(url_for("purchases.history"))
+    return history_import.confirm(_history_page(), token)
