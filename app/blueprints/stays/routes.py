@@ -12,8 +12,9 @@ from app.blueprints.shared import form_panel_with_errors
 from app.blueprints.stays import bp
 from app.blueprints.stays.forms import EnrolmentForm, RoomForm, StayForm
 from app.extensions import db
-from app.models import Customer, Room, Stay
+from app.models import Customer, Enrolment, Room, Stay
 from app.security import audit, desk_required, owner_required
+from app.services import attendance
 from app.services import stays as service
 from app.services.shop import shop_context
 from app.services.stays import StayError
@@ -183,8 +184,6 @@ def room(room_id: int):
 @bp.route("/customers/<int:customer_id>/enrolments", methods=["POST"])
 @desk_required
 def enrol(customer_id: int):
-    from app.services import attendance
-
     customer = db.get_or_404(Customer, customer_id)
     form = EnrolmentForm(prefix="enrolment")
     if form.validate():
@@ -215,8 +214,6 @@ def enrol(customer_id: int):
 @bp.route("/enrolments/<int:enrolment_id>/delete", methods=["POST"])
 @desk_required
 def unenrol(enrolment_id: int):
-    from app.models import Enrolment
-
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     customer_id = enrolment.customer_id
     audit("enrolment.delete", "customer", customer_id,
