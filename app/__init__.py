@@ -185,6 +185,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.privacy import bp as privacy_bp
     from app.blueprints.purchases import bp as purchases_bp
     from app.blueprints.reminders import bp as reminders_bp
+    from app.blueprints.reports import bp as reports_bp
     from app.blueprints.search import bp as search_bp
     from app.blueprints.segments import bp as segments_bp
     from app.blueprints.settings import bp as settings_bp
@@ -200,6 +201,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_bp, url_prefix="/settings")
     app.register_blueprint(customers_bp, url_prefix="/customers")
     app.register_blueprint(purchases_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(stays_bp)
     app.register_blueprint(tags_bp, url_prefix="/tags")
     app.register_blueprint(timeline_bp)

@@ -159,15 +159,18 @@ ROUTES = [
     ("POST", "/settings/products", {"new-name": ""}, {**OWNER_ONLY, OWNER: 422}),
     ("GET", "/settings/products/{product}", None, OWNER_ONLY),
     ("POST", "/settings/products/{product}", {"product-name": ""}, {**OWNER_ONLY, OWNER: 422}),
-    ("GET", "/reports", None, OWNER_ONLY),
-    ("GET", "/reports?report=history&product=*", None, OWNER_ONLY),
-    ("GET", "/reports?report=repurchase&min_price=1&format=csv", None, OWNER_ONLY),
     ("GET", "/imports/purchases", None, DESK_UP),
     ("POST", "/imports/purchases", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
     ("POST", "/imports/purchases/{token}", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("GET", "/imports/stays", None, DESK_UP),
     ("POST", "/imports/stays", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
     ("POST", "/imports/stays/{token}", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    # reports (owner)
+    ("GET", "/reports", None, OWNER_ONLY),
+    ("GET", "/reports?report=history&product=*", None, OWNER_ONLY),
+    ("GET", "/reports?report=repurchase&min_price=1&format=csv", None, OWNER_ONLY),
+    ("GET", "/reports?report=stays&year=2025", None, OWNER_ONLY),
+    ("GET", "/reports?report=attendance&month=2025-01", None, OWNER_ONLY),
     # stays (front desk and owner), rooms (owner)
     (
         "POST",

@@ -1,11 +1,5 @@
-"""The catalogue, purchases (each with its line on the timeline) and the I-CRM reports.
-
-The reports are the three the I-CRM article describes (seeds/002): half a year of purchases
-per team (the staff member a customer is assigned to), customers by name with products and
-quantities; the purchase history of products from a start date, with `*` as a wildcard in the
-product's name; and who should buy again — for products at or above a minimum price or
-points, each customer's last purchase date and quantity, oldest first.
-"""
+"""The catalogue, purchases (each with its line on the timeline) and a sheet of past purchases.
+(The I-CRM reports on purchases are in app/services/reports/sales.py.)"""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -15,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import Customer, Product, Purchase, TimelineEntry, User
+from app.services.importer.history import HistoryLine, HistorySpec, day_or_none
 from app.services.text import one_line
 
 MAX_QUANTITY = 100_000
@@ -99,6 +94,20 @@ def find_products(session: Session, text: str, limit: int = 10) -> list[Product]
 def product_by_name(session: Session, name: str) -> Product | None:
     name = " ".join((name or "").split())
     return session.scalar(sa.select(Product).where(sa.func.lower(Product.name) == name.lower()))
+
+
+def wildcard(pattern: str) -> str:
+    """A product name with `*` for "anything" as a LIKE pattern (%, _ and \\ taken literally)."""
+    return "%".join(_like(part) for part in " ".join((pattern or "").split()).split("*"))
+
+
+def purchase_counts(session: Session) -> dict[int, int]:
+    """Product id -> how many purchases it has (a product without any is not in it)."""
+    return dict(
+        session.execute(
+            sa.select(Purchase.product_id, sa.func.count()).group_by(Purchase.product_id)
+        ).all()
+    )
 
 
 # ---- purchases ------------------------------------------------------------------------------
@@ -227,171 +236,6 @@ def recent_purchases(session: Session, customer_id: int, limit: int = 10) -> lis
     )
 
 
-# ---- reports ------------------------------------------------------------------------------
-
-
-def half_year_start(today: date) -> date:
-    """The same day six months back (the 31st becomes the month's last day)."""
-    year, month = today.year, today.month - 6
-    if month < 1:
-        year, month = year - 1, month + 12
-    for day in (today.day, 30, 29, 28):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-@dataclass
-class TeamRow:
-    team: str | None  # the staff member's name; None: no one assigned
-    customer_id: int
-    customer: str
-    product: str
-    quantity: int
-    amount: int
-
-
-def report_half_year(session: Session, today: date, limit: int | None = None) -> list[TeamRow]:
-    """Purchases since half a year ago per team, customers by name, products by name."""
-    since = half_year_start(today)
-    query = (
-        sa.select(
-            User.name,
-            Customer.id,
-            Customer.display_name,
-            Product.name,
-            sa.func.sum(Purchase.quantity),
-            sa.func.sum(Purchase.quantity * Purchase.unit_price),
-        )
-        .select_from(Purchase)
-        .join(Customer, Customer.id == Purchase.customer_id)
-        .join(Product, Product.id == Purchase.product_id)
-        .outerjoin(User, User.id == Customer.assigned_user_id)
-        .where(Purchase.purchased_on >= since, Purchase.purchased_on <= today)
-        .group_by(User.name, Customer.id, Customer.display_name, Product.name)
-        .order_by(User.name.is_(None), User.name, Customer.display_name, Customer.id, Product.name)
-    )
-    if limit:
-        query = query.limit(limit)
-    return [TeamRow(*row) for row in session.execute(query)]
-
-
-def wildcard(pattern: str) -> str:
-    """A product name with `*` for "anything" as a LIKE pattern (%, _ and \\ taken literally)."""
-    return "%".join(_like(part) for part in " ".join((pattern or "").split()).split("*"))
-
-
-@dataclass
-class HistoryRow:
-    day: date
-    customer_id: int
-    customer: str
-    product: str
-    quantity: int
-    unit_price: int
-    amount: int
-    note: str
-
-
-def report_history(
-    session: Session, since: date, pattern: str, limit: int | None = None
-) -> list[HistoryRow]:
-    """Purchases from `since` of products whose name matches the pattern (`*` wildcards;
-    without one, the exact name), oldest first."""
-    if not (pattern or "").strip():
-        raise PurchaseError("pattern")
-    rows = session.execute(
-        sa.select(
-            Purchase.purchased_on,
-            Customer.id,
-            Customer.display_name,
-            Product.name,
-            Purchase.quantity,
-            Purchase.unit_price,
-            Purchase.quantity * Purchase.unit_price,
-            Purchase.note,
-        )
-        .join(Customer, Customer.id == Purchase.customer_id)
-        .join(Product, Product.id == Purchase.product_id)
-        .where(
-            Purchase.purchased_on >= since,
-            Product.name.ilike(wildcard(pattern), escape="\\"),
-        )
-        .order_by(Purchase.purchased_on, Customer.display_name, Purchase.id)
-        .limit(limit)
-    ).all()
-    return [HistoryRow(*row) for row in rows]
-
-
-@dataclass
-class RepurchaseRow:
-    customer_id: int
-    customer: str
-    product: str
-    last_day: date
-    quantity: int  # bought on that last day
-    days_ago: int
-
-
-def report_repurchase(
-    session: Session,
-    today: date,
-    *,
-    min_price: int | None = None,
-    min_points: int | None = None,
-    limit: int | None = None,
-) -> list[RepurchaseRow]:
-    """For products at or above the minimum price or points: each customer's last purchase
-    of each, with the quantity bought that day, oldest first (the first `limit` rows)."""
-    if min_price is None and min_points is None:
-        raise PurchaseError("threshold")
-    wanted = []
-    if min_price is not None:
-        wanted.append(Product.price >= min_price)
-    if min_points is not None:
-        wanted.append(Product.points >= min_points)
-    # The last day of each customer and product (read in index order), then what was bought
-    # that day (an index look-up per row).
-    last = (
-        sa.select(
-            Purchase.product_id,
-            Purchase.customer_id,
-            sa.func.max(Purchase.purchased_on).label("day"),
-        )
-        .where(Purchase.product_id.in_(sa.select(Product.id).where(sa.or_(*wanted))))
-        .group_by(Purchase.product_id, Purchase.customer_id)
-        .cte("last_purchase")
-    )
-    same_day = Purchase.__table__.alias("same_day")
-    quantity = (
-        sa.select(sa.func.sum(same_day.c.quantity))
-        .where(
-            same_day.c.product_id == last.c.product_id,
-            same_day.c.customer_id == last.c.customer_id,
-            same_day.c.purchased_on == last.c.day,
-        )
-        .scalar_subquery()
-    )
-    query = (
-        sa.select(last.c.customer_id, Customer.display_name, Product.name, last.c.day, quantity)
-        .select_from(last)
-        .join(Customer, Customer.id == last.c.customer_id)
-        .join(Product, Product.id == last.c.product_id)
-        .where(Customer.erased_at.is_(None))
-        .order_by(last.c.day, Customer.display_name, Product.name)
-    )
-    if limit:
-        query = query.limit(limit)
-    rows = []
-    for cid, name, product, day, qty in session.execute(query):
-        if isinstance(day, str):
-            day = date.fromisoformat(day)
-        rows.append(RepurchaseRow(cid, name, product, day, qty, (today - day).days))
-    return rows
-
-
 # ---- a purchase history sheet ---------------------------------------------------------------
 
 HISTORY_COLUMNS = {
@@ -406,90 +250,48 @@ HISTORY_COLUMNS = {
 MAX_HISTORY_ROWS = 5_000  # one request; larger histories go in several files
 
 
-@dataclass
-class HistoryLine:
-    number: int  # the sheet's row number (2 = the first under the header)
-    values: dict
-    customer: Customer | None = None
-    product: Product | None = None
-    errors: list | None = None
+def _check_history_line(line: HistoryLine, products_by_name: dict, today: date) -> None:
+    """The product by its exact name (any in the catalogue); a date up to today; a quantity
+    from 1 and a price in whole NT$ (empty: 1, and the product's price)."""
+    values = line.values
+    product = products_by_name.get(" ".join(values["product"].split()).lower())
+    if product is None:
+        line.errors.append(("product", values["product"]))
+    day = day_or_none(values["day"])
+    if day is None or day > today + timedelta(days=1) or day.year < 1900:
+        line.errors.append(("date", values["day"]))
+    values["product"], values["day"] = product, day
+    for key, lowest in (("quantity", 1), ("unit_price", 0)):
+        text = values[key].replace(",", "")
+        if not text:
+            values[key] = 1 if key == "quantity" else (product.price if product else 0)
+        elif text.isdigit() and lowest <= int(text) <= MAX_PRICE:
+            values[key] = int(text)
+        else:
+            line.errors.append((key, values[key]))
+    if len(values["note"]) > MAX_NOTE:
+        line.errors.append(("note-long", ""))
 
 
-def history_mapping(header: list[str]) -> dict[str, int]:
-    from app.services.importer import _normal
-
-    lookup = {_normal(word): key for key, words in HISTORY_COLUMNS.items() for word in words}
-    mapping: dict[str, int] = {}
-    for index, title in enumerate(header):
-        parts = [_normal(title)] + [_normal(p) for p in title.split() if p]
-        key = next((lookup[p] for p in parts if p in lookup), None)
-        if key and key not in mapping:
-            mapping[key] = index
-    return mapping
+def _products_by_name(session: Session) -> dict[str, Product]:
+    return {product.name.lower(): product for product in products(session)}
 
 
-def check_history(session: Session, header: list[str], rows: list[list[str]], today: date):
-    """Every line checked (customer by member number, else by a name only one customer has;
-    product by its exact name; date; quantity; price). Returns (lines, missing columns)."""
-    from app.services.importer import parse_date
-
-    mapping = history_mapping(header)
-    missing = [key for key in ("day", "product") if key not in mapping]
-    if "member_number" not in mapping and "name" not in mapping:
-        missing.append("member_number")
-    if missing:
-        return [], missing
-    if len(rows) > MAX_HISTORY_ROWS:
-        raise PurchaseError("history-too-long")
-    from app.services.customers import CustomerFinder
-
-    finder = CustomerFinder(session)
-    products_by_name = {p.name.lower(): p for p in session.scalars(sa.select(Product))}
-    lines = []
-    for offset, cells in enumerate(rows):
-        values = {
-            key: (
-                cells[mapping[key]] if key in mapping and mapping[key] < len(cells) else ""
-            ).strip()
-            for key in HISTORY_COLUMNS
-        }
-        line = HistoryLine(offset + 2, values, errors=[])
-        if not any(line.values.values()):
-            continue
-        line.customer, problem = finder.find(line.values["member_number"], line.values["name"])
-        if problem:
-            line.errors.append(problem)
-        line.product = products_by_name.get(" ".join(line.values["product"].split()).lower())
-        if line.product is None:
-            line.errors.append(("product", line.values["product"]))
-        try:
-            day = parse_date(line.values["day"]) if line.values["day"] else None
-        except ValueError:
-            day = None
-        if day is None or day > today + timedelta(days=1) or day.year < 1900:
-            line.errors.append(("date", line.values["day"]))
-        line.values["day"] = day
-        for key, low, default in (("quantity", 1, 1), ("unit_price", 0, None)):
-            text = line.values[key].replace(",", "")
-            if not text:
-                line.values[key] = default if default is not None else (
-                    line.product.price if line.product else 0)  # fmt: skip
-            elif text.isdigit() and low <= int(text) <= MAX_PRICE:
-                line.values[key] = int(text)
-            else:
-                line.errors.append((key, line.values[key]))
-        if len(line.values["note"]) > MAX_NOTE:
-            line.errors.append(("note-long", ""))
-        lines.append(line)
-    return lines, []
+def _save_history_line(session: Session, line: HistoryLine, _products, *, actor, today, zone):
+    values = line.values
+    add_purchase(
+        session, line.customer, product=values["product"], day=values["day"],
+        quantity=values["quantity"], unit_price=values["unit_price"], note=values["note"],
+        actor=actor, today=today, zone=zone,
+    )  # fmt: skip
 
 
-def import_history(session, lines: list[HistoryLine], *, actor, today, zone) -> int:
-    """All lines or none: the caller commits once, after every line went in."""
-    for line in lines:
-        add_purchase(
-            session, line.customer, product=line.product, day=line.values["day"],
-            quantity=line.values["quantity"], unit_price=line.values["unit_price"],
-            note=line.values["note"], actor=actor, today=today, zone=zone,
-        )  # fmt: skip
-    return len(lines)
+PURCHASE_HISTORY = HistorySpec(
+    kind="purchases",
+    columns=HISTORY_COLUMNS,
+    required=("day", "product"),
+    max_rows=MAX_HISTORY_ROWS,
+    check_line=_check_history_line,
+    save_line=_save_history_line,
+    lookup=_products_by_name,
+)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.clock import utcnow
 from app.db import days_between
 from app.models import STAY_STATUSES, Customer, Room, Stay, TimelineEntry, User
+from app.services.importer.history import HistoryLine, HistorySpec, day_or_none
 from app.services.text import one_line
 
 MAX_NIGHTS = 366
@@ -292,48 +293,6 @@ def leaving(session: Session, day: date) -> list[Stay]:
     )
 
 
-@dataclass
-class MonthOccupancy:
-    month: int
-    stays: int  # stays that began in the month
-    nights: int  # room-nights in the month (stays across a month end are split)
-    amount: int  # NT$ of the stays that began in the month
-    occupancy: float | None  # nights / (rooms in use × days); None without rooms
-
-
-def month_occupancy(session: Session, year: int) -> list[MonthOccupancy]:
-    """Stays per month and how full the rooms were, for one year (stayed stays only)."""
-    import calendar
-    from datetime import timedelta
-
-    start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    rows = session.execute(
-        sa.select(Stay.check_in, Stay.check_out, Stay.amount).where(
-            Stay.status == "stayed", Stay.check_in < end, Stay.check_out > start
-        )
-    ).all()
-    stays = [0] * 13
-    nights = [0] * 13
-    amount = [0] * 13
-    for check_in, check_out, money in rows:
-        if check_in >= start:
-            stays[check_in.month] += 1
-            amount[check_in.month] += money
-        day = max(check_in, start)
-        while day < min(check_out, end):
-            nights[day.month] += 1
-            day += timedelta(days=1)
-    room_count = session.scalar(
-        sa.select(sa.func.count()).select_from(Room).where(Room.active.is_(True))
-    )
-    result = []
-    for month in range(1, 13):
-        capacity = room_count * calendar.monthrange(year, month)[1]
-        share = round(nights[month] / capacity, 3) if capacity else None
-        result.append(MonthOccupancy(month, stays[month], nights[month], amount[month], share))
-    return result
-
-
 # ---- a stays history sheet (the paper guest book, typed into a spreadsheet) ------------------
 
 STAY_HISTORY_COLUMNS = {
@@ -350,79 +309,47 @@ STAY_HISTORY_COLUMNS = {
 MAX_STAY_HISTORY_ROWS = 5_000
 
 
-@dataclass
-class StayLine:
-    number: int
-    values: dict
-    customer: Customer | None = None
-    errors: list | None = None
+def _check_history_line(line: HistoryLine, _rooms: dict, today: date) -> None:
+    """Checked like a stay typed in by hand (status: stayed; a room by its name)."""
+    values = line.values
+    values["check_in"] = day_or_none(values["check_in"])
+    values["check_out"] = day_or_none(values["check_out"])
+    for key, default in (("adults", 2), ("children", 0), ("amount", 0)):
+        text = values[key].replace(",", "")
+        values[key] = int(text) if text.isdigit() else (default if not text else text)
+    if len(values["room"]) > 60:
+        line.errors.append(("room", values["room"][:60]))
+    try:
+        check({**values, "status": "stayed", "deposit": 0, "source": "", "room_id": None},
+              today)  # fmt: skip
+    except StayError as error:
+        line.errors.append((error.code, ""))
 
 
-def check_stay_history(session: Session, header: list[str], rows: list[list[str]], today: date):
-    """Each line checked like a stay typed in by hand (status: stayed; a room by its name,
-    created when new). Returns (lines, missing columns)."""
-    from app.services.importer import _normal, parse_date
-
-    lookup = {_normal(w): key for key, words in STAY_HISTORY_COLUMNS.items() for w in words}
-    mapping: dict[str, int] = {}
-    for index, title in enumerate(header):
-        parts = [_normal(title)] + [_normal(p) for p in title.split() if p]
-        key = next((lookup[p] for p in parts if p in lookup), None)
-        if key and key not in mapping:
-            mapping[key] = index
-    missing = [key for key in ("check_in", "check_out") if key not in mapping]
-    if "member_number" not in mapping and "name" not in mapping:
-        missing.append("member_number")
-    if missing:
-        return [], missing
-    if len(rows) > MAX_STAY_HISTORY_ROWS:
-        raise StayError("history-too-long")
-    from app.services.customers import CustomerFinder
-
-    finder = CustomerFinder(session)
-    lines = []
-    for offset, cells in enumerate(rows):
-        values = {
-            key: (
-                cells[mapping[key]] if key in mapping and mapping[key] < len(cells) else ""
-            ).strip()
-            for key in STAY_HISTORY_COLUMNS
-        }
-        if not any(values.values()):
-            continue
-        line = StayLine(offset + 2, values, errors=[])
-        line.customer, problem = finder.find(values["member_number"], values["name"])
-        if problem:
-            line.errors.append(problem)
-        for key in ("check_in", "check_out"):
-            try:
-                values[key] = parse_date(values[key]) if values[key] else None
-            except ValueError:
-                values[key] = None
-        for key, default in (("adults", 2), ("children", 0), ("amount", 0)):
-            text = values[key].replace(",", "")
-            values[key] = int(text) if text.isdigit() else (default if not text else text)
-        if len(values["room"]) > 60:
-            line.errors.append(("room", values["room"][:60]))
-        try:
-            check({**values, "status": "stayed", "deposit": 0, "source": "", "room_id": None},
-                  today)  # fmt: skip
-        except StayError as error:
-            line.errors.append((error.code, ""))
-        lines.append(line)
-    return lines, []
+def _rooms_by_name(session: Session) -> dict[str, Room]:
+    return {room.name.lower(): room for room in rooms(session)}
 
 
-def import_stay_history(session, lines: list[StayLine], *, actor, today, zone) -> int:
-    """All lines or none (the caller commits once). Rooms named in the sheet are created."""
-    known = {room.name.lower(): room for room in rooms(session)}
-    for line in lines:
-        room = None
-        name = " ".join(line.values["room"].split())
-        if name:
-            room = known.get(name.lower()) or save_room(session, None, name)
-            known[room.name.lower()] = room
-        values = {**line.values, "status": "stayed", "room_id": room.id if room else None,
-                  "deposit": 0, "source": ""}  # fmt: skip
-        save_stay(session, line.customer, None, values, actor=actor, today=today, zone=zone)
-    return len(lines)
+def _save_history_line(
+    session: Session, line: HistoryLine, known: dict[str, Room], *, actor, today, zone
+) -> None:
+    """A room named in the sheet is created when new (and known for the next lines)."""
+    room = None
+    name = " ".join(line.values["room"].split())
+    if name:
+        room = known.get(name.lower()) or save_room(session, None, name)
+        known[room.name.lower()] = room
+    values = {**line.values, "status": "stayed", "room_id": room.id if room else None,
+              "deposit": 0, "source": ""}  # fmt: skip
+    save_stay(session, line.customer, None, values, actor=actor, today=today, zone=zone)
+
+
+STAY_HISTORY = HistorySpec(
+    kind="stays",
+    columns=STAY_HISTORY_COLUMNS,
+    required=("check_in", "check_out"),
+    max_rows=MAX_STAY_HISTORY_ROWS,
+    check_line=_check_history_line,
+    save_line=_save_history_line,
+    lookup=_rooms_by_name,
+)

@@ -207,7 +207,7 @@ def test_a_purchase_history_sheet_is_checked_whole_then_imported(app, client):
 
 
 def test_long_reports_show_the_first_rows_and_the_files_have_all(app, client, owner, monkeypatch):
-    from app.blueprints.purchases import routes
+    from app.blueprints.reports import routes
 
     monkeypatch.setattr(routes, "SCREEN_ROWS", 1)
     _catalogue()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import AuditEvent, Stay, TimelineEntry
 from app.services import stays as service
+from app.services.reports import stays as stay_reports
 from app.services.shop import ensure_shop, shop_context
 from tests.conftest import login
 from tests.factories import make_alert, make_customer, make_user
@@ -177,7 +178,7 @@ def test_stays_per_month_and_occupancy_report(app, client, owner):
             actor=None, today=date(2026, 11, 24),
         )  # fmt: skip
     db.session.commit()
-    rows = service.month_occupancy(db.session, 2025)
+    rows = stay_reports.month_occupancy(db.session, 2025)
     assert (rows[0].stays, rows[0].nights, rows[0].amount) == (1, 2, 3000)
     assert (rows[1].stays, rows[1].nights, rows[1].amount) == (1, 3, 3000)
     assert rows[1].occupancy == round(3 / (2 * 28), 3)

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Attendance, TimelineEntry
 from app.services import attendance as service
 from app.services.customers import add_family_member
+from app.services.reports import attendance as attendance_reports
 from tests.factories import make_customer
 
 WORDS = {"arrived": "到班 %(time)s", "picked_up": "%(time)s 由 %(who)s 接回",
@@ -59,7 +60,7 @@ def test_one_row_a_day_pickups_checked_and_the_timeline_kept_in_step(app):
     db.session.commit()
     entry = db.session.get(TimelineEntry, row.entry_id)
     assert (entry.kind, entry.body) == ("note", "請假: 感冒")
-    report = service.month_report(db.session, date(2026, 11, 1), date(2026, 11, 30))
+    report = attendance_reports.month_report(db.session, date(2026, 11, 1), date(2026, 11, 30))
     assert [(r.name, r.present, r.absent) for r in report] == [("林小明", 0, 1)]
 
 

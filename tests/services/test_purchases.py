@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Purchase, TimelineEntry
 from app.services import purchases as service
 from app.services.purchases import PurchaseError
+from app.services.reports import sales
 from tests.factories import make_customer, make_user
 
 TODAY = date(2026, 11, 24)
@@ -59,7 +60,7 @@ def shop(app):
 def test_half_year_report_by_team_customer_and_product(shop):
     rows = [
         (r.team, r.customer, r.product, r.quantity, r.amount)
-        for r in service.report_half_year(db.session, TODAY)
+        for r in sales.report_half_year(db.session, TODAY)
     ]
     # Since 2026-05-24: Amy's customers by name, then Ben's, then no one's (names in
     # code-point order, as the database sorts them).
@@ -71,37 +72,37 @@ def test_half_year_report_by_team_customer_and_product(shop):
         (None, "張同學", "凍頂烏龍", 4, 3200),
     ]
     assert ("Amy", "林先生", "凍頂烏龍", 1, 800) not in rows  # March: too long ago
-    assert service.half_year_start(date(2026, 8, 31)) == date(2026, 2, 28)
+    assert sales.half_year_start(date(2026, 8, 31)) == date(2026, 2, 28)
 
 
 def test_product_history_with_wildcards(shop):
     since = date(2026, 1, 1)
     exact = [(r.day, r.customer, r.product, r.quantity) for r in
-             service.report_history(db.session, since, "普洱茶")]  # fmt: skip
+             sales.report_history(db.session, since, "普洱茶")]  # fmt: skip
     assert exact == [
         (date(2026, 6, 1), "陳小姐", "普洱茶", 2),
         (date(2026, 8, 8), "王太太", "普洱茶", 2),
         (date(2026, 8, 8), "王太太", "普洱茶", 1),
         (date(2026, 9, 10), "陳小姐", "普洱茶", 1),
     ]
-    starting = service.report_history(db.session, since, "普洱*")
+    starting = sales.report_history(db.session, since, "普洱*")
     assert {r.product for r in starting} == {"普洱茶", "普洱茶禮盒"} and len(starting) == 5
     assert starting[-1].amount == 3000 and starting[-1].note == "週年慶"
-    ending = service.report_history(db.session, since, "*烏龍")
+    ending = sales.report_history(db.session, since, "*烏龍")
     assert [(r.day, r.customer) for r in ending] == [
         (date(2026, 3, 3), "林先生"),
         (date(2026, 7, 7), "張同學"),
     ]
-    assert len(service.report_history(db.session, since, "*")) == 8  # all since 2026
-    assert service.report_history(db.session, since, "100%") == []  # % is literal
+    assert len(sales.report_history(db.session, since, "*")) == 8  # all since 2026
+    assert sales.report_history(db.session, since, "100%") == []  # % is literal
     with pytest.raises(PurchaseError):
-        service.report_history(db.session, since, "  ")
+        sales.report_history(db.session, since, "  ")
 
 
 def test_repurchase_report_oldest_first_with_the_last_days_quantity(shop):
     rows = [
         (r.customer, r.product, r.last_day, r.quantity)
-        for r in service.report_repurchase(db.session, TODAY, min_price=1000)
+        for r in sales.report_repurchase(db.session, TODAY, min_price=1000)
     ]
     # Towels (NT$99) and oolong (NT$800) are below the minimum price.
     assert rows == [
@@ -109,7 +110,7 @@ def test_repurchase_report_oldest_first_with_the_last_days_quantity(shop):
         ("陳小姐", "普洱茶", date(2026, 9, 10), 1),
         ("林先生", "普洱茶禮盒", date(2026, 11, 20), 1),
     ]
-    by_points = service.report_repurchase(db.session, TODAY, min_points=20)
+    by_points = sales.report_repurchase(db.session, TODAY, min_points=20)
     assert [(r.customer, r.product) for r in by_points][:2] == [
         ("林先生", "凍頂烏龍"),
         ("張同學", "凍頂烏龍"),

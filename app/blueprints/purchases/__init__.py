@@ -1,4 +1,4 @@
-"""Purchases on the customer page, the product catalogue (Settings) and the I-CRM reports."""
+"""Purchases on the customer page, the product catalogue (Settings) and past purchases."""
 
 from flask import Blueprint
 

@@ -1,31 +1,22 @@
 """Purchases: entered on the customer page (any past date), edited and deleted with an audit
-trail; the catalogue in Settings; the I-CRM reports on screen, printable, as .xlsx or CSV."""
+trail; the catalogue in Settings; a sheet of past purchases (the reports are in reports/)."""
 
-from datetime import date, timedelta
-
-import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
+from app.blueprints import history_import
+from app.blueprints.history_import import HistoryPage, history_error
 from app.blueprints.purchases import bp
 from app.blueprints.purchases.forms import ProductForm, PurchaseForm
-from app.blueprints.shared import (
-    form_panel_with_errors,
-    history_error,
-    keep_history,
-    kept_history,
-    read_history_upload,
-)
-from app.clock import utcnow
+from app.blueprints.shared import form_panel_with_errors
 from app.extensions import db
 from app.models import Customer, Product, Purchase
 from app.security import audit, desk_required, owner_required
-from app.services import exporting
 from app.services import purchases as service
 from app.services.purchases import PurchaseError
 from app.services.shop import shop_context
-from app.vocabulary import shop_term
 
 
 def error_message(error: PurchaseError) -> str:
@@ -39,8 +30,6 @@ def error_message(error: PurchaseError) -> str:
         "date": _("Enter a real date (year-month-day), e.g. 2018-02-28."),
         "date-range": _("Enter a date from 1900 up to today."),
         "note-long": _("A note has at most 500 characters."),
-        "pattern": _("Type a product name; * stands for anything, e.g. 普洱* or *茶."),
-        "threshold": _("Enter a minimum price or minimum points."),
     }.get(error.code, _("Check the values and try again."))
 
 
@@ -58,10 +47,6 @@ def resolve_product(text: str) -> tuple[Product | None, str | None]:
                        text=text)  # fmt: skip
     names = "、".join(p.name for p in found[:5])
     return None, _("Several products match: %(names)s. Type more of the name.", names=names)
-
-
-def _today() -> date:
-    return shop_context(db.session).today
 
 
 def _customer(customer_id: int) -> Customer:
@@ -188,11 +173,7 @@ def products():
                 db.session.commit()
                 flash(_("Product %(name)s added.", name=product.name), "success")
                 return redirect(url_for("purchases.products"))
-    counts = dict(
-        db.session.execute(
-            sa.select(Purchase.product_id, sa.func.count()).group_by(Purchase.product_id)
-        ).all()
-    )
+    counts = service.purchase_counts(db.session)
     return (
         render_template(
             "purchases/products.html",
@@ -229,202 +210,52 @@ def product(product_id: int):
     return render_template("purchases/product.html", form=form, product=item), status
 
 
-# ---- reports ----------------------------------------------------------------------------------
-
-REPORTS = ("half_year", "history", "repurchase", "stays", "attendance")
-SCREEN_ROWS = 500
-
-
-def _whole_or_none(name: str) -> tuple[int | None, bool]:
-    """(number, ok) for an optional whole-number query argument."""
-    text = (request.args.get(name) or "").strip()
-    if not text:
-        return None, True
-    if not text.isdigit() or len(text) > 9:
-        return None, False
-    return int(text), True
-
-
-def _half_year_view(context, today, screen, person):
-    found = service.report_half_year(db.session, today, limit=screen)
-    context.update(rows=found, since=service.half_year_start(today))
-    header = [_("Team"), person, _("Product"), _("Quantity"), _("Amount (NT$)")]
-    return header, [[r.team or _("No one assigned"), r.customer, r.product, r.quantity, r.amount]
-                    for r in found]  # fmt: skip
-
-
-def _history_view(context, today, screen, person):
-    pattern = (request.args.get("product") or "").strip()[:120]
-    since_text = (request.args.get("since") or "").strip()
-    try:
-        since = date.fromisoformat(since_text) if since_text else date(today.year, 1, 1)
-    except ValueError:
-        since, context["error"] = date(today.year, 1, 1), error_message(PurchaseError("date"))
-    context.update(pattern=pattern, since=since)
-    if not pattern or context["error"]:
-        return [], []
-    try:
-        found = service.report_history(db.session, since, pattern, limit=screen)
-    except PurchaseError as error:
-        context["error"] = error_message(error)
-        return [], []
-    context["rows"] = found
-    header = [_("Date"), person, _("Product"), _("Quantity"), _("Unit price (NT$)"),
-              _("Amount (NT$)"), _("Note")]  # fmt: skip
-    return header, [[r.day, r.customer, r.product, r.quantity, r.unit_price, r.amount, r.note]
-                    for r in found]  # fmt: skip
-
-
-def _stays_view(context, today, screen, person):
-    from app.services.stays import month_occupancy
-
-    year_text = (request.args.get("year") or "").strip()
-    valid = year_text.isdigit() and 1900 <= int(year_text) <= 2200
-    year = int(year_text) if valid else today.year
-    if year_text and not valid:
-        context["error"] = _("Enter a year such as %(year)d.", year=today.year)
-    found = month_occupancy(db.session, year)
-    context.update(rows=found, year=year)
-    header = [_("Month"), _("Stays"), _("Nights"), _("Amount (NT$)"), _("Occupancy")]
-    return header, [[f"{year}-{r.month:02d}", r.stays, r.nights, r.amount,
-                     "" if r.occupancy is None else f"{r.occupancy:.0%}"] for r in found]  # fmt: skip
-
-
-def _attendance_view(context, today, screen, person):
-    from app.services.attendance import month_report
-
-    month_text = (request.args.get("month") or "").strip()
-    try:
-        first = date.fromisoformat(month_text + "-01") if month_text else today.replace(day=1)
-    except ValueError:
-        first = today.replace(day=1)
-        context["error"] = _("Enter a month such as %(month)s.", month=first.strftime("%Y-%m"))
-    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    found = month_report(db.session, first, last)
-    context.update(rows=found, month=first.strftime("%Y-%m"))
-    return [person, _("Days here"), _("Days absent")], [
-        [r.name, r.present, r.absent] for r in found
-    ]
-
-
-def _repurchase_view(context, today, screen, person):
-    min_price, ok_price = _whole_or_none("min_price")
-    min_points, ok_points = _whole_or_none("min_points")
-    context.update(min_price=min_price, min_points=min_points)
-    if not (ok_price and ok_points):
-        context["error"] = _("Enter whole numbers for the minimum price and points.")
-        return [], []
-    if min_price is None and min_points is None:
-        return [], []
-    found = service.report_repurchase(
-        db.session, today, min_price=min_price, min_points=min_points, limit=screen
-    )
-    context["rows"] = found
-    header = [person, _("Product"), _("Last bought"), _("Quantity that day"), _("Days ago")]
-    return header, [[r.customer, r.product, r.last_day, r.quantity, r.days_ago] for r in found]
-
-
-# report -> (context, today, rows on screen or None, the shop's word for a customer)
-#           -> (file header, file rows); each fills what the page shows into context
-_REPORT_VIEWS = {
-    "half_year": _half_year_view,
-    "history": _history_view,
-    "stays": _stays_view,
-    "attendance": _attendance_view,
-    "repurchase": _repurchase_view,
-}
-
-
-@bp.route("/reports")
-@owner_required
-def reports():
-    report = request.args.get("report", "half_year")
-    if report not in REPORTS:
-        abort(404)
-    today = _today()
-    file_format = request.args.get("format")
-    # On screen the first SCREEN_ROWS (one more tells that there are more); files get all.
-    screen = None if file_format in ("csv", "xlsx") else SCREEN_ROWS + 1
-    context = {"report": report, "today": today, "error": None, "rows": None}
-    header, rows = _REPORT_VIEWS[report](context, today, screen, shop_term("customer"))
-    if file_format in ("csv", "xlsx") and header and not context["error"]:
-        audit("report.export", detail=f"{report} {file_format} rows={len(rows)}")
-        db.session.commit()
-        name = f"hearth-{report}-{utcnow():%Y%m%d}"
-        if file_format == "csv":
-            body, mimetype = exporting.to_csv(header, rows), "text/csv"
-        else:
-            body = exporting.to_xlsx(header, rows, report)
-            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(
-            body,
-            mimetype=mimetype,
-            headers={"Content-Disposition": f'attachment; filename="{name}.{file_format}"'},
-        )
-    rows_found = context["rows"]
-    if rows_found is not None and len(rows_found) > SCREEN_ROWS:
-        # The screen (and the printout) shows the first rows; the files have them all.
-        context.update(rows=rows_found[:SCREEN_ROWS], more_rows=True)
-    return render_template("purchases/reports.html", **context)
-
-
 # ---- a purchase history sheet ---------------------------------------------------------------
 
 
-def _checked(header, rows):
-    context = shop_context(db.session)
-    lines, missing = service.check_history(db.session, header, rows, context.today)
-    return context, lines, missing
+def _history_page() -> HistoryPage:
+    links = []
+    if current_user.role.value == "owner":
+        links.append((url_for("purchases.products"), _("Products")))
+    return HistoryPage(
+        spec=service.PURCHASE_HISTORY,
+        endpoint="purchases.history",
+        confirm_endpoint="purchases.history_run",
+        audit_action="purchase.import",
+        title=_("Import purchase history"),
+        intro=_(
+            "One purchase per row, the column names in the first row: member number (or "
+            "name), date, product, quantity, unit price, note. Products must be in the "
+            "catalogue. Every line is checked first; nothing is saved until all are right."
+        ),
+        missing=_(
+            "The first row needs the columns: a member number or name, date, "
+            "product (quantity, unit price and note are optional)."
+        ),
+        describe=history_error,
+        ready=lambda num: ngettext(
+            "%(num)d purchase is ready to import.", "%(num)d purchases are ready to import.", num
+        ),
+        button=lambda num: ngettext("Import %(num)d purchase", "Import %(num)d purchases", num),
+        imported=lambda num: _("%(num)d purchases imported.", num=num),
+        columns=[
+            (_("Date"), "date", lambda line: line.values["day"]),
+            (_("Product"), "text", lambda line: line.values["product"].name),
+            (_("Quantity"), "number", lambda line: line.values["quantity"]),
+            (_("Unit price (NT$)"), "money", lambda line: line.values["unit_price"]),
+        ],
+        links=links,
+    )
 
 
 @bp.route("/imports/purchases", methods=["GET", "POST"])
 @desk_required
 def history():
     """Upload a sheet of past purchases; every line is checked before anything is saved."""
-    if request.method == "GET":
-        return render_template("purchases/history.html", lines=None)
-    name, sheet, error = read_history_upload()
-    if sheet is not None:
-        try:
-            _context, lines, missing = _checked(sheet.header, sheet.rows)
-        except PurchaseError:
-            error = _("At most %(num)d lines per file: split the history into several files.",
-                      num=service.MAX_HISTORY_ROWS)  # fmt: skip
-        else:
-            if missing:
-                error = _("The first row needs the columns: a member number or name, date, "
-                          "product (quantity, unit price and note are optional).")  # fmt: skip
-            elif not lines:
-                error = _("The file has no lines under its header.")
-    if error:
-        return render_template("purchases/history.html", lines=None, error=error), 422
-    bad = [line for line in lines if line.errors]
-    token = None if bad else keep_history("purchases", sheet)
-    return render_template(
-        "purchases/history.html", lines=lines, bad=bad, token=token, name=name,
-        describe=history_error,
-    ), 422 if bad else 200  # fmt: skip
+    return history_import.upload(_history_page())
 
 
 @bp.route("/imports/purchases/<token>", methods=["POST"])
 @desk_required
 def history_run(token: str):
-    path, stored = kept_history("purchases", token)
-    if stored is None:
-        flash(_("That upload is gone: send the file again."), "error")
-        return redirect(url_for("purchases.history"))
-    context, lines, missing = _checked(stored["header"], stored["rows"])
-    if missing or any(line.errors for line in lines):
-        flash(_("The data changed since the check: send the file again."), "error")
-        return redirect(url_for("purchases.history"))
-    from app.db import begin_write
-
-    begin_write(db.session)
-    added = service.import_history(
-        db.session, lines, actor=current_user, today=context.today, zone=context.zone
-    )
-    audit("purchase.import", detail=f"{added} purchases")
-    db.session.commit()
-    path.unlink(missing_ok=True)
-    flash(_("%(num)d purchases imported.", num=added), "success")
-    return redirect(url_for("purchases.history"))
+    return history_import.confirm(_history_page(), token)

@@ -3,20 +3,18 @@ checked in and out from My day, deleted with an audit trail. Rooms in Settings."
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from app.blueprints.shared import (
-    form_panel_with_errors,
-    history_error,
-    keep_history,
-    kept_history,
-    read_history_upload,
-)
+from app.blueprints import history_import
+from app.blueprints.history_import import HistoryPage, history_error
+from app.blueprints.shared import form_panel_with_errors
 from app.blueprints.stays import bp
 from app.blueprints.stays.forms import EnrolmentForm, RoomForm, StayForm
 from app.extensions import db
-from app.models import Customer, Room, Stay
+from app.models import Customer, Enrolment, Room, Stay
 from app.security import audit, desk_required, owner_required
+from app.services import attendance
 from app.services import stays as service
 from app.services.shop import shop_context
 from app.services.stays import StayError
@@ -186,8 +184,6 @@ def room(room_id: int):
 @bp.route("/customers/<int:customer_id>/enrolments", methods=["POST"])
 @desk_required
 def enrol(customer_id: int):
-    from app.services import attendance
-
     customer = db.get_or_404(Customer, customer_id)
     form = EnrolmentForm(prefix="enrolment")
     if form.validate():
@@ -218,8 +214,6 @@ def enrol(customer_id: int):
 @bp.route("/enrolments/<int:enrolment_id>/delete", methods=["POST"])
 @desk_required
 def unenrol(enrolment_id: int):
-    from app.models import Enrolment
-
     enrolment = db.get_or_404(Enrolment, enrolment_id)
     customer_id = enrolment.customer_id
     audit("enrolment.delete", "customer", customer_id,
@@ -234,7 +228,6 @@ def unenrol(enrolment_id: int):
 
 
 def _stay_line_error(code: str, value: str) -> str:
-
     if code in ("customer", "customer-ambiguous"):
         return history_error(code, value)
     if code == "room":
@@ -242,59 +235,47 @@ def _stay_line_error(code: str, value: str) -> str:
     return error_message(StayError(code))[1]
 
 
+def _history_page() -> HistoryPage:
+    return HistoryPage(
+        spec=service.STAY_HISTORY,
+        endpoint="stays.history",
+        confirm_endpoint="stays.history_run",
+        audit_action="stay.import",
+        title=_("Import past stays"),
+        intro=_(
+            "One stay per row, the column names in the first row: member number (or name), "
+            "check-in, check-out, room, adults, children, amount, note. Rooms not yet in "
+            "Settings are added. Every line is checked first; nothing is saved until all "
+            "are right."
+        ),
+        missing=_(
+            "The first row needs the columns: a member number or name, check-in, "
+            "check-out (room, adults, children, amount and note are optional)."
+        ),
+        describe=_stay_line_error,
+        ready=lambda num: ngettext(
+            "%(num)d stay is ready to import.", "%(num)d stays are ready to import.", num
+        ),
+        button=lambda num: ngettext("Import %(num)d stay", "Import %(num)d stays", num),
+        imported=lambda num: _("%(num)d stays imported.", num=num),
+        columns=[
+            (_("Check-in"), "date", lambda line: line.values["check_in"]),
+            (_("Check-out"), "date", lambda line: line.values["check_out"]),
+            (_("Room"), "text", lambda line: line.values["room"]),
+            (_("Amount (NT$)"), "money", lambda line: line.values["amount"]),
+        ],
+        links=[(url_for("purchases.history"), _("Import purchase history"))],
+    )
+
+
 @bp.route("/imports/stays", methods=["GET", "POST"])
 @desk_required
 def history():
     """Upload a sheet of past stays (the paper guest book); every line checked first."""
-
-    if request.method == "GET":
-        return render_template("stays/history.html", lines=None)
-    context = shop_context(db.session)
-    name, sheet, error = read_history_upload()
-    if sheet is not None:
-        try:
-            lines, missing = service.check_stay_history(
-                db.session, sheet.header, sheet.rows, context.today
-            )
-        except StayError:
-            error = _("At most %(num)d lines per file: split the history into several files.",
-                      num=service.MAX_STAY_HISTORY_ROWS)  # fmt: skip
-        else:
-            if missing:
-                error = _("The first row needs the columns: a member number or name, check-in, "
-                          "check-out (room, adults, children, amount and note are optional).")  # fmt: skip
-            elif not lines:
-                error = _("The file has no lines under its header.")
-    if error:
-        return render_template("stays/history.html", lines=None, error=error), 422
-    bad = [line for line in lines if line.errors]
-    token = None if bad else keep_history("stays", sheet)
-    return render_template(
-        "stays/history.html", lines=lines, bad=bad, token=token, name=name,
-        describe=_stay_line_error,
-    ), 422 if bad else 200  # fmt: skip
+    return history_import.upload(_history_page())
 
 
 @bp.route("/imports/stays/<token>", methods=["POST"])
 @desk_required
 def history_run(token: str):
-
-    path, stored = kept_history("stays", token)
-    if stored is None:
-        flash(_("That upload is gone: send the file again."), "error")
-        return redirect(url_for("stays.history"))
-    context = shop_context(db.session)
-    lines, missing = service.check_stay_history(
-        db.session, stored["header"], stored["rows"], context.today
-    )
-    if missing or any(line.errors for line in lines):
-        flash(_("The data changed since the check: send the file again."), "error")
-        return redirect(url_for("stays.history"))
-    added = service.import_stay_history(
-        db.session, lines, actor=current_user, today=context.today, zone=context.zone
-    )
-    audit("stay.import", detail=f"{added} stays")
-    db.session.commit()
-    path.unlink(missing_ok=True)
-    flash(_("%(num)d stays imported.", num=added), "success")
-    return redirect(url_for("stays.history"))
+    return history_import.confirm(_history_page(), token)

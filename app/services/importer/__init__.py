@@ -13,9 +13,9 @@ from app.services.importer.columns import (
     PROFILE_TARGETS,
     SYNONYMS,
     TARGETS,
-    _normal,
     choose_columns,
     guess_mapping,
+    normal_header,
 )
 from app.services.importer.files import (
     TEMPLATE_HEADERS,
@@ -103,7 +103,7 @@ __all__ = [
     "TARGETS",
     "SYNONYMS",
     "DATE_WORDS",
-    "_normal",
+    "normal_header",
     "guess_mapping",
     "choose_columns",
     "YES",

@@ -123,21 +123,22 @@ SYNONYMS = {
 DATE_WORDS = ("日", "紀念", "anniversary", "enrol", "enroll", "date", "day")
 
 
-def _normal(text: str) -> str:
+def normal_header(text: str) -> str:
+    """A header word as compared: lower case, without spaces and punctuation."""
     return re.sub(r"[\s_\-.:：/()（）#*]+", "", text.lower())
 
 
 def guess_mapping(header: list[str], custom_fields: list[CustomField]) -> dict[str, str]:
     """Column index → target for the headers we recognise ("姓名 Name" too)."""
-    lookup = {_normal(word): target for target, words in SYNONYMS.items() for word in words}
+    lookup = {normal_header(word): target for target, words in SYNONYMS.items() for word in words}
     for custom in custom_fields:
-        lookup[_normal(custom.label)] = f"field:{custom.id}"
-        lookup[_normal(custom.key)] = f"field:{custom.id}"
+        lookup[normal_header(custom.label)] = f"field:{custom.id}"
+        lookup[normal_header(custom.key)] = f"field:{custom.id}"
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for index, title in enumerate(header):
-        candidates = [_normal(title)] + [
-            _normal(part) for part in re.split(r"[\s/|]+", title) if part
+        candidates = [normal_header(title)] + [
+            normal_header(part) for part in re.split(r"[\s/|]+", title) if part
         ]
         target = next((lookup[c] for c in candidates if c in lookup), None)
         if target is None and title.strip() and any(w in title.lower() for w in DATE_WORDS):
