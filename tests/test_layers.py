@@ -72,9 +72,36 @@ def test_no_blueprint_imports_another_blueprints_views():
     assert not problems, "\n".join(problems)
 
 
+# What reads the database: views ask a service instead (identity lookups by primary key,
+# db.get_or_404 and db.session.get, stay: they are how a view turns a URL's id into a row).
+QUERY_CALLS = {"select", "execute", "scalars", "scalar", "paginate", "query"}
+
+
+def _queries(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            if name in QUERY_CALLS:
+                yield node.lineno, name
+
+
+def test_views_do_not_query_the_database():
+    """Views parse the request, call one service, commit and render (CONVENTIONS.md)."""
+    problems = [
+        f"{path.relative_to(APP.parent)}:{line}: {name}(…)"
+        for path in sorted((APP / "blueprints").rglob("*.py"))
+        for line, name in _queries(path)
+    ]
+    assert not problems, "\n".join(problems)
+
+
 def test_the_check_sees_a_violation(tmp_path):
     """The check itself works: a service importing a view or the request is caught."""
     bad = tmp_path / "bad.py"
     bad.write_text("from flask import request\nfrom app.blueprints.customers import bp\n")
     found = list(_imports(bad))
     assert ("flask", "request") in found and ("app.blueprints.customers", "bp") in found
+    view = tmp_path / "view.py"
+    view.write_text("import sqlalchemy as sa\nrows = db.session.scalars(sa.select(X)).all()\n")
+    assert {name for _line, name in _queries(view)} == {"scalars", "select"}
