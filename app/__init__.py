@@ -178,7 +178,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.campaigns import bp as campaigns_bp
     from app.blueprints.customers import bp as customers_bp
-    from app.blueprints.hooks import bp as hooks_bp
     from app.blueprints.imports import bp as imports_bp
     from app.blueprints.labels import bp as labels_bp
     from app.blueprints.main import bp as main_bp
@@ -194,6 +193,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.tags import bp as tags_bp
     from app.blueprints.timeline import bp as timeline_bp
     from app.blueprints.today import bp as today_bp
+    from app.blueprints.webhooks import bp as webhooks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
@@ -213,4 +213,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(labels_bp)
-    app.register_blueprint(hooks_bp)
+    app.register_blueprint(webhooks_bp)

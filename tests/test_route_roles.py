@@ -258,8 +258,8 @@ PUBLIC_ENDPOINTS = {
     "auth.setup",
     "auth.language",
     "main.healthz",
-    "hooks.line_webhook",
-    "hooks.sms_receipt",
+    "webhooks.line_webhook",
+    "webhooks.sms_receipt",
 }
 
 

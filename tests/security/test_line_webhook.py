@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from app.blueprints.hooks.routes import MAX_WEBHOOK_BYTES
+from app.blueprints.webhooks.routes import MAX_WEBHOOK_BYTES
 from app.extensions import db
 from app.models import AuditEvent, LineLink, TimelineEntry
 from app.services import line_links

@@ -177,5 +177,5 @@ def channels():
         unreadable=setup.unreadable(shop),
         balance=balance,
         quota=quota,
-        webhook_url=f"{base}{url_for('hooks.line_webhook')}",
+        webhook_url=f"{base}{url_for('webhooks.line_webhook')}",
     ), status

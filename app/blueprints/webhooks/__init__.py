@@ -3,6 +3,6 @@ sign-in and no CSRF token; each checks a signature (LINE) or a secret address (S
 
 from flask import Blueprint
 
-bp = Blueprint("hooks", __name__)
+bp = Blueprint("webhooks", __name__)
 
-from app.blueprints.hooks import routes  # noqa: E402,F401
+from app.blueprints.webhooks import routes  # noqa: E402,F401

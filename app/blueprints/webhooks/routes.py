@@ -7,7 +7,7 @@ from flask import abort, current_app, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.blueprints.hooks import bp
+from app.blueprints.webhooks import bp
 from app.extensions import csrf, db
 from app.security import public
 from app.services import line_links, sms_receipts
