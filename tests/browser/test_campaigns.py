@@ -60,10 +60,14 @@ def test_filtered_list_to_personal_blast(page, mail_live, smtp_server):
     page.goto(f"{mail_live.url}/customers/?q=tag:三年級")
     page.get_by_role("link", name="Email these 3 people").click()
     expect(page.get_by_text("3 people will get this email.")).to_be_visible()
+    # The merge-field buttons work once the page's script has run (a click before that,
+    # on a busy machine, inserted nothing).
+    page.wait_for_load_state("load")
     page.get_by_label("Subject").fill("期末成果發表會")
     body = page.get_by_label("Message")
     body.fill("")
     page.get_by_role("button", name="Greeting").click()
+    expect(body).to_have_value(re.compile(r"\{\{ greeting \}\}"))
     body.press("End")
     body.type("，歡迎來看孩子的成果！")
     page.get_by_role("button", name="Save and preview").click()
