@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 SHIPPED = ROOT / "deploy" / "nginx-hearth.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
-pytestmark = pytest.mark.skipif(
-    not os.access(NGINX, os.X_OK) or shutil.which("openssl") is None,
-    reason="Debian's nginx or openssl is not installed (make test installs them)",
+# Not skipped when missing: `make test` installs both (db-deps); a run without them fails here.
+assert os.access(NGINX, os.X_OK) and shutil.which("openssl"), (
+    "Debian's nginx and openssl are needed: run `make db-deps` (make test does)"
 )
 
 
