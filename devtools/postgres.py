@@ -5,14 +5,20 @@ one per test process, a database per test copied from a migrated template), the 
 """
 
 import glob
+import hashlib
 import os
+import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
 ADMIN = "hearth"
+# A Unix socket's path holds at most 107 bytes (sun_path), ".s.PGSQL.5432" included.
+SOCKET_PATH_MAX = 107
+SOCKET_FILE = ".s.PGSQL.5432"
 
 
 def binaries() -> Path:
@@ -29,6 +35,33 @@ def _as_server_user(command: list[str]) -> list[str]:
     return command
 
 
+def socket_folder(folder: Path) -> Path:
+    """Where the server's socket lives: `folder`/socket, or, when that path is too long for a
+    Unix socket (a checkout a few folders deep), a short private folder in /tmp named after
+    `folder`, the same one each time (a kept server is found again after a restart)."""
+    inside = folder / "socket"
+    if len(os.fsencode(inside / SOCKET_FILE)) <= SOCKET_PATH_MAX:
+        return inside
+    digest = hashlib.sha256(os.fsencode(folder.resolve())).hexdigest()[:16]
+    return Path("/tmp") / f"hearth-pg-{digest}"
+
+
+def _private_folder(path: Path) -> None:
+    """Makes `path` (mode 0700, the server's user's) or checks the one already there: in /tmp
+    a symlink or someone else's folder is refused rather than used."""
+    as_root = os.geteuid() == 0
+    uid = pwd.getpwnam("postgres").pw_uid if as_root else os.geteuid()
+    try:
+        path.mkdir(mode=0o700)
+        if as_root:
+            shutil.chown(path, "postgres", "postgres")
+    except FileExistsError:
+        pass
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid:
+        raise RuntimeError(f"{path} is not a private folder of the PostgreSQL server's user")
+
+
 class PostgresServer:
     """initdb + pg_ctl in a temporary folder; stop() removes everything."""
 
@@ -38,7 +71,7 @@ class PostgresServer:
         self.temporary = folder is None
         self.folder = Path(tempfile.mkdtemp(prefix="hearth-pg-")) if folder is None else folder
         self.data = self.folder / "data"
-        self.socket = self.folder / "socket"
+        self.socket = socket_folder(self.folder)
         self.bin_dir = binaries()
         self.durable = durable
         if not (self.data / "PG_VERSION").exists():
@@ -48,10 +81,8 @@ class PostgresServer:
 
     def _create(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.socket.mkdir(exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
-            shutil.chown(self.socket, "postgres", "postgres")
         bin_dir = self.bin_dir
         subprocess.run(
             _as_server_user([
@@ -66,6 +97,7 @@ class PostgresServer:
         return subprocess.run(_as_server_user(status), capture_output=True).returncode == 0
 
     def start(self) -> None:
+        _private_folder(self.socket)  # /tmp may have been emptied since the last start
         options = f"-k {self.socket} -c listen_addresses='' -c max_connections=200"
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -108,3 +140,4 @@ class PostgresServer:
         )  # fmt: skip
         if self.temporary:
             shutil.rmtree(self.folder, ignore_errors=True)
+            shutil.rmtree(self.socket, ignore_errors=True)

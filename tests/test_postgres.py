@@ -157,3 +157,31 @@ def test_jobs_go_through_redis_to_a_real_worker(tmp_path, migrated_db, redis_url
         finally:
             pool.stop_all()
     release(app)
+
+
+def test_a_server_kept_in_a_deep_folder_starts_and_is_found_again():
+    """A checkout a few folders deep: the socket path would pass Unix's 107 bytes, so the
+    socket goes to a short private folder, the same one when the kept server is reopened."""
+    from devtools.postgres import SOCKET_PATH_MAX, PostgresServer, socket_folder
+
+    base = Path(tempfile.mkdtemp(prefix="hearth-deep-"))
+    base.chmod(0o755)  # the server's own user (postgres, when the tests run as root) walks it
+    deep = base / ("a-rather-long-folder-name-" * 3) / "instance" / "postgres"
+    deep.parent.mkdir(parents=True)
+    for folder in (deep.parent, deep.parent.parent):
+        folder.chmod(0o755)
+    assert len(str(deep / "socket" / ".s.PGSQL.5432")) > SOCKET_PATH_MAX
+    server = PostgresServer(deep, durable=True)
+    try:
+        assert len(str(server.socket / ".s.PGSQL.5432")) <= SOCKET_PATH_MAX
+        engine = sa.create_engine(server.url())
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT 1")).scalar() == 1
+        engine.dispose()
+        again = PostgresServer(deep, durable=True)  # already running: found by its socket
+        assert again.socket == server.socket == socket_folder(deep)
+        assert again.running()
+    finally:
+        server.stop()
+        shutil.rmtree(server.socket, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
