@@ -7,6 +7,7 @@ file descriptor, never a thread. Several processes rather than more threads: thr
 process take turns on one interpreter lock (see app.serving.web_workers)."""
 
 import argparse
+import gc
 import importlib
 import logging
 import os
@@ -86,6 +87,49 @@ def load_application(spec: str):
     return getattr(importlib.import_module(module), name or "app")
 
 
+def preload(spec: str):
+    """Loads the app once in the parent, before any fork, so that the web processes share its
+    code, compiled templates and translations instead of each building its own copy: the
+    parent warms them, closes every connection it opened (a connection must never cross a
+    fork: each process opens its own) and freezes what it made out of the collector's way (a
+    collection in a child would otherwise touch, and so copy, every shared page)."""
+    application = load_application(spec)
+    _warm(application)
+    _close_connections(application)
+    gc.collect()
+    gc.freeze()
+    return application
+
+
+def _warm(application) -> None:
+    """Compiles every template and reads both catalogs, as the first requests would."""
+    if not hasattr(application, "jinja_env"):
+        return
+    for name in application.jinja_env.list_templates(extensions=("html", "txt")):
+        application.jinja_env.get_template(name)
+    if "babel" not in application.extensions:
+        return
+    from flask_babel import force_locale, get_translations
+
+    with application.test_request_context():
+        for language in application.config.get("LANGUAGES", ()):
+            with force_locale(language):
+                get_translations()
+
+
+def _close_connections(application) -> None:
+    if not hasattr(application, "app_context"):
+        return
+    from app.extensions import db, huey
+
+    with application.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+    close = getattr(huey.storage, "close", None)
+    if close is not None:
+        close()
+
+
 def access_logged(application, logger: logging.Logger):
     """One line per request on stdout: the socket's peer (nginx when behind it), the request
     line, the status and the time the app took."""
@@ -123,7 +167,7 @@ def _busy(server) -> bool:
     )
 
 
-def run_web_process(sock: socket.socket, app_spec: str, connections: int, parent: int) -> int:
+def run_web_process(sock: socket.socket, application, connections: int, parent: int) -> int:
     """The body of one forked web process: waitress on the shared socket until told to stop
     (SIGTERM or SIGINT) or orphaned, then the requests under way are finished."""
     from waitress import wasyncore
@@ -141,7 +185,6 @@ def run_web_process(sock: socket.socket, app_spec: str, connections: int, parent
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     access.addHandler(handler)
 
-    application = load_application(app_spec)
     config = getattr(application, "config", {})
     server = create_server(
         access_logged(application, access),
@@ -176,14 +219,14 @@ def run_web_process(sock: socket.socket, app_spec: str, connections: int, parent
     return 0
 
 
-def fork_web_process(sock: socket.socket, app_spec: str, connections: int) -> ForkedProcess:
+def fork_web_process(sock: socket.socket, application, connections: int) -> ForkedProcess:
     parent = os.getpid()
     pid = os.fork()
     if pid:
         return ForkedProcess(pid)
     code = 1
     try:
-        code = run_web_process(sock, app_spec, connections, parent)
+        code = run_web_process(sock, application, connections, parent)
     except BaseException:  # noqa: BLE001 - whatever it was, the parent logs the exit code
         traceback.print_exc()
     finally:
@@ -201,8 +244,9 @@ def serve(host: str, port: int, workers: int, app_spec: str) -> None:
     hold_instance_lock(instance_path())  # inherited by the forked processes
     connections = connections_per_process(WEB_SETTINGS["connection_limit"])
     sock = listening_socket(host, port)
+    application = preload(app_spec)
     processes = [
-        Child(f"Web process {number}", lambda: fork_web_process(sock, app_spec, connections), {}, log)
+        Child(f"Web process {number}", lambda: fork_web_process(sock, application, connections), {}, log)
         for number in range(1, workers + 1)
     ]  # fmt: skip
 
