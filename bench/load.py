@@ -185,6 +185,21 @@ def _rss_mb(master: int) -> tuple[float, float, float | None]:
     return round(max(workers or [0]) / 1024, 1), round(total / 1024, 1), round(pss / 1024, 1)
 
 
+def _tree_pss_mb(root: int) -> float | None:
+    """PSS of a process and its children (the worker: flask worker, huey's own threads)."""
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(root)], capture_output=True, text=True
+    ).stdout.split()
+    total = 0
+    for pid in [root, *(int(v) for v in children)]:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total += int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.M).group(1))
+    return round(total / 1024, 1) if total else None
+
+
 def run(folder: Path, customers: int, results) -> None:
     from app.serving import WEB_SETTINGS, web_server_command
 
@@ -196,6 +211,11 @@ def run(folder: Path, customers: int, results) -> None:
     env = {**os.environ, "HEARTH_INSTANCE": str(folder), "HEARTH_ENV": "development"}
     server = subprocess.Popen(
         web_server_command(sys.executable, "127.0.0.1", port),
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    # The background worker beside it, as make run has it: the stack's memory is both.
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -215,12 +235,14 @@ def run(folder: Path, customers: int, results) -> None:
         warm_up = _one_run(staff, customers, -1, WARM_UP_SECONDS)
         runs = [_one_run(staff, customers, number) for number in range(RUNS)]
         worker_rss, total_rss, total_pss = _rss_mb(server.pid)
+        background_pss = _tree_pss_mb(worker.pid)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for process in (server, worker):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
         shutil.rmtree(scratch, ignore_errors=True)
     # The machine is shared: the figure is the median of the runs by p95 (each run listed).
     summaries = [_summary(out) for out in runs]
@@ -241,4 +263,9 @@ def run(folder: Path, customers: int, results) -> None:
     results.value(
         "load_web_rss_mb", worker_rss, all_web_processes_mb=total_rss,
         all_web_processes_pss_mb=total_pss,
+    )  # fmt: skip
+    stack = None if total_pss is None or background_pss is None else total_pss + background_pss
+    results.value(
+        "stack_pss_mb", round(stack, 1) if stack is not None else None,
+        web_processes_pss_mb=total_pss, worker_pss_mb=background_pss, target=400,
     )  # fmt: skip

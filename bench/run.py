@@ -86,6 +86,15 @@ def measure(client, urls: list[str], rounds: int, headers=None) -> list[float]:
 class Results:
     def __init__(self):
         self.rows: list[dict] = []
+        # This machine's bare Flask route (req/s under the same web server, measured at the
+        # start of the run): written beside every figure so two runs can be compared.
+        self.bare_rps: float | None = None
+
+    def _add(self, row: dict) -> dict:
+        if self.bare_rps is not None:
+            row["bare_flask_route_rps"] = self.bare_rps
+        self.rows.append(row)
+        return row
 
     def timing(self, name: str, samples: list[float], baseline: list[float] | None = None, **extra):
         row = {
@@ -99,14 +108,14 @@ class Results:
             row["baseline"] = {"name": "healthz", "p95_ms": round(base, 3)}
             row["ratio"] = round(row["p95_ms"] / base, 1) if base else None
         row.update(extra)
-        self.rows.append(row)
+        self._add(row)
         print(
             f"  {name:18} p50 {row['p50_ms']:8.2f} ms   p95 {row['p95_ms']:8.2f} ms   {extra or ''}",
             flush=True,
         )
 
     def value(self, name: str, value: float, **extra):
-        self.rows.append({"name": name, "value": value, **extra})
+        self._add({"name": name, "value": value, **extra})
         print(f"  {name:18} {value}   {extra or ''}", flush=True)
 
 
@@ -209,6 +218,20 @@ def _worker_rss_mb(master: int) -> float:
     return round(max(values) / 1024, 1) if values else 0.0
 
 
+def machine_speed(folder: Path, results: Results) -> None:
+    """The bare Flask route's req/s on this machine now (best of three 5-second wrk runs)."""
+    if shutil.which("wrk") is None:
+        return
+    bare, port = _serve("bench.bare_app:app", folder)
+    try:
+        runs = [_wrk(f"http://127.0.0.1:{port}/") for _ in range(3)]
+    finally:
+        bare.send_signal(signal.SIGTERM)
+        bare.wait(20)
+    results.bare_rps = round(max(runs), 1)
+    results.value("bare_flask_route", results.bare_rps, runs=[round(r, 1) for r in runs])
+
+
 def under_load(folder: Path, results: Results) -> None:
     """The customer page (2,000 entries) against a bare Flask route, both under the production
     web server with 2 processes (waitress; before 2026-12 gunicorn with 2 sync workers, so
@@ -255,12 +278,27 @@ def under_load(folder: Path, results: Results) -> None:
     results.value("web_worker_rss_mb", rss)
 
 
+def search_pg_ratio(results: Results) -> None:
+    """The worst of the search cases: PostgreSQL's p95 over SQLite's, same run."""
+    p95 = {row["name"]: row["p95_ms"] for row in results.rows if "p95_ms" in row}
+    ratios = {
+        name: round(p95[name + "_pg"] / p95[name], 2)
+        for name in SEARCHES
+        if p95.get(name) and name + "_pg" in p95
+    }
+    if ratios:
+        worst = max(ratios, key=ratios.get)
+        results.value("search_pg_ratio", ratios[worst], worst=worst, each=ratios, target=2)
+
+
 def main() -> None:
     from bench import load
 
     OUT.mkdir(parents=True, exist_ok=True)
     folder = shop_folder()
     results = Results()
+    print("This machine's bare Flask route:", flush=True)
+    machine_speed(folder, results)
     print("In-process server time:", flush=True)
     in_process(folder, results)
     if os.environ.get("BENCH_SKIP_POSTGRES") != "1":
@@ -272,6 +310,7 @@ def main() -> None:
             in_process(folder, postgres.Suffixed(results, "_pg"), url)
         finally:
             postgres.stop(folder)
+        search_pg_ratio(results)
     print("Under the web server (2 processes) and wrk:", flush=True)
     under_load(folder, results)
     if os.environ.get("BENCH_SKIP_LOAD") != "1":
