@@ -59,10 +59,11 @@ browser-deps:
 # runs deploy/nginx-hearth.conf with a self-signed certificate).
 db-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1 \
-		|| ! test -x /usr/sbin/nginx || ! command -v openssl >/dev/null 2>&1; then \
-		echo "Installing Debian's postgresql, redis-server, nginx and openssl…"; \
+		|| ! test -x /usr/sbin/nginx || ! command -v openssl >/dev/null 2>&1 \
+		|| ! command -v spamassassin >/dev/null 2>&1; then \
+		echo "Installing Debian's postgresql, redis-server, nginx, openssl and spamassassin…"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server nginx openssl >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server nginx openssl spamassassin >/dev/null; \
 	fi
 
 run: install

@@ -221,6 +221,7 @@ def send_settings(app: Flask):
         max_consecutive_failures=shop.mail_max_consecutive_failures or 10,
         locale=shop.default_locale or "zh_Hant",
         retry_backoff=tuple(app.config.get("MAIL_RETRY_BACKOFF", (30, 120, 600))),
+        timezone=shop.timezone or "Asia/Taipei",
     )
 
 

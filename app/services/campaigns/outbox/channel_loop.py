@@ -6,7 +6,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import formatdate
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.models import Delivery
 from app.services.campaigns.outbox.connections import Connection, Job, NotSent, RateLimiter
+from app.services.campaigns.outbox.letter import mail_date
 from app.services.campaigns.outbox.ledger import Ledger, Writes, outcome
 from app.services.campaigns.outbox.rows import campaign_status, next_chunk, opted_out
 from app.services.campaigns.outbox.smtp import classify_failure
@@ -108,7 +108,7 @@ class ChannelSend:
         self.started = self.last_check = self.last_flush = time.monotonic()
         self.handed_since_check = 0
         self.stop = False
-        self.date = (0, "")  # (second, RFC 2822 date): one formatdate() per second
+        self.date = (0, "", "")  # (second, zone, RFC 2822 date): one a second
 
     # ---- what the connections report ----
 
@@ -190,10 +190,10 @@ class ChannelSend:
                        row.idempotency_key)  # fmt: skip
         letter = self.composer.message(self.channel, row)
         second = int(time.time())
-        if self.date[0] != second:
-            self.date = (second, formatdate(second))
+        if self.date[:2] != (second, letter.timezone):
+            self.date = (second, letter.timezone, mail_date(second, letter.timezone))
         sender, address = letter.envelope()
-        data = letter.as_bytes(self.date[1])
+        data = letter.as_bytes(self.date[2])
         return Job(row.id, row.customer_id, row.attempts, letter.subject, sender, address, data,
                    row.idempotency_key)  # fmt: skip
 
