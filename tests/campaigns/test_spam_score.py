@@ -13,11 +13,11 @@ from app.tasks import send_test_email
 from tests.campaigns.test_outbox import _campaign, _children, _send, _shop
 
 
-
 @pytest.fixture(autouse=True)
 def _spamassassin():
     if shutil.which("spamassassin") is None:
         pytest.fail("spamassassin is missing: `make test` installs Debian's spamassassin")
+
 
 SHORT = {
     "zh_Hant": "{{ greeting }}：\n\n本週六下午有親子烘焙課，歡迎一起來。\n\n小森林 敬上",
@@ -26,11 +26,13 @@ SHORT = {
 LONG = {
     "zh_Hant": "{{ greeting }}：\n\n"
     + "寒假營從一月二十日開始，每天上午九點到下午五點，有數學、英文、美術和戶外活動。"
-    "名額有限，請在十二月三十一日前回覆，詳情請看 https://forest.example/winter 。\n\n" * 5
+    "名額有限，請在十二月三十一日前回覆，詳情請看 https://forest.example/winter 。\n\n"
+    * 5
     + "{{ custom.teachers_words }}\n\n小森林 敬上",
     "en": "{{ greeting }},\n\n"
     + "The garden is quiet now and the fireplace is lit every evening. We kept your "
-    "favourite room with the garden view for the new year: https://forest.example/rooms\n\n" * 5
+    "favourite room with the garden view for the new year: https://forest.example/rooms\n\n"
+    * 5
     + "Warm wishes from all of us at Forest",
 }
 

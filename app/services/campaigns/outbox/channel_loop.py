@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.models import Delivery
 from app.services.campaigns.outbox.connections import Connection, Job, NotSent, RateLimiter
-from app.services.campaigns.outbox.letter import mail_date
 from app.services.campaigns.outbox.ledger import Ledger, Writes, outcome
+from app.services.campaigns.outbox.letter import mail_date
 from app.services.campaigns.outbox.rows import campaign_status, next_chunk, opted_out
 from app.services.campaigns.outbox.smtp import classify_failure
 from app.services.channels.base import SendError

@@ -4,12 +4,12 @@ import base64
 import functools
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.charset import BASE64, Charset
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from datetime import datetime
 from email.utils import format_datetime, formataddr
 from zoneinfo import ZoneInfo
 
