@@ -170,3 +170,39 @@ def test_list_shows_results_first_and_builds_visit_conditions(page, live_server,
     hint = page.locator("#q-hint").inner_text()
     assert "競爭對手" not in hint  # English examples for an English reader
     page.goto(f"{live_server.url}/customers/", wait_until="load")
+
+
+def test_two_conditions_typed_one_after_the_other_both_count(page, live_server, shop):
+    """The answer to the first condition comes back while the second is being typed: it
+    must not put back an older builder over what is being typed (it lost "and visited <
+    730d"), and nothing goes wrong in the console."""
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    browser_login(page, live_server, "desk@example.com")
+    page.goto(f"{live_server.url}/customers/")
+    page.get_by_text("Build a filter by clicking").click()
+    # The first answer is held back (the real server's, delivered late) until the second box
+    # is half typed: how a busy connection has it.
+    held = []
+    page.route(
+        re.compile(r"/customers/\?.*build=1"),
+        lambda route: held.append(route) if not held else route.continue_(),
+    )
+    first = page.get_by_label(re.compile("at least this many days ago"))
+    first.press_sequentially("180")
+    first.press("Tab")  # leaving the box sends the builder (change)
+    second = page.get_by_label(re.compile("in the last \\(days\\)"))
+    expect(second).to_be_focused()
+    second.press_sequentially("7")
+    page.wait_for_timeout(100)
+    assert len(held) == 1
+    held[0].continue_()  # the first answer arrives while the second box is half typed
+    expect(page.get_by_label("Filter expression")).to_have_value("visited > 180d")
+    second.press_sequentially("30", delay=50)
+    expect(second).to_have_value("730")
+    second.press("Tab")
+    expect(page.get_by_label("Filter expression")).to_have_value(
+        "visited > 180d and visited < 730d"
+    )
+    assert not problems, problems

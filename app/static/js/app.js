@@ -215,6 +215,30 @@
     if (target.form && target.form.hasAttribute("data-text-waits-for-submit")) event.stopPropagation();
   }, true);
 
+  // A form that an answer re-renders out of band (the segment builder) is not put back by an
+  // answer to an older state of it: what was typed into it since that request left would be
+  // lost (two conditions typed one after the other kept only the first). Every edit counts;
+  // a request remembers the count it left with; its out-of-band copy of the form is swapped
+  // in only when nothing was typed since. The next change sends everything again anyway.
+  var edits = 0, editsOfSwap = null;
+  function countEdit(event) {
+    if (event.target.form && event.target.form.hasAttribute("data-keeps-typing")) edits += 1;
+  }
+  document.addEventListener("input", countEdit, true);
+  document.addEventListener("change", countEdit, true);
+  document.addEventListener("htmx:beforeSend", function (event) {
+    if (event.detail.xhr) event.detail.xhr.hearthEdits = edits;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    editsOfSwap = xhr && typeof xhr.hearthEdits === "number" ? xhr.hearthEdits : null;
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.hasAttribute || !target.hasAttribute("data-keeps-typing")) return;
+    if (editsOfSwap !== null && editsOfSwap !== edits) event.detail.shouldSwap = false;
+  });
+
   // Print buttons (no inline onclick: the CSP forbids inline scripts).
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) window.print();
