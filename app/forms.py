@@ -1,6 +1,6 @@
 """Form fields shared by the blueprints, with messages in our own catalog."""
 
-from datetime import date
+from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, SelectMultipleField
@@ -19,6 +19,20 @@ class DateInput(DateField):
         except ValueError:
             self.data = None
             raise ValueError(_l("Enter a real date (year-month-day), e.g. 2018-02-28.")) from None
+
+
+class TimeInput(DateField):
+    """An HTML time input (HH:MM) whose parse error is a clear, translated message."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = time.fromisoformat(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a time of day, e.g. 14:30.")) from None
 
 
 class Choice(SelectField):

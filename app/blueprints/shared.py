@@ -34,6 +34,8 @@ def timeline_error_message(error: TimelineError) -> str:
         "category": _("Choose one of the options."),
         "keywords": _("Give at least one keyword."),
         "kind": _("Choose one of the options."),
+        "future": _("That is still to come: an entry can be dated earlier than now, not later."),
+        "too-old": _("Give a day from the year 2000 on."),
     }.get(error.code, _("Please check what you wrote."))
 
 

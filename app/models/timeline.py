@@ -35,7 +35,10 @@ class TimelineEntry(db.Model):
     )
     kind: Mapped[str] = mapped_column(String(20), default="note")
     body: Mapped[str] = mapped_column(Text, default="")
+    # When it happened (for most entries, when it was written).
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # When it was written, for an entry dated earlier ("I called her yesterday"); else NULL.
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime)
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,7 +1,8 @@
 """The feed: write, edit (keeping revisions), pin, alerts, pages of entries, the shop feed."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -51,6 +52,34 @@ def normalise_keywords(text: str | None) -> str:
     return ",".join(seen)
 
 
+EARLIEST_DAY = date(2000, 1, 1)
+# Dated "earlier" by less than this, an entry counts as written when it happened.
+BACKDATED_AFTER = timedelta(minutes=5)
+CLOCK_SKEW = timedelta(minutes=2)  # a browser's clock a little ahead is not "the future"
+
+
+def happened_at(day: date | None, clock: time | None, zone: str, now: datetime) -> datetime | None:
+    """When something told later happened, as stored (naive UTC), from the shop's local day
+    and time (noon when no time is given; today without a time means now): None for "now".
+    Never in the future, never before 2000 (TimelineError "future" / "too-old")."""
+    if day is None:
+        if clock is not None:
+            day = now.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
+        else:
+            return None
+    if day < EARLIEST_DAY:
+        raise TimelineError("too-old")
+    local_today = now.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
+    if clock is None:
+        if day == local_today:
+            return None
+        clock = time(12, 0)
+    moment = datetime.combine(day, clock, ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+    if moment > now + CLOCK_SKEW:
+        raise TimelineError("future")
+    return moment if now - moment >= BACKDATED_AFTER else None
+
+
 def add_entry(
     session: Session,
     customer: Customer,
@@ -59,22 +88,35 @@ def add_entry(
     kind: str,
     body: str | None,
     created_at: datetime | None = None,
+    happened: datetime | None = None,
 ) -> TimelineEntry:
+    """A note, call, visit or purchase line; `happened` dates it earlier than now (shown as
+    written later, and audited)."""
     if kind not in ENTRY_KINDS or kind in ("alert", "tag"):
         raise TimelineError("kind")
+    body = _check_body(body)
     begin_write(session)
     entry = TimelineEntry(
         customer=customer,
         author=author,
         kind=kind,
-        body=_check_body(body),
-        created_at=created_at or utcnow(),
+        body=body,
+        created_at=happened or created_at or utcnow(),
+        recorded_at=utcnow() if happened else None,
         pinned=False,
     )
     session.add(entry)
     if kind in CONTACT_KINDS:
         touch_last_contact(customer, entry.created_at, visit=kind == "visit")
     session.flush()
+    if happened:
+        from app.services import audit
+
+        audit.record(
+            session, "entry_dated_earlier", "timeline_entry", entry.id,
+            f"happened {happened:%Y-%m-%d %H:%M} UTC, written {entry.recorded_at:%Y-%m-%d %H:%M} UTC",
+            user_id=author.id if author else None,
+        )  # fmt: skip
     return entry
 
 

@@ -352,3 +352,34 @@ def test_a_past_purchase_typed_by_keyword_in_the_panel(page, live_server, live_a
     expect(page.locator("#purchases")).to_contain_text("NT$7,200")
     # Filed under its own day (2024), not on top of this year's notes.
     expect(page.locator("#feed > li").first).not_to_contain_text("普洱茶禮盒")
+
+
+def test_a_call_from_yesterday_is_written_down_as_yesterdays(page, live_server, shop):
+    """zh-TW on a tablet: "I called her yesterday" goes into the feed under yesterday's date,
+    below what happened since, and says it was written later; a day still to come is
+    refused in Chinese."""
+    page.set_viewport_size({"width": 768, "height": 1024})
+    browser_login(page, live_server, "desk@example.com")
+    page.set_extra_http_headers({"Accept-Language": "zh-TW"})
+    page.goto(f"{live_server.url}/customers/{shop['child']}")
+    box = page.get_by_label("新紀錄")
+    box.fill("今天的事")
+    box.press("Enter")
+    expect(page.locator("#feed > li").first).to_contain_text("今天的事")
+    taipei_today = (utcnow() + timedelta(hours=8)).date()
+    page.get_by_text("補記較早發生的事").click()
+    page.get_by_label("發生日期").fill((taipei_today + timedelta(days=2)).isoformat())
+    box.fill("還沒發生的事")
+    page.get_by_role("button", name="加入動態").click()
+    expect(page.locator("#composer-error")).to_contain_text("那還沒發生")
+    page.get_by_label("發生日期").fill((taipei_today - timedelta(days=1)).isoformat())
+    page.get_by_label("時間", exact=True).fill("15:30")
+    page.get_by_label("類型").select_option("call")
+    box.fill("昨天下午打電話給媽媽")
+    page.get_by_role("button", name="加入動態").click()
+    entry = page.locator("#feed > li", has_text="昨天下午打電話給媽媽")
+    expect(entry).to_contain_text("補記")
+    expect(entry.locator("time")).to_have_attribute("datetime", re.compile(r"T07:30"))
+    page.reload()  # in its place: below today's note
+    texts = page.locator("#feed > li .entry-body").all_inner_texts()
+    assert texts.index("今天的事") < texts.index("昨天下午打電話給媽媽"), texts

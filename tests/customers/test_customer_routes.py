@@ -482,3 +482,41 @@ def test_removing_a_family_member_or_a_date_is_audited(desk_client, frontdesk):
         ("customer.family_remove", "媽媽 西媽媽", frontdesk.id),
         ("customer.date_remove", "入學日 2026-09-01", frontdesk.id),
     ]
+
+
+def test_compose_dates_an_entry_earlier_and_refuses_the_future(desk_client):
+    """The composer's "it happened earlier": the feed shows it in its place and as written
+    later; a day still to come or a day that is not one is refused in the reader's words,
+    and nothing is written."""
+    from datetime import timedelta
+
+    from app.clock import utcnow
+
+    customer = make_customer()
+    headers = {"HX-Request": "true", "HX-Target": "feed"}
+    yesterday = (utcnow() + timedelta(hours=8) - timedelta(days=1)).date().isoformat()
+    ok = desk_client.post(
+        f"/customers/{customer.id}/entries",
+        data={"kind": "call", "body": "昨天打過電話", "happened_on": yesterday,
+              "happened_time": "15:30"},
+        headers=headers,
+    )  # fmt: skip
+    assert ok.status_code == 201
+    assert "written" in ok.get_data(as_text=True)
+    entry = db.session.scalar(sa.select(TimelineEntry))
+    assert entry.recorded_at is not None and entry.created_at < entry.recorded_at
+    tomorrow = (utcnow() + timedelta(hours=8) + timedelta(days=1)).date().isoformat()
+    for data, message in (
+        ({"happened_on": tomorrow}, "That is still to come"),
+        ({"happened_on": "2026-02-30"}, "Enter a real date"),
+        ({"happened_on": yesterday, "happened_time": "25:99"}, "Enter a time of day"),
+        ({"happened_on": "1999-01-01"}, "from the year 2000 on"),
+    ):
+        refused = desk_client.post(
+            f"/customers/{customer.id}/entries",
+            data={"kind": "note", "body": "以後的事", **data},
+            headers=headers,
+        )
+        assert refused.status_code == 422, data
+        assert message in refused.get_data(as_text=True), data
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TimelineEntry)) == 1

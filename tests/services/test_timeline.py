@@ -120,3 +120,43 @@ def test_shop_feed_filters(app):
     make_entry(customer, author=desk, body="b", kind="call")
     assert [e.body for e in service.shop_feed(db.session, author_id=teacher.id).entries] == ["a"]
     assert [e.body for e in service.shop_feed(db.session, kind="call").entries] == ["b"]
+
+
+def test_an_entry_dated_earlier_keeps_when_it_happened_and_when_it_was_written(app):
+    """ "I called her yesterday": the shop's local day and time, stored as UTC; never the
+    future; today without a time, or a few minutes ago, is simply now."""
+    from datetime import date, datetime, time
+
+    from app.models import AuditEvent
+
+    now = datetime(2026, 12, 7, 8, 0)  # 16:00 in Taipei
+    zone = "Asia/Taipei"
+    yesterday = service.happened_at(date(2026, 12, 6), time(15, 30), zone, now)
+    assert yesterday == datetime(2026, 12, 6, 7, 30)
+    assert service.happened_at(date(2026, 12, 6), None, zone, now) == datetime(2026, 12, 6, 4, 0)
+    assert service.happened_at(None, None, zone, now) is None
+    assert service.happened_at(date(2026, 12, 7), None, zone, now) is None  # today: now
+    assert service.happened_at(None, time(15, 58), zone, now) is None  # two minutes ago
+    assert service.happened_at(None, time(9, 0), zone, now) == datetime(2026, 12, 7, 1, 0)
+    for day, clock in ((date(2026, 12, 8), None), (date(2026, 12, 7), time(16, 30))):
+        with pytest.raises(service.TimelineError) as problem:
+            service.happened_at(day, clock, zone, now)
+        assert problem.value.code == "future"
+    with pytest.raises(service.TimelineError) as problem:
+        service.happened_at(date(1999, 12, 31), None, zone, now)
+    assert problem.value.code == "too-old"
+
+    customer = make_customer()
+    author = make_user()
+    happened = utcnow() - timedelta(days=1)
+    entry = service.add_entry(
+        db.session, customer, author=author, kind="call", body="她說明天會來", happened=happened
+    )
+    db.session.commit()
+    assert entry.created_at == happened and entry.recorded_at is not None
+    assert entry.recorded_at - happened >= timedelta(hours=23)
+    assert customer.last_contact_at == happened
+    event = db.session.query(AuditEvent).filter_by(action="entry_dated_earlier").one()
+    assert event.target_id == entry.id and event.user_id == author.id
+    plain = service.add_entry(db.session, customer, author=author, kind="note", body="現在")
+    assert plain.recorded_at is None

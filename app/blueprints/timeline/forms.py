@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.forms import Choice
+from app.forms import Choice, DateInput, TimeInput
 from app.models.timeline import MAX_BODY_LENGTH
 
 
@@ -52,6 +52,9 @@ class EntryForm(FlaskForm):
             BodyLength(max=MAX_BODY_LENGTH),
         ],
     )
+    # "I called her yesterday": when it happened, if earlier than now (empty: now).
+    happened_on = DateInput(_l("Happened on"))
+    happened_time = TimeInput(_l("At (time)"))
 
 
 class EditEntryForm(FlaskForm):

@@ -10,6 +10,7 @@ from flask_login import current_user
 from app.blueprints.shared import form_panel_with_errors, timeline_error_message
 from app.blueprints.timeline import bp
 from app.blueprints.timeline.forms import AlertForm, EditEntryForm, EntryForm
+from app.clock import utcnow
 from app.extensions import db, htmx
 from app.htmx import is_partial
 from app.models import Customer, TimelineEntry
@@ -52,9 +53,14 @@ def compose(customer_id: int):
     error = None
     if form.validate():
         try:
+            happened = timeline_service.happened_at(
+                form.happened_on.data, form.happened_time.data,
+                get_shop(db.session).timezone or "Asia/Taipei", utcnow(),
+            )  # fmt: skip
             entry = timeline_service.add_entry(
-                db.session, customer, author=current_user, kind=form.kind.data, body=form.body.data
-            )
+                db.session, customer, author=current_user, kind=form.kind.data,
+                body=form.body.data, happened=happened,
+            )  # fmt: skip
         except TimelineError as problem:
             db.session.rollback()
             error = timeline_error_message(problem)
