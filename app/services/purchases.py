@@ -96,6 +96,27 @@ def product_by_name(session: Session, name: str) -> Product | None:
     return session.scalar(sa.select(Product).where(sa.func.lower(Product.name) == name.lower()))
 
 
+@dataclass(frozen=True)
+class CatalogueWords:
+    """What the shop's own catalogue lets hints say: a name prefix its products share (for
+    "e.g. 英文* for every 英文… product"), and whether any product earns points (PV)."""
+
+    prefix: str | None
+    uses_points: bool
+
+
+def catalogue_words(session: Session) -> CatalogueWords:
+    names = list(session.scalars(sa.select(Product.name).where(Product.active.is_(True))))
+    counts: dict[str, int] = {}
+    for name in names:
+        head = name[:2] if not name[:1].isascii() else name.split(" ")[0][:6]
+        if head and head != name:
+            counts[head] = counts.get(head, 0) + 1
+    prefix = max(counts, key=lambda head: (counts[head], head)) if counts else None
+    uses_points = bool(session.scalar(sa.select(sa.func.count()).where(Product.points > 0)))
+    return CatalogueWords(prefix, uses_points)
+
+
 def wildcard(pattern: str) -> str:
     """A product name with `*` for "anything" as a LIKE pattern (%, _ and \\ taken literally)."""
     return "%".join(_like(part) for part in " ".join((pattern or "").split()).split("*"))

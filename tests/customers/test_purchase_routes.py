@@ -131,7 +131,9 @@ def test_reports_on_screen_and_as_files(app, client, owner):
     xlsx = client.get("/reports?report=half_year&format=xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert values[0][0] == "Team" and [owner.name, "陳小姐", "普洱茶", 2, 2400] in values
+    assert values[0][0] == "Team"
+    assert [owner.name, "陳小姐", chen.member_number, "普洱茶", 2, 2400] in values
+    assert [f"Total: {owner.name}", None, None, None, 2, 2400] in values
 
 
 def test_the_owner_keeps_the_catalogue(app, client, owner):
@@ -221,3 +223,34 @@ def test_long_reports_show_the_first_rows_and_the_files_have_all(app, client, ow
     assert "Showing the first 1 rows" in page and page.count('<td><a href="/customers/') == 1
     data = client.get("/reports?report=repurchase&min_price=1000&format=csv").data
     assert len(data.decode("utf-8-sig").strip().splitlines()) == 4  # header + 3
+
+
+def test_reports_speak_the_shops_own_words(app, client, owner):
+    """An after-school centre selling books: no 普洱 or PV in its hints, two children of
+    the same name told apart with each team's total, and "who should buy again" with no
+    minimum lists every product, oldest first."""
+    today = date.today()
+    for name, price in (("英文繪本", 350), ("英文練習本", 120), ("數學講義", 200)):
+        service.save_product(db.session, None, name=name, price=price, points=0)
+    db.session.commit()
+    first = make_customer("詹怡君", assigned_user_id=owner.id)
+    second = make_customer("詹怡君", assigned_user_id=owner.id)
+    book = service.product_by_name(db.session, "英文繪本")
+    service.add_purchase(db.session, first, product=book, day=today, quantity=1, today=today)
+    service.add_purchase(db.session, second, product=book, day=today, quantity=3, today=today)
+    old = date(today.year - 1, 1, 1)
+    notes = service.product_by_name(db.session, "數學講義")
+    service.add_purchase(db.session, first, product=notes, day=old, quantity=2, today=today)
+    db.session.commit()
+    login(client, owner)
+    page = client.get("/reports").get_data(as_text=True)
+    assert first.member_number in page and second.member_number in page
+    assert f"Total: {owner.name}" in page and "(2 people)" in page
+    history = client.get("/reports?report=history").get_data(as_text=True)
+    assert "普洱" not in history and "英文*" in history
+    repurchase = client.get("/reports?report=repurchase").get_data(as_text=True)
+    assert "PV" not in repurchase and "every product counts" in repurchase
+    assert repurchase.index("數學講義") < repurchase.index("英文繪本")  # oldest first
+    assert "3 rows" in repurchase
+    rule = client.get("/settings/reminders/new").get_data(as_text=True)
+    assert "only products whose name contains it" in rule and "紅酒" not in rule

@@ -116,6 +116,11 @@ def test_repurchase_report_oldest_first_with_the_last_days_quantity(shop):
         ("張同學", "凍頂烏龍"),
     ]
     assert by_points[0].days_ago == (TODAY - date(2026, 3, 3)).days
+    everything = sales.report_repurchase(db.session, TODAY)  # no minimum: every product
+    assert {r.product for r in everything} == {"普洱茶", "普洱茶禮盒", "凍頂烏龍"} | {
+        r.product for r in everything if r.product == "廚房紙巾"
+    }
+    assert [r.last_day for r in everything] == sorted(r.last_day for r in everything)
 
 
 def test_a_purchase_is_on_the_timeline_and_edits_and_deletes_keep_it_in_step(shop):

@@ -11,7 +11,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.security import audit, owner_required
 from app.services import exporting
-from app.services.purchases import PurchaseError
+from app.services.purchases import PurchaseError, catalogue_words
 from app.services.reports import attendance, sales, stays
 from app.services.shop import shop_context
 from app.vocabulary import shop_term
@@ -19,8 +19,7 @@ from app.vocabulary import shop_term
 
 def _error_message(error: PurchaseError) -> str:
     return {
-        "pattern": _("Type a product name; * stands for anything, e.g. 普洱* or *茶."),
-        "threshold": _("Enter a minimum price or minimum points."),
+        "pattern": _("Type a product name; * stands for anything (* alone: every product)."),
     }.get(error.code, _("Check the values and try again."))
 
 
@@ -40,10 +39,19 @@ def _whole_or_none(name: str) -> tuple[int | None, bool]:
 
 def _half_year_view(context, today, screen, person):
     found = sales.report_half_year(db.session, today, limit=screen)
-    context.update(rows=found, since=sales.half_year_start(today))
-    header = [_("Team"), person, _("Product"), _("Quantity"), _("Amount (NT$)")]
-    return header, [[r.team or _("No one assigned"), r.customer, r.product, r.quantity, r.amount]
-                    for r in found]  # fmt: skip
+    totals = {total.team: total for total in sales.team_totals(found)}
+    context.update(rows=found, since=sales.half_year_start(today), team_totals=totals)
+    header = [_("Team"), person, _("Member number"), _("Product"), _("Quantity"),
+              _("Amount (NT$)")]  # fmt: skip
+    rows = []
+    for index, r in enumerate(found):
+        team = r.team or _("No one assigned")
+        rows.append([team, r.customer, r.member_number, r.product, r.quantity, r.amount])
+        if index + 1 == len(found) or found[index + 1].team != r.team:
+            total = totals[r.team]
+            rows.append([_("Total: %(team)s", team=team), "", "", "", total.quantity,
+                         total.amount])  # fmt: skip
+    return header, rows
 
 
 def _history_view(context, today, screen, person):
@@ -104,8 +112,6 @@ def _repurchase_view(context, today, screen, person):
     if not (ok_price and ok_points):
         context["error"] = _("Enter whole numbers for the minimum price and points.")
         return [], []
-    if min_price is None and min_points is None:
-        return [], []
     found = sales.report_repurchase(
         db.session, today, min_price=min_price, min_points=min_points, limit=screen
     )
@@ -135,7 +141,10 @@ def index():
     file_format = request.args.get("format")
     # On screen the first SCREEN_ROWS (one more tells that there are more); files get all.
     screen = None if file_format in ("csv", "xlsx") else SCREEN_ROWS + 1
-    context = {"report": report, "today": today, "error": None, "rows": None}
+    context = {
+        "report": report, "today": today, "error": None, "rows": None,
+        "catalogue": catalogue_words(db.session),
+    }  # fmt: skip
     header, rows = _REPORT_VIEWS[report](context, today, screen, shop_term("customer"))
     if file_format in ("csv", "xlsx") and header and not context["error"]:
         audit("report.export", detail=f"{report} {file_format} rows={len(rows)}")

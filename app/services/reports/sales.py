@@ -32,9 +32,32 @@ class TeamRow:
     team: str | None  # the staff member's name; None: no one assigned
     customer_id: int
     customer: str
+    member_number: str  # tells two customers of the same name apart
     product: str
     quantity: int
     amount: int
+
+
+@dataclass
+class TeamTotal:
+    team: str | None
+    customers: int
+    quantity: int
+    amount: int
+
+
+def team_totals(rows: list[TeamRow]) -> list[TeamTotal]:
+    """Each team's total (of the rows given, in their order)."""
+    totals: dict = {}
+    customers: dict = {}
+    for row in rows:
+        total = totals.setdefault(row.team, TeamTotal(row.team, 0, 0, 0))
+        total.quantity += row.quantity or 0
+        total.amount += row.amount or 0
+        customers.setdefault(row.team, set()).add(row.customer_id)
+    for team, total in totals.items():
+        total.customers = len(customers[team])
+    return list(totals.values())
 
 
 def report_half_year(session: Session, today: date, limit: int | None = None) -> list[TeamRow]:
@@ -45,6 +68,7 @@ def report_half_year(session: Session, today: date, limit: int | None = None) ->
             User.name,
             Customer.id,
             Customer.display_name,
+            Customer.member_number,
             Product.name,
             sa.func.sum(Purchase.quantity),
             sa.func.sum(Purchase.quantity * Purchase.unit_price),
@@ -54,7 +78,9 @@ def report_half_year(session: Session, today: date, limit: int | None = None) ->
         .join(Product, Product.id == Purchase.product_id)
         .outerjoin(User, User.id == Customer.assigned_user_id)
         .where(Purchase.purchased_on >= since, Purchase.purchased_on <= today)
-        .group_by(User.name, Customer.id, Customer.display_name, Product.name)
+        .group_by(
+            User.name, Customer.id, Customer.display_name, Customer.member_number, Product.name
+        )
         .order_by(User.name.is_(None), User.name, Customer.display_name, Customer.id, Product.name)
     )
     if limit:
@@ -122,10 +148,9 @@ def report_repurchase(
     min_points: int | None = None,
     limit: int | None = None,
 ) -> list[RepurchaseRow]:
-    """For products at or above the minimum price or points: each customer's last purchase
-    of each, with the quantity bought that day, oldest first (the first `limit` rows)."""
-    if min_price is None and min_points is None:
-        raise PurchaseError("threshold")
+    """For products at or above the minimum price or points (neither given: every product):
+    each customer's last purchase of each, with the quantity bought that day, oldest first
+    (the first `limit` rows)."""
     wanted = []
     if min_price is not None:
         wanted.append(Product.price >= min_price)
@@ -139,7 +164,11 @@ def report_repurchase(
             Purchase.customer_id,
             sa.func.max(Purchase.purchased_on).label("day"),
         )
-        .where(Purchase.product_id.in_(sa.select(Product.id).where(sa.or_(*wanted))))
+        .where(
+            Purchase.product_id.in_(sa.select(Product.id).where(sa.or_(*wanted)))
+            if wanted
+            else sa.true()
+        )
         .group_by(Purchase.product_id, Purchase.customer_id)
         .cte("last_purchase")
     )
