@@ -204,6 +204,14 @@ def json_counts(counts: dict) -> str:
     return ", ".join(f"{key} {value}" for key, value in counts.items())
 
 
+def _smtp_target(app: Flask):
+    """The shop's mail server (Settings → Mail), else the instance config's."""
+    from app.services.mail_settings import smtp_target
+    from app.services.shop import get_shop
+
+    return smtp_target(get_shop(db.session), app.config)
+
+
 def send_settings(app: Flask):
     """The outbox's settings: shop settings first, then instance/config.py or the environment."""
     from app.services.campaigns import SendSettings
@@ -274,7 +282,7 @@ def send_campaign(campaign_id: int) -> dict:
                 settings = send_settings(app)
                 report = campaigns.send_campaign(
                     db.session, campaign_id, settings,
-                    outbox.SmtpTarget.from_config(app.config), app.secret_key,
+                    _smtp_target(app), app.secret_key,
                     stop_after=float(app.config.get("CAMPAIGN_RUN_SECONDS", 600)),
                     connections=max(1, int(app.config.get("MAIL_CONNECTIONS", 4))),
                     routes=channel_routes(app, settings.base_url),
@@ -327,7 +335,7 @@ def send_test_email(campaign_id: int, customer_id: int, address: str) -> bool:
             app.secret_key,
         )
         letter.subject = f"[TEST] {letter.subject}"
-        outbox.send_one(outbox.SmtpTarget.from_config(app.config), letter)
+        outbox.send_one(_smtp_target(app), letter)
         db.session.remove()
     return True
 

@@ -45,8 +45,9 @@ def staff_choices(blank: str):
 
 
 def mail_server_status() -> dict:
-    """Whether the configured mail server answers (checked at most every 30 s)."""
-    config = current_app.config
-    return campaign_service.mail_server_answers(
-        config["MAIL_SERVER"], int(config["MAIL_PORT"]), bool(config.get("MAIL_USE_SSL"))
-    )
+    """Whether the shop's mail server answers (checked at most every 30 s)."""
+    from app.services.mail_settings import smtp_target
+    from app.services.shop import get_shop
+
+    target = smtp_target(get_shop(db.session), current_app.config)
+    return campaign_service.mail_server_answers(target.host, target.port, target.use_ssl)

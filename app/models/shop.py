@@ -23,6 +23,15 @@ class Shop(db.Model):
     sender_name: Mapped[str | None] = mapped_column(String(120))
     # Where unsubscribe links point, e.g. https://crm.example.com (no trailing slash).
     public_base_url: Mapped[str | None] = mapped_column(String(300))
+    # The mail server, set by the owner in Settings → Mail (empty host: instance/config.py's
+    # MAIL_SERVER…). security: "none", "starttls" or "ssl". The password is sealed.
+    mail_host: Mapped[str | None] = mapped_column(String(253))
+    mail_port: Mapped[int | None] = mapped_column(Integer)
+    mail_security: Mapped[str | None] = mapped_column(String(10))
+    mail_username: Mapped[str | None] = mapped_column(String(254))
+    mail_password: Mapped[str | None] = mapped_column(
+        SealedText(), deferred=True, deferred_group="mail_secret"
+    )
     mail_rate_per_minute: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
     mail_max_consecutive_failures: Mapped[int] = mapped_column(
         Integer, default=10, server_default="10"

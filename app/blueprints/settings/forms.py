@@ -164,3 +164,40 @@ class ChannelsForm(FlaskForm):
         _l("LINE channel access token (leave blank to keep the saved one)"),
         validators=[Optional(), Length(max=500)],
     )
+
+
+class MailServerForm(FlaskForm):
+    """The mail server. The password is never shown again: blank keeps it."""
+
+    mail_host = StringField(
+        _l("Mail server (SMTP host, e.g. smtp.gmail.com)"),
+        validators=[Optional(), Length(max=253),
+                    Regexp(r"^[A-Za-z0-9.-]+$", message=_l("A host name such as smtp.example.com."))],
+    )  # fmt: skip
+    mail_security = Choice(
+        _l("Security"),
+        choices=[
+            ("starttls", _l("STARTTLS (usually port 587)")),
+            ("ssl", _l("SSL/TLS (usually port 465)")),
+            ("none", _l("None (port 25, inside your own network only)")),
+        ],
+        default="starttls",
+    )
+    mail_port = Number(
+        _l("Port (empty: the usual one for the security chosen)"),
+        validators=[Optional(), NumberRange(min=1, max=65535, message=_l("A port from 1 to 65535."))],
+    )  # fmt: skip
+    mail_username = StringField(_l("Login (often your email address)"),
+                                validators=[Optional(), Length(max=254)])  # fmt: skip
+    mail_password = PasswordField(
+        _l("Password (leave blank to keep the saved one)"),
+        validators=[Optional(), Length(max=500)],
+    )
+
+
+class TestMailForm(FlaskForm):
+    test_to = EmailField(
+        _l("Send a test mail to"),
+        validators=[DataRequired(message=_l("Enter an email address.")),
+                    Email(message=_l("Enter a valid email address.")), Length(max=254)],
+    )  # fmt: skip

@@ -91,6 +91,11 @@ def _close(client) -> None:
 _SERVER_CHECKS: dict[tuple, tuple[float, dict]] = {}
 
 
+def forget_server_checks() -> None:
+    """After the owner changes the mail server: the next page asks it afresh."""
+    _SERVER_CHECKS.clear()
+
+
 def mail_server_answers(host: str, port: int, use_ssl: bool = False, timeout: float = 3.0) -> dict:
     """{"ok": bool, "host": "smtp:25", "error": "..."}: does an SMTP server answer there?
     Remembered for 30 s so pages that show it stay fast."""
