@@ -272,7 +272,6 @@ def send_campaign(campaign_id: int) -> dict:
 
     from app.models import Campaign
     from app.services import campaigns
-    from app.services.campaigns import outbox
 
     app = _application()
     with app.app_context():
