@@ -125,9 +125,8 @@ def downgrade():
         op.execute(f"ALTER TABLE stay DROP CONSTRAINT IF EXISTS {CONSTRAINT}")
     op.drop_index("ix_stay_room_nights", table_name="stay")
     op.drop_index("ix_stay_moved_from_id", table_name="stay")
-    with op.batch_alter_table("stay") as batch:
-        for name in ("moved_from_id", "occasion_on", "occasion_who", "occasion_label",
-                     "occasion", "preferences", "children_ages"):
-            batch.drop_column(name)
-    with op.batch_alter_table("room") as batch:
-        batch.drop_column("capacity")
+    # Plain DROP COLUMNs (SQLite 3.35+): no table rebuild, the triggers stay.
+    for name in ("moved_from_id", "occasion_on", "occasion_who", "occasion_label", "occasion",
+                 "preferences", "children_ages"):
+        op.drop_column("stay", name)
+    op.drop_column("room", "capacity")

@@ -278,7 +278,10 @@ def _stay_line_error(code: str, value: str) -> str:
         return history_error(code, value)
     if code == "room":
         return _("A room name has at most 60 characters.")
-    return error_message(StayError(code))[1]
+    if code == "clash-line":
+        return _("That room is already taken by line %(line)s of this sheet on those nights.",
+                 line=value)  # fmt: skip
+    return error_message(StayError(code, value))[1]
 
 
 def _history_page() -> HistoryPage:
