@@ -113,7 +113,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["stay_state_label"] = _stay_state_label
 
     def _stay_occasion(stay) -> str:
-        """"Birthday (the younger daughter), 20 Dec 2026"."""
+        """ "Birthday (the younger daughter), 20 Dec 2026"."""
         from flask_babel import gettext as _
 
         what = {"birthday": _("Birthday"), "anniversary": _("Anniversary")}.get(

@@ -108,7 +108,7 @@ def race(port: int, room_id: int, check_in: date, attempts: int = ATTEMPTS) -> d
         if status == 422 and any(word in text for word in CLASH_WORDS)
     )  # fmt: skip
     other: dict[str, int] = {}
-    for status, text in answers:
+    for status, _text in answers:
         if status not in (302, 422):
             other[str(status)] = other.get(str(status), 0) + 1
     return {"winners": winners, "refused": refused, "other": other, "answers": len(answers)}
@@ -203,9 +203,7 @@ def run(results, postgres: bool = True) -> None:
             finally:
                 server.stop()
             print(f"  PostgreSQL: {outcome}", flush=True)
-            results.value(
-                "booking_race_winners_pg", outcome["winners"], refused=outcome["refused"]
-            )
+            results.value("booking_race_winners_pg", outcome["winners"], refused=outcome["refused"])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

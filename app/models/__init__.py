@@ -20,9 +20,9 @@ from app.models.purchase import (
     Purchase,
 )
 from app.models.reminder import Reminder, ReminderRule
-from app.models.stay import ACTIVE_STAY_STATUSES, OCCASIONS, STAY_STATUSES, Room, Stay
 from app.models.segment import Segment
 from app.models.shop import Shop
+from app.models.stay import ACTIVE_STAY_STATUSES, OCCASIONS, STAY_STATUSES, Room, Stay
 from app.models.tag import Tag, TagMerge, customer_tag
 from app.models.timeline import TimelineEntry, TimelineRevision
 from app.models.user import LoginAttempt, Role, StaffSession, User

@@ -54,7 +54,10 @@ def test_an_overlapping_stay_is_refused_naming_the_booking_it_clashes_with(app):
         db.session.rollback()
         assert refused.value.code == "clash" and refused.value.clash.id == first.id
         day = (today + timedelta(days=10)).isoformat()
-        assert refused.value.detail.startswith(f"林美華 {day} → ") and "海景雙人房" in refused.value.detail
+        assert (
+            refused.value.detail.startswith(f"林美華 {day} → ")
+            and "海景雙人房" in refused.value.detail
+        )
     # The night before, the morning they leave, another room, no room: all free.
     _book(other, sea, today + timedelta(days=9), 1)
     _book(other, sea, today + timedelta(days=12), 1)
@@ -121,14 +124,25 @@ def test_a_phone_booking_makes_the_guest_and_the_stay_and_refuses_a_second_one(a
     assert again.status_code == 422
     assert (f"That room is already booked for those nights: 林美華 {check_in.isoformat()} → "
             f"{check_out.isoformat()} 海景雙人房") in text  # fmt: skip
-    chinese = client.post("/bookings/new", headers={"Accept-Language": "zh-TW"}, data={
-        "guest_name": "陳先生", "guest_phone": "0922000111", "room_id": str(sea.id),
-        "check_in": check_in.isoformat(), "check_out": check_out.isoformat(), "adults": "2"})
+    chinese = client.post(
+        "/bookings/new",
+        headers={"Accept-Language": "zh-TW"},
+        data={
+            "guest_name": "陳先生",
+            "guest_phone": "0922000111",
+            "room_id": str(sea.id),
+            "check_in": check_in.isoformat(),
+            "check_out": check_out.isoformat(),
+            "adults": "2",
+        },
+    )
     assert chinese.status_code == 422
     assert "這間房這幾晚已有訂房：林美華" in chinese.get_data(as_text=True)
     # Nothing half-written: no second stay, no customer made for the refused booking.
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Stay)) == 1
-    assert db.session.scalar(sa.select(Customer.id).where(Customer.display_name == "陳先生")) is None
+    assert (
+        db.session.scalar(sa.select(Customer.id).where(Customer.display_name == "陳先生")) is None
+    )
 
 
 def test_bad_bookings_come_back_with_the_reason(app, client):
@@ -140,14 +154,27 @@ def test_bad_bookings_come_back_with_the_reason(app, client):
         ({"guest_name": "林美華", "guest_phone": "0912"}, "Choose a room."),
         ({"room_id": room}, "Choose a guest, or type the new guest&#39;s name."),
         ({"room_id": room, "guest_name": "林美華"}, "Enter the new guest&#39;s phone or email."),
-        ({"room_id": room, "guest_name": "林美華", "guest_phone": "0912", "children_ages": "六"},
-         "Enter the children&#39;s ages as whole numbers"),
-        ({"room_id": room, "guest_name": "林美華", "guest_phone": "0912", "occasion": "other"},
-         "Say what the occasion is."),
-        ({"room_id": room, "guest_name": "林美華", "guest_phone": "0912", "check_in": yesterday},
-         "A new booking starts today or later."),
-        ({"room_id": room, "guest_name": "林美華", "guest_phone": "0912", "check_out": "2020-01-01"},
-         "Check-out must be after check-in."),
+        (
+            {"room_id": room, "guest_name": "林美華", "guest_phone": "0912", "children_ages": "六"},
+            "Enter the children&#39;s ages as whole numbers",
+        ),
+        (
+            {"room_id": room, "guest_name": "林美華", "guest_phone": "0912", "occasion": "other"},
+            "Say what the occasion is.",
+        ),
+        (
+            {"room_id": room, "guest_name": "林美華", "guest_phone": "0912", "check_in": yesterday},
+            "A new booking starts today or later.",
+        ),
+        (
+            {
+                "room_id": room,
+                "guest_name": "林美華",
+                "guest_phone": "0912",
+                "check_out": "2020-01-01",
+            },
+            "Check-out must be after check-in.",
+        ),
         ({"room_id": room, "guest_id": "99999"}, "Choose a guest"),
     ]
     for fields, message in cases:
@@ -222,7 +249,9 @@ def test_an_early_arrival_into_a_taken_room_is_refused(app):
     _book(make_customer("陳先生"), sea, today - timedelta(days=1), 2, status="stayed")
     later = _book(make_customer("林美華"), sea, today + timedelta(days=1), 2)
     with pytest.raises(StayError) as refused:
-        life.check_in(db.session, later, later.customer, actor=None, today=today, zone="Asia/Taipei")
+        life.check_in(
+            db.session, later, later.customer, actor=None, today=today, zone="Asia/Taipei"
+        )
     assert refused.value.code == "clash" and "陳先生" in refused.value.detail
     db.session.rollback()
     db.session.refresh(later)
@@ -260,17 +289,32 @@ def test_a_room_change_mid_stay_keeps_both_rooms_nights_right(app, client):
     client.post(f"/stays/{stay.id}/check-in")
     blocker = _book(make_customer("陳先生"), family, today + timedelta(days=3), 1)
     # Into a room taken on one of the nights: refused with the booking named, nothing moved.
-    refused = client.post(f"/stays/{stay.id}/move", data={
-        "move-room_id": str(family.id), "move-from_day": (today + timedelta(days=2)).isoformat()})
+    refused = client.post(
+        f"/stays/{stay.id}/move",
+        data={
+            "move-room_id": str(family.id),
+            "move-from_day": (today + timedelta(days=2)).isoformat(),
+        },
+    )
     assert refused.status_code == 422
     assert "That room is already booked for those nights: 陳先生" in refused.get_data(as_text=True)
-    bad_day = client.post(f"/stays/{stay.id}/move", data={
-        "move-room_id": str(family.id), "move-from_day": (today + timedelta(days=9)).isoformat()})
+    bad_day = client.post(
+        f"/stays/{stay.id}/move",
+        data={
+            "move-room_id": str(family.id),
+            "move-from_day": (today + timedelta(days=9)).isoformat(),
+        },
+    )
     assert bad_day.status_code == 422 and "Choose one of the stay" in bad_day.get_data(as_text=True)
     blocker.status = "cancelled"
     db.session.commit()
-    moved = client.post(f"/stays/{stay.id}/move", data={
-        "move-room_id": str(family.id), "move-from_day": (today + timedelta(days=2)).isoformat()})
+    moved = client.post(
+        f"/stays/{stay.id}/move",
+        data={
+            "move-room_id": str(family.id),
+            "move-from_day": (today + timedelta(days=2)).isoformat(),
+        },
+    )
     assert moved.status_code == 302
     parts = db.session.scalars(sa.select(Stay).where(Stay.customer_id == guest.id)
                                .order_by(Stay.check_in)).all()  # fmt: skip
@@ -296,7 +340,9 @@ def test_a_room_change_mid_stay_keeps_both_rooms_nights_right(app, client):
     lines = db.session.scalars(
         sa.select(TimelineEntry.body).where(TimelineEntry.customer_id == guest.id)
     ).all()
-    assert any(line.startswith("換房") for line in lines) and any("續住一晚" in l for l in lines)
+    assert any(line.startswith("換房") for line in lines) and any(
+        "續住一晚" in line for line in lines
+    )
 
 
 def test_a_stays_sheet_refuses_a_room_already_taken(app, client):

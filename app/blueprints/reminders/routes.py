@@ -80,7 +80,7 @@ def _return_reason(_reminder: Reminder, reason: dict) -> str:
 
 
 def _stay_occasion_reason(_reminder: Reminder, reason: dict) -> str:
-    """"Birthday (小安) on 2027-03-02: offer 家庭四人房, a bigger room (4 people now)"."""
+    """ "Birthday (小安) on 2027-03-02: offer 家庭四人房, a bigger room (4 people now)"."""
     what = {"birthday": _("Birthday"), "anniversary": _("Anniversary")}.get(
         reason.get("occasion"), reason.get("label") or _("Occasion")
     )

@@ -45,9 +45,7 @@ def _chosen(form: BookingForm):
 
 def _page(form: BookingForm, status: int = 200):
     guest, alerts = _chosen(form)
-    return render_template(
-        "stays/new_booking.html", form=form, guest=guest, alerts=alerts
-    ), status
+    return render_template("stays/new_booking.html", form=form, guest=guest, alerts=alerts), status
 
 
 @bp.route("/bookings/new", methods=["GET", "POST"])

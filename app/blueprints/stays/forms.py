@@ -41,9 +41,7 @@ def occasion_choices():
 class OccasionFields:
     """The stay's party and occasion, shared by the stay form and the phone booking."""
 
-    children_ages = StringField(
-        _l("Children's ages"), validators=[Optional(), Length(max=60)]
-    )
+    children_ages = StringField(_l("Children's ages"), validators=[Optional(), Length(max=60)])
     preferences = StringField(
         _l("Room preferences (e.g. by the window, no coriander at breakfast)"),
         validators=[Optional(), Length(max=500)],

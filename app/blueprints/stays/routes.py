@@ -16,9 +16,8 @@ from app.models import Customer, Enrolment, Room, Stay
 from app.security import audit, desk_required, owner_required
 from app.services import attendance
 from app.services import stays as service
-from app.services.stays import life
 from app.services.shop import shop_context
-from app.services.stays import StayError
+from app.services.stays import StayError, life
 
 
 def error_message(error: StayError) -> tuple[str, str]:
@@ -44,10 +43,14 @@ def error_message(error: StayError) -> tuple[str, str]:
 
 def _booking_messages(error: StayError) -> dict[str, tuple[str, str]]:
     return {
-        "clash": ("room_id", _(
-            "That room is already booked for those nights: %(booking)s. Choose other dates "
-            "or another room.", booking=error.detail,
-        )),  # fmt: skip
+        "clash": (
+            "room_id",
+            _(
+                "That room is already booked for those nights: %(booking)s. Choose other dates "
+                "or another room.",
+                booking=error.detail,
+            ),
+        ),  # fmt: skip
         "ages": ("children_ages", _("Enter the children's ages as whole numbers, e.g. 6, 9.")),
         "occasion": ("occasion", _("Choose one of the options.")),
         "occasion-label": ("occasion_label", _("Say what the occasion is.")),

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from app.clock import utcnow
 from app.db import begin_write, days_between
 from app.models import (
     ACTIVE_STAY_STATUSES,
@@ -98,7 +97,7 @@ def ensure_free(
 
 
 def describe_booking(stay: Stay) -> str:
-    """"林美華 2026-12-20 → 2026-12-22 海景雙人房": whose booking, when, which room."""
+    """ "林美華 2026-12-20 → 2026-12-22 海景雙人房": whose booking, when, which room."""
     name = stay.customer.display_name if stay.customer is not None else ""
     room = stay.room.name if stay.room is not None else ""
     return f"{name} {stay.check_in.isoformat()} → {stay.check_out.isoformat()} {room}".strip()
@@ -183,7 +182,7 @@ class StayValues:
 
 
 def parse_ages(text: str | None) -> list[int]:
-    """"6, 9" (or 6、9 / 6，9 / 6 9) → [6, 9]; StayError("ages") for anything else."""
+    """ "6, 9" (or 6、9 / 6，9 / 6 9) → [6, 9]; StayError("ages") for anything else."""
     parts = (text or "").replace("，", ",").replace("、", ",").replace(" ", ",").split(",")
     ages = []
     for part in filter(None, (p.strip() for p in parts)):
@@ -406,7 +405,9 @@ def check_out_now(session: Session, stay: Stay) -> None:
 
 def delete_stay(session: Session, stay: Stay, customer: Customer) -> None:
     session.execute(
-        sa.update(Stay).where(Stay.moved_from_id == stay.id).values(moved_from_id=stay.moved_from_id)
+        sa.update(Stay)
+        .where(Stay.moved_from_id == stay.id)
+        .values(moved_from_id=stay.moved_from_id)
     )
     if stay.entry_id:
         entry = session.get(TimelineEntry, stay.entry_id)

@@ -58,9 +58,7 @@ def _guest(session: Session, values: dict, actor: User | None) -> Customer:
         raise StayError("guest-contact") from None
 
 
-def book(
-    session: Session, values: dict, *, actor: User | None, today: date, zone: str
-) -> Stay:
+def book(session: Session, values: dict, *, actor: User | None, today: date, zone: str) -> Stay:
     """Checks everything (the room free those nights first, before a new guest is made),
     then saves the guest and the booked stay. Raises StayError."""
     begin_write(session)
