@@ -9,8 +9,8 @@ from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
 from app.models import AuditEvent, Stay, TimelineEntry
-from tests.conftest import postgres_wanted
-from tests.factories import make_customer
+from tests.conftest import login, postgres_wanted
+from tests.factories import make_customer, make_user
 
 BEFORE = "afa4fef6da38"
 
@@ -38,12 +38,12 @@ def test_existing_double_bookings_lose_their_room_and_the_database_refuses_new_o
         db.session.execute(sa.text("INSERT INTO room (name, active) VALUES (:n, :a)"),
                            {"n": name, "a": True})  # fmt: skip
     sea, hill = db.session.execute(sa.text("SELECT id FROM room ORDER BY id")).scalars().all()
-    first = _insert_stay(ids[0], sea, "2026-03-01", "2026-03-03", "booked", "2026-01-01 10:00:00")
-    second = _insert_stay(ids[1], sea, "2026-03-02", "2026-03-04", "booked", "2026-01-01 11:00:00")
-    third = _insert_stay(ids[2], sea, "2026-03-01", "2026-03-02", "booked", "2026-01-01 12:00:00")
-    cancelled = _insert_stay(ids[3], sea, "2026-03-01", "2026-03-03", "cancelled",
+    first = _insert_stay(ids[0], sea, "2027-03-01", "2027-03-03", "booked", "2026-01-01 10:00:00")
+    second = _insert_stay(ids[1], sea, "2027-03-02", "2027-03-04", "booked", "2026-01-01 11:00:00")
+    third = _insert_stay(ids[2], sea, "2027-03-01", "2027-03-02", "booked", "2026-01-01 12:00:00")
+    cancelled = _insert_stay(ids[3], sea, "2027-03-01", "2027-03-03", "cancelled",
                              "2026-01-01 09:00:00")  # fmt: skip
-    other_room = _insert_stay(ids[4], hill, "2026-03-01", "2026-03-03", "booked",
+    other_room = _insert_stay(ids[4], hill, "2027-03-01", "2027-03-03", "booked",
                               "2026-01-01 13:00:00")  # fmt: skip
     db.session.commit()
     db.session.remove()
@@ -61,8 +61,17 @@ def test_existing_double_bookings_lose_their_room_and_the_database_refuses_new_o
     assert len(lost) == 2 and all(f"clashed with stay {first}" in line for line in lost)
     if postgres_wanted():
         with pytest.raises(sa.exc.IntegrityError, match="stay_no_double_booking"):
-            _insert_stay(ids[1], sea, "2026-03-02", "2026-03-03", "booked", "2026-02-01 10:00")
+            _insert_stay(ids[1], sea, "2027-03-02", "2027-03-03", "booked", "2026-02-01 10:00")
         db.session.rollback()
+    # The desk sees them on the booking page, and gives one a room from the stay's page.
+    client = app.test_client()
+    make_user("owner")
+    login(client, make_user("frontdesk"))
+    response = client.get("/bookings/new")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    needing = page[page.index("Bookings that need a room") : page.index("New guest")]
+    assert "陳先生" in needing and "王小姐" in needing and "林美華" not in needing
     # Cancelled over a booking is fine in the database too.
-    _insert_stay(ids[1], sea, "2026-03-02", "2026-03-03", "cancelled", "2026-02-01 10:00:00")
+    _insert_stay(ids[1], sea, "2027-03-02", "2027-03-03", "cancelled", "2026-02-01 10:00:00")
     db.session.commit()

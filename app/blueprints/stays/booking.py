@@ -45,7 +45,10 @@ def _chosen(form: BookingForm):
 
 def _page(form: BookingForm, status: int = 200):
     guest, alerts = _chosen(form)
-    return render_template("stays/new_booking.html", form=form, guest=guest, alerts=alerts), status
+    unplaced = booking.needing_a_room(db.session, shop_context(db.session).today)
+    return render_template(
+        "stays/new_booking.html", form=form, guest=guest, alerts=alerts, unplaced=unplaced
+    ), status
 
 
 @bp.route("/bookings/new", methods=["GET", "POST"])

@@ -27,6 +27,28 @@ def find_guests(session: Session, text: str) -> list[tuple[Customer, list[Timeli
     return [(guest, alerts.get(guest.id, [])) for guest in guests]
 
 
+def needing_a_room(session: Session, today: date) -> list[Stay]:
+    """Bookings still to come (or in house) without a room: double bookings the migration
+    took the room from, or stays saved without one. The desk gives them a room."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import joinedload
+
+    return list(
+        session.scalars(
+            sa.select(Stay)
+            .where(
+                Stay.room_id.is_(None),
+                Stay.status.in_(("booked", "stayed")),
+                Stay.check_out > today,
+                Stay.checked_out_at.is_(None),
+            )
+            .options(joinedload(Stay.customer))
+            .order_by(Stay.check_in, Stay.id)
+            .limit(50)
+        )
+    )
+
+
 def open_alerts(session: Session, customer_id: int) -> list[TimelineEntry]:
     from app.services.timeline import open_alerts_by_customer
 
