@@ -63,7 +63,7 @@ def test_existing_double_bookings_lose_their_room_and_the_database_refuses_new_o
         with pytest.raises(sa.exc.IntegrityError, match="stay_no_double_booking"):
             _insert_stay(ids[1], sea, "2027-03-02", "2027-03-03", "booked", "2026-02-01 10:00")
         db.session.rollback()
-    # The desk sees them on the booking page, and gives one a room from the stay's page.
+    # The desk sees them on the booking page (each links to its stay, to give it a room).
     client = app.test_client()
     make_user("owner")
     login(client, make_user("frontdesk"))
