@@ -105,6 +105,26 @@ def register(app: Flask) -> None:
 
     app.jinja_env.globals["stay_status"] = _stay_status
 
+    def _stay_state_label(state: str) -> str:
+        from app.services.stays import state_label
+
+        return state_label(state)
+
+    app.jinja_env.globals["stay_state_label"] = _stay_state_label
+
+    def _stay_occasion(stay) -> str:
+        """ "Birthday (the younger daughter), 20 Dec 2026"."""
+        from flask_babel import gettext as _
+
+        what = {"birthday": _("Birthday"), "anniversary": _("Anniversary")}.get(
+            stay.occasion, stay.occasion_label
+        )
+        if stay.occasion_who:
+            what = f"{what} ({stay.occasion_who})"
+        return f"{what}, {format_date(stay.occasion_on, 'medium')}" if stay.occasion_on else what
+
+    app.jinja_env.globals["stay_occasion"] = _stay_occasion
+
     def _weekday_names(days: str) -> str:
         from app.blueprints.stays.forms import WEEKDAYS
 

@@ -326,6 +326,11 @@ def main() -> None:
         from bench import channels
 
         channels.run(results)
+    if os.environ.get("BENCH_SKIP_BOOKINGS") != "1":
+        print("20 simultaneous bookings of one room and night through HTTP:", flush=True)
+        from bench import bookings
+
+        bookings.run(results, postgres=os.environ.get("BENCH_SKIP_POSTGRES") != "1")
     (OUT / "results.json").write_text(json.dumps(results.rows, ensure_ascii=False, indent=2))
     print(f"Wrote {OUT / 'results.json'}")
 

@@ -186,20 +186,6 @@ def _seed_records(session: Session, staff: list[User], kind: str) -> None:
     if kind == "homestay":
         rooms = [stays.save_room(session, None, name)
                  for name in ("海景雙人房", "山景雙人房", "家庭四人房", "和室通鋪")]  # fmt: skip
-        for number, customer in enumerate(everyone):
-            visits = 1 + (number % 4 == 0) * rng.randrange(1, 5)  # a quarter come back
-            for _ in range(visits):
-                check_in = today - timedelta(days=rng.randrange(3, 730))
-                nights = rng.choice((1, 1, 2, 2, 3))
-                stays.save_stay(
-                    session, customer, None,
-                    {"room_id": rng.choice(rooms).id, "check_in": check_in,
-                     "check_out": check_in + timedelta(days=nights),
-                     "status": rng.choice(("stayed",) * 8 + ("cancelled", "no_show")),
-                     "adults": 2, "children": rng.randrange(3), "amount": 3200 * nights,
-                     "deposit": 1000, "source": rng.choice(("電話", "Booking.com", "LINE"))},
-                    actor=desk, today=today,
-                )  # fmt: skip
         for offset, customer in enumerate(everyone[:6]):
             arriving = offset < 3
             check_in = today if arriving else today - timedelta(days=2)
@@ -210,6 +196,22 @@ def _seed_records(session: Session, staff: list[User], kind: str) -> None:
                  "status": "booked" if arriving else "stayed", "adults": 2, "amount": 6400},
                 actor=desk, today=today,
             )  # fmt: skip
+        for number, customer in enumerate(everyone):
+            visits = 1 + (number % 4 == 0) * rng.randrange(1, 5)  # a quarter come back
+            for _ in range(visits):
+                check_in = today - timedelta(days=rng.randrange(3, 730))
+                nights = rng.choice((1, 1, 2, 2, 3))
+                values = {
+                    "room_id": rng.choice(rooms).id, "check_in": check_in,
+                    "check_out": check_in + timedelta(days=nights),
+                    "status": rng.choice(("stayed",) * 8 + ("cancelled", "no_show")),
+                    "adults": 2, "children": rng.randrange(3), "amount": 3200 * nights,
+                    "deposit": 1000, "source": rng.choice(("電話", "Booking.com", "LINE")),
+                }  # fmt: skip
+                try:
+                    stays.save_stay(session, customer, None, values, actor=desk, today=today)
+                except stays.StayError:
+                    continue  # that room was taken those nights: no room is booked twice
         return
     for customer in everyone:
         attendance.enrol(session, customer, group="", starts_on=today - timedelta(days=200),

@@ -14,17 +14,15 @@ from app.models.line import LineCode, LineCodeFailure, LineEvent, LineLink
 from app.models.page_version import page_version
 from app.models.privacy import ConsentEvent
 from app.models.purchase import (
-    STAY_STATUSES,
     Attendance,
     Enrolment,
     Product,
     Purchase,
-    Room,
-    Stay,
 )
 from app.models.reminder import Reminder, ReminderRule
 from app.models.segment import Segment
 from app.models.shop import Shop
+from app.models.stay import ACTIVE_STAY_STATUSES, OCCASIONS, STAY_STATUSES, Room, Stay
 from app.models.tag import Tag, TagMerge, customer_tag
 from app.models.timeline import TimelineEntry, TimelineRevision
 from app.models.user import LoginAttempt, Role, StaffSession, User
@@ -36,6 +34,8 @@ __all__ = [
     "Purchase",
     "Room",
     "STAY_STATUSES",
+    "ACTIVE_STAY_STATUSES",
+    "OCCASIONS",
     "Stay",
     "page_version",
     "LineCode",

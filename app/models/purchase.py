@@ -63,59 +63,6 @@ class Purchase(db.Model):
         return self.quantity * self.unit_price
 
 
-STAY_STATUSES = ("booked", "stayed", "cancelled", "no_show")
-
-
-class Room(db.Model):
-    """A homestay's room (Settings → Rooms)."""
-
-    __tablename__ = "room"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(60), unique=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-class Stay(db.Model):
-    """A guest's stay: planned dates, what really happened, money in whole NT$."""
-
-    __tablename__ = "stay"
-    __table_args__ = (
-        Index("ix_stay_customer_in", "customer_id", "check_in"),
-        Index("ix_stay_check_in", "check_in", "status"),
-        Index("ix_stay_check_out", "check_out", "status"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
-    room_id: Mapped[int | None] = mapped_column(
-        ForeignKey("room.id", ondelete="SET NULL"), index=True
-    )
-    check_in: Mapped[date] = mapped_column(Date)  # planned
-    check_out: Mapped[date] = mapped_column(Date)  # planned (the morning they leave)
-    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime)  # actual
-    checked_out_at: Mapped[datetime | None] = mapped_column(DateTime)
-    adults: Mapped[int] = mapped_column(Integer, default=1)
-    children: Mapped[int] = mapped_column(Integer, default=0)
-    amount: Mapped[int] = mapped_column(Integer, default=0)
-    deposit: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(12), default="booked")
-    source: Mapped[str] = mapped_column(String(60), default="")
-    note: Mapped[str] = mapped_column(String(500), default="")
-    entry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("timeline_entry.id", ondelete="SET NULL"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-
-    room: Mapped[Room | None] = relationship()
-    customer = relationship("Customer")
-
-    @property
-    def nights(self) -> int:
-        return max(0, (self.check_out - self.check_in).days)
-
-
 class Enrolment(db.Model):
     """An after-school child's enrolment: which group, from when, on which weekdays."""
 

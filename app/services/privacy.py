@@ -230,7 +230,11 @@ def erase(session: Session, customer: Customer, *, typed_name: str, now: datetim
     )
     # Dated records keep their dates, rooms and amounts (the reports' counts), not words.
     session.execute(
-        sa.update(Stay).where(Stay.customer_id == customer_id).values(note="", source="")
+        sa.update(Stay)
+        .where(Stay.customer_id == customer_id)
+        .values(
+            note="", source="", preferences="", occasion_label="", occasion_who="", occasion_on=None
+        )  # fmt: skip
     )
     session.execute(sa.update(Purchase).where(Purchase.customer_id == customer_id).values(note=""))
     session.execute(

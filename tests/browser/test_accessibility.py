@@ -22,7 +22,7 @@ PAGES = {
     ],
     "desk@example.com": ["/", "/customers/new", "/customers/{child}", "/labels",
                          "/customers/{child}/forms/purchase", "/customers/{child}/forms/enrolment",
-                         "/imports/purchases"],
+                         "/imports/purchases", "/bookings/new?room_id={room}", "/stays/{stay}"],
     "teacher@example.com": ["/", "/today", "/today/{child}"],
 }  # fmt: skip
 
@@ -35,6 +35,30 @@ def child(live_app, demo_shop):
         child_id = db.session.scalar(sa.select(Customer.id).order_by(Customer.id).limit(1))
         db.session.remove()
     return child_id
+
+
+@pytest.fixture
+def booked(live_app, child):
+    """A room and a booking (the stay's page, the booking page) for the first customer."""
+    from datetime import timedelta
+
+    from app.models import Customer
+    from app.services import stays
+    from app.services.shop import shop_context
+
+    with live_app.app_context():
+        room = stays.save_room(db.session, None, "海景雙人房")
+        today = shop_context(db.session).today
+        stay = stays.save_stay(
+            db.session, db.session.get(Customer, child), None,
+            {"room_id": room.id, "check_in": today, "check_out": today + timedelta(days=2),
+             "status": "booked", "adults": 2, "children_ages": "6", "preferences": "要靠窗"},
+            actor=None, today=today,
+        )  # fmt: skip
+        db.session.commit()
+        found = {"room": room.id, "stay": stay.id}
+        db.session.remove()
+    return found
 
 
 def audit_page(page) -> list[str]:
@@ -56,7 +80,7 @@ def audit_page(page) -> list[str]:
     ids=["english-desktop", "chinese-tablet"],
 )
 def test_main_pages_have_no_serious_accessibility_problems(
-    browser, live_server, child, locale, viewport
+    browser, live_server, child, booked, locale, viewport
 ):
     context = browser.new_context(
         bypass_csp=True,  # only so the test can inject axe; the app's CSP stays as it is
@@ -74,7 +98,7 @@ def test_main_pages_have_no_serious_accessibility_problems(
             page.press("input[name=password]", "Enter")
             page.wait_for_url(f"{live_server.url}/")
             for path in paths:
-                page.goto(live_server.url + path.format(child=child))
+                page.goto(live_server.url + path.format(child=child, **booked))
                 problems += [f"{email} {path}: {v}" for v in audit_page(page)]
             page.close()
             context.clear_cookies()

@@ -79,7 +79,27 @@ def _return_reason(_reminder: Reminder, reason: dict) -> str:
     return text
 
 
+def _stay_occasion_reason(_reminder: Reminder, reason: dict) -> str:
+    """ "Birthday (小安) on 2027-03-02: offer 家庭四人房, a bigger room (4 people now)"."""
+    what = {"birthday": _("Birthday"), "anniversary": _("Anniversary")}.get(
+        reason.get("occasion"), reason.get("label") or _("Occasion")
+    )
+    if reason.get("who"):
+        what = f"{what} ({reason['who']})"
+    text = _("%(occasion)s on %(date)s, stayed with us for it last time", occasion=what,
+             date=_on(reason["date"]))  # fmt: skip
+    if reason.get("bigger") and reason.get("room"):
+        return text + ": " + _(
+            "offer %(room)s, a bigger room (%(num)d people now; last time %(last)s)",
+            room=reason["room"], num=reason.get("people", 0), last=reason.get("last_room") or "-",
+        )  # fmt: skip
+    if reason.get("room"):
+        return text + ": " + _("offer %(room)s again", room=reason["room"])
+    return text
+
+
 _REASONS = {
+    "stay_occasion": _stay_occasion_reason,
     "birthday": _birthday_reason,
     "important_date": _important_date_reason,
     "no_contact": _away_reason,

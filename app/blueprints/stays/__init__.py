@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("stays", __name__)
 
-from app.blueprints.stays import routes  # noqa: E402,F401
+from app.blueprints.stays import booking, routes, stay_page  # noqa: E402,F401

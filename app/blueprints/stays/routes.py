@@ -17,7 +17,7 @@ from app.security import audit, desk_required, owner_required
 from app.services import attendance
 from app.services import stays as service
 from app.services.shop import shop_context
-from app.services.stays import StayError
+from app.services.stays import StayError, life
 
 
 def error_message(error: StayError) -> tuple[str, str]:
@@ -36,7 +36,34 @@ def error_message(error: StayError) -> tuple[str, str]:
         "room-name": ("name", _("Enter the room's name.")),
         "room-name-long": ("name", _("A room name has at most 60 characters.")),
         "room-exists": ("name", _("There is already a room called %(name)s.", name=error.detail)),
+        "capacity": ("capacity", _("From 1 to 99.")),
+        **_booking_messages(error),
     }.get(error.code, ("check_in", _("Check the values and try again.")))
+
+
+def _booking_messages(error: StayError) -> dict[str, tuple[str, str]]:
+    return {
+        "clash": (
+            "room_id",
+            _(
+                "That room is already booked for those nights: %(booking)s. Choose other dates "
+                "or another room.",
+                booking=error.detail,
+            ),
+        ),  # fmt: skip
+        "ages": ("children_ages", _("Enter the children's ages as whole numbers, e.g. 6, 9.")),
+        "occasion": ("occasion", _("Choose one of the options.")),
+        "occasion-label": ("occasion_label", _("Say what the occasion is.")),
+        "guest": ("guest_name", _("Choose a guest, or type the new guest's name.")),
+        "guest-contact": ("guest_phone", _("Enter the new guest's phone or email.")),
+        "room-needed": ("room_id", _("Choose a room.")),
+        "past": ("check_in", _("A new booking starts today or later.")),
+        "not-active": ("room_id", _("This stay is cancelled or over.")),
+        "check-in-late": ("room_id", _("The stay's nights are over: it cannot be checked in.")),
+        "not-in-house": ("room_id", _("Only a guest in house can check out.")),
+        "moved-on": ("room_id", _("The stay goes on in another room: use that part of it.")),
+        "move-day": ("from_day", _("Choose one of the stay's nights.")),
+    }
 
 
 def _describe(stay: Stay) -> str:
@@ -111,17 +138,30 @@ def delete(stay_id: int):
     return _back(customer.id)
 
 
+def _after_action(stay: Stay):
+    """Back where the button was: the stay's page, or My day."""
+    if request.form.get("back") == "stay":
+        return redirect(url_for("stays.show", stay_id=stay.id))
+    return redirect(url_for("main.home") + "#arrivals-heading")
+
+
 @bp.route("/stays/<int:stay_id>/check-in", methods=["POST"])
 @desk_required
 def check_in(stay_id: int):
     stay = db.get_or_404(Stay, stay_id)
     customer = db.get_or_404(Customer, stay.customer_id)
-    if stay.status in ("booked", "stayed"):
-        service.check_in_now(db.session, stay, customer, shop_context(db.session).zone)
+    context = shop_context(db.session)
+    try:
+        life.check_in(db.session, stay, customer, actor=current_user, today=context.today,
+                      zone=context.zone)  # fmt: skip
+    except StayError as error:
+        db.session.rollback()
+        flash(error_message(error)[1], "error")
+    else:
         audit("stay.check_in", "customer", customer.id, _describe(stay))
         db.session.commit()
         flash(_("%(name)s checked in.", name=customer.display_name), "success")
-    return redirect(url_for("main.home") + "#arrivals-heading")
+    return _after_action(stay)
 
 
 @bp.route("/stays/<int:stay_id>/check-out", methods=["POST"])
@@ -129,12 +169,18 @@ def check_in(stay_id: int):
 def check_out(stay_id: int):
     stay = db.get_or_404(Stay, stay_id)
     customer = db.get_or_404(Customer, stay.customer_id)
-    if stay.status == "stayed":
-        service.check_out_now(db.session, stay)
+    context = shop_context(db.session)
+    try:
+        life.check_out(db.session, stay, customer, actor=current_user, today=context.today,
+                       zone=context.zone)  # fmt: skip
+    except StayError as error:
+        db.session.rollback()
+        flash(error_message(error)[1], "error")
+    else:
         audit("stay.check_out", "customer", customer.id, _describe(stay))
         db.session.commit()
         flash(_("%(name)s checked out.", name=customer.display_name), "success")
-    return redirect(url_for("main.home") + "#arrivals-heading")
+    return _after_action(stay)
 
 
 @bp.route("/settings/rooms", methods=["GET", "POST"])
@@ -146,7 +192,8 @@ def rooms():
         status = 422
         if form.validate():
             try:
-                room = service.save_room(db.session, None, form.name.data, form.active.data)
+                room = service.save_room(db.session, None, form.name.data, form.active.data,
+                                         form.capacity.data)  # fmt: skip
             except StayError as error:
                 db.session.rollback()
                 form.name.errors = [error_message(error)[1]]
@@ -165,7 +212,9 @@ def room(room_id: int):
     form = RoomForm(prefix=f"room{item.id}")
     if form.validate():
         try:
-            service.save_room(db.session, item, form.name.data, form.active.data)
+            service.save_room(
+                db.session, item, form.name.data, form.active.data, form.capacity.data
+            )
         except StayError as error:
             db.session.rollback()
             flash(error_message(error)[1], "error")
@@ -232,7 +281,10 @@ def _stay_line_error(code: str, value: str) -> str:
         return history_error(code, value)
     if code == "room":
         return _("A room name has at most 60 characters.")
-    return error_message(StayError(code))[1]
+    if code == "clash-line":
+        return _("That room is already taken by line %(line)s of this sheet on those nights.",
+                 line=value)  # fmt: skip
+    return error_message(StayError(code, value))[1]
 
 
 def _history_page() -> HistoryPage:

@@ -332,7 +332,18 @@ def run_rules(session: Session, context: seg.Context) -> RunResult:
         result.created += created
         result.resolved += resolved
         result.per_rule[rule_id] = created
+    result.created += _stay_occasions(session, context)
     return result
+
+
+def _stay_occasions(session: Session, context: seg.Context) -> int:
+    """A homestay's occasions coming round again (a birthday or anniversary a guest stayed
+    for last year): reminders six weeks ahead, with the room to offer."""
+    from app.services.stays import occasions
+
+    made = occasions.make_reminders(session, context.today)
+    session.commit()
+    return made
 
 
 def all_rules(session: Session) -> list[ReminderRule]:

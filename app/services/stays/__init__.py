@@ -1,17 +1,32 @@
 """A homestay's guest book as dated records: rooms, stays (past ones typed in from paper too),
-check-in and check-out, each on the guest's timeline and feeding "last stay" and filters."""
+each on the guest's timeline and feeding "last stay" and filters.
+
+No room is booked twice: `clash_for` is the one gate every writer of a stay goes through
+(this module's save_stay, the phone booking, check-in/out on other days, extend, room change,
+the history import), called under the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the
+writers' advisory lock), so check-then-write is atomic; on PostgreSQL the exclusion
+constraint `stay_no_double_booking` is the backstop, its violation answered the same way.
+The stay's life (check-in, check-out, extend, room change) is in `life`, the phone booking
+in `booking`, next year's occasion reminders in `occasions`."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
-from app.clock import utcnow
-from app.db import days_between
-from app.models import STAY_STATUSES, Customer, Room, Stay, TimelineEntry, User
-from app.services.importer.history import HistoryLine, HistorySpec, day_or_none
+from app.db import begin_write, days_between
+from app.models import (
+    ACTIVE_STAY_STATUSES,
+    OCCASIONS,
+    STAY_STATUSES,
+    Customer,
+    Room,
+    Stay,
+    TimelineEntry,
+    User,
+)
 from app.services.text import one_line
 
 MAX_NIGHTS = 366
@@ -19,17 +34,95 @@ MAX_MONEY = 100_000_000
 MAX_PEOPLE = 99
 
 
+CLASH_CONSTRAINT = "stay_no_double_booking"
+MAX_CHILD_AGE = 17
+
+
 class StayError(ValueError):
-    def __init__(self, code: str, detail: str = ""):
+    """A refused stay; `clash` is the booking it would overlap (code "clash")."""
+
+    def __init__(self, code: str, detail: str = "", clash: Stay | None = None):
         super().__init__(code)
         self.code = code
         self.detail = detail
+        self.clash = clash
+
+
+# ---- the gate: no room booked twice -----------------------------------------------------------
+
+
+def clash_for(
+    session: Session,
+    room_id: int | None,
+    check_in: date,
+    check_out: date,
+    exclude_stay_id: int | None = None,
+) -> Stay | None:
+    """The active stay (booked or stayed) holding any of the nights [check_in, check_out) of
+    the room, if there is one. The single place that says whether a room is free."""
+    if room_id is None:
+        return None
+    query = (
+        sa.select(Stay)
+        .where(
+            Stay.room_id == room_id,
+            Stay.status.in_(ACTIVE_STAY_STATUSES),
+            Stay.check_in < check_out,
+            Stay.check_out > check_in,
+        )
+        .options(joinedload(Stay.customer), joinedload(Stay.room))
+        .order_by(Stay.check_in, Stay.id)
+        .limit(1)
+    )
+    if exclude_stay_id is not None:
+        query = query.where(Stay.id != exclude_stay_id)
+    return session.scalars(query).first()
+
+
+def ensure_free(
+    session: Session,
+    room_id: int | None,
+    check_in: date,
+    check_out: date,
+    exclude_stay_id: int | None = None,
+) -> None:
+    """Takes the write lock (if not yet held), then raises StayError("clash") naming the
+    booking that already holds one of the nights."""
+    if room_id is None:
+        return
+    begin_write(session)
+    other = clash_for(session, room_id, check_in, check_out, exclude_stay_id)
+    if other is not None:
+        raise StayError("clash", describe_booking(other), clash=other)
+
+
+def describe_booking(stay: Stay) -> str:
+    """ "林美華 2026-12-20 → 2026-12-22 海景雙人房": whose booking, when, which room."""
+    name = stay.customer.display_name if stay.customer is not None else ""
+    room = stay.room.name if stay.room is not None else ""
+    return f"{name} {stay.check_in.isoformat()} → {stay.check_out.isoformat()} {room}".strip()
+
+
+def flush_guarded(session: Session, stay: Stay) -> None:
+    """Flushes; PostgreSQL's exclusion constraint (a writer that went round the gate, or a
+    race the lock did not cover) becomes the same StayError("clash") as the gate's."""
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as error:
+        if CLASH_CONSTRAINT not in str(error.orig):
+            raise
+        room_id, check_in, check_out = stay.room_id, stay.check_in, stay.check_out
+        session.rollback()
+        other = clash_for(session, room_id, check_in, check_out)
+        raise StayError("clash", describe_booking(other) if other else "", clash=other) from None
 
 
 # ---- rooms ------------------------------------------------------------------------------------
 
 
-def save_room(session: Session, room: Room | None, name: str, active: bool = True) -> Room:
+def save_room(
+    session: Session, room: Room | None, name: str, active: bool = True, capacity: int | None = None
+) -> Room:
     name = one_line(name)
     if not name:
         raise StayError("room-name")
@@ -41,6 +134,8 @@ def save_room(session: Session, room: Room | None, name: str, active: bool = Tru
     if room is None:
         room = Room(name=name)
         session.add(room)
+    if capacity is not None:
+        room.capacity = _whole(capacity, "capacity", 1, MAX_PEOPLE)
     room.name, room.active = name, active
     session.flush()
     return room
@@ -78,6 +173,44 @@ class StayValues:
     status: str
     source: str
     note: str
+    children_ages: str = ""
+    preferences: str = ""
+    occasion: str = ""
+    occasion_label: str = ""
+    occasion_who: str = ""
+    occasion_on: date | None = None
+
+
+def parse_ages(text: str | None) -> list[int]:
+    """ "6, 9" (or 6、9 / 6，9 / 6 9) → [6, 9]; StayError("ages") for anything else."""
+    parts = (text or "").replace("，", ",").replace("、", ",").replace(" ", ",").split(",")
+    ages = []
+    for part in filter(None, (p.strip() for p in parts)):
+        if not part.isdigit() or int(part) > MAX_CHILD_AGE:
+            raise StayError("ages")
+        ages.append(int(part))
+    if len(ages) > MAX_PEOPLE:
+        raise StayError("ages")
+    return ages
+
+
+def _occasion(values: dict, check_in: date) -> dict:
+    occasion = values.get("occasion") or ""
+    if occasion not in OCCASIONS:
+        raise StayError("occasion")
+    label = " ".join((values.get("occasion_label") or "").split())
+    who = " ".join((values.get("occasion_who") or "").split())
+    if len(label) > 60 or len(who) > 60:
+        raise StayError("text-long")
+    if occasion == "other" and not label:
+        raise StayError("occasion-label")
+    day = values.get("occasion_on") or None
+    if not occasion:
+        return {"occasion": "", "occasion_label": "", "occasion_who": "", "occasion_on": None}
+    if day is not None and not isinstance(day, date):
+        raise StayError("dates")
+    return {"occasion": occasion, "occasion_label": label if occasion == "other" else "",
+            "occasion_who": who, "occasion_on": day or check_in}  # fmt: skip
 
 
 def _check_dates(values: dict, today: date) -> tuple[date, date]:
@@ -103,11 +236,14 @@ def check(values: dict, today: date) -> StayValues:
         raise StayError("not-yet")
     source = " ".join((values.get("source") or "").split())
     note = " ".join((values.get("note") or "").split())
-    if len(source) > 60 or len(note) > 500:
+    preferences = " ".join((values.get("preferences") or "").split())
+    if len(source) > 60 or len(note) > 500 or len(preferences) > 500:
         raise StayError("text-long")
     adults = _whole(values.get("adults", 1), "people", 0, MAX_PEOPLE)
     children = _whole(values.get("children", 0), "people", 0, MAX_PEOPLE)
-    if adults + children == 0:
+    ages = parse_ages(values.get("children_ages"))
+    children = max(children, len(ages))
+    if adults + children == 0 or children > MAX_PEOPLE:
         raise StayError("people")
     return StayValues(
         room_id=values.get("room_id") or None,
@@ -120,6 +256,9 @@ def check(values: dict, today: date) -> StayValues:
         status=status,
         source=source,
         note=note,
+        children_ages=", ".join(str(age) for age in ages),
+        preferences=preferences,
+        **_occasion(values, check_in),
     )
 
 
@@ -137,6 +276,38 @@ def status_label(status: str) -> str:
         "cancelled": _("Cancelled"),
         "no_show": _("No-show"),
     }[status]
+
+
+STATES = ("booked", "deposit_paid", "arriving", "in_house", "departed", "cancelled", "no_show")
+
+
+def stay_state(stay: Stay, today: date, *, deposit_paid: bool = False) -> str:
+    """Where the stay is in its life, as the desk says it: booked → deposit paid (the money
+    side tells: `deposit_paid`) → arriving (today, or due and not come yet) → in house
+    (checked in) → departed (checked out, or its nights are over)."""
+    if stay.status in ("cancelled", "no_show"):
+        return stay.status
+    if stay.status == "stayed":
+        if stay.checked_out_at is not None or stay.check_out < today:
+            return "departed"
+        return "in_house"
+    if stay.check_in <= today < stay.check_out:
+        return "arriving"
+    return "deposit_paid" if deposit_paid else "booked"
+
+
+def state_label(state: str) -> str:
+    from flask_babel import gettext as _
+
+    return {
+        "booked": _("Booked"),
+        "deposit_paid": _("Deposit paid"),
+        "arriving": _("Arriving"),
+        "in_house": _("In house"),
+        "departed": _("Departed"),
+        "cancelled": _("Cancelled"),
+        "no_show": _("No-show"),
+    }[state]
 
 
 def _entry_text(stay: Stay, locale: str) -> str:
@@ -198,12 +369,15 @@ def save_stay(
     checked = check(values, today)
     if checked.room_id is not None and session.get(Room, checked.room_id) is None:
         raise StayError("room")
+    if checked.status in ACTIVE_STAY_STATUSES:
+        ensure_free(session, checked.room_id, checked.check_in, checked.check_out,
+                    stay.id if stay is not None else None)  # fmt: skip
     if stay is None:
         stay = Stay(customer_id=customer.id, created_by_id=actor.id if actor else None)
         session.add(stay)
     for name, value in checked.__dict__.items():
         setattr(stay, name, value)
-    session.flush()
+    flush_guarded(session, stay)
     session.refresh(stay, ["room"])
     _sync_entry(session, stay, actor, zone)
     refresh_last_visit(session, customer)
@@ -211,18 +385,30 @@ def save_stay(
 
 
 def check_in_now(session: Session, stay: Stay, customer: Customer, zone: str) -> None:
-    stay.status = "stayed"
-    stay.checked_in_at = stay.checked_in_at or utcnow()
-    _sync_entry(session, stay, None, zone)
-    refresh_last_visit(session, customer)
+    """Checks the guest in today (My day's button); see life.check_in."""
+    from app.services.shop import shop_context
+    from app.services.stays import life
+
+    life.check_in(session, stay, customer, actor=None, today=shop_context(session).today,
+                  zone=zone)  # fmt: skip
 
 
 def check_out_now(session: Session, stay: Stay) -> None:
-    stay.checked_out_at = stay.checked_out_at or utcnow()
-    session.flush()
+    """Checks the guest out today (My day's button); see life.check_out."""
+    from app.services.shop import shop_context
+    from app.services.stays import life
+
+    context = shop_context(session)
+    life.check_out(session, stay, stay.customer, actor=None, today=context.today,
+                   zone=context.zone)  # fmt: skip
 
 
 def delete_stay(session: Session, stay: Stay, customer: Customer) -> None:
+    session.execute(
+        sa.update(Stay)
+        .where(Stay.moved_from_id == stay.id)
+        .values(moved_from_id=stay.moved_from_id)
+    )
     if stay.entry_id:
         entry = session.get(TimelineEntry, stay.entry_id)
         if entry is not None:
@@ -240,9 +426,10 @@ class GuestFigures:
 
 
 def figures(session: Session, customer_id: int) -> GuestFigures:
+    """Stays (a stay continued in another room counted once), nights, spend, last stay."""
     stays, nights, spend, last = session.execute(
         sa.select(
-            sa.func.count(Stay.id),
+            sa.func.count(Stay.id) - sa.func.count(Stay.moved_from_id),
             sa.func.coalesce(sa.func.sum(days_between(Stay.check_out, Stay.check_in)), 0),
             sa.func.coalesce(sa.func.sum(Stay.amount), 0),
             sa.func.max(Stay.check_in),
@@ -265,12 +452,15 @@ def guest_stays(session: Session, customer_id: int, limit: int = 20) -> list[Sta
     )
 
 
+_continued = aliased(Stay)
+
+
 def arriving(session: Session, day: date) -> list[Stay]:
     """Booked stays that start on the day (not yet checked in)."""
     return list(
         session.scalars(
             sa.select(Stay)
-            .where(Stay.check_in == day, Stay.status == "booked")
+            .where(Stay.check_in == day, Stay.status == "booked", Stay.moved_from_id.is_(None))
             .options(joinedload(Stay.room), joinedload(Stay.customer))
             .order_by(Stay.id)
         )
@@ -286,6 +476,7 @@ def leaving(session: Session, day: date) -> list[Stay]:
                 Stay.check_out == day,
                 Stay.status == "stayed",
                 Stay.checked_out_at.is_(None),
+                ~sa.exists().where(_continued.moved_from_id == Stay.id),
             )
             .options(joinedload(Stay.room), joinedload(Stay.customer))
             .order_by(Stay.id)
@@ -293,63 +484,4 @@ def leaving(session: Session, day: date) -> list[Stay]:
     )
 
 
-# ---- a stays history sheet (the paper guest book, typed into a spreadsheet) ------------------
-
-STAY_HISTORY_COLUMNS = {
-    "member_number": ["會員編號", "會員號碼", "編號", "membernumber", "memberno", "member"],
-    "name": ["姓名", "房客", "客人", "name", "guest"],
-    "check_in": ["入住", "入住日", "入住日期", "checkin", "arrival", "from"],
-    "check_out": ["退房", "退房日", "退房日期", "checkout", "departure", "to"],
-    "room": ["房間", "房號", "房型", "room"],
-    "adults": ["大人", "成人", "adults"],
-    "children": ["小孩", "兒童", "children", "kids"],
-    "amount": ["金額", "房費", "amount", "price", "total"],
-    "note": ["備註", "note", "notes", "memo"],
-}
-MAX_STAY_HISTORY_ROWS = 5_000
-
-
-def _check_history_line(line: HistoryLine, _rooms: dict, today: date) -> None:
-    """Checked like a stay typed in by hand (status: stayed; a room by its name)."""
-    values = line.values
-    values["check_in"] = day_or_none(values["check_in"])
-    values["check_out"] = day_or_none(values["check_out"])
-    for key, default in (("adults", 2), ("children", 0), ("amount", 0)):
-        text = values[key].replace(",", "")
-        values[key] = int(text) if text.isdigit() else (default if not text else text)
-    if len(values["room"]) > 60:
-        line.errors.append(("room", values["room"][:60]))
-    try:
-        check({**values, "status": "stayed", "deposit": 0, "source": "", "room_id": None},
-              today)  # fmt: skip
-    except StayError as error:
-        line.errors.append((error.code, ""))
-
-
-def _rooms_by_name(session: Session) -> dict[str, Room]:
-    return {room.name.lower(): room for room in rooms(session)}
-
-
-def _save_history_line(
-    session: Session, line: HistoryLine, known: dict[str, Room], *, actor, today, zone
-) -> None:
-    """A room named in the sheet is created when new (and known for the next lines)."""
-    room = None
-    name = " ".join(line.values["room"].split())
-    if name:
-        room = known.get(name.lower()) or save_room(session, None, name)
-        known[room.name.lower()] = room
-    values = {**line.values, "status": "stayed", "room_id": room.id if room else None,
-              "deposit": 0, "source": ""}  # fmt: skip
-    save_stay(session, line.customer, None, values, actor=actor, today=today, zone=zone)
-
-
-STAY_HISTORY = HistorySpec(
-    kind="stays",
-    columns=STAY_HISTORY_COLUMNS,
-    required=("check_in", "check_out"),
-    max_rows=MAX_STAY_HISTORY_ROWS,
-    check_line=_check_history_line,
-    save_line=_save_history_line,
-    lookup=_rooms_by_name,
-)
+from app.services.stays.history import STAY_HISTORY  # noqa: E402,F401 - uses the gate above
