@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '5a7e1c3d9b20'
-down_revision = 'afa4fef6da38'
+down_revision = 'c8e2f3a4b5d6'
 branch_labels = None
 depends_on = None
 
