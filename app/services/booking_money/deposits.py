@@ -299,8 +299,9 @@ def deposits_due(session: Session, today: date, *, past_due_only: bool = False) 
         sa.select(Stay, StayMoney, paid_in)
         .join(StayMoney, StayMoney.stay_id == Stay.id)
         .outerjoin(paid, paid.c.stay_id == Stay.id)
-        .where(Stay.status == "booked", StayMoney.deposit_due > 0,
-               paid_in < StayMoney.deposit_due)  # fmt: skip
+        .where(
+            Stay.status == "booked", StayMoney.deposit_due > 0, paid_in < StayMoney.deposit_due
+        )  # fmt: skip
         .options(joinedload(Stay.customer), joinedload(Stay.room))
         .order_by(StayMoney.deposit_due_on, Stay.id)
     )
