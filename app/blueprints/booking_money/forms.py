@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from app.forms import Choice, DateInput, Number
 
@@ -35,7 +35,7 @@ class HolidayForm(FlaskForm):
 
 class TermsForm(FlaskForm):
     deposit_percent = Number(
-        _l("Deposit (% of the price)"), default=30,
+        _l("Deposit (percent of the price)"), default=30,
         validators=[Optional(),
                     NumberRange(min=0, max=100, message=_l("From 0 to 100."))],
     )  # fmt: skip
@@ -54,7 +54,7 @@ class RefundRowForm(Form):
         validators=[Optional(), NumberRange(min=0, max=365, message=_l("From 0 to 365."))],
     )
     percent = Number(
-        _l("Refund %"),
+        _l("Refund percent"),
         validators=[Optional(), NumberRange(min=0, max=100, message=_l("From 0 to 100."))],
     )
 
@@ -81,7 +81,7 @@ class PaymentForm(FlaskForm):
     paid_on = DateInput(_l("Date paid"), validators=[DataRequired(message=_l("Enter a date."))])
     amount = Number(
         _l("Amount (NT$)"),
-        validators=[DataRequired(message=_l("Enter the amount.")),
+        validators=[InputRequired(message=_l("Enter the amount.")),
                     NumberRange(min=1, max=100_000_000, message=_l("From 1 to 100,000,000."))],
     )  # fmt: skip
     account_last5 = StringField(

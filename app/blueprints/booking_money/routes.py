@@ -22,6 +22,7 @@ from app.models import Holiday, Room, Stay
 from app.security import audit, desk_required, owner_required
 from app.services import booking_money as service
 from app.services.booking_money import MoneyError
+from app.services.booking_money.deposits import thousands
 from app.services.shop import get_shop, shop_context
 
 
@@ -271,7 +272,7 @@ def pay(stay_id: int):
                   f"{payment.account_last5 or ''}".strip())  # fmt: skip
             db.session.commit()
             flash(_("%(kind)s of NT$%(amount)s recorded.", kind=service.payment_words(payment.kind),
-                    amount=f"{payment.amount:,}"), "success")  # fmt: skip
+                    amount=thousands(payment.amount)), "success")  # fmt: skip
             return redirect(url_for("booking_money.money", stay_id=stay.id))
     return _money_page(stay, 422, form)
 
@@ -297,7 +298,10 @@ def cancel(stay_id: int):
           f"stay {stay.id} {figures.days_before} days {figures.percent}% "
           f"refund NT${figures.refund:,}")  # fmt: skip
     db.session.commit()
-    flash(_("Booking cancelled. Refund: NT$%(refund)s.", refund=f"{figures.refund:,}"), "success")
+    flash(
+        _("Booking cancelled. Refund: NT$%(refund)s.", refund=thousands(figures.refund)),
+        "success",
+    )
     return redirect(url_for("booking_money.money", stay_id=stay.id))
 
 

@@ -14,6 +14,7 @@ from app.services.booking_money.deposits import (
     money_state,
     record_payment,
     share,
+    thousands,
 )
 from app.services.booking_money.rates import MoneyError, whole
 
@@ -120,7 +121,7 @@ def cancel(
         text = _(
             "Booking cancelled %(days)d days before arrival: %(percent)d%% of NT$%(paid)s "
             "back, NT$%(refund)s.", days=max(0, figures.days_before), percent=figures.percent,
-            paid=f"{figures.paid:,}", refund=f"{figures.refund:,}",
+            paid=thousands(figures.paid), refund=thousands(figures.refund),
         )  # fmt: skip
         if reason:
             text += " " + _("Reason: %(reason)s", reason=reason)
@@ -151,7 +152,7 @@ def no_show(
     kept = max(0, money_state(session, stay).paid)
     stay.status = "no_show"
     with _in_shop_language(session):
-        text = _("No-show: NT$%(kept)s paid is kept.", kept=f"{kept:,}")
+        text = _("No-show: NT$%(kept)s paid is kept.", kept=thousands(kept))
     add_timeline_line(session, stay.customer_id, text, actor)
     _restate(session, stay, actor, zone)
     return kept

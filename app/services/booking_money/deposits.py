@@ -59,6 +59,11 @@ def save_terms(session: Session, values: dict) -> BookingTerms:
 # ---- a booking's deposit ----------------------------------------------------------------------
 
 
+def thousands(amount: int) -> str:
+    """1200 → "1,200", as amounts are written."""
+    return f"{amount:,}"
+
+
 def share(amount: int, percent: int) -> int:
     """percent of amount in whole NT$, halves rounded up."""
     return (amount * percent + 50) // 100

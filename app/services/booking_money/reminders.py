@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.models import Campaign, Customer, Delivery, Stay, StayMoney, User
-from app.services.booking_money.deposits import add_timeline_line, money_state, terms
+from app.services.booking_money.deposits import add_timeline_line, money_state, terms, thousands
 from app.services.booking_money.rates import MoneyError
 from app.services.channels import normalise_mobile
 
@@ -69,7 +69,7 @@ def reminder_text(session: Session, stay: Stay, locale: str) -> tuple[str, str]:
         text = _(
             "Hello %(name)s, the deposit of NT$%(amount)s for your stay from %(check_in)s to "
             "%(check_out)s was due on %(due)s and has not reached us yet.",
-            name=stay.customer.display_name, amount=f"{left:,}", check_in=stay.check_in.isoformat(),
+            name=stay.customer.display_name, amount=thousands(left), check_in=stay.check_in.isoformat(),
             check_out=stay.check_out.isoformat(),
             due=state.deposit_due_on.isoformat() if state.deposit_due_on else "",
         )  # fmt: skip
