@@ -131,6 +131,14 @@ class PaymentValues:
     note: str
 
 
+def _last_five(value, *, required: bool) -> str:
+    """The payer's account's last five digits: exactly five when given or required."""
+    digits = (value or "").strip()
+    if (required or digits) and not LAST_FIVE.fullmatch(digits):
+        raise MoneyError("last5")
+    return digits
+
+
 def check_payment(values: dict, today: date) -> PaymentValues:
     """Every rule a payment meets; MoneyError(code) for the first one broken. A transfer
     carries the last five digits of the payer's account, exactly five."""
@@ -143,11 +151,8 @@ def check_payment(values: dict, today: date) -> PaymentValues:
     if paid_on > today or paid_on.year < today.year - 5:
         raise MoneyError("paid-on-range")
     amount = whole(values.get("amount"), "amount", 1, MAX_MONEY)
-    digits = (values.get("account_last5") or "").strip()
-    if method == "transfer" and kind != "refund" and not LAST_FIVE.fullmatch(digits):
-        raise MoneyError("last5")
-    if digits and not LAST_FIVE.fullmatch(digits):
-        raise MoneyError("last5")
+    digits = _last_five(values.get("account_last5"), required=method == "transfer" and
+                        kind != "refund")  # fmt: skip
     note = " ".join((values.get("note") or "").split())
     if len(note) > 200:
         raise MoneyError("text-long", "note")
