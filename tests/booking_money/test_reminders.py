@@ -14,7 +14,7 @@ from app.services import booking_money as money
 from app.services import stays
 from app.services.shop import ensure_shop, shop_context
 from tests.conftest import build_app, login, mail_config, release
-from tests.factories import make_customer, make_user
+from tests.factories import PASSWORD, make_customer, make_user
 from tests.fakes import FakeProviders
 
 
@@ -105,24 +105,57 @@ def test_the_reminder_goes_by_email_once_however_often_it_is_clicked(remind_app,
     assert any("email" in line or "電子郵件" in line for line in lines)
 
 
+class Browser:
+    """A signed-in browser on the real HTTP server: its own cookies, its own connection."""
+
+    def __init__(self, url, user):
+        import http.cookiejar
+        import urllib.request
+
+        self.url = url
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+        )
+        self.post("/login", {"email": user.email, "password": PASSWORD})
+
+    def post(self, path, data=None) -> int:
+        import urllib.error
+        import urllib.parse
+
+        body = urllib.parse.urlencode(data or {}).encode()
+        try:
+            with self.opener.open(self.url + path, data=body, timeout=60) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+
+class _NoRedirect(__import__("urllib.request").request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def test_two_browsers_clicking_at_once_send_one_reminder(remind_app, shop, smtp_server):
+    from tests.conftest import LiveServer
+
     stay = _late_booking(shop, "林志明", email="lin@example.com")
-    clients = [_desk(remind_app) for _ in range(2)]
-    start = threading.Barrier(2)
-    statuses = []
+    users = [make_user("frontdesk"), make_user("owner")]
+    path, statuses = f"/stays/{stay.id}/remind", []
+    with LiveServer(remind_app) as server:
+        browsers = [Browser(server.url, user) for user in users]
+        start = threading.Barrier(2)
 
-    def click(client):
-        with remind_app.app_context():
+        def click(browser):
             start.wait()
-            statuses.append(client.post(f"/stays/{stay.id}/remind").status_code)
-            db.session.remove()
+            statuses.append(browser.post(path))
 
-    threads = [threading.Thread(target=click, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+        threads = [threading.Thread(target=click, args=(browser,)) for browser in browsers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
     assert statuses == [302, 302]
+    db.session.rollback()
     run_jobs()
     assert len(smtp_server.messages) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 1
