@@ -240,8 +240,11 @@ def test_late_deposits_and_releasing_the_room(room):
     money.release(db.session, late, actor=None, today=TODAY)
     db.session.commit()
     assert late.status == "cancelled" and money.deposits_past_due(db.session, TODAY) == []
-    assert db.session.scalar(sa.select(sa.func.count()).where(
-        TimelineEntry.body.like("%deposit not paid%") | TimelineEntry.body.like("%未付訂金%")))
+    assert db.session.scalar(
+        sa.select(sa.func.count()).where(
+            TimelineEntry.body.like("%deposit not paid%") | TimelineEntry.body.like("%未付訂金%")
+        )
+    )
 
 
 def test_income_for_the_month_counts_payments_less_refunds(room):
