@@ -100,3 +100,22 @@ def test_the_rates_page_is_accessible(page, live_server, homestay, locale):
     page.goto(f"{live_server.url}/settings/rates")
     expect(page.locator("#rates-heading")).to_be_visible()
     assert audit_page(page) == []
+
+
+def test_the_add_a_stay_form_shows_the_price_as_it_is_filled_in(page, live_server, homestay):
+    from app.models import Stay
+
+    with live_server.app.app_context():
+        customer_id = db.session.get(Stay, homestay["stay"]).customer_id
+        db.session.remove()
+    page.set_viewport_size({"width": 768, "height": 1024})
+    browser_login(page, live_server, "desk@example.com")
+    page.set_extra_http_headers({"Accept-Language": "zh-TW"})
+    page.goto(f"{live_server.url}/customers/{customer_id}/forms/stay")
+    live = page.locator(".money-live-quote")
+    expect(live).to_contain_text("選好房間")
+    page.locator("#stay-room_id").select_option(label="海景雙人房")
+    page.locator("#stay-check_in").fill("2030-03-04")
+    page.locator("#stay-check_out").fill("2030-03-07")
+    page.locator("#stay-check_out").dispatch_event("change")
+    expect(live).to_contain_text("NT$6,000")
