@@ -100,6 +100,10 @@ def test_the_reminder_goes_by_email_once_however_often_it_is_clicked(remind_app,
     # On My day it now says so instead of offering the button again.
     page = desk.get("/").get_data(as_text=True)
     assert "Reminded" in page and f"/stays/{stay.id}/remind" not in page
+    owner = remind_app.test_client()
+    login(owner, make_user("owner"))
+    listed = owner.get("/campaigns/")
+    assert listed.status_code == 200 and "海風民宿" in listed.get_data(as_text=True)
     lines = db.session.scalars(sa.select(TimelineEntry.body).where(
         TimelineEntry.customer_id == stay.customer_id)).all()  # fmt: skip
     assert any("email" in line or "電子郵件" in line for line in lines)
