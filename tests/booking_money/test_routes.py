@@ -99,6 +99,8 @@ def test_the_quote_fragment_takes_a_booking_forms_fields(app, room, today):
     assert empty.status_code == 200 and "both dates" in empty.get_data(as_text=True)
     backwards = client.get(f"/stays/quote?room_id={room.id}&check_in={monday}&check_out={monday}")
     assert backwards.status_code == 422 and "after check-in" in backwards.get_data(as_text=True)
+    bad_day = client.get(f"/stays/quote?room_id={room.id}&check_in=2027-02-30&check_out={monday}")
+    assert bad_day.status_code == 422 and "Enter a real date" in bad_day.get_data(as_text=True)
     bad_beds = client.get(f"/stays/quote?room_id={room.id}&check_in={monday}"
                           f"&check_out={monday + timedelta(1)}&extra_beds=abc")  # fmt: skip
     assert bad_beds.status_code == 422 and "whole number" in bad_beds.get_data(as_text=True)

@@ -62,14 +62,12 @@ def error_message(error: MoneyError) -> str:
 # ---- Settings → Rates ---------------------------------------------------------------------
 
 
-def _policy_form(rules=None) -> RefundPolicyForm:
-    if request.method == "POST" and rules is None:
-        return RefundPolicyForm(prefix="policy")
+def _policy_form(rules: list[tuple[int, int]]) -> RefundPolicyForm:
+    """The saved policy with two empty rows to add to."""
     form = RefundPolicyForm(prefix="policy", formdata=None)
-    rows = list(rules or service.refund_rules(db.session)) + [(None, None)] * 2
     while form.rules.entries:
         form.rules.pop_entry()
-    for days, percent in rows:
+    for days, percent in [*rules, (None, None), (None, None)]:
         form.rules.append_entry({"days": days, "percent": percent})
     return form
 
@@ -200,11 +198,12 @@ def quote():
         (key.rsplit("-", 1)[-1], value) for key, value in request.args.items(multi=True)
     )
     form = QuoteForm(formdata=fields)
-    result, problem = None, None
+    result, problem, status = None, None, 422
     if not form.validate():
         problem = next(iter(form.errors.values()))[0]
     elif not (form.room_id.data and form.check_in.data and form.check_out.data):
-        problem = _("Choose a room and both dates to see the price.")
+        # Not wrong, only not yet filled in.
+        problem, status = _("Choose a room and both dates to see the price."), 200
     else:
         try:
             result = service.quote(db.session, form.room_id.data, form.check_in.data,
@@ -212,8 +211,11 @@ def quote():
                                    form.children.data or 0, form.extra_beds.data or 0)  # fmt: skip
         except MoneyError as error:
             problem = error_message(error)
-    status = 422 if problem and form.check_in.data and form.check_out.data else 200
-    return render_template("booking_money/_quote.html", quote=result, problem=problem), status
+        else:
+            status = 200
+    page = render_template("booking_money/_quote.html", quote=result, problem=problem,
+                           problem_is_error=status == 422)  # fmt: skip
+    return page, status
 
 
 # ---- a booking's money --------------------------------------------------------------------

@@ -86,9 +86,9 @@ def booking_saved(session: Session, stay: Stay, today: date) -> StayMoney | None
     """Called whenever a stay is saved: a new booking gets its deposit (the deposit typed in,
     or the shop's share of the price) due within the shop's days (never after arrival); while
     nothing is paid yet, the amount follows the booking's price."""
+    if stay.status != "booked":
+        return None  # past stays typed in, cancelled ones: nothing to ask or follow
     money = session.get(StayMoney, stay.id)
-    if money is None and stay.status != "booked":
-        return None
     price = _price_of(session, stay)
     if money is None:
         shop_terms = terms(session)
