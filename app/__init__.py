@@ -176,6 +176,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.booking_money import bp as booking_money_bp
     from app.blueprints.campaigns import bp as campaigns_bp
     from app.blueprints.customers import bp as customers_bp
     from app.blueprints.imports import bp as imports_bp
@@ -203,6 +204,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(purchases_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(stays_bp)
+    app.register_blueprint(booking_money_bp)
     app.register_blueprint(tags_bp, url_prefix="/tags")
     app.register_blueprint(timeline_bp)
     app.register_blueprint(reminders_bp)

@@ -195,6 +195,20 @@ ROUTES = [
     ("GET", "/settings/rooms", None, OWNER_ONLY),
     ("POST", "/settings/rooms", {"new-name": ""}, {**OWNER_ONLY, OWNER: 422}),
     ("POST", "/settings/rooms/{room}", {"room1-name": "A"}, {**OWNER_ONLY, OWNER: 302}),
+    # booking money: rates (owner), a stay's money, quote, cancel, no-show, late deposits
+    ("GET", "/settings/rates", None, OWNER_ONLY),
+    ("POST", "/settings/rates/rooms/{room}", {}, {**OWNER_ONLY, OWNER: 302}),
+    ("POST", "/settings/rates/holidays", {}, {**OWNER_ONLY, OWNER: 422}),
+    ("POST", "/settings/rates/holidays/{holiday}/delete", {}, {**OWNER_ONLY, OWNER: 302}),
+    ("POST", "/settings/rates/terms", {"terms-deposit_percent": "101"}, {**OWNER_ONLY, OWNER: 422}),
+    ("POST", "/settings/rates/refunds", {}, {**OWNER_ONLY, OWNER: 422}),
+    ("GET", "/stays/quote?room_id={room}", None, DESK_UP),
+    ("GET", "/stays/{stay}/money", None, DESK_UP),
+    ("POST", "/stays/{stay}/payments", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("POST", "/stays/{stay}/cancel", {}, DESK_UP),
+    ("POST", "/stays/{stay}/no-show", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/stays/{stay}/remind", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/stays/{stay}/release", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     (
         "POST",
         "/customers/{customer}/enrolments",
@@ -347,6 +361,9 @@ def ids(app):
          "status": "booked", "adults": 2},
         actor=None, today=date(2026, 11, 24),
     )  # fmt: skip
+    from app.services import booking_money
+
+    holiday = booking_money.add_holiday(db.session, date(2027, 2, 6), "春節")
     from app.services import attendance
 
     enrolment = attendance.enrol(db.session, customer, group="大班", starts_on=date(2026, 9, 1))
@@ -368,6 +385,7 @@ def ids(app):
         "import_batch": batch.id,
         "product": product.id,
         "room": room.id,
+        "holiday": holiday.id,
         "stay": stay.id,
         "enrolment": enrolment.id,
         "token": "no-such-upload-token",

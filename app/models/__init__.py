@@ -1,6 +1,16 @@
 """The domain model: one module per aggregate, all imported here for Alembic."""
 
 from app.models.audit import AuditEvent
+from app.models.booking_money import (
+    PAYMENT_KINDS,
+    PAYMENT_METHODS,
+    BookingTerms,
+    Holiday,
+    RefundRule,
+    RoomRate,
+    StayMoney,
+    StayPayment,
+)
 from app.models.campaign import Campaign, Delivery
 from app.models.customer import (
     Customer,
@@ -28,6 +38,14 @@ from app.models.timeline import TimelineEntry, TimelineRevision
 from app.models.user import LoginAttempt, Role, StaffSession, User
 
 __all__ = [
+    "PAYMENT_KINDS",
+    "PAYMENT_METHODS",
+    "BookingTerms",
+    "Holiday",
+    "RefundRule",
+    "RoomRate",
+    "StayMoney",
+    "StayPayment",
     "Attendance",
     "Enrolment",
     "Product",

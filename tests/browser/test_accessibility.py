@@ -18,7 +18,7 @@ PAGES = {
         "/settings/reminders", "/imports/", "/audit", "/staff/", "/customers/export",
         "/customers/{child}/privacy", "/search?q=林", "/reports",
         "/reports?report=repurchase&min_price=100", "/reports?report=attendance",
-        "/settings/products", "/settings/rooms", "/settings/channels",
+        "/settings/products", "/settings/rooms", "/settings/rates", "/settings/channels",
     ],
     "desk@example.com": ["/", "/customers/new", "/customers/{child}", "/labels",
                          "/customers/{child}/forms/purchase", "/customers/{child}/forms/enrolment",

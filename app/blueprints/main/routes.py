@@ -53,19 +53,23 @@ def my_day(context: seg.Context) -> dict:
             title = _("Overdue: %(rule)s", rule=group.rule_name or _("added by hand"))
         groups.append(("today" if group.due_today else "overdue", title, group))
     due_today = sum(group.count for _key, _title, group in groups if group.due_today)
-    arrivals = departures = []
+    arrivals = departures = deposits_late = []
     guest_alerts: dict = {}
     if get_shop(db.session).kind == "homestay":
         from app.services import stays
 
         arrivals = stays.arriving(db.session, context.today)
         departures = stays.leaving(db.session, context.today)
+        from app.services.booking_money import deposits_past_due  # hook: late deposits
+
+        deposits_late = deposits_past_due(db.session, context.today)
         guest_alerts = timeline_service.open_alerts_by_customer(
             db.session, [stay.customer_id for stay in arrivals + departures]
         )
     return {
         "arrivals": arrivals,
         "departures": departures,
+        "deposits_past_due": deposits_late,
         "guest_alerts": guest_alerts,
         "reminder_groups": groups,
         "due_today_count": due_today,

@@ -380,6 +380,9 @@ def save_stay(
     flush_guarded(session, stay)
     session.refresh(stay, ["room"])
     _sync_entry(session, stay, actor, zone)
+    from app.services.booking_money import booking_saved  # hook: the booking's deposit due
+
+    booking_saved(session, stay, today)
     refresh_last_visit(session, customer)
     return stay
 

@@ -224,8 +224,11 @@ def stay_page(session: Session, stay: Stay, today: date) -> StayPage:
     active = stay.status in ACTIVE_STAY_STATUSES and stay.checked_out_at is None
     in_house = stay.status == "stayed" and stay.checked_out_at is None
     open_part = active and after is None
+    from app.services.booking_money import money_state  # the deposit's part of the state
+
+    paid = money_state(session, stay).deposit_paid
     return StayPage(
-        stay=stay, customer=stay.customer, state=stay_state(stay, today),
+        stay=stay, customer=stay.customer, state=stay_state(stay, today, deposit_paid=paid),
         alerts=open_alerts_by_customer(session, [stay.customer_id]).get(stay.customer_id, []),
         before=before, after=after,
         can_check_in=active and stay.checked_in_at is None and today < stay.check_out,
