@@ -23,6 +23,7 @@ from app.models.purchase import (
     Stay,
 )
 from app.models.reminder import Reminder, ReminderRule
+from app.models.room_block import BLOCK_KINDS, RoomBlock, RoomExport, RoomFeed
 from app.models.segment import Segment
 from app.models.shop import Shop
 from app.models.tag import Tag, TagMerge, customer_tag
@@ -35,6 +36,10 @@ __all__ = [
     "Product",
     "Purchase",
     "Room",
+    "BLOCK_KINDS",
+    "RoomBlock",
+    "RoomExport",
+    "RoomFeed",
     "STAY_STATUSES",
     "Stay",
     "page_version",
