@@ -195,7 +195,7 @@ ROUTES = [
     ("POST", "/calendar/rooms/{room}/export", {}, {**OWNER_ONLY, OWNER: 302}),
     ("POST", "/calendar/rooms/{room}/feeds", {}, {**OWNER_ONLY, OWNER: 422}),
     ("POST", "/calendar/feeds/{room_feed}/delete", {}, {**OWNER_ONLY, OWNER: 302}),
-    ("GET", "/ical/no-such-token.ics", None, {ANON: 404, TEACHER: 404, DESK: 404, OWNER: 404}),
+    ("GET", "/ical/{token}.ics", None, {ANON: 404, TEACHER: 404, DESK: 404, OWNER: 404}),
     (
         "POST",
         "/customers/{customer}/enrolments",

@@ -51,7 +51,9 @@ def test_a_month_across_the_new_year_with_stays_cut_at_both_edges(app, homestay)
 def test_cancelled_and_no_show_stays_are_not_drawn_and_rooms_sort_naturally(app, homestay):
     room = homestay["1號房"]
     book(make_customer("取消"), room, D, D + timedelta(days=2), status="cancelled")
-    book(make_customer("沒來"), room, D - timedelta(days=5), D + timedelta(days=1), status="no_show")
+    book(
+        make_customer("沒來"), room, D - timedelta(days=5), D + timedelta(days=1), status="no_show"
+    )
     stayed = book(make_customer("住過"), room, D - timedelta(days=1), D + timedelta(days=1),
                   status="stayed")  # fmt: skip
     homestay["10號房"].active = False

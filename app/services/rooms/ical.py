@@ -178,7 +178,12 @@ def fetch(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_BY
                     raise FeedError("timeout")
                 chunks.append(chunk)
             return b"".join(chunks)
+    except FeedError:
+        raise
     except urllib.error.HTTPError as error:
+        error.close()  # it holds the answer's connection
+        if 300 <= error.code < 400:  # urllib refuses a redirect to file:, data: … itself
+            raise FeedError("redirect", str(error.code)) from None
         raise FeedError("http", str(error.code)) from None
     except TimeoutError:
         raise FeedError("timeout") from None
@@ -199,7 +204,10 @@ class FeedEvent:
 
 
 def _day(value) -> date | None:
-    moment = getattr(value, "dt", None)
+    try:
+        moment = getattr(value, "dt", None)
+    except Exception:  # icalendar's BrokenCalendarProperty for a value it could not read
+        return None
     if isinstance(moment, datetime):
         return moment.date()
     return moment if isinstance(moment, date) else None
@@ -215,7 +223,12 @@ def _event(component) -> FeedEvent | None:
     if starts_on is None:
         raise FeedError("invalid", "DTSTART")
     if ends_on is None:
-        duration = getattr(component.get("duration"), "dt", None)
+        try:
+            duration = getattr(component.get("duration"), "dt", None)
+        except Exception:
+            raise FeedError("invalid", "DURATION") from None
+        if not isinstance(duration, timedelta):
+            duration = None
         ends_on = starts_on + max(timedelta(days=1), duration or timedelta(days=1))
     if ends_on <= starts_on:  # a timed event within one day still takes that night
         ends_on = starts_on + timedelta(days=1)
