@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.models import Room, RoomBlock, RoomFeed, Stay, TimelineEntry
 from app.services.rooms.blocks import ACTIVE_STAY_STATUSES
+from app.services.stays import MAX_NIGHTS
 from app.services.timeline import open_alerts_by_customer
 
 WINDOWS = (14, 31)  # two weeks (a tablet), a month (a desktop)
 DEFAULT_DAYS = 14
+ONE_DAY = timedelta(days=1)
 
 
 class CalendarError(ValueError):
@@ -59,11 +61,13 @@ class Cell:
 
     day: date
     free: bool
+    iso: str  # the night's date, and the next morning's, as the booking link writes them
+    next_iso: str
     is_bar = False
 
     @property
     def next_day(self) -> date:
-        return self.day + timedelta(days=1)
+        return self.day + ONE_DAY
 
 
 @dataclass
@@ -122,6 +126,9 @@ def _items(session: Session, room_ids: list[int], start: date, end: date):
             Stay.status.in_(ACTIVE_STAY_STATUSES),
             Stay.check_in < end,
             Stay.check_out > start,
+            # No stay is longer than MAX_NIGHTS: bounding the check-out on both sides lets
+            # the database read a short range of its check-out index, not all of history.
+            Stay.check_out <= end + timedelta(days=MAX_NIGHTS),
         )
         .options(joinedload(Stay.customer))
         .order_by(Stay.check_in, Stay.id)
@@ -163,33 +170,40 @@ def _bar(kind: str, starts_on: date, ends_on: date, start: date, end: date, **ex
 def _lanes(bars: list[Bar], days: list[date]) -> list[list[Bar | Cell]]:
     """Bars placed in the first lane where they fit (overlaps, which should not happen but
     can come from a booking site, get a lane of their own and stay visible); the nights
-    between them are cells, free when no lane holds anything that night."""
-    bars = sorted(bars, key=lambda bar: (bar.first_column, bar.kind != "stay"))
+    between them are cells, free when no lane holds anything that night. Works on column
+    numbers: this runs for every room on every view of the calendar."""
+    start = days[0]
+    column = {bar.first_column: (bar.first_column - start).days for bar in bars}
+    bars = sorted(bars, key=lambda bar: (column[bar.first_column], bar.kind != "stay"))
     placed: list[list[Bar]] = []
+    ends: list[int] = []  # the first column after each lane's last bar
+    taken = [False] * len(days)
     for bar in bars:
-        for lane in placed:
-            if lane[-1].first_column + timedelta(days=lane[-1].span) <= bar.first_column:
-                lane.append(bar)
+        first = column[bar.first_column]
+        taken[first : first + bar.span] = [True] * bar.span
+        for number, lane_end in enumerate(ends):
+            if lane_end <= first:
+                placed[number].append(bar)
+                ends[number] = first + bar.span
                 break
         else:
             placed.append([bar])
-    taken = set()
-    for bar in bars:
-        taken.update(bar.first_column + timedelta(days=n) for n in range(bar.span))
+            ends.append(first + bar.span)
+    isos = [day.isoformat() for day in days] + [(days[-1] + ONE_DAY).isoformat()]
+
+    def cells(since: int, until: int) -> list[Cell]:
+        return [Cell(days[n], not taken[n], isos[n], isos[n + 1]) for n in range(since, until)]
+
     lanes = []
     for lane in placed or [[]]:
-        by_start = {bar.first_column: bar for bar in lane}
         row: list[Bar | Cell] = []
-        skip_until = None
-        for day in days:
-            if skip_until and day < skip_until:
-                continue
-            bar = by_start.get(day)
-            if bar is not None:
-                row.append(bar)
-                skip_until = day + timedelta(days=bar.span)
-            else:
-                row.append(Cell(day, day not in taken))
+        at = 0
+        for bar in lane:
+            first = column[bar.first_column]
+            row.extend(cells(at, first))
+            row.append(bar)
+            at = first + bar.span
+        row.extend(cells(at, len(days)))
         lanes.append(row)
     return lanes
 
