@@ -177,6 +177,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.booking_money import bp as booking_money_bp
+    from app.blueprints.calendar import bp as calendar_bp
     from app.blueprints.campaigns import bp as campaigns_bp
     from app.blueprints.customers import bp as customers_bp
     from app.blueprints.imports import bp as imports_bp
@@ -216,3 +217,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(labels_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(calendar_bp)

@@ -102,6 +102,31 @@ def run_reminder_rules() -> dict:
         return run_reminder_rules_now()
 
 
+def refresh_room_feeds_now() -> dict:
+    """Fetches every room's booking-site calendars once (see app/services/rooms/ical.py)."""
+    from app.services.rooms import ical
+    from app.services.shop import shop_context
+
+    app = _application()
+    limits = ical.FetchLimits(
+        timeout=float(app.config.get("ICAL_FETCH_TIMEOUT", ical.TIMEOUT_SECONDS)),
+        max_bytes=int(app.config.get("ICAL_MAX_BYTES", ical.MAX_BYTES)),
+        max_events=int(app.config.get("ICAL_MAX_EVENTS", ical.MAX_EVENTS)),
+    )
+    return ical.refresh_all(db.session, shop_context(db.session).today, limits)
+
+
+# Booking sites refresh their own exports every few minutes to hours: every 15 minutes here.
+@huey.periodic_task(crontab(minute="*/15"))
+def refresh_room_feeds() -> dict:
+    with _application().app_context():
+        mark_background()
+        try:
+            return refresh_room_feeds_now()
+        finally:
+            db.session.remove()
+
+
 @huey.task()
 def purge_erased_traces() -> None:
     """After an erasure: merge the search indexes and empty the WAL (slow on a big shop)."""

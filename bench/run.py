@@ -159,11 +159,12 @@ def in_process(folder: Path, results: Results, database_url: str | None = None) 
 
 # Later issues add (app, client, baseline, results) functions here.
 def _benchmarks() -> list:
+    from bench.calendar import calendar_month
     from bench.dashboard import dashboard
     from bench.imports import import_10k
     from bench.records import records
 
-    return [dashboard, import_10k, records]
+    return [dashboard, import_10k, records, calendar_month]
 
 
 BENCHMARKS: list = _benchmarks()

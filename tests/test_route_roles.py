@@ -209,6 +209,17 @@ ROUTES = [
     ("POST", "/stays/{stay}/no-show", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("POST", "/stays/{stay}/remind", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("POST", "/stays/{stay}/release", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+
+    # the room calendar and closures (front desk and owner), its iCal addresses (owner)
+    ("GET", "/calendar", None, DESK_UP),
+    ("GET", "/calendar?start=2026-02-30", None, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("GET", "/calendar/rooms/{room}", None, DESK_UP),
+    ("POST", "/calendar/closures", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("POST", "/calendar/closures/{room_block}/reopen", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    ("POST", "/calendar/rooms/{room}/export", {}, {**OWNER_ONLY, OWNER: 302}),
+    ("POST", "/calendar/rooms/{room}/feeds", {}, {**OWNER_ONLY, OWNER: 422}),
+    ("POST", "/calendar/feeds/{room_feed}/delete", {}, {**OWNER_ONLY, OWNER: 302}),
+    ("GET", "/ical/{token}.ics", None, {ANON: 404, TEACHER: 404, DESK: 404, OWNER: 404}),
     (
         "POST",
         "/customers/{customer}/enrolments",
@@ -380,8 +391,16 @@ def ids(app):
     line_link = LineLink(customer_id=customer.id, user_id="U" + "0" * 32, linked_at=utcnow())
     db.session.add(line_link)
     db.session.commit()
+    from app.models import RoomBlock, RoomFeed
+
+    room_feed = RoomFeed(room_id=room.id, name="Booking.com", url="http://127.0.0.1:9/x.ics")
+    room_block = RoomBlock(room_id=room.id, starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 3))
+    db.session.add_all([room_feed, room_block])
+    db.session.commit()
     return {
         "line_link": line_link.id,
+        "room_block": room_block.id,
+        "room_feed": room_feed.id,
         "import_batch": batch.id,
         "product": product.id,
         "room": room.id,

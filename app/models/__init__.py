@@ -30,6 +30,7 @@ from app.models.purchase import (
     Purchase,
 )
 from app.models.reminder import Reminder, ReminderRule
+from app.models.room_block import BLOCK_KINDS, RoomBlock, RoomExport, RoomFeed
 from app.models.segment import Segment
 from app.models.shop import Shop
 from app.models.stay import ACTIVE_STAY_STATUSES, OCCASIONS, STAY_STATUSES, Room, Stay
@@ -51,6 +52,10 @@ __all__ = [
     "Product",
     "Purchase",
     "Room",
+    "BLOCK_KINDS",
+    "RoomBlock",
+    "RoomExport",
+    "RoomFeed",
     "STAY_STATUSES",
     "ACTIVE_STAY_STATUSES",
     "OCCASIONS",

@@ -105,3 +105,74 @@ def test_main_pages_have_no_serious_accessibility_problems(
     finally:
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+HOMESTAY_PAGES = {
+    "owner@example.com": ["/calendar", "/calendar?days=31", "/calendar/rooms/{room}",
+                          "/calendar?start=2026-02-30"],
+    "desk@example.com": ["/", "/calendar", "/calendar/rooms/{room}"],
+}  # fmt: skip
+
+
+@pytest.fixture
+def homestay_room(live_app):
+    """The homestay demo (rooms, stays today), a closure and a booking site's calendar."""
+    from datetime import timedelta
+
+    from app.models import Room, RoomBlock, RoomFeed
+    from app.services.rooms import ical
+    from app.services.shop import shop_context
+    from devtools.demo import seed_demo
+
+    with live_app.app_context():
+        seed_demo(db.session, password_method="pbkdf2:sha256:1000", customers=12, kind="homestay")
+        db.session.commit()
+        room = db.session.scalar(sa.select(Room).order_by(Room.id).limit(1))
+        today = shop_context(db.session).today
+        db.session.add(RoomBlock(room_id=room.id, starts_on=today + timedelta(days=5),
+                                 ends_on=today + timedelta(days=7), kind="closed", note="油漆"))  # fmt: skip
+        feed = RoomFeed(room_id=room.id, name="Airbnb", url="http://127.0.0.1:9/a.ics",
+                        last_status="timeout", last_error="")  # fmt: skip
+        db.session.add(feed)
+        db.session.flush()
+        db.session.add(RoomBlock(room_id=room.id, starts_on=today + timedelta(days=9),
+                                 ends_on=today + timedelta(days=11), kind="ota", feed_id=feed.id))  # fmt: skip
+        ical.new_export_token(db.session, room)
+        db.session.commit()
+        room_id = room.id
+        db.session.remove()
+    return room_id
+
+
+@pytest.mark.parametrize(
+    "locale, viewport",
+    [("en", (1366, 768)), ("zh-TW", (768, 1024))],
+    ids=["english-desktop", "chinese-tablet"],
+)
+def test_homestay_calendar_pages_have_no_serious_accessibility_problems(
+    browser, live_server, homestay_room, locale, viewport
+):
+    context = browser.new_context(
+        bypass_csp=True,
+        locale=locale,
+        extra_http_headers={"Accept-Language": locale},
+        viewport={"width": viewport[0], "height": viewport[1]},
+    )
+    problems = []
+    try:
+        for email, paths in HOMESTAY_PAGES.items():
+            page = context.new_page()
+            page.goto(f"{live_server.url}/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", "hearth-demo-1")
+            page.press("input[name=password]", "Enter")
+            page.wait_for_url(f"{live_server.url}/")
+            for path in paths:
+                page.goto(live_server.url + path.format(room=homestay_room))
+                page.wait_for_load_state()
+                problems += [f"{email} {path}: {v}" for v in audit_page(page)]
+            page.close()
+            context.clear_cookies()
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)

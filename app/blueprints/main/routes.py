@@ -14,6 +14,7 @@ from app.services import dashboard
 from app.services import reminders as reminder_service
 from app.services import segments as seg
 from app.services import timeline as timeline_service
+from app.services.rooms import blocks as room_blocks
 from app.services.shop import get_shop, shop_context
 
 
@@ -75,6 +76,7 @@ def my_day(context: seg.Context) -> dict:
         "due_today_count": due_today,
         "overdue_count": sum(group.count for _key, _title, group in groups) - due_today,
         "today": context.today,
+        "room_clashes": room_blocks.clashes(db.session, context.today),
         "birthdays": dashboard.todays_birthdays(db.session, context),
         "alert_customers": mine_with_alerts,
         "alerts": timeline_service.open_alerts_by_customer(

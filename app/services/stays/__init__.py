@@ -94,6 +94,25 @@ def ensure_free(
     other = clash_for(session, room_id, check_in, check_out, exclude_stay_id)
     if other is not None:
         raise StayError("clash", describe_booking(other), clash=other)
+    from app.services.rooms.blocks import blocks_overlapping  # closures and booking sites
+
+    blocks = blocks_overlapping(session, room_id, check_in, check_out)
+    if blocks:
+        raise StayError("clash", describe_block(blocks[0]))
+
+
+def describe_block(block) -> str:
+    """ "closed (repainting) 2026-12-20 → 2026-12-22" / "Booking.com 2026-12-20 → …"."""
+    from flask_babel import gettext
+
+    if block.kind == "closed":
+        what = gettext("closed") + (f" ({block.note})" if block.note else "")
+    else:
+        from app.models import RoomFeed
+
+        feed = sa.inspect(block).session.get(RoomFeed, block.feed_id) if block.feed_id else None
+        what = feed.name if feed is not None else gettext("booking site")
+    return f"{what} {block.starts_on.isoformat()} → {block.ends_on.isoformat()}"
 
 
 def describe_booking(stay: Stay) -> str:
