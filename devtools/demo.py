@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.models import Customer, CustomField, ReminderRule, Tag, User
+from app.models import Customer, CustomField, ReminderRule, Tag, User, UserGroup
 from app.services import customers as customer_service
 from app.services import reminders, segments
 from app.services import tags as tag_service
@@ -230,7 +230,7 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
     for tag in classes:
         tag.is_group = True
     owner, desk, teacher = staff
-    teacher.group_names = classes[0].name
+    teacher.group_links = [UserGroup(tag=classes[0])]
     for number in range(count):
         if number % 5 == 4:
             name = ENGLISH[number % len(ENGLISH)] + (

@@ -27,7 +27,7 @@ from app.models.segment import Segment
 from app.models.shop import Shop
 from app.models.tag import Tag, TagMerge, customer_tag
 from app.models.timeline import TimelineEntry, TimelineRevision
-from app.models.user import LoginAttempt, Role, StaffSession, User
+from app.models.user import LoginAttempt, Role, StaffSession, User, UserGroup
 
 __all__ = [
     "Attendance",
@@ -65,5 +65,6 @@ __all__ = [
     "TimelineEntry",
     "TimelineRevision",
     "User",
+    "UserGroup",
     "customer_tag",
 ]
