@@ -338,7 +338,7 @@ def _seed_reminder_rules(session: Session, vip: Tag, desk: User) -> None:
                      action="寄生日卡 Send a birthday card"),
         ReminderRule(name="VIP 兩週未聯絡 VIP not contacted", kind="no_contact", days=15,
                      tag_id=vip.id, assignee_id=desk.id, action="打個電話問候 Give them a call"),
-        ReminderRule(name="想念您 We miss you", kind="lapsed", days=180, levels="A,B",
+        ReminderRule(name="想念您 We miss you", kind="lapsed", days=180, levels=["A", "B"],
                      action="寄「想念您」信 Send a we-miss-you note"),
     ]  # fmt: skip
     session.add_all(rules)

@@ -51,3 +51,37 @@ def test_teachers_classes_become_rows_that_follow_their_tag(app):
     assert names[teacher_id] == "三年甲班,太陽花班" and names[nobody_id] == ""
     _forward()
     assert db.session.get(User, teacher_id).groups == ["三年甲班", "太陽花班"]
+
+
+def test_comma_separated_lists_become_json_lists_and_back(app):
+    from app.models import Campaign, ReminderRule, TagMerge, TimelineEntry
+    from tests.factories import make_alert, make_customer
+
+    alert = make_alert(make_customer("小葵"), keywords="花生, 蝦")
+    rule = ReminderRule(name="久未來訪", kind="lapsed", days=180, levels=["A", "B"])
+    campaign = Campaign(subject="s", body="b", audience="", channels=["line", "sms", "email"])
+    merge = TagMerge(source_name="舊", source_colour="blue", had_source=[3, 5], gained_target=[5])
+    db.session.add_all([rule, campaign, merge])
+    db.session.commit()
+    ids = alert.id, rule.id, campaign.id, merge.id
+    _back_to_text()
+    assert _sql("SELECT alert_keywords FROM timeline_entry WHERE id = :id", id=ids[0]).scalar() == (
+        "花生,蝦"
+    )
+    assert _sql("SELECT levels FROM reminder_rule").scalar() == "A,B"
+    assert _sql("SELECT channels FROM campaign").scalar() == "line,sms,email"
+    merged = _sql("SELECT had_source, gained_target, teachers_had_source FROM tag_merge").one()
+    assert tuple(merged) == ("3,5", "5", "")
+    _sql("UPDATE reminder_rule SET levels = 'C'")
+    _sql("UPDATE campaign SET channels = 'sms,email'")
+    _forward()
+    assert db.session.get(TimelineEntry, ids[0]).keywords == ["花生", "蝦"]
+    assert db.session.get(ReminderRule, ids[1]).level_list == ["C"]
+    assert db.session.get(Campaign, ids[2]).channel_list == ["sms", "email"]
+    record = db.session.get(TagMerge, ids[3])
+    assert (record.had_source, record.gained_target, record.teachers_had_source) == ([3, 5], [5], [])
+    from app.services.timeline import alert_matches
+
+    found = db.session.scalars(sa.select(TimelineEntry.id).where(alert_matches("蝦"))).all()
+    assert found == [ids[0]]
+    assert not db.session.scalars(sa.select(TimelineEntry.id).where(alert_matches("花"))).all()

@@ -131,7 +131,7 @@ def _regroup_teachers(session: Session, source: Tag, target: Tag) -> tuple[set[i
 def _give_back_groups(session: Session, record: TagMerge, tag: Tag) -> None:
     """Undoing a merge: the teachers of the merged class have it (`tag`, made again) back,
     and lose the target class if they had it only through the merge."""
-    gained = _ids_from(record.teachers_gained_target)
+    gained = set(record.teachers_gained_target)
     if record.target_id and gained:
         session.execute(
             sa.delete(UserGroup).where(
@@ -139,7 +139,7 @@ def _give_back_groups(session: Session, record: TagMerge, tag: Tag) -> None:
             )
         )
     users = set(session.scalars(
-        sa.select(User.id).where(User.id.in_(_ids_from(record.teachers_had_source)))
+        sa.select(User.id).where(User.id.in_(record.teachers_had_source))
     ))  # fmt: skip
     if users:
         session.execute(
@@ -183,14 +183,6 @@ def merge_preview(session: Session, source: Tag, target: Tag) -> dict[str, int]:
     }
 
 
-def _ids_text(ids: set[int]) -> str:
-    return ",".join(str(i) for i in sorted(ids))
-
-
-def _ids_from(text: str) -> set[int]:
-    return {int(part) for part in (text or "").split(",") if part}
-
-
 def merge(session: Session, source: Tag, target: Tag, *, actor_id: int | None = None) -> int:
     """Moves every customer from `source` to `target` (no duplicates) and deletes `source`;
     the merge is recorded (TagMerge) so that it can be undone."""
@@ -205,8 +197,8 @@ def merge(session: Session, source: Tag, target: Tag, *, actor_id: int | None = 
         source_colour=source.colour,
         source_is_group=bool(source.is_group),
         target_id=target.id,
-        had_source=_ids_text(had_source),
-        gained_target=_ids_text(had_source - had_target),
+        had_source=sorted(had_source),
+        gained_target=sorted(had_source - had_target),
         merged_by_id=actor_id,
     )
     already = sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == target.id)
@@ -217,8 +209,8 @@ def merge(session: Session, source: Tag, target: Tag, *, actor_id: int | None = 
     ).rowcount
     session.execute(sa.delete(customer_tag).where(customer_tag.c.tag_id == source.id))
     teachers_had, teachers_gained = _regroup_teachers(session, source, target)
-    record.teachers_had_source = _ids_text(teachers_had)
-    record.teachers_gained_target = _ids_text(teachers_gained)
+    record.teachers_had_source = sorted(teachers_had)
+    record.teachers_gained_target = sorted(teachers_gained)
     session.delete(source)
     session.add(record)
     session.flush()
@@ -246,7 +238,7 @@ def undo_merge(session: Session, record: TagMerge) -> Tag:
     existing = set(
         session.scalars(
             sa.select(Customer.id).where(
-                Customer.id.in_(_ids_from(record.had_source)), Customer.erased_at.is_(None)
+                Customer.id.in_(record.had_source), Customer.erased_at.is_(None)
             )
         )
     )
@@ -254,7 +246,7 @@ def undo_merge(session: Session, record: TagMerge) -> Tag:
         session.execute(
             sa.insert(customer_tag), [{"customer_id": cid, "tag_id": tag.id} for cid in existing]
         )
-    gained = _ids_from(record.gained_target)
+    gained = set(record.gained_target)
     if record.target_id and gained:
         session.execute(
             sa.delete(customer_tag).where(

@@ -311,7 +311,7 @@ def _current_related(session: Session, ids: set[int]) -> dict[int, dict]:
                 TimelineEntry.alert_resolved_at.is_(None),
             )
         ):
-            slot(customer_id)["alerts"].add(keywords or "")
+            slot(customer_id)["alerts"].add(tuple(keywords or ()))
     return result
 
 
@@ -368,7 +368,7 @@ def _note_differs(state: dict, row: Row) -> bool:
 
 
 def _alert_differs(state: dict, row: Row) -> bool:
-    return bool(row.values.get("alert_allergy")) and _alert_keywords(row) not in state.get(
+    return bool(row.values.get("alert_allergy")) and tuple(_alert_keywords(row)) not in state.get(
         "alerts", set()
     )
 
@@ -401,7 +401,7 @@ def _target_differs(state: dict, target: str, value) -> bool:
     return False
 
 
-def _alert_keywords(row: Row) -> str:
+def _alert_keywords(row: Row) -> list[str]:
     from app.services.timeline import normalise_keywords
 
     return normalise_keywords(str(row.values.get("alert_allergy") or ""))
