@@ -79,7 +79,11 @@ def test_comma_separated_lists_become_json_lists_and_back(app):
     assert db.session.get(ReminderRule, ids[1]).level_list == ["C"]
     assert db.session.get(Campaign, ids[2]).channel_list == ["sms", "email"]
     record = db.session.get(TagMerge, ids[3])
-    assert (record.had_source, record.gained_target, record.teachers_had_source) == ([3, 5], [5], [])
+    assert (record.had_source, record.gained_target, record.teachers_had_source) == (
+        [3, 5],
+        [5],
+        [],
+    )
     from app.services.timeline import alert_matches
 
     found = db.session.scalars(sa.select(TimelineEntry.id).where(alert_matches("蝦"))).all()
