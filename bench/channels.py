@@ -133,7 +133,7 @@ def run(results) -> None:
         for channel in ("sms", "line"):
             campaign = Campaign(subject="停課通知", body="{{ greeting }}", status="draft",
                                 short_text="{{ greeting }}：明天颱風停課一天，請留意安全。",
-                                audience="level:B", channels=channel)  # fmt: skip
+                                audience="level:B", channels=[channel])  # fmt: skip
             db.session.add(campaign)
             db.session.commit()
             audience = campaigns.audience_for(db.session, query, shop, [channel])

@@ -25,7 +25,7 @@ def dashboard(app, client, baseline, results) -> None:
                         days=15,
                         tag_id=vip.id if vip else None,
                     ),
-                    ReminderRule(name="We miss you", kind="lapsed", days=180, levels="A,B"),
+                    ReminderRule(name="We miss you", kind="lapsed", days=180, levels=["A", "B"]),
                     ReminderRule(name="Repurchase", kind="return", days=60, entry_kind="purchase"),
                 ]  # fmt: skip
             )

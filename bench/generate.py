@@ -6,6 +6,7 @@ Usage: python -m bench.generate INSTANCE_DIR [--customers N] [--entries N]
 """
 
 import argparse
+import json
 import os
 import random
 import sqlite3
@@ -212,7 +213,7 @@ def build(folder: Path, customers: int, entries: int, seed: int = 7) -> dict:
             now - timedelta(days=rng.randrange(90)),
             1,
             "allergy",
-            "花生,peanut",
+            json.dumps(["花生", "peanut"]),
         )
         for cid in range(5, customers + 1, 40)
     ]

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.models import Customer, CustomField, ReminderRule, Tag, User
+from app.models import Customer, CustomField, ReminderRule, Tag, User, UserGroup
 from app.services import customers as customer_service
 from app.services import reminders, segments
 from app.services import tags as tag_service
@@ -232,7 +232,7 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
     for tag in classes:
         tag.is_group = True
     owner, desk, teacher = staff
-    teacher.group_names = classes[0].name
+    teacher.group_links = [UserGroup(tag=classes[0])]
     for number in range(count):
         if number % 5 == 4:
             name = ENGLISH[number % len(ENGLISH)] + (
@@ -340,7 +340,7 @@ def _seed_reminder_rules(session: Session, vip: Tag, desk: User) -> None:
                      action="寄生日卡 Send a birthday card"),
         ReminderRule(name="VIP 兩週未聯絡 VIP not contacted", kind="no_contact", days=15,
                      tag_id=vip.id, assignee_id=desk.id, action="打個電話問候 Give them a call"),
-        ReminderRule(name="想念您 We miss you", kind="lapsed", days=180, levels="A,B",
+        ReminderRule(name="想念您 We miss you", kind="lapsed", days=180, levels=["A", "B"],
                      action="寄「想念您」信 Send a we-miss-you note"),
     ]  # fmt: skip
     session.add_all(rules)

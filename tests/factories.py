@@ -81,3 +81,12 @@ def tag_customer(customer, tag, actor=None):
 
     stick(db.session, customer, tag, actor=actor)
     db.session.commit()
+
+
+def give_groups(teacher, *names: str):
+    """The teacher looks after these classes (class tags by name, as Settings → Groups saves)."""
+    from app.services.groups import set_teacher_groups
+    from app.services.shop import get_shop
+
+    set_teacher_groups(db.session, get_shop(db.session), teacher, list(names))
+    db.session.commit()

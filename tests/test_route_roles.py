@@ -301,7 +301,7 @@ def merge_record():
     from app.extensions import db
     from app.models import TagMerge
 
-    record = TagMerge(source_name="舊標籤", source_colour="blue", had_source="", gained_target="")
+    record = TagMerge(source_name="舊標籤", source_colour="blue", had_source=[], gained_target=[])
     db.session.add(record)
     db.session.commit()
     return record

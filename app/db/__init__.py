@@ -10,7 +10,8 @@ The rest of the app asks this package instead of testing the dialect itself:
   advisory lock on PostgreSQL. A shop has a handful of writers at a time and every write
   is short, so reading-then-writing code (member numbers, outbox claims, import ids) stays
   simple and safe on both instead of needing per-table locking rules.
-- `insert_ignore`, `month_day`, `matches_digits`, `reserve_ids`: the dialect's spelling.
+- `insert_ignore`, `month_day`, `matches_digits`, `reserve_ids`, `list_contains`: the
+  dialect's spelling.
 """
 
 import re
@@ -378,6 +379,34 @@ def _days_sqlite(element, compiler, **kw):
 def _days_postgres(element, compiler, **kw):
     later, earlier = compiler.process(element.later, **kw), compiler.process(element.earlier, **kw)
     return f"({later} - {earlier})"
+
+
+class list_contains(sa.sql.expression.ColumnElement):  # noqa: N801
+    """A JSON list column (app.models.types.JsonList) holds `value` as one of its items."""
+
+    type = sa.Boolean()
+    inherit_cache = False
+
+    def __init__(self, column, value: str):
+        self.column, self.value = column, value
+
+
+@compiles(list_contains, "sqlite")
+def _list_contains_sqlite(element, compiler, **kw):
+    column, value = (
+        compiler.process(element.column, **kw),
+        compiler.process(sa.literal(element.value), **kw),
+    )
+    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {value})"
+
+
+@compiles(list_contains, "postgresql")
+def _list_contains_postgres(element, compiler, **kw):
+    column, value = (
+        compiler.process(element.column, **kw),
+        compiler.process(sa.literal(element.value), **kw),
+    )
+    return f"(CAST({column} AS JSONB) @> jsonb_build_array(CAST({value} AS TEXT)))"
 
 
 class RawWriter:

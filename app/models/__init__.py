@@ -36,7 +36,7 @@ from app.models.shop import Shop
 from app.models.stay import ACTIVE_STAY_STATUSES, OCCASIONS, STAY_STATUSES, Room, Stay
 from app.models.tag import Tag, TagMerge, customer_tag
 from app.models.timeline import TimelineEntry, TimelineRevision
-from app.models.user import LoginAttempt, Role, StaffSession, User
+from app.models.user import LoginAttempt, Role, StaffSession, User, UserGroup
 
 __all__ = [
     "PAYMENT_KINDS",
@@ -88,5 +88,6 @@ __all__ = [
     "TimelineEntry",
     "TimelineRevision",
     "User",
+    "UserGroup",
     "customer_tag",
 ]

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
 from app.extensions import db
+from app.models.types import JsonList
 
 CAMPAIGN_STATUSES = ("draft", "queued", "sending", "paused", "done", "cancelled")
 DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "skipped", "uncertain")
@@ -38,9 +39,11 @@ class Campaign(db.Model):
     # The address staff used when sending: unsubscribe links point there when the shop has
     # no public address set.
     base_url: Mapped[str | None] = mapped_column(String(200))
-    # The channels in fallback order ("email"; "line,sms,email"), and whether each person's
-    # preferred channel goes first.
-    channels: Mapped[str] = mapped_column(String(40), default="email", server_default="email")
+    # The channels in fallback order (["email"]; ["line", "sms", "email"]), and whether each
+    # person's preferred channel goes first.
+    channels: Mapped[list[str]] = mapped_column(
+        JsonList(), default=lambda: ["email"], nullable=True
+    )
     use_preferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
     # What SMS and LINE carry (plain text, merge fields allowed); the body when empty.
     short_text: Mapped[str | None] = mapped_column(Text)
@@ -54,7 +57,7 @@ class Campaign(db.Model):
 
     @property
     def channel_list(self) -> list[str]:
-        return [c for c in (self.channels or "email").split(",") if c in SEND_CHANNELS]
+        return [c for c in (self.channels or ["email"]) if c in SEND_CHANNELS]
 
 
 class Delivery(db.Model):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
 from app.extensions import db
+from app.models.types import JsonList
 
 RULE_KINDS = ("birthday", "important_date", "no_contact", "lapsed", "return")
 RETURN_KINDS = ("visit", "purchase")
@@ -36,7 +37,7 @@ class ReminderRule(db.Model):
     # Whom the rule looks at: a saved segment, or a tag and/or levels (empty: everyone).
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segment.id", ondelete="SET NULL"))
     tag_id: Mapped[int | None] = mapped_column(ForeignKey("tag.id", ondelete="SET NULL"))
-    levels: Mapped[str] = mapped_column(String(10), default="")
+    levels: Mapped[list[str]] = mapped_column(JsonList(), default=list, nullable=True)
     include_family: Mapped[bool] = mapped_column(Boolean, default=False)
     entry_kind: Mapped[str | None] = mapped_column(String(20))
     keyword: Mapped[str | None] = mapped_column(String(60))
@@ -51,7 +52,7 @@ class ReminderRule(db.Model):
 
     @property
     def level_list(self) -> list[str]:
-        return [level for level in (self.levels or "").split(",") if level]
+        return list(self.levels or [])
 
 
 class Reminder(db.Model):

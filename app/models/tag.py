@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
 from app.extensions import db
+from app.models.types import JsonList
 
 # Colours chosen so the chip's text stays readable (contrast ≥ 4.5:1); see app.css.
 PALETTE = (
@@ -56,14 +57,16 @@ class TagMerge(db.Model):
     source_colour: Mapped[str] = mapped_column(String(20))
     source_is_group: Mapped[bool] = mapped_column(Boolean, default=False)
     target_id: Mapped[int | None] = mapped_column(ForeignKey("tag.id", ondelete="SET NULL"))
-    # Customer ids, comma-separated: everyone who had the source tag, and those of them
-    # who got the target tag only through the merge.
-    had_source: Mapped[str] = mapped_column(Text, default="")
-    gained_target: Mapped[str] = mapped_column(Text, default="")
+    # Customer ids: everyone who had the source tag, and those of them who got the target
+    # tag only through the merge.
+    had_source: Mapped[list[int]] = mapped_column(JsonList(), default=list, nullable=True)
+    gained_target: Mapped[list[int]] = mapped_column(JsonList(), default=list, nullable=True)
     # Staff ids, the same way: teachers whose class was the source tag, and those of them
     # who got the target class only through the merge.
-    teachers_had_source: Mapped[str] = mapped_column(Text, default="", server_default="")
-    teachers_gained_target: Mapped[str] = mapped_column(Text, default="", server_default="")
+    teachers_had_source: Mapped[list[int]] = mapped_column(JsonList(), default=list, nullable=True)
+    teachers_gained_target: Mapped[list[int]] = mapped_column(
+        JsonList(), default=list, nullable=True
+    )
     merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     merged_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime)

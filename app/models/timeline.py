@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
 from app.extensions import db
+from app.models.types import JsonList
 
 ENTRY_KINDS = ("note", "call", "visit", "purchase", "email", "sms", "line", "alert", "tag")
 WRITABLE_KINDS = ("note", "call", "visit", "purchase")
@@ -45,7 +46,7 @@ class TimelineEntry(db.Model):
     # For tag changes: "added" or "removed" (the body holds the tag's name).
     action: Mapped[str | None] = mapped_column(String(20))
     alert_category: Mapped[str | None] = mapped_column(String(20))
-    alert_keywords: Mapped[str | None] = mapped_column(String(200))
+    alert_keywords: Mapped[list[str] | None] = mapped_column(JsonList())
     alert_resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     alert_resolved_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL")
@@ -69,7 +70,7 @@ class TimelineEntry(db.Model):
 
     @property
     def keywords(self) -> list[str]:
-        return [k for k in (self.alert_keywords or "").split(",") if k]
+        return list(self.alert_keywords or [])
 
 
 class TimelineRevision(db.Model):

@@ -1,10 +1,11 @@
-"""Staff accounts, their server-side login sessions and the login-failure log."""
+"""Staff accounts, the classes a teacher looks after, their server-side login sessions and
+the login-failure log."""
 
 import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, String
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -27,12 +28,14 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(16))
-    # The classes/groups a teacher looks after, comma-separated group names.
-    group_names: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     sessions: Mapped[list["StaffSession"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
+    )
+    # The classes/groups a teacher looks after (see UserGroup).
+    group_links: Mapped[list["UserGroup"]] = relationship(
+        cascade="all, delete-orphan", order_by="UserGroup.id"
     )
 
     # The session token this request was authenticated with (not a column).
@@ -49,11 +52,34 @@ class User(UserMixin, db.Model):
 
     @property
     def groups(self) -> list[str]:
-        return [name for name in (self.group_names or "").split(",") if name]
+        """The names of the teacher's classes (a class tag's name as it is now)."""
+        return sorted(link.name for link in self.group_links)
 
     @property
     def is_owner(self) -> bool:
         return self.role == Role.OWNER
+
+
+class UserGroup(db.Model):
+    """A class a teacher looks after: a class tag (renamed with it, gone when it is deleted)
+    or, when the shop's classes come from a custom field, one of that field's values."""
+
+    __tablename__ = "user_group"
+    __table_args__ = (
+        UniqueConstraint("user_id", "tag_id", name="uq_user_group_user_tag"),
+        UniqueConstraint("user_id", "value", name="uq_user_group_user_value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    tag_id: Mapped[int | None] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), index=True)
+    value: Mapped[str | None] = mapped_column(String(200))
+
+    tag = relationship("Tag", lazy="joined")
+
+    @property
+    def name(self) -> str:
+        return self.tag.name if self.tag is not None else (self.value or "")
 
 
 class StaffSession(db.Model):

@@ -74,7 +74,7 @@ def _lapsed_expression(session: Session) -> str:
         .order_by(ReminderRule.id)
         .limit(1)
     )
-    levels, days = (rule.levels or "A,B", rule.days) if rule else LAPSED_DEFAULT
+    levels, days = (",".join(rule.levels or ["A", "B"]), rule.days) if rule else LAPSED_DEFAULT
     return f"level:{levels} and visited > {days}d"
 
 
@@ -92,9 +92,9 @@ def _alert_trends(session: Session, context: seg.Context, last_start, this_start
     ).all()
     keywords: dict[str, list[int]] = {}
     categories: dict[str, list[int]] = {}
-    for keyword_text, category, is_this_month in rows:
+    for keywords_of_entry, category, is_this_month in rows:
         slot = 0 if is_this_month else 1
-        for keyword in {k for k in (keyword_text or "").split(",") if k}:
+        for keyword in set(keywords_of_entry or []):
             keywords.setdefault(keyword, [0, 0])[slot] += 1
         if category:
             categories.setdefault(category, [0, 0])[slot] += 1

@@ -5,7 +5,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import Customer, CustomFieldValue, Shop, Tag, TimelineEntry, customer_tag
+from app.models import (
+    Customer,
+    CustomFieldValue,
+    Shop,
+    Tag,
+    TimelineEntry,
+    User,
+    UserGroup,
+    customer_tag,
+)
 
 
 def group_names(session: Session, shop: Shop) -> list[str]:
@@ -72,8 +81,6 @@ def entries_since(
 
 # ---- the owner's settings: which tags (or field) are the classes, and who teaches which ----
 
-GROUP_NAMES_LENGTH = 300  # user.group_names holds a teacher's classes, comma-separated
-
 
 class GroupError(ValueError):
     def __init__(self, code: str, detail: str = ""):
@@ -98,7 +105,7 @@ def save_groups(
     picks: dict[int, list[str]],
 ) -> None:  # fmt: skip
     """Saves where the classes come from and each teacher's classes (only names that are
-    classes; whole names, never cut: GroupError("too-many", teacher) past the column)."""
+    classes)."""
     if source == "field" and not field_id:
         raise GroupError("field")
     shop.group_source, shop.group_field_id = source, field_id
@@ -107,7 +114,23 @@ def save_groups(
     session.flush()
     names = set(group_names(session, shop))
     for teacher in active_teachers(session):
-        text = ",".join(sorted({name for name in picks.get(teacher.id, []) if name in names}))
-        if len(text) > GROUP_NAMES_LENGTH:
-            raise GroupError("too-many", teacher.name)
-        teacher.group_names = text
+        wanted = [name for name in picks.get(teacher.id, []) if name in names]
+        set_teacher_groups(session, shop, teacher, wanted)
+
+
+def set_teacher_groups(session: Session, shop: Shop, teacher: User, names: list[str]) -> None:
+    """The teacher's classes, by name: class tags when the shop's classes are tags (a row
+    per tag, so the class follows its tag's renames), else the custom field's values."""
+    wanted = set(names)
+    tags: dict[str, Tag] = {}
+    if shop.group_source != "field" and wanted:
+        tags = {
+            tag.name: tag for tag in session.scalars(sa.select(Tag).where(Tag.name.in_(wanted)))
+        }
+    keep = [link for link in teacher.group_links if link.name in wanted]
+    have = {link.name for link in keep}
+    teacher.group_links = keep + [
+        UserGroup(tag=tags[name]) if name in tags else UserGroup(value=name)
+        for name in sorted(wanted - have)
+    ]
+    session.flush()

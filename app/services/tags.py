@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.models import Customer, Tag, TagMerge, User, customer_tag
+from app.models import Customer, Tag, TagMerge, User, UserGroup, customer_tag
 from app.models.tag import PALETTE
 from app.services.text import one_line
 from app.services.timeline import add_tag_event
@@ -107,44 +107,51 @@ def rename(session: Session, tag: Tag, new_name: str) -> None:
     other = find_tag(session, new_name)
     if other is not None and other.id != tag.id:
         raise TagError("exists")
-    if tag.name != new_name:
-        _regroup_teachers(session, tag.name, new_name)
-    tag.name = new_name
+    tag.name = new_name  # a teacher's class is the tag itself (UserGroup): it follows
 
 
-def _regroup_teachers(session: Session, old: str, new: str | None) -> tuple[set[int], set[int]]:
-    """A teacher's groups are tag names: they follow their tag when it is renamed or merged
-    into another, and go when it is deleted (else renaming a class would silently take it
-    away from its teacher). Returns (who had `old`, who of them got `new` only now)."""
-    had, gained = set(), set()
-    for user in session.scalars(sa.select(User).where(User.group_names != "")):
-        names = user.groups
-        if old not in names:
-            continue
-        had.add(user.id)
-        names = [name for name in names if name != old]
-        if new and new not in names:
-            names.append(new)
-            gained.add(user.id)
-        user.group_names = ",".join(names)
+def _teachers_of(session: Session, tag_id: int) -> set[int]:
+    return set(session.scalars(sa.select(UserGroup.user_id).where(UserGroup.tag_id == tag_id)))
+
+
+def _regroup_teachers(session: Session, source: Tag, target: Tag) -> tuple[set[int], set[int]]:
+    """A merge moves the teachers of the merged class to the target class. Returns (who had
+    `source`, who of them got `target` only now)."""
+    had = _teachers_of(session, source.id)
+    gained = had - _teachers_of(session, target.id)
+    if gained:
+        session.execute(
+            sa.insert(UserGroup), [{"user_id": uid, "tag_id": target.id} for uid in sorted(gained)]
+        )
+    session.execute(sa.delete(UserGroup).where(UserGroup.tag_id == source.id))
+    _forget_groups(session)
     return had, gained
 
 
-def _give_back_groups(session: Session, record: TagMerge) -> None:
-    """Undoing a merge: the teachers of the merged class have it again, and lose the target
-    class if they had it only through the merge."""
-    target = session.get(Tag, record.target_id) if record.target_id else None
-    gained = _ids_from(record.teachers_gained_target)
-    for user_id in _ids_from(record.teachers_had_source):
-        user = session.get(User, user_id)
-        if user is None:
-            continue
-        names = user.groups
-        if target is not None and user_id in gained:
-            names = [name for name in names if name != target.name]
-        if record.source_name not in names:
-            names.append(record.source_name)
-        user.group_names = ",".join(names)
+def _give_back_groups(session: Session, record: TagMerge, tag: Tag) -> None:
+    """Undoing a merge: the teachers of the merged class have it (`tag`, made again) back,
+    and lose the target class if they had it only through the merge."""
+    gained = set(record.teachers_gained_target)
+    if record.target_id and gained:
+        session.execute(
+            sa.delete(UserGroup).where(
+                UserGroup.tag_id == record.target_id, UserGroup.user_id.in_(gained)
+            )
+        )
+    users = set(session.scalars(
+        sa.select(User.id).where(User.id.in_(record.teachers_had_source))
+    ))  # fmt: skip
+    if users:
+        session.execute(
+            sa.insert(UserGroup), [{"user_id": uid, "tag_id": tag.id} for uid in sorted(users)]
+        )
+    _forget_groups(session)
+
+
+def _forget_groups(session: Session) -> None:
+    """Staff loaded in this session read their classes again (changed above in SQL)."""
+    for user in [item for item in session.identity_map.values() if isinstance(item, User)]:
+        session.expire(user, ["group_links"])
 
 
 def recolour(tag: Tag, colour: str) -> None:
@@ -176,14 +183,6 @@ def merge_preview(session: Session, source: Tag, target: Tag) -> dict[str, int]:
     }
 
 
-def _ids_text(ids: set[int]) -> str:
-    return ",".join(str(i) for i in sorted(ids))
-
-
-def _ids_from(text: str) -> set[int]:
-    return {int(part) for part in (text or "").split(",") if part}
-
-
 def merge(session: Session, source: Tag, target: Tag, *, actor_id: int | None = None) -> int:
     """Moves every customer from `source` to `target` (no duplicates) and deletes `source`;
     the merge is recorded (TagMerge) so that it can be undone."""
@@ -198,8 +197,8 @@ def merge(session: Session, source: Tag, target: Tag, *, actor_id: int | None = 
         source_colour=source.colour,
         source_is_group=bool(source.is_group),
         target_id=target.id,
-        had_source=_ids_text(had_source),
-        gained_target=_ids_text(had_source - had_target),
+        had_source=sorted(had_source),
+        gained_target=sorted(had_source - had_target),
         merged_by_id=actor_id,
     )
     already = sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == target.id)
@@ -209,9 +208,9 @@ def merge(session: Session, source: Tag, target: Tag, *, actor_id: int | None = 
         .values(tag_id=target.id)
     ).rowcount
     session.execute(sa.delete(customer_tag).where(customer_tag.c.tag_id == source.id))
-    teachers_had, teachers_gained = _regroup_teachers(session, source.name, target.name)
-    record.teachers_had_source = _ids_text(teachers_had)
-    record.teachers_gained_target = _ids_text(teachers_gained)
+    teachers_had, teachers_gained = _regroup_teachers(session, source, target)
+    record.teachers_had_source = sorted(teachers_had)
+    record.teachers_gained_target = sorted(teachers_gained)
     session.delete(source)
     session.add(record)
     session.flush()
@@ -239,7 +238,7 @@ def undo_merge(session: Session, record: TagMerge) -> Tag:
     existing = set(
         session.scalars(
             sa.select(Customer.id).where(
-                Customer.id.in_(_ids_from(record.had_source)), Customer.erased_at.is_(None)
+                Customer.id.in_(record.had_source), Customer.erased_at.is_(None)
             )
         )
     )
@@ -247,22 +246,24 @@ def undo_merge(session: Session, record: TagMerge) -> Tag:
         session.execute(
             sa.insert(customer_tag), [{"customer_id": cid, "tag_id": tag.id} for cid in existing]
         )
-    gained = _ids_from(record.gained_target)
+    gained = set(record.gained_target)
     if record.target_id and gained:
         session.execute(
             sa.delete(customer_tag).where(
                 customer_tag.c.tag_id == record.target_id, customer_tag.c.customer_id.in_(gained)
             )
         )
-    _give_back_groups(session, record)
+    _give_back_groups(session, record, tag)
     record.undone_at = utcnow()
     session.flush()
     return tag
 
 
 def delete(session: Session, tag: Tag) -> None:
+    """Deletes a tag: off every customer, and no teacher's class any more."""
     session.execute(sa.delete(customer_tag).where(customer_tag.c.tag_id == tag.id))
-    _regroup_teachers(session, tag.name, None)
+    session.execute(sa.delete(UserGroup).where(UserGroup.tag_id == tag.id))
+    _forget_groups(session)
     session.delete(tag)
     session.flush()
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from app.clock import utcnow
-from app.db import begin_write
+from app.db import begin_write, list_contains
 from app.models import Customer, TimelineEntry, TimelineRevision, User
 from app.models.timeline import (
     ALERT_CATEGORIES,
@@ -39,17 +39,17 @@ def _check_body(body: str | None) -> str:
     return body
 
 
-def normalise_keywords(text: str | None) -> str:
-    """ "花生, Peanut ，堅果" -> "花生,peanut,堅果" (commas of either width, lower case)."""
+def normalise_keywords(text: str | None) -> list[str]:
+    """ "花生, Peanut ，堅果" -> ["花生", "peanut", "堅果"] (commas of either width, lower case)."""
     parts = [
         part.strip().lower()
         for part in (text or "").replace("，", ",").replace("、", ",").split(",")
     ]
     seen: list[str] = []
     for part in parts:
-        if part and part not in seen:
+        if part and part[:40] not in seen:
             seen.append(part[:40])
-    return ",".join(seen)
+    return seen
 
 
 EARLIEST_DAY = date(2000, 1, 1)
@@ -251,12 +251,11 @@ def pinned_entries(session: Session, customer_id: int) -> list[TimelineEntry]:
 
 
 def alert_matches(keyword: str):
-    """Alert entries with this keyword (one of their comma-separated keywords) or category."""
-    padded = "," + TimelineEntry.alert_keywords + ","
+    """Alert entries with this keyword (one of their keywords) or category."""
     return sa.and_(
         TimelineEntry.kind == "alert",
         sa.or_(
-            padded.contains(f",{keyword.strip().lower()},", autoescape=True),
+            list_contains(TimelineEntry.alert_keywords, keyword.strip().lower()),
             TimelineEntry.alert_category == keyword.strip().lower(),
         ),
     )

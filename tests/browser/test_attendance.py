@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from tests.conftest import browser_login
+from tests.factories import give_groups
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_a_teacher_checks_ten_children_in_and_out_on_a_tablet(
             attendance.enrol(db.session, child, group="向日葵班", starts_on=date(2026, 9, 1),
                              weekdays="1234567")  # fmt: skip
         teacher = db.session.scalar(sa.select(User).where(User.email == "teacher@example.com"))
-        teacher.group_names = "向日葵班"
+        give_groups(teacher, "向日葵班")
         db.session.commit()
         db.session.remove()
     browser_login(page, live_server, "teacher@example.com")

@@ -69,7 +69,7 @@ def test_my_day_stays_short_with_85_reminders(page, live_server, live_app, demo_
 
     with live_app.app_context():
         today = shop_context(db.session).today
-        rule = ReminderRule(name="三十天沒聯絡", kind="no_contact", days=30, levels="A,B,C")
+        rule = ReminderRule(name="三十天沒聯絡", kind="no_contact", days=30, levels=["A", "B", "C"])
         db.session.add(rule)
         db.session.flush()
         for number in range(85):

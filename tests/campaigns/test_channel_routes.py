@@ -127,7 +127,7 @@ def test_sms_receipts_are_noted_on_the_delivery(app, client):
     from app.services.sms_receipts import receipt_address
 
     child = make_customer("王小明")
-    campaign = Campaign(subject="s", body="b", audience="", status="done", channels="sms")
+    campaign = Campaign(subject="s", body="b", audience="", status="done", channels=["sms"])
     db.session.add(campaign)
     db.session.commit()
     db.session.add(Delivery(campaign_id=campaign.id, customer_id=child.id, channel="sms",
@@ -199,7 +199,7 @@ def test_compose_by_preferred_channel_counts_and_sends(login_as, owner, fakes, a
         "short_text": "{{ greeting }}：明天停課"})  # fmt: skip
     assert response.status_code == 302
     campaign = db.session.scalar(sa.select(Campaign))
-    assert (campaign.channels, campaign.use_preferred) == ("email,sms,line", True)
+    assert (campaign.channels, campaign.use_preferred) == (["email", "sms", "line"], True)
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     counts = re.findall(r'data-channel="(\w+)">[^<]*: <strong>(\d+)</strong>', page)
     assert dict(counts) == {"email": "2", "sms": "1", "line": "1"}

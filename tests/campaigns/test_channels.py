@@ -104,7 +104,7 @@ def _campaign(channels="email", use_preferred=False, short_text="{{ greeting }}�
               expression="tag:班"):  # fmt: skip
     campaign = Campaign(subject="{{ greeting }}：停課通知", body="{{ greeting }}\n\n明天停課。",
                         short_text=short_text, audience=expression, status="draft",
-                        channels=channels, use_preferred=use_preferred)  # fmt: skip
+                        channels=channels.split(","), use_preferred=use_preferred)  # fmt: skip
     db.session.add(campaign)
     db.session.commit()
     query = seg.customers_query(db.session, expression, seg.Context(now=utcnow()))

@@ -392,7 +392,7 @@ def test_an_alert_or_a_tag_is_not_a_contact(desk_client):
     assert "Last contact</dt><dd>Never" in page
     listed = desk_client.get("/customers/?q=last_contact+>+15d").get_data(as_text=True)
     assert "久未聯絡" in listed
-    db.session.add(ReminderRule(name="quiet", kind="no_contact", days=15, levels="A,B,C"))
+    db.session.add(ReminderRule(name="quiet", kind="no_contact", days=15, levels=["A", "B", "C"]))
     db.session.commit()
     reminders.run_rules(db.session, shop_context(db.session))
     db.session.commit()

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Attendance, Tag
 from tests.conftest import login
-from tests.factories import make_customer, make_tag, make_user
+from tests.factories import give_groups, make_customer, make_tag, make_user
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def two_classes(app, owner):
     mine.tags.append(sunflower)
     other.tags.append(rainbow)
     teacher = make_user("teacher", email="sun@example.com", name="Sun")
-    teacher.group_names = "向日葵班"
+    give_groups(teacher, "向日葵班")
     db.session.commit()
     return teacher, mine.id, other.id
 

@@ -94,7 +94,7 @@ def test_services_jobs_and_campaigns_leave_an_erased_customer_alone(app, erased)
         db.session.flush()
     db.session.rollback()
     rule = ReminderRule(
-        name="every birthday-less", kind="no_contact", days=1, levels="A,B,C", active=True
+        name="every birthday-less", kind="no_contact", days=1, levels=["A", "B", "C"], active=True
     )
     db.session.add(rule)
     db.session.commit()

@@ -29,7 +29,7 @@ def _sent_sms(app, fakes, count: int) -> list[Delivery]:
     shop = ensure_shop(db.session)
     shop.sms_provider, shop.sms_username, shop.sms_password = "mitake", "shop", "secret"
     db.session.commit()
-    campaign = Campaign(subject="s", body="b", audience="", status="done", channels="sms")
+    campaign = Campaign(subject="s", body="b", audience="", status="done", channels=["sms"])
     db.session.add(campaign)
     db.session.commit()
     client = channel_routes(app, "https://crm.example.com")["sms"].transport.open()

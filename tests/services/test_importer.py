@@ -195,7 +195,7 @@ def test_siblings_sharing_a_phone_are_not_merged_and_allergies_become_alerts(app
         )
     )
     assert alert.pinned and alert.alert_category == "allergy"
-    assert alert.alert_keywords == "花生,蝦" and alert.body == "花生、蝦"
+    assert alert.alert_keywords == ["花生", "蝦"] and alert.body == "花生、蝦"
     assert elder.display_name == "陳大寶"
 
 

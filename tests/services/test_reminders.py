@@ -152,7 +152,7 @@ def test_lapsed_regulars_by_level(app):
     for customer in db.session.scalars(sa.select(type(regular))):
         customer.created_at = datetime(2026, 1, 1)
     make_entry(regular, kind="visit", body="stayed two nights", created_at=datetime(2026, 3, 1))
-    lapsed = rule(kind="lapsed", days=180, levels="A,B")
+    lapsed = rule(kind="lapsed", days=180, levels=["A", "B"])
     assert run(lapsed, at(2026, 8, 1)) == (0, 0)  # 153 days
     assert run(lapsed, at(2026, 9, 1)) == (1, 0)  # 184 days
     [reminder] = open_for(lapsed.id)

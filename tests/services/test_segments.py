@@ -351,7 +351,7 @@ def test_compiled_segments_match_plain_python(app, people, nodes, now):
             moment = now - timedelta(days=1)
             db.session.add(
                 TimelineEntry(customer_id=customer.id, kind="alert", body=alert_body, created_at=moment, pinned=True,
-                              alert_category="allergy", alert_keywords=spec["alert"])
+                              alert_category="allergy", alert_keywords=[spec["alert"]])
             )  # fmt: skip
         customer.last_contact_at, customer.last_visit_at = last_contact, last_visit
         plain[customer.id] = {

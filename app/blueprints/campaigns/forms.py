@@ -50,14 +50,16 @@ class ComposeForm(FlaskForm):
     audience = HiddenField()
     segment_id = HiddenField()
 
-    def channels(self) -> tuple[str, bool]:
-        """(the channels in fallback order, whether each person's preference goes first)."""
+    def channels(self) -> tuple[list[str], bool]:
+        """(the channels in fallback order, whether each person's preference goes first);
+        a choice's value names them in order ("line,sms,email")."""
         if self.send_by.data == "preferred":
-            return self.fallback.data, True
-        return self.send_by.data or "email", False
+            return self.fallback.data.split(","), True
+        return [self.send_by.data or "email"], False
 
     def load_channels(self, campaign) -> None:
+        chosen = ",".join(campaign.channel_list)
         if campaign.use_preferred:
-            self.send_by.data, self.fallback.data = "preferred", campaign.channels
+            self.send_by.data, self.fallback.data = "preferred", chosen
         else:
-            self.send_by.data = campaign.channels
+            self.send_by.data = chosen

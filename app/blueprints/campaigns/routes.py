@@ -69,7 +69,7 @@ def _check(form: ComposeForm) -> bool:
         return False
     keys = _custom_keys()
     channels, _preferred = form.channels()
-    if "email" not in channels.split(",") and not (form.short_text.data or "").strip():
+    if "email" not in channels and not (form.short_text.data or "").strip():
         form.short_text.errors = [_("Write the short message that SMS and LINE will carry.")]
         return False
     for field in (form.subject, form.body, form.short_text):

@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.blueprints.customers.labels import custom_field_labels, profile_labels
@@ -24,8 +25,9 @@ from app.extensions import db, htmx
 from app.models import ImportBatch
 from app.models.importing import IMPORT_MODES
 from app.security import audit, desk_required
-from app.services import importer
+from app.services import importer, stays
 from app.services.importer import batches
+from app.services.shop import get_shop
 from app.vocabulary import shop_term
 
 
@@ -49,6 +51,18 @@ def target_labels() -> dict[str, str]:
         "alert_allergy": _("Allergy (becomes an allergy alert)"),
         "last_visit": _("Last visit or stay (a date; kept when later than the one on record)"),
         **custom_field_labels(_("Field: %(label)s", label="%(label)s")),
+        **(stay_labels() if get_shop(db.session).kind == "homestay" else {}),
+    }
+
+
+def stay_labels() -> dict[str, str]:
+    """A homestay's guest book: the columns that make a stay."""
+    return {
+        "stay_check_in": _("Stay: check-in date (makes a stay)"),
+        "stay_check_out": _("Stay: check-out date"),
+        "stay_nights": _("Stay: nights"),
+        "stay_room": _("Stay: room (as named in Settings → Rooms)"),
+        "stay_amount": _("Stay: amount (NT$)"),
     }
 
 
@@ -113,14 +127,45 @@ def row_error_message(target: str, code: str, labels: dict[str, str]) -> str:
     name = labels.get(target) or (target.split(":", 1)[1] if ":" in target else target)
     if code.startswith("duplicate:"):
         return _("Same %(what)s as row %(row)s.", what=name, row=code.split(":", 1)[1])
+    if code.startswith("stay-"):
+        return stay_error_message(code)
     return {
         "bad-date": _("%(what)s: not a date (use 2016-03-02, 2016/3/2 or 105/3/2).", what=name),
         "bad-email": _("%(what)s: not an email address.", what=name),
         "bad-level": _("%(what)s: use A, B or C.", what=name),
         "bad-yes-no": _("%(what)s: write yes or no (是/否).", what=name),
+        "bad-nights": _("%(what)s: write a number of nights (1 to 366).", what=name),
+        "bad-money": _("%(what)s: write an amount in whole NT$ (e.g. 3200).", what=name),
         "too-long": _("%(what)s: too long.", what=name),
         "required": _("A new %(person)s needs a name.", person=shop_term("person")),
     }.get(code, name)
+
+
+def stay_error_message(code: str) -> str:
+    """A guest book row's stay that cannot be written, in the desk's words."""
+    code, _colon, detail = code.partition(":")
+    if code == "stay-unknown-room":
+        known = "、".join(room.name for room in stays.rooms(db.session)) or "—"
+        return _(
+            "Room: no room of that name. Use a room's name from Settings → Rooms (%(rooms)s), "
+            "or add the room there first.",
+            rooms=known,
+        )
+    return {
+        "stay-no-check-in": _("Stay: the check-in date is missing."),
+        "stay-check-out-first": _("Stay: the check-out date must be after the check-in date."),
+        "stay-too-long": _("Stay: longer than a year; check the dates."),
+        "stay-date-range": _("Stay: the check-in date is too far in the past or future."),
+        "stay-dates": _("Stay: not a date (use 2016-03-02, 2016/3/2 or 105/3/2)."),
+        "stay-nights-disagree": _(
+            "Stay: the nights do not match the check-in and check-out dates."
+        ),
+        "stay-clash-row": _(
+            "Room: row %(row)s books the same room for the same night.", row=detail
+        ),
+        "stay-clash": _("Room: already booked for these nights (%(booking)s).", booking=detail),
+        "stay-lead-error": _("This guest’s row %(row)s has an error: fix it first.", row=detail),
+    }.get(code, _("Stay: check this row."))
 
 
 def _batch(batch_id: int) -> ImportBatch:
@@ -351,9 +396,10 @@ def undo(batch_id: int):
         detail=f"removed {result['removed']}, restored {result['restored']}",
     )
     db.session.commit()
-    flash(
-        _("Import undone: %(removed)d %(people)s removed, %(restored)d put back as they were.",
-          removed=result["removed"], restored=result["restored"], people=shop_term("people")),
-        "success",
-    )  # fmt: skip
+    message = _("Import undone: %(removed)d %(people)s removed, %(restored)d put back as they were.",
+                removed=result["removed"], restored=result["restored"], people=shop_term("people"))  # fmt: skip
+    if result.get("stays"):
+        message += " " + ngettext("%(num)d stay it added removed.", "%(num)d stays it added removed.",
+                                  result["stays"])  # fmt: skip
+    flash(message, "success")
     return redirect(url_for("imports.index"))

@@ -129,13 +129,9 @@ def _save_groups(form, shop, teachers) -> int:
             group_tag_ids={int(value) for value in form.tags.data or [] if value.isdecimal()},
             picks={t.id: request.form.getlist(f"teacher-{t.id}") for t in teachers},
         )  # fmt: skip
-    except group_service.GroupError as error:
+    except group_service.GroupError:
         db.session.rollback()
-        if error.code == "field":
-            form.field_id.errors = [_("Choose the field whose values are the groups.")]
-        else:
-            flash(_("%(name)s has too many classes to keep: choose fewer.",
-                    name=error.detail), "error")  # fmt: skip
+        form.field_id.errors = [_("Choose the field whose values are the groups.")]
         return 422
     audit("settings.groups", "shop", shop.id)
     db.session.commit()

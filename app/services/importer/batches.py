@@ -11,6 +11,7 @@ from app.services.importer.columns import guess_mapping
 from app.services.importer.files import file_path
 from app.services.importer.interruptions import recover_interrupted
 from app.services.importer.sheets import Sheet, save_parsed
+from app.services.shop import get_shop
 
 RECENT = 50
 
@@ -35,12 +36,17 @@ def new_batch(
     session: Session, folder: Path, *, name: str, kind: str, data: bytes, sheet: Sheet,
     user_id: int | None,
 ) -> ImportBatch:  # fmt: skip
-    """A batch for an uploaded sheet, its columns guessed, the file and its parsed copy kept."""
+    """A batch for an uploaded sheet, its columns guessed (a homestay's guest book makes
+    stays), the file and its parsed copy kept."""
     batch = ImportBatch(
         filename=name,
         kind=kind,
         encoding=sheet.encoding,
-        mapping=guess_mapping(sheet.header, list(session.scalars(sa.select(CustomField)))),
+        mapping=guess_mapping(
+            sheet.header,
+            list(session.scalars(sa.select(CustomField))),
+            stays=get_shop(session).kind == "homestay",
+        ),
         mode="create_and_update",
         total_rows=len(sheet.rows),
         created_by_id=user_id,

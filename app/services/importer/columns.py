@@ -122,30 +122,87 @@ SYNONYMS = {
 }
 DATE_WORDS = ("日", "紀念", "anniversary", "enrol", "enroll", "date", "day")
 
+STAY_TARGETS = ("stay_check_in", "stay_check_out", "stay_nights", "stay_room", "stay_amount")
+# Header words (normalised, see columns.normal_header) → stay target; offered to a homestay.
+STAY_SYNONYMS = {
+    "stay_check_in": [
+        "入住日期", "入住日", "入住", "入住時間", "住宿日期", "住宿日", "抵達日期", "抵達日",
+        "到達日期", "checkin", "checkindate", "arrival", "arrivaldate", "arrive",
+    ],
+    "stay_check_out": [
+        "退房日期", "退房日", "退房", "退房時間", "離開日期", "離店日期", "checkout",
+        "checkoutdate", "departure", "departuredate", "depart",
+    ],
+    "stay_nights": ["晚數", "住幾晚", "幾晚", "住宿晚數", "夜數", "nights", "night",
+                    "numberofnights"],
+    "stay_room": ["房間", "房號", "房名", "房間名稱", "入住房間", "room", "roomname", "roomno",
+                  "roomnumber"],
+    "stay_amount": ["金額", "房價", "房費", "住宿費", "住宿金額", "總價", "總金額", "amount",
+                    "price", "total", "rate"],
+}  # fmt: skip
+# Parts of a header that make it a check-in or check-out column however it goes on
+# ("入住日期（年/月/日）"): never an important date.
+STAY_HINTS = {
+    "stay_check_in": ("入住", "抵達", "checkin", "check-in", "check in", "arrival"),
+    "stay_check_out": ("退房", "離開", "離店", "checkout", "check-out", "check out", "departure"),
+}
+
+
+def has_stay_columns(mapping: dict | None) -> bool:
+    """Whether the batch's mapping makes stays (a check-in column is chosen)."""
+    return "stay_check_in" in (mapping or {}).values()
+
+
+def stay_hint(title: str) -> str | None:
+    """The stay target a header is about when no header word matched it exactly."""
+    lowered = title.lower()
+    return next((t for t, words in STAY_HINTS.items() if any(w in lowered for w in words)), None)
+
 
 def normal_header(text: str) -> str:
     """A header word as compared: lower case, without spaces and punctuation."""
     return re.sub(r"[\s_\-.:：/()（）#*]+", "", text.lower())
 
 
-def guess_mapping(header: list[str], custom_fields: list[CustomField]) -> dict[str, str]:
-    """Column index → target for the headers we recognise ("姓名 Name" too)."""
-    lookup = {normal_header(word): target for target, words in SYNONYMS.items() for word in words}
+def _header_words(custom_fields: list[CustomField], stays: bool) -> dict[str, str]:
+    """Every header word we know (normalised) → its target."""
+    words = dict(SYNONYMS, **STAY_SYNONYMS) if stays else SYNONYMS
+    lookup = {normal_header(word): target for target, names in words.items() for word in names}
     for custom in custom_fields:
         lookup[normal_header(custom.label)] = f"field:{custom.id}"
         lookup[normal_header(custom.key)] = f"field:{custom.id}"
+    return lookup
+
+
+def _target_of(title: str, lookup: dict[str, str], stays: bool) -> str | None:
+    """One header's target: a known word (the whole title or one of its parts), else a
+    dated column (a stay's check-in or check-out at a homestay, else an important date)."""
+    candidates = [normal_header(title)] + [
+        normal_header(part) for part in re.split(r"[\s/|]+", title) if part
+    ]
+    target = next((lookup[c] for c in candidates if c in lookup), None)
+    if target is not None or not title.strip():
+        return target
+    if not any(word in title.lower() for word in DATE_WORDS):
+        return None
+    return (stays and stay_hint(title)) or f"date:{title.strip()[:80]}"
+
+
+def guess_mapping(
+    header: list[str], custom_fields: list[CustomField], *, stays: bool = False
+) -> dict[str, str]:
+    """Column index → target for the headers we recognise ("姓名 Name" too). With `stays`
+    (a homestay), a guest book's check-in column and the columns beside it make stays, never
+    an important date."""
+    lookup = _header_words(custom_fields, stays)
     mapping: dict[str, str] = {}
-    taken: set[str] = set()
     for index, title in enumerate(header):
-        candidates = [normal_header(title)] + [
-            normal_header(part) for part in re.split(r"[\s/|]+", title) if part
-        ]
-        target = next((lookup[c] for c in candidates if c in lookup), None)
-        if target is None and title.strip() and any(w in title.lower() for w in DATE_WORDS):
-            target = f"date:{title.strip()[:80]}"
-        if target and target not in taken:
+        target = _target_of(title, lookup, stays)
+        if target and target not in mapping.values():
             mapping[str(index)] = target
-            taken.add(target)
+    if stays and "stay_check_in" not in mapping.values():
+        # Without a check-in column, "金額" or "房間" are not a stay's.
+        mapping = {i: t for i, t in mapping.items() if t not in STAY_TARGETS}
     return mapping
 
 

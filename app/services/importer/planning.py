@@ -20,6 +20,7 @@ from app.models import (
 from app.services.customers import digits_of
 from app.services.importer.columns import (
     PROFILE_TARGETS,
+    has_stay_columns,
 )
 from app.services.importer.rows import (
     Row,
@@ -29,6 +30,8 @@ from app.services.importer.sheets import (
     CHUNK,
     Sheet,
 )
+from app.services.importer.stays import check_stays, stay_rows
+from app.services.shop import shop_context
 
 
 @dataclass
@@ -70,6 +73,8 @@ class Existing:
 
 
 def _keys(row: Row, *, by_phone: bool = False) -> list[tuple[str, str]]:
+    """The key a row's person is known by in the sheet: member number, else email, else
+    (when phones match) phone."""
     keys = []
     if row.values.get("member_number"):
         keys.append(("member_number", str(row.values["member_number"]).lower()))
@@ -126,16 +131,47 @@ def _visit_entry(row: Row, customer_id: int, actor_id) -> dict:
 def plan(session: Session, batch: ImportBatch, sheet: Sheet) -> Plan:
     """What importing would do to each row (the dry run): nothing is written."""
     rows = _checked_rows(session, batch, sheet)
+    with_stays = has_stay_columns(batch.mapping)
+    if with_stays:
+        check_stays(session, rows, shop_context(session).today)
     matched_ids = {row.customer_id for row in rows if row.customer_id}
     current = _current_profiles(session, matched_ids)
     related = _current_related(session, matched_ids)
     for customer_id, body in _notes_present(session, rows):
         related.setdefault(customer_id, {}).setdefault("notes", set()).add((customer_id, body))
     counts = {"new": 0, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 0}
+    if with_stays:
+        counts.update(stay_rows=0, stays=0)
     for row in rows:
-        row.outcome = _outcome(row, batch, current, related)
-        counts["errors" if row.outcome == "error" else row.outcome] += 1
+        row.outcome = (
+            _outcome(row, batch, current, related)
+            if row.lead is None
+            else _further_stay_outcome(row, rows[row.lead - 2], batch.mode)
+        )
+        counts[
+            "errors" if row.outcome == "error" else row.outcome.replace("stay", "stay_rows")
+        ] += 1
+    if with_stays:
+        counts["stays"] = len(stay_rows(rows))
     return Plan(rows, counts, current, related)
+
+
+def _further_stay_outcome(row: Row, lead: Row, mode: str) -> str:
+    """A guest's further stay (a later row with the same member number, email or phone):
+    written with its guest's row ("stay"), or not at all."""
+    if not any((text or "").strip() for text in row.raw.values()):
+        return "skipped"
+    if row.errors:
+        return "error"
+    if lead.outcome == "error":
+        row.errors.append(("stay_check_in", f"stay-lead-error:{lead.number}"))
+        return "error"
+    writes = lead.outcome in ("new", "updated") or (
+        lead.outcome == "unchanged" and mode != "create_only"
+    )
+    if not writes:
+        return lead.outcome
+    return "stay" if row.stay and not row.stay_known else "unchanged"
 
 
 def _checked_rows(session: Session, batch: ImportBatch, sheet: Sheet) -> list[Row]:
@@ -145,22 +181,46 @@ def _checked_rows(session: Session, batch: ImportBatch, sheet: Sheet) -> list[Ro
     mapping = batch.mapping or {}
     overrides = batch.overrides or {}
     by_phone = bool(batch.match_phone)
+    with_stays = has_stay_columns(mapping)
     existing = Existing.load(session)
     seen: dict[tuple[str, str], int] = {}
     rows: list[Row] = []
     for offset, cells in enumerate(sheet.rows):
         number = offset + 2  # the sheet's own line number (line 1 is the header)
         row = clean_row(number, cells, mapping, overrides.get(str(number)))
-        for key in _keys(row, by_phone=by_phone):
-            if key in seen:
-                row.errors.append((key[0], f"duplicate:{seen[key]}"))
-            else:
-                seen[key] = number
-        row.customer_id = existing.match(row, by_phone=by_phone)
-        if row.customer_id is None and not row.values.get("display_name"):
+        if with_stays and (row.raw.get("stay_check_in") or "").strip():
+            _same_guest(row, seen)
+        else:
+            for key in _keys(row, by_phone=by_phone):
+                if key in seen:
+                    row.errors.append((key[0], f"duplicate:{seen[key]}"))
+                else:
+                    seen[key] = number
+        if row.lead is not None:
+            row.customer_id = rows[row.lead - 2].customer_id
+        else:
+            row.customer_id = existing.match(row, by_phone=by_phone)
+        if row.customer_id is None and row.lead is None and not row.values.get("display_name"):
             row.errors.append(("display_name", "required"))
         rows.append(row)
     return rows
+
+
+def _same_guest(row: Row, seen: dict[tuple[str, str], int]) -> None:
+    """A guest book lists a guest once per stay: a row with the member number, email or phone
+    of an earlier row is another stay of that guest (row.lead)."""
+    keys = [
+        (name, value)
+        for name, value in (
+            ("member_number", str(row.values.get("member_number") or "").lower()),
+            ("email", row.values.get("email") or ""),
+            ("phone", digits_of(row.values.get("phone")) or ""),
+        )
+        if value
+    ]
+    row.lead = next((seen[key] for key in keys if key in seen), None)
+    for key in keys:
+        seen.setdefault(key, row.lead or row.number)
 
 
 def _outcome(row: Row, batch: ImportBatch, current: dict, related: dict) -> str:
@@ -176,13 +236,15 @@ def _outcome(row: Row, batch: ImportBatch, current: dict, related: dict) -> str:
         return "unchanged"
     row.changes = _profile_differs(current.get(row.customer_id, {}), row)
     row.changes += _related_differs(related.get(row.customer_id, {}), row)
+    if row.stay and not row.stay_known:
+        row.changes.append("stay")
     return "updated" if row.changes else "unchanged"
 
 
 def _current_profiles(session: Session, ids: set[int]) -> dict[int, dict]:
     result = {}
     id_list = sorted(ids)
-    names = (*PROFILE_TARGETS, "last_visit_at")
+    names = (*PROFILE_TARGETS, "last_visit_at", "last_contact_at")
     columns = [getattr(Customer, name) for name in names]
     for start in range(0, len(id_list), CHUNK):
         for row in session.execute(
@@ -249,7 +311,7 @@ def _current_related(session: Session, ids: set[int]) -> dict[int, dict]:
                 TimelineEntry.alert_resolved_at.is_(None),
             )
         ):
-            slot(customer_id)["alerts"].add(keywords or "")
+            slot(customer_id)["alerts"].add(tuple(keywords or ()))
     return result
 
 
@@ -306,7 +368,7 @@ def _note_differs(state: dict, row: Row) -> bool:
 
 
 def _alert_differs(state: dict, row: Row) -> bool:
-    return bool(row.values.get("alert_allergy")) and _alert_keywords(row) not in state.get(
+    return bool(row.values.get("alert_allergy")) and tuple(_alert_keywords(row)) not in state.get(
         "alerts", set()
     )
 
@@ -339,7 +401,7 @@ def _target_differs(state: dict, target: str, value) -> bool:
     return False
 
 
-def _alert_keywords(row: Row) -> str:
+def _alert_keywords(row: Row) -> list[str]:
     from app.services.timeline import normalise_keywords
 
     return normalise_keywords(str(row.values.get("alert_allergy") or ""))

@@ -18,6 +18,9 @@ SIMPLE_EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
+# A stay's bounds, as app.services.stays checks a stay typed in by hand.
+MAX_NIGHTS = 366
+MAX_MONEY = 100_000_000
 DATE = re.compile(r"^(\d{4})[/.\-年](\d{1,2})[/.\-月](\d{1,2})日?(?:\s.*)?$")
 
 
@@ -62,6 +65,11 @@ class Row:
     outcome: str = ""  # new, updated, unchanged, skipped, error
     customer_id: int | None = None
     changes: list[str] = field(default_factory=list)
+    # A guest book: the row's stay (importer.stays.PlannedStay), whether the guest already
+    # has it, and the earlier row of the same guest (this row is another stay of theirs).
+    stay: object | None = None
+    stay_known: bool = False
+    lead: int | None = None
 
 
 def _last_visit(text: str) -> date:
@@ -86,6 +94,26 @@ def _tags(text: str) -> list[str]:
     return [n[:60] for n in names if n]
 
 
+def nights_of(text: str) -> int:
+    """ "3", "3晚", "3 nights" → 3 (1 to 366, as a stay typed in by hand)."""
+    digits = text.strip().lower().removesuffix("nights").removesuffix("night").rstrip("晚夜")
+    number = int(digits.strip())
+    if not 1 <= number <= MAX_NIGHTS:
+        raise ValueError(text)
+    return number
+
+
+def money_of(text: str) -> int:
+    """ "NT$3,200", "3200元", "3,200.00" → 3200 (whole NT$)."""
+    cleaned = text.strip().upper().replace(",", "").replace("，", "")
+    for mark in ("NT$", "NTD", "$", "元"):
+        cleaned = cleaned.replace(mark, "")
+    number = float(cleaned.strip())
+    if not 0 <= number <= MAX_MONEY or number != int(number):
+        raise ValueError(text)
+    return int(number)
+
+
 def _at_most(limit: int) -> Callable[[str], str]:
     def bounded(text: str) -> str:
         if len(text) > limit:
@@ -105,7 +133,15 @@ _CLEANERS: dict[str, Callable[[str], object]] = {
     "tags": _tags,
     "first_note": lambda text: text[:5000],
     "alert_allergy": _at_most(200),
+    "stay_check_in": parse_date,
+    "stay_check_out": parse_date,
+    "stay_nights": nights_of,
+    "stay_amount": money_of,
+    "stay_room": _at_most(60),
 }
+_ERROR_CODES = {"level": "bad-level", "email": "bad-email", "guardian_email": "bad-email",
+                "stay_nights": "bad-nights", "stay_amount": "bad-money"}  # fmt: skip
+
 _TEXT_LIMITS = {"member_number": 20, "display_name": 120, "nickname": 60, "phone": 40,
                 "summary": 200, "occupation": 120, "guardian_name": 120,
                 "guardian_relation": 60, "guardian_phone": 40}  # fmt: skip
@@ -137,7 +173,7 @@ def clean_row(
         except OverflowError:
             row.errors.append((target, "too-long"))
         except (ValueError, EmailNotValidError):
-            code = {"level": "bad-level", "email": "bad-email", "guardian_email": "bad-email"}.get(
+            code = _ERROR_CODES.get(
                 target, "bad-yes-no" if target.startswith("consent_") else "bad-date"
             )
             row.errors.append((target, code))

@@ -43,7 +43,9 @@ from app.services.importer.sheets import (
     ImportProblem,
     Sheet,
 )
+from app.services.importer.stays import stay_rows, write_stays
 from app.services.search import customer_document, index_new_customers, reindex_customers
+from app.services.shop import get_shop, shop_context
 
 # ---- importing ----------------------------------------------------------------------------
 
@@ -87,7 +89,27 @@ def run_import(
         done = _reported(progress, done + len(chunk), total)
     for chunk in _chunks(sorted({row.customer_id for row in changed})):
         reindex_customers(connection, set(chunk))
+    _write_stays(session, result, now, actor_id, batch.id)
     return result.counts
+
+
+def _write_stays(session: Session, result: Plan, now, actor_id, batch_id: int) -> None:
+    """The guest book's stays, once every guest has an id (a further stay of a guest takes
+    the id of the guest's first row)."""
+    rows = stay_rows(result.rows)
+    if not rows:
+        return
+    context = shop_context(session)
+    planned = [(row.customer_id or result.rows[row.lead - 2].customer_id, row.stay) for row in rows]
+    before = {
+        customer_id: {name: _serialise(profile.get(name))
+                      for name in ("last_visit_at", "last_contact_at")}
+        for customer_id, profile in result.current.items()
+    }  # fmt: skip
+    write_stays(
+        session, planned, actor_id=actor_id, batch_id=batch_id, now=now, zone=context.zone,
+        locale=get_shop(session).default_locale or "zh_Hant", before=before,
+    )  # fmt: skip
 
 
 def _tags_by_name(session: Session) -> dict[str, int]:

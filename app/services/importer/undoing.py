@@ -1,5 +1,6 @@
 """Undoing a whole import: the customers it created go (with everything added to them
-since), the customers it updated get their old values back, its consent records go."""
+since), the customers it updated get their old values back, the stays it added to them go,
+its consent records go."""
 
 from datetime import date, datetime
 
@@ -20,6 +21,7 @@ from app.models import (
     customer_tag,
 )
 from app.services.importer.running import _chunks
+from app.services.importer.stays import undo_stays
 from app.services.search import reindex_customers
 
 
@@ -35,6 +37,8 @@ def undo(session: Session, batch: ImportBatch) -> dict[str, int]:
     ).all()
     created = [customer_id for customer_id, _ in _changes_of(changes, "created")]
     updated = _changes_of(changes, "updated")
+    stay_changes = _changes_of(changes, "stays")
+    stays_removed = undo_stays(connection, stay_changes)
     for customer_id, before in updated:
         _restore(connection, customer_id, before)
     removed = _remove_created(connection, created)
@@ -47,7 +51,8 @@ def undo(session: Session, batch: ImportBatch) -> dict[str, int]:
     )
     batch.undone_at = utcnow()
     batch.status = "undone"
-    return {"removed": removed, "restored": len(updated)}
+    result = {"removed": removed, "restored": len(updated)}
+    return {**result, "stays": stays_removed} if stay_changes else result
 
 
 def _changes_of(changes, action: str) -> list[tuple[int, dict]]:

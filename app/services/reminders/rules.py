@@ -52,7 +52,7 @@ def save_rule(session: Session, rule: ReminderRule, data: dict) -> None:
         rule.kind = data.get("kind")
         rule.days = data.get("days")
         rule.segment_id, rule.tag_id = optional_id("segment_id"), optional_id("tag_id")
-        rule.levels = ",".join(sorted(data.get("levels") or []))
+        rule.levels = sorted(data.get("levels") or [])
         rule.include_family = bool(data.get("include_family"))
         rule.entry_kind = data.get("entry_kind") or None
         rule.keyword, rule.action = optional_text("keyword"), optional_text("action")

@@ -1,0 +1,91 @@
+"""The migrations that turned comma-separated text columns into rows and typed lists move the
+data already saved, both ways (upgrade, then downgrade and upgrade again), on both databases."""
+
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from app.extensions import db
+from app.models import Tag, User
+from app.services import tags as tag_service
+from tests.factories import make_tag, make_user
+
+BEFORE_LISTS = "afa4fef6da38"  # the last revision with comma-separated columns
+
+
+def _sql(statement: str, **values):
+    with db.engine.begin() as connection:
+        return connection.execute(sa.text(statement), values)
+
+
+def _back_to_text() -> None:
+    db.session.remove()
+    downgrade(revision=BEFORE_LISTS)
+
+
+def _forward() -> None:
+    db.session.remove()
+    upgrade()
+
+
+def test_teachers_classes_become_rows_that_follow_their_tag(app):
+    sunflowers = make_tag("向日葵班")
+    teacher = make_user("teacher", email="sun@example.com")
+    nobody = make_user("teacher", email="none@example.com")
+    teacher_id, nobody_id, tag_id = teacher.id, nobody.id, sunflowers.id
+    _back_to_text()
+    _sql('UPDATE "user" SET group_names = :names WHERE id = :id', names="向日葵班,三年甲班",
+         id=teacher_id)  # fmt: skip
+    _sql("INSERT INTO staff_session (token, user_id, created_at) VALUES ('t', :id, :at)",
+         id=teacher_id, at="2026-12-01 10:00:00")  # fmt: skip
+    _forward()
+    assert db.session.get(User, teacher_id).groups == ["三年甲班", "向日葵班"]
+    # The other rows that point at staff are untouched (no table was rebuilt).
+    assert _sql("SELECT count(*) FROM staff_session").scalar() == 1
+    assert db.session.get(User, nobody_id).groups == []
+    tag_service.rename(db.session, db.session.get(Tag, tag_id), "太陽花班")
+    db.session.commit()
+    assert db.session.get(User, teacher_id).groups == ["三年甲班", "太陽花班"]
+
+    _back_to_text()
+    names = dict(_sql('SELECT id, group_names FROM "user"').all())
+    assert names[teacher_id] == "三年甲班,太陽花班" and names[nobody_id] == ""
+    _forward()
+    assert db.session.get(User, teacher_id).groups == ["三年甲班", "太陽花班"]
+
+
+def test_comma_separated_lists_become_json_lists_and_back(app):
+    from app.models import Campaign, ReminderRule, TagMerge, TimelineEntry
+    from tests.factories import make_alert, make_customer
+
+    alert = make_alert(make_customer("小葵"), keywords="花生, 蝦")
+    rule = ReminderRule(name="久未來訪", kind="lapsed", days=180, levels=["A", "B"])
+    campaign = Campaign(subject="s", body="b", audience="", channels=["line", "sms", "email"])
+    merge = TagMerge(source_name="舊", source_colour="blue", had_source=[3, 5], gained_target=[5])
+    db.session.add_all([rule, campaign, merge])
+    db.session.commit()
+    ids = alert.id, rule.id, campaign.id, merge.id
+    _back_to_text()
+    assert _sql("SELECT alert_keywords FROM timeline_entry WHERE id = :id", id=ids[0]).scalar() == (
+        "花生,蝦"
+    )
+    assert _sql("SELECT levels FROM reminder_rule").scalar() == "A,B"
+    assert _sql("SELECT channels FROM campaign").scalar() == "line,sms,email"
+    merged = _sql("SELECT had_source, gained_target, teachers_had_source FROM tag_merge").one()
+    assert tuple(merged) == ("3,5", "5", "")
+    _sql("UPDATE reminder_rule SET levels = 'C'")
+    _sql("UPDATE campaign SET channels = 'sms,email'")
+    _forward()
+    assert db.session.get(TimelineEntry, ids[0]).keywords == ["花生", "蝦"]
+    assert db.session.get(ReminderRule, ids[1]).level_list == ["C"]
+    assert db.session.get(Campaign, ids[2]).channel_list == ["sms", "email"]
+    record = db.session.get(TagMerge, ids[3])
+    assert (record.had_source, record.gained_target, record.teachers_had_source) == (
+        [3, 5],
+        [5],
+        [],
+    )
+    from app.services.timeline import alert_matches
+
+    found = db.session.scalars(sa.select(TimelineEntry.id).where(alert_matches("蝦"))).all()
+    assert found == [ids[0]]
+    assert not db.session.scalars(sa.select(TimelineEntry.id).where(alert_matches("花"))).all()
