@@ -3,7 +3,7 @@ comma-separated names in user.group_names: a renamed class tag stays the teacher
 one goes, and no list is cut at 300 characters
 
 Revision ID: d76cf09f8dcb
-Revises: afa4fef6da38
+Revises: c41e7a9d2b60
 Create Date: 2026-12-07 16:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d76cf09f8dcb"
-down_revision = "afa4fef6da38"
+down_revision = 'c41e7a9d2b60'
 branch_labels = None
 depends_on = None
 

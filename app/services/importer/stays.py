@@ -175,6 +175,13 @@ def write_stays(
     The one place an import creates stays."""
     if not planned:
         return 0
+    from app.services.stays import ensure_free  # the one gate: no room booked twice
+
+    for _customer_id, stay in planned:
+        if stay.room is not None and stay.status in ("booked", "stayed"):
+            # The dry run found the clashes then; a booking made since stops the import here
+            # (all or nothing), as PostgreSQL's constraint would.
+            ensure_free(session, stay.room.id, stay.check_in, stay.check_out)
     connection = session.connection()
     entries = []
     for customer_id, stay in planned:
