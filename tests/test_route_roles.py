@@ -209,7 +209,6 @@ ROUTES = [
     ("POST", "/stays/{stay}/no-show", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("POST", "/stays/{stay}/remind", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("POST", "/stays/{stay}/release", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
-
     # the room calendar and closures (front desk and owner), its iCal addresses (owner)
     ("GET", "/calendar", None, DESK_UP),
     ("GET", "/calendar?start=2026-02-30", None, {**DESK_UP, DESK: 422, OWNER: 422}),
