@@ -7,4 +7,4 @@ from flask import Blueprint
 bp = Blueprint("main", __name__)
 today_bp = Blueprint("today", __name__)
 
-from app.blueprints.home import attendance, routes  # noqa: E402,F401
+from app.blueprints.home import attendance, homestay, routes  # noqa: E402,F401

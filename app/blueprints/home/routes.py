@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.home import bp, today_bp
+from app.blueprints.home.homestay import can_check_in, homestay_today
 from app.blueprints.timeline.forms import EntryForm
 from app.extensions import db
 from app.models import Customer, Role
@@ -57,9 +58,8 @@ def my_day(context: seg.Context) -> dict:
             title = _("Overdue: %(rule)s", rule=group.rule_name or _("added by hand"))
         groups.append(("today" if group.due_today else "overdue", title, group))
     return {
-        "arrivals": day.arrivals,
-        "departures": day.departures,
-        "guest_alerts": day.guest_alerts,
+        "homestay_day": day.homestay,
+        "can_check": can_check_in(),
         "reminder_groups": groups,
         "due_today_count": day.due_today_count,
         "overdue_count": day.overdue_count,
@@ -78,7 +78,10 @@ def healthz():
 
 
 def today_page():
-    """The Today page of the signed-in staff member's group(s) (or the groups chosen)."""
+    """The Today page of the signed-in staff member's group(s) (or the groups chosen); a
+    homestay's Today is its guests' day instead."""
+    if get_shop(db.session).kind == "homestay":
+        return homestay_today()
     page = today_board.today_page(
         db.session, get_shop(db.session), current_user, shop_context(db.session),
         chosen=request.args.getlist("group"), alerts_only=request.args.get("alerts") == "1",

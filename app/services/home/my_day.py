@@ -1,5 +1,5 @@
 """The front desk's day (My day): due and overdue reminders grouped by rule, today's
-birthdays, my customers' open alerts and, at a homestay, today's arrivals and departures."""
+birthdays, my customers' open alerts and, at a homestay, its guests' day (arrivals, departures, in house, rooms to prepare)."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from app.services import customers as customer_service
 from app.services import reminders as reminder_service
 from app.services import segments as seg
-from app.services import stays
 from app.services import timeline as timeline_service
 from app.services.home.dashboard import todays_birthdays
+from app.services.home.homestay_day import HomestayDay, homestay_day
 
 MY_DAY_GROUP_SIZE = 20
 
@@ -23,9 +23,7 @@ class MyDay:
     birthdays: list = field(default_factory=list)
     alert_customers: list = field(default_factory=list)
     alerts: dict = field(default_factory=dict)
-    arrivals: list = field(default_factory=list)  # a homestay's stays arriving today
-    departures: list = field(default_factory=list)
-    guest_alerts: dict = field(default_factory=dict)
+    homestay: HomestayDay | None = None  # a homestay's arrivals, departures, in house…
 
     @property
     def due_today_count(self) -> int:
@@ -53,9 +51,5 @@ def my_day(session: Session, context: seg.Context, user_id: int, *, kind: str) -
         ),
     )
     if kind == "homestay":
-        day.arrivals = stays.arriving(session, context.today)
-        day.departures = stays.leaving(session, context.today)
-        day.guest_alerts = timeline_service.open_alerts_by_customer(
-            session, [stay.customer_id for stay in day.arrivals + day.departures]
-        )
+        day.homestay = homestay_day(session, context.today)
     return day
