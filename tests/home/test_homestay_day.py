@@ -158,3 +158,27 @@ def test_a_teacher_sees_the_homestay_day_without_check_in_buttons(app, client, o
     login(client, make_user("teacher"))
     page = client.get("/").get_data(as_text=True)
     assert "林美華" in page and f"/stays/{stay.id}/check-in" not in page
+
+
+def test_the_homestay_owner_sees_guests_occupancy_and_income_each_a_link(app, client, owner):
+    (sea,) = _homestay()
+    today = shop_context(db.session).today
+    _stay("林美華", sea, today, 2, amount=6000)
+    login(client, owner)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="stat-arrivals"' in page and "/today/stays?list=arrivals" in page
+    this_month = today.replace(day=1).strftime("%Y-%m")
+    assert f'id="stat-occupancy-{this_month}"' in page
+    assert 'id="stat-income-stays"' in page and 'id="stat-income-purchases"' in page
+    assert 'id="homestay-deposits-due"' not in page  # only when the deposits module says
+    month_list = client.get(f"/today/stays?list=month&day={today.isoformat()}")
+    assert "林美華" in month_list.get_data(as_text=True)
+
+
+def test_the_after_school_owner_home_has_no_rooms(app, client, owner):
+    shop = ensure_shop(db.session)
+    shop.kind = "afterschool"
+    db.session.commit()
+    login(client, owner)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="homestay-occupancy"' not in page and 'id="stat-customers"' in page

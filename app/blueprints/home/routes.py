@@ -40,7 +40,7 @@ def home():
         return render_template(
             "main/owner_home.html",
             saved_segments=segments,
-            summary=dashboard.summary(db.session, context),
+            summary=dashboard.summary(db.session, context, kind=get_shop(db.session).kind),
         )
     return render_template("main/my_day.html", saved_segments=segments, **my_day(context))
 
