@@ -4,6 +4,7 @@ no school word in either language; an after-school centre's composer offers no s
 purchase kinds unless the shop has them."""
 
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -84,6 +85,7 @@ def _urls(app) -> list[str]:
             continue  # files (template.csv/xlsx), not pages
         else:
             urls.append(rule.build(values)[1])
+    urls.append("/campaigns/new?q=level:A")  # the composer needs an audience
     return sorted(set(urls))
 
 
@@ -122,3 +124,47 @@ def test_no_homestay_page_speaks_of_school(homestay, client, locale, email):
     assert len(urls) > 40 and "/today" in urls and "/campaigns/new" in urls
     problems = [problem for url in urls for problem in _school_words_on(client, url, locale)]
     assert not problems, "\n".join(problems)
+
+
+def _kinds_offered(client, customer_id: int) -> set[str]:
+    page = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="kind".*?</select>', page, flags=re.S).group(0)
+    return set(re.findall(r'<option[^>]*value="([a-z_]+)"', select))
+
+
+@pytest.mark.parametrize("locale", ["zh_Hant", "en"])
+def test_an_after_school_composer_offers_no_stay_or_purchase_unless_used(app, client, owner,
+                                                                        locale):  # fmt: skip
+    from app.services import purchases
+    from app.services.shop import ensure_shop
+    from tests.factories import make_customer
+
+    ensure_shop(db.session).kind = "afterschool"
+    owner.locale = locale
+    db.session.commit()
+    child = make_customer("林小明")
+    login(client, owner)
+    assert _kinds_offered(client, child.id) == {"note", "call"}
+    client.post(f"/customers/{child.id}/entries", data={"kind": "visit", "body": "x"})
+    written = sa.select(sa.func.count()).where(TimelineEntry.kind == "visit")
+    assert db.session.scalar(written) == 0  # refused, with the form's message
+    compose = _visible_text(client.get("/campaigns/new?q=level:A").get_data(as_text=True))
+    assert ("孩子的名字" if locale == "zh_Hant" else "Child’s name") in compose
+    for word in (
+        ["來訪／住宿", "消費", "房客", "住宿"] if locale == "zh_Hant" else ["Visit / stay", "guest"]
+    ):
+        assert word not in compose, word
+    product = purchases.save_product(db.session, None, name="寒假營", price=8000, points=100)
+    purchases.add_purchase(db.session, child, product=product, day=date(2026, 1, 2), quantity=1,
+                           today=date(2026, 11, 24))  # fmt: skip
+    db.session.commit()
+    assert _kinds_offered(client, child.id) == {"note", "call", "purchase"}
+
+
+def test_a_homestay_composer_offers_stays_and_purchases(app, client, owner):
+    from tests.factories import make_customer
+
+    guest = make_customer("林美華")
+    login(client, owner)
+    assert _kinds_offered(client, guest.id) == {"note", "call", "visit", "purchase"}
+    assert "child_name" not in client.get("/campaigns/new?q=level:A").get_data(as_text=True)
