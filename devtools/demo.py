@@ -287,6 +287,21 @@ def _seed_records(session: Session, staff: list[User], kind: str) -> None:
                          weekdays="12345")  # fmt: skip
 
 
+def _seed_tags(session: Session, demo: dict, teacher: User) -> tuple[list[Tag], list[Tag]]:
+    """The shop's tags, and an after-school centre's classes (the teacher has the first)."""
+    tags = [
+        tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in demo["tags"]
+    ]
+    classes = [
+        tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in demo["classes"]
+    ]
+    for tag in classes:
+        tag.is_group = True
+    if classes:
+        teacher.group_names = classes[0].name
+    return tags, classes
+
+
 def _seed_customers(session: Session, staff: list[User], count: int, kind: str) -> None:
     demo = DEMO_WORDS[kind]
     rng = random.Random(2026)
@@ -298,17 +313,8 @@ def _seed_customers(session: Session, staff: list[User], count: int, kind: str) 
         words = CustomField(key=field_key, label=field_label, position=1)
         session.add(words)
         session.flush()
-    tags = [
-        tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in demo["tags"]
-    ]
-    classes = [
-        tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in demo["classes"]
-    ]
-    for tag in classes:
-        tag.is_group = True
     owner, desk, teacher = staff
-    if classes:
-        teacher.group_names = classes[0].name
+    tags, classes = _seed_tags(session, demo, teacher)
     for number in range(count):
         if number % 5 == 4:
             name = ENGLISH[number % len(ENGLISH)] + (

@@ -182,3 +182,12 @@ def test_the_after_school_owner_home_has_no_rooms(app, client, owner):
     login(client, owner)
     page = client.get("/").get_data(as_text=True)
     assert 'id="homestay-occupancy"' not in page and 'id="stat-customers"' in page
+
+
+def test_the_deposits_due_slot_shows_when_the_lead_provides_a_value(app, client, owner):
+    """Part 2's deposits_due(session, today) fills it; until then the card is absent."""
+    _homestay()
+    app.context_processor(lambda: {"deposits_due": ["one", "two"]})
+    login(client, owner)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="homestay-deposits-due"' in page and 'id="stat-deposits-due">2<' in page
