@@ -42,7 +42,7 @@ i18n: $(STAMP)
 
 i18n-update: $(STAMP)
 	# --ignore-dirs: the default skips folders starting with "_", such as templates/_macros.
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=".* __pycache__" -o app/translations/messages.pot app
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --ignore-dirs=".* __pycache__" -o app/translations/messages.pot app
 	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
 # Debian's Chromium for the browser tests (Playwright's own download cannot work here),

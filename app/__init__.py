@@ -180,9 +180,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.calendar import bp as calendar_bp
     from app.blueprints.campaigns import bp as campaigns_bp
     from app.blueprints.customers import bp as customers_bp
+    from app.blueprints.home import bp as main_bp
+    from app.blueprints.home import today_bp
     from app.blueprints.imports import bp as imports_bp
     from app.blueprints.labels import bp as labels_bp
-    from app.blueprints.main import bp as main_bp
     from app.blueprints.privacy import bp as privacy_bp
     from app.blueprints.purchases import bp as purchases_bp
     from app.blueprints.reminders import bp as reminders_bp
@@ -194,7 +195,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.stays import bp as stays_bp
     from app.blueprints.tags import bp as tags_bp
     from app.blueprints.timeline import bp as timeline_bp
-    from app.blueprints.today import bp as today_bp
     from app.blueprints.webhooks import bp as webhooks_bp
 
     app.register_blueprint(auth_bp)

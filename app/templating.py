@@ -218,9 +218,9 @@ def consent_text(customer) -> str:
 def role_label(value: str) -> str:
     from flask_babel import gettext as _
 
-    return {"owner": _("Owner"), "frontdesk": _("Front desk"), "teacher": _("Teacher")}.get(
-        value, value
-    )
+    # The tablet role is a homestay's housekeeping staff, an after-school centre's teacher.
+    carer = _("Housekeeping") if _shop().kind == "homestay" else _("Teacher")
+    return {"owner": _("Owner"), "frontdesk": _("Front desk"), "teacher": carer}.get(value, value)
 
 
 def _level_label(level: str) -> str:

@@ -1,6 +1,7 @@
 """Words that change with the shop's kind: guest/stay at a homestay, child/guardian at a centre."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 VOCABULARY = {
     "homestay": {
@@ -15,16 +16,18 @@ VOCABULARY = {
         "person": _l("guest"),
         "people": _l("guests"),
     },
+    # In a context of their own: "Children" is also a homestay party's children (兒童), and
+    # at a centre the children are its pupils (學生).
     "afterschool": {
-        "customer": _l("Child"),
-        "customers": _l("Children"),
-        "guardian": _l("Guardian"),
-        "guardians": _l("Guardians"),
+        "customer": lazy_pgettext("after-school", "Child"),
+        "customers": lazy_pgettext("after-school", "Children"),
+        "guardian": lazy_pgettext("after-school", "Guardian"),
+        "guardians": lazy_pgettext("after-school", "Guardians"),
         "visit": _l("Attendance"),
         "visits": _l("Attendance"),
-        "new_customer": _l("New child"),
-        "person": _l("child"),
-        "people": _l("children"),
+        "new_customer": lazy_pgettext("after-school", "New child"),
+        "person": lazy_pgettext("after-school", "child"),
+        "people": lazy_pgettext("after-school", "children"),
     },
 }
 
@@ -32,6 +35,13 @@ VOCABULARY = {
 def term(kind: str, key: str) -> str:
     words = VOCABULARY.get(kind, VOCABULARY["homestay"])
     return str(words[key])
+
+
+def shop_kind() -> str:
+    """This request's shop kind (cached on g): "homestay" or "afterschool"."""
+    from app.templating import _shop
+
+    return _shop().kind
 
 
 def shop_term(key: str) -> str:

@@ -114,6 +114,76 @@ TEACHERS_WORDS = [
     "上課專心，作業整齊，繼續加油！",
 ]
 
+# What each kind of shop writes: a homestay's demo speaks of guests, rooms and breakfasts,
+# never of classes, homework or parents (issue 23).
+DEMO_WORDS = {
+    "afterschool": {
+        "tags": TAGS,
+        "classes": CLASSES,
+        "alerts": ALERTS,
+        "notes": NOTES,
+        "calls": CALLS,
+        "visits": VISITS,
+        "purchases": PURCHASES,
+        "field": ("teachers_words", "老師的話 Teacher's words", TEACHERS_WORDS),
+        "family": ("{surname}媽媽", "母親", "parent"),
+        "date": "入學日 Enrolment",
+        "summaries": ["", "喜歡畫畫", "Loves football", "數學小天才", "個性安靜，需要多鼓勵"],
+        "today_note": "今天午睡很安穩，下午完成美勞作品。",
+        "carer": "王老師 Wang",
+    },
+    "homestay": {
+        "tags": [("VIP", "amber"), ("紅酒同好會", "purple"), ("競爭對手", "red"),
+                 ("潛在客戶", "blue"), ("二月品酒會", "pink"), ("回頭客", "green"),
+                 ("親子家庭", "teal"), ("單車旅人", "indigo"), ("蜜月", "orange"),
+                 ("wine club", "brown")],
+        "classes": [],
+        "alerts": [
+            ("allergy", "花生, peanut", "對花生過敏，早餐與點心請避開花生。"),
+            ("allergy", "海鮮, shellfish", "Shellfish allergy — no seafood at breakfast."),
+            ("diet", "蛋奶素, vegetarian", "全家蛋奶素，早餐請準備素食。"),
+            ("medical", "氣喘, asthma", "Asthma: no feather pillows, a smoke-free room."),
+            ("preference", "靠窗, window seat", "喜歡靠窗、看得到海的房間。"),
+            ("allergy", "奶, milk", "乳糖不耐，早餐的牛奶換成豆漿。"),
+        ],
+        "notes": [
+            "詢問明年春天家庭房的價格。",
+            "帶了自家做的鳳梨酥給我們，很貼心。",
+            "Asked for a late check-out on Sunday.",
+            "早餐希望少油少鹽。",
+            "結婚十週年，已在房間放了小卡片。",
+            "Loved the sunrise from the sea-view room.",
+            "詢問附近的單車路線，已提供地圖。",
+            "小朋友很喜歡院子裡的狗狗。",
+            "Booked the tatami room again for the family trip.",
+            "雨天取消了行程，改訂下個月。",
+            "入住時提到想要加一張床。",
+            "朋友推薦來的，第一次入住。",
+        ],
+        "calls": [
+            "來電確認下週的訂房與訂金。",
+            "Called to ask about parking for two cars.",
+            "回電說明取消訂房的規定。",
+        ],
+        "visits": [
+            "入住海景雙人房兩晚。",
+            "Stayed two nights with the whole family.",
+            "週末入住，加購兩份早餐。",
+        ],
+        "purchases": ["加購早餐兩份 (NT$500)。", "Bought two boxes of tea as gifts.", "租借單車半天。"],
+        "field": ("breakfast", "早餐偏好 Breakfast", [
+            "中式稀飯，不要香菜。", "西式早餐，咖啡不加糖。", "Vegetarian breakfast, no eggs.",
+            "早餐晚一點，九點以後。",
+        ]),
+        "family": ("{surname}太太", "配偶", "partner"),
+        "date": "結婚紀念日 Anniversary",
+        "summaries": ["", "喜歡安靜的房間", "Cycling enthusiast", "每年春天都來",
+                      "帶長輩出遊，需要一樓房間"],
+        "today_note": "下午三點抵達，已準備好加床與嬰兒床。",
+        "carer": "王阿姨 Wang",
+    },
+}  # fmt: skip
+
 
 def _birthday(rng: random.Random, today: date) -> date:
     start = date(today.year - 12, 1, 1)
@@ -137,6 +207,7 @@ def seed_demo(
     shop.sender_address = "hello@example.com"
     staff = []
     for email, name, role in DEMO_STAFF:
+        name = DEMO_WORDS[kind]["carer"] if role == "teacher" else name
         user = session.scalar(sa.select(User).where(User.email == email))
         if user is None:
             user = create_user(
@@ -150,7 +221,7 @@ def seed_demo(
         staff.append(user)
     session.flush()
     if customers and not session.scalar(sa.select(sa.func.count()).select_from(Customer)):
-        _seed_customers(session, staff, customers)
+        _seed_customers(session, staff, customers, kind)
         _seed_records(session, staff, kind)
 
 
@@ -218,21 +289,34 @@ def _seed_records(session: Session, staff: list[User], kind: str) -> None:
                          weekdays="12345")  # fmt: skip
 
 
-def _seed_customers(session: Session, staff: list[User], count: int) -> None:
+def _seed_tags(session: Session, demo: dict, teacher: User) -> tuple[list[Tag], list[Tag]]:
+    """The shop's tags, and an after-school centre's classes (the teacher has the first)."""
+    tags = [
+        tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in demo["tags"]
+    ]
+    classes = [
+        tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in demo["classes"]
+    ]
+    for tag in classes:
+        tag.is_group = True
+    if classes:
+        teacher.group_links = [UserGroup(tag=classes[0])]
+    return tags, classes
+
+
+def _seed_customers(session: Session, staff: list[User], count: int, kind: str) -> None:
+    demo = DEMO_WORDS[kind]
     rng = random.Random(2026)
     now = utcnow()
     today = now.date()
-    words = session.scalar(sa.select(CustomField).where(CustomField.key == "teachers_words"))
+    field_key, field_label, field_values = demo["field"]
+    words = session.scalar(sa.select(CustomField).where(CustomField.key == field_key))
     if words is None:
-        words = CustomField(key="teachers_words", label="老師的話 Teacher's words", position=1)
+        words = CustomField(key=field_key, label=field_label, position=1)
         session.add(words)
         session.flush()
-    tags = [tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in TAGS]
-    classes = [tag_service.get_or_create_tag(session, name, colour)[0] for name, colour in CLASSES]
-    for tag in classes:
-        tag.is_group = True
     owner, desk, teacher = staff
-    teacher.group_links = [UserGroup(tag=classes[0])]
+    tags, classes = _seed_tags(session, demo, teacher)
     for number in range(count):
         if number % 5 == 4:
             name = ENGLISH[number % len(ENGLISH)] + (
@@ -245,7 +329,7 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
             given = GIVEN[(number * 7) % len(GIVEN)]
             name = surname + given
             nickname = given
-            guardian = f"{surname}媽媽"
+            guardian = demo["family"][0].format(surname=surname)
         created = now - timedelta(days=rng.randrange(730), hours=rng.randrange(24))
         customer = customer_service.create_customer(
             session,
@@ -260,15 +344,13 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
                 if number % 3
                 else None,
                 "preferred_channel": rng.choice(["email", "phone", "line", "in_person"]),
-                "summary": rng.choice(
-                    ["", "喜歡畫畫", "Loves football", "數學小天才", "個性安靜，需要多鼓勵"]
-                ),
+                "summary": rng.choice(demo["summaries"]),
                 "assigned_user_id": rng.choice([desk.id, teacher.id, None]),
             },
             actor=owner,
             consent={"service", "marketing"} if number % 7 else {"service"},
             consent_method=rng.choice(["paper", "in_person", "online"]),
-            custom_values={words.id: rng.choice(TEACHERS_WORDS)} if number % 2 == 0 else None,
+            custom_values={words.id: rng.choice(field_values)} if number % 2 == 0 else None,
         )
         customer.created_at = created
         customer_service.add_family_member(
@@ -276,33 +358,31 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
             customer,
             {
                 "name": guardian,
-                "relation": "母親" if "媽媽" in guardian else "parent",
+                "relation": demo["family"][1 if number % 5 != 4 else 2],
                 "phone": customer.phone,
                 "email": customer.email,
                 "is_guardian": True,
             },
         )
         if number % 6 == 0:
-            customer_service.add_important_date(
-                session, customer, "入學日 Enrolment", created.date()
-            )
-        for tag in rng.sample(tags, rng.randrange(0, 4)) + [classes[number % len(classes)]]:
+            customer_service.add_important_date(session, customer, demo["date"], created.date())
+        classroom = [classes[number % len(classes)]] if classes else []
+        for tag in rng.sample(tags, rng.randrange(0, 4)) + classroom:
             tag_service.stick(session, customer, tag, actor=desk)
         moments = sorted(
             created + timedelta(seconds=rng.randrange(int((now - created).total_seconds()) or 1))
             for _ in range(rng.randrange(2, 14))
         )
         for moment in moments:
-            kind = rng.choice(["note", "note", "note", "call", "visit", "purchase"])
-            text = rng.choice(
-                {"note": NOTES, "call": CALLS, "visit": VISITS, "purchase": PURCHASES}[kind]
-            )
+            entry_kind = rng.choice(["note", "note", "note", "call", "visit", "purchase"])
+            text = rng.choice(demo[{"note": "notes", "call": "calls", "visit": "visits",
+                                    "purchase": "purchases"}[entry_kind]])  # fmt: skip
             author = rng.choice([desk, teacher, teacher, owner])
             timeline_service.add_entry(
-                session, customer, author=author, kind=kind, body=text, created_at=moment
+                session, customer, author=author, kind=entry_kind, body=text, created_at=moment
             )
         if number % 8 == 0:
-            category, keywords, body = ALERTS[(number // 8) % len(ALERTS)]
+            category, keywords, body = demo["alerts"][(number // 8) % len(demo["alerts"])]
             # Peanut allergies arrive this month: the owner's summary shows the rise.
             days_ago = (
                 rng.randrange(max(1, min(today.day - 1, 20)))
@@ -326,7 +406,7 @@ def _seed_customers(session: Session, staff: list[User], count: int) -> None:
             customer,
             author=teacher,
             kind="note",
-            body="今天午睡很安穩，下午完成美勞作品。",
+            body=demo["today_note"],
             created_at=now - timedelta(minutes=rng.randrange(30, 300)),
         )
     session.flush()

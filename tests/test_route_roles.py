@@ -250,6 +250,7 @@ ROUTES = [
     ("POST", "/settings/groups", {"source": "nonsense"}, {**OWNER_ONLY, OWNER: 422}),
     ("GET", "/today", None, STAFF_ONLY),
     ("GET", "/today/{customer}", None, STAFF_ONLY),
+    ("GET", "/today/stays?list=in_house", None, STAFF_ONLY),
     # privacy, exports and the audit log: owner only
     ("GET", "/customers/{customer}/privacy", None, OWNER_ONLY),
     ("POST", "/customers/{customer}/consent", {"purpose": "x"}, {**OWNER_ONLY, OWNER: 422}),

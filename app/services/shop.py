@@ -39,3 +39,19 @@ def shop_context(session: Session):
     from app.services.segments import Context
 
     return Context(now=utcnow(), zone=get_shop(session).timezone)
+
+
+def record_kinds(session: Session) -> set[str]:
+    """The dated-record kinds a staff member may write on a timeline besides notes and calls:
+    a homestay has visits/stays and purchases; an after-school centre only the ones it uses
+    (it has stays, or purchases), so its composer offers no "stay" it never has."""
+    from app.models import Purchase, Stay
+
+    if get_shop(session).kind == "homestay":
+        return {"visit", "purchase"}
+    kinds = set()
+    if session.scalar(sa.select(Stay.id).limit(1)) is not None:
+        kinds.add("visit")
+    if session.scalar(sa.select(Purchase.id).limit(1)) is not None:
+        kinds.add("purchase")
+    return kinds

@@ -176,3 +176,49 @@ def test_homestay_calendar_pages_have_no_serious_accessibility_problems(
     finally:
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+# A homestay's own pages: its Today, the lists behind the counts, the owner's figures.
+HOMESTAY_PAGES = {
+    "owner@example.com": ["/", "/today/stays?list=month", "/today/stays?list=prepare"],
+    "desk@example.com": ["/", "/today", "/today/stays?list=in_house"],
+    "teacher@example.com": ["/"],
+}
+
+
+@pytest.mark.parametrize(
+    "locale, viewport",
+    [("en", (1366, 768)), ("zh-TW", (768, 1024))],
+    ids=["english-desktop", "chinese-tablet"],
+)
+def test_homestay_pages_have_no_serious_accessibility_problems(
+    browser, live_app, live_server, locale, viewport
+):
+    from devtools.demo import seed_demo
+
+    with live_app.app_context():
+        seed_demo(db.session, password_method="pbkdf2:sha256:1000", customers=24,
+                  kind="homestay")  # fmt: skip
+        db.session.commit()
+        db.session.remove()
+    context = browser.new_context(
+        bypass_csp=True, locale=locale, extra_http_headers={"Accept-Language": locale},
+        viewport={"width": viewport[0], "height": viewport[1]},
+    )  # fmt: skip
+    problems = []
+    try:
+        for email, paths in HOMESTAY_PAGES.items():
+            page = context.new_page()
+            page.goto(f"{live_server.url}/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", "hearth-demo-1")
+            page.press("input[name=password]", "Enter")
+            page.wait_for_url(f"{live_server.url}/")
+            for path in paths:
+                page.goto(live_server.url + path)
+                problems += [f"{email} {path}: {v}" for v in audit_page(page)]
+            page.close()
+            context.clear_cookies()
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)

@@ -65,3 +65,13 @@ def test_today_offers_no_buttons_for_another_class(client, two_classes):
     assert "its own teacher or the front desk marks attendance" in page
     page = client.get("/today").get_data(as_text=True)
     assert f"/today/{mine}/arrive" in page
+
+
+@pytest.fixture(autouse=True)
+def _after_school(app):
+    """Classes and the roll are an after-school centre's (a homestay's Today is its guests')."""
+    from app.extensions import db as database
+    from app.services.shop import ensure_shop
+
+    ensure_shop(database.session).kind = "afterschool"
+    database.session.commit()

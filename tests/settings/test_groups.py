@@ -1,6 +1,7 @@
 """Groups for the teacher's Today view: from tags the owner marks, or from a custom field;
 each teacher sees the children of their groups."""
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -118,3 +119,13 @@ def test_undoing_a_tag_merge_gives_each_teacher_their_class_back(app, owner):
     db.session.commit()
     assert db.session.get(User, only_stars.id).groups == ["星星班"]
     assert sorted(db.session.get(User, both.id).groups) == ["太陽班", "星星班"]
+
+
+@pytest.fixture(autouse=True)
+def _after_school(app):
+    """Classes and the roll are an after-school centre's (a homestay's Today is its guests')."""
+    from app.extensions import db as database
+    from app.services.shop import ensure_shop
+
+    ensure_shop(database.session).kind = "afterschool"
+    database.session.commit()

@@ -3,6 +3,7 @@
 import re
 from datetime import date
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringField, TextAreaField
@@ -193,6 +194,15 @@ class NewCustomerForm(CustomerForm):
         }
 
 
+def _receives_email_label() -> str:
+    """A child's guardian at a centre; a guest's companion at a homestay."""
+    from app.vocabulary import shop_kind
+
+    if shop_kind() == "afterschool":
+        return str(_l("Guardian (receives the shop's email)"))
+    return str(_l("Companion (receives the shop's email)"))
+
+
 class FamilyMemberForm(FlaskForm):
     name = StringField(
         _l("Name"), validators=[DataRequired(message=_l("Enter a name.")), Length(max=120)]
@@ -201,7 +211,7 @@ class FamilyMemberForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=phone_validators)
     email = EmailField(_l("Email"), validators=email_validators)
     birthday = DateInput(_l("Birthday"), validators=[Optional(), _not_in_future, _not_before_1900])
-    is_guardian = BooleanField(_l("Guardian (receives the shop's email)"))
+    is_guardian = BooleanField(LazyString(lambda: _receives_email_label()))
 
 
 class ImportantDateForm(FlaskForm):

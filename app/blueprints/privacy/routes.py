@@ -108,7 +108,7 @@ def data_labels() -> dict[str, str]:
         "email_opt_out_source": _("Opted out how"),
         "consent_purposes": _("Consent"),
         "relation": _("Relation"),
-        "guardian": _("Guardian"),
+        "guardian": shop_term("guardian"),
         "label": _("Label"),
         "date": _("Date"),
         "at": _("When"),
@@ -176,7 +176,7 @@ def column_labels() -> dict[str, str]:
     return {
         **profile_labels(),
         "tags": _("Tags"),
-        "guardians": _("Guardians"),
+        "guardians": shop_term("guardians"),
         "consent": _("Consent"),
         "email_opt_out": _("Opted out of email"),
         "last_contact_at": _("Last contact"),

@@ -19,7 +19,7 @@ from app.services import reminders as service
 from app.services import segments as seg
 from app.services import tags
 from app.services import timeline as timeline_service
-from app.services.shop import shop_context
+from app.services.shop import get_shop, shop_context
 from app.vocabulary import shop_term
 
 
@@ -280,6 +280,8 @@ def add(customer_id: int):
 
 def _rule_form(rule: ReminderRule | None) -> RuleForm:
     form = RuleForm(obj=rule if request.method == "GET" else None)
+    if get_shop(db.session).kind == "homestay":  # a guest's family: no "child" at a homestay
+        form.include_family.label.text = _("Also family members' birthdays (e.g. a companion's)")
     if request.method == "GET" and rule is not None:
         form.levels.data = rule.level_list
         form.segment_id.data = str(rule.segment_id or "")

@@ -10,10 +10,13 @@ from app.services.accounts import MIN_PASSWORD_LENGTH
 
 
 def role_choices():
+    """The tablet role is named as the shop calls it (housekeeping or teacher)."""
+    from app.templating import role_label
+
     return [
         SelectChoice("owner", _l("Owner")),
         SelectChoice("frontdesk", _l("Front desk")),
-        SelectChoice("teacher", _l("Teacher")),
+        SelectChoice("teacher", role_label("teacher")),
     ]
 
 

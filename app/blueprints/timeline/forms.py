@@ -10,11 +10,16 @@ from app.models.timeline import MAX_BODY_LENGTH
 
 
 def kind_choices():
+    """Notes and calls everywhere; stays and purchases where the shop has them."""
+    from app.extensions import db
+    from app.services.shop import record_kinds
+
+    records = record_kinds(db.session)
     return [
         ("note", _l("Note")),
         ("call", _l("Call")),
-        ("visit", _l("Visit / stay")),
-        ("purchase", _l("Purchase")),
+        *([("visit", _l("Visit / stay"))] if "visit" in records else []),
+        *([("purchase", _l("Purchase"))] if "purchase" in records else []),
     ]
 
 

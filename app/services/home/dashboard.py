@@ -13,6 +13,7 @@ from app.models.customer import LEVELS
 from app.services import campaigns as campaign_service
 from app.services import reminders as reminder_service
 from app.services import segments as seg
+from app.services.home.homestay_day import OwnerFigures, owner_figures
 
 LAPSED_DEFAULT = ("A,B", 180)  # levels, days: when the owner has no "lapsed" rule yet
 TOP_KEYWORDS = 8
@@ -57,6 +58,7 @@ class Summary:
     lapsed_expression: str = ""
     campaigns: list[tuple[Campaign, dict]] = field(default_factory=list)
     levels: dict[str, int] = field(default_factory=dict)
+    homestay: OwnerFigures | None = None  # a homestay's guests, occupancy and income
 
     @property
     def last_month_end(self) -> date:
@@ -106,7 +108,7 @@ def _alert_trends(session: Session, context: seg.Context, last_start, this_start
     return ordered(keywords)[:TOP_KEYWORDS], ordered(categories)
 
 
-def summary(session: Session, context: seg.Context) -> Summary:
+def summary(session: Session, context: seg.Context, *, kind: str = "afterschool") -> Summary:
     today = context.today
     month_start = today.replace(day=1)
     last_month_start = (month_start - timedelta(days=1)).replace(day=1)
@@ -183,6 +185,8 @@ def summary(session: Session, context: seg.Context) -> Summary:
         .limit(5)
     ).all()
     result.campaigns = [(c, campaign_service.counts(session, c.id)) for c in recent]
+    if kind == "homestay":
+        result.homestay = owner_figures(session, today)
     return result
 
 
@@ -208,3 +212,10 @@ def todays_birthdays(session: Session, context: seg.Context) -> list[Birthday]:
         label = f"{name} ({relation + ', ' if relation else ''}{customer_name})"
         people.append(Birthday(customer_id, label, context.today))
     return people
+
+
+def deposits_due(session, context) -> list:
+    """A homestay's unpaid deposits, soonest first (the booking money's own list)."""
+    from app.services.booking_money import deposits_due as unpaid
+
+    return unpaid(session, context.today)

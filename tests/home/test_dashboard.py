@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Customer, TimelineEntry
-from app.services import dashboard
 from app.services import segments as seg
+from app.services.home import dashboard
 from devtools.demo import seed_demo
 from tests.conftest import login
 from tests.factories import make_alert, make_customer, make_user

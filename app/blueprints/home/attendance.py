@@ -1,24 +1,16 @@
-"""Today: big cards for the children of my group(s); tap one for alerts, notes, quick note."""
+"""Marking the after-school roll from the Today board: arrived, picked up (by whom), absent;
+each answers with the child's attendance block again (htmx) or goes back to Today."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.blueprints.timeline.forms import EntryForm
-from app.blueprints.today import bp
-from app.blueprints.today.board import family_of, initials, today_page
+from app.blueprints.home import today_bp
 from app.extensions import db
 from app.htmx import is_partial
-from app.models import Customer, Role
+from app.models import Customer
 from app.security import audit, staff_required
 from app.services import attendance
-from app.services import timeline as timeline_service
 from app.services.shop import get_shop, shop_context
-
-
-@bp.route("/today")
-@staff_required
-def index():
-    return today_page()
 
 
 def _words() -> dict:
@@ -42,7 +34,7 @@ def _answer(customer: Customer, row):
             "today/_attendance.html",
             child=customer,
             row=row,
-            family=family_of([customer.id]),
+            family=attendance.families(db.session, [customer.id]),
             expected={customer.id},
             markable={customer.id},
         )
@@ -68,7 +60,7 @@ def _mark(customer_id: int, action):
             return render_template(
                 "today/_attendance.html", child=customer, error=message,
                 row=attendance.day_rows(db.session, [customer.id], context.today).get(customer.id),
-                family=family_of([customer.id]), expected={customer.id}, markable={customer.id},
+                family=attendance.families(db.session, [customer.id]), expected={customer.id}, markable={customer.id},
             ), 422  # fmt: skip
         flash(message, "error")
         return redirect(url_for("today.index"))
@@ -80,7 +72,7 @@ def _mark(customer_id: int, action):
     return _answer(customer, row)
 
 
-@bp.route("/today/<int:customer_id>/arrive", methods=["POST"])
+@today_bp.route("/today/<int:customer_id>/arrive", methods=["POST"])
 @staff_required
 def arrive(customer_id: int):
     return _mark(customer_id, lambda customer, context: attendance.check_in(
@@ -89,7 +81,7 @@ def arrive(customer_id: int):
     ))  # fmt: skip
 
 
-@bp.route("/today/<int:customer_id>/pickup", methods=["POST"])
+@today_bp.route("/today/<int:customer_id>/pickup", methods=["POST"])
 @staff_required
 def pickup(customer_id: int):
     member = request.form.get("member", "")
@@ -101,31 +93,10 @@ def pickup(customer_id: int):
     ))  # fmt: skip
 
 
-@bp.route("/today/<int:customer_id>/absent", methods=["POST"])
+@today_bp.route("/today/<int:customer_id>/absent", methods=["POST"])
 @staff_required
 def absent(customer_id: int):
     return _mark(customer_id, lambda customer, context: attendance.mark_absent(
         db.session, customer, context.today, reason=request.form.get("reason", ""),
         actor=current_user, zone=context.zone, words=_words(),
     ))  # fmt: skip
-
-
-@bp.route("/today/<int:customer_id>")
-@staff_required
-def child(customer_id: int):
-    customer = db.get_or_404(Customer, customer_id)
-    page = timeline_service.customer_page(db.session, customer.id)
-    pinned = timeline_service.pinned_entries(db.session, customer.id)
-    alerts = [entry for entry in pinned if entry.alert_open]
-    if current_user.role == Role.TEACHER and alerts:
-        audit("alert.view", "customer", customer.id)
-        db.session.commit()
-    return render_template(
-        "today/child.html",
-        customer=customer,
-        page=page,
-        pinned=[entry for entry in pinned if not entry.alert_open],
-        alerts=alerts,
-        entry_form=EntryForm(),
-        initials=initials,
-    )
