@@ -378,3 +378,45 @@ def test_postgres_refuses_an_overlap_even_behind_the_gate(app):
         service.flush_guarded(db.session, sneaky)
     assert refused.value.code == "clash" and refused.value.clash.id == first.id
     assert postgres_wanted()
+
+
+def test_a_closed_room_or_a_booking_sites_block_refuses_a_booking_naming_it(app, client):
+    """The one gate knows the calendar's blocks: nights closed for repairs, and nights a
+    booking site's calendar (.ics subscription) has taken, are not free; the phone booking
+    page says which block it met, and nothing is written."""
+    from app.models import RoomBlock, RoomFeed
+
+    sea, family = _homestay()
+    today = _today()
+    feed = RoomFeed(room_id=family.id, name="Booking.com", url="http://127.0.0.1:9/b.ics")
+    db.session.add(feed)
+    db.session.flush()
+    db.session.add_all([
+        RoomBlock(room_id=sea.id, starts_on=today + timedelta(days=5),
+                  ends_on=today + timedelta(days=7), kind="closed", note="換窗簾"),
+        RoomBlock(room_id=family.id, starts_on=today + timedelta(days=5),
+                  ends_on=today + timedelta(days=6), kind="ota", feed_id=feed.id, uid="x@b"),
+    ])  # fmt: skip
+    db.session.commit()
+    guest = make_customer("黃小姐")
+    with pytest.raises(StayError) as closed:
+        _book(guest, sea, today + timedelta(days=6), 1)
+    db.session.rollback()
+    assert closed.value.code == "clash" and "換窗簾" in closed.value.detail
+    with pytest.raises(StayError) as taken:
+        _book(guest, family, today + timedelta(days=4), 2)
+    db.session.rollback()
+    assert "Booking.com" in taken.value.detail
+    assert _book(guest, family, today + timedelta(days=6), 2).room_id == family.id  # after it
+    from app.models import User
+
+    login(client, db.session.scalar(sa.select(User).where(User.role == "owner")))
+    response = client.post(
+        "/bookings/new",
+        data={"guest_name": "路人甲", "guest_phone": "0912345678", "room_id": str(sea.id),
+              "check_in": (today + timedelta(days=5)).isoformat(),
+              "check_out": (today + timedelta(days=6)).isoformat(), "adults": "1"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "換窗簾" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Stay)) == 1

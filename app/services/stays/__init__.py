@@ -102,8 +102,13 @@ def ensure_free(
 
 
 def describe_block(block) -> str:
-    """ "closed (repainting) 2026-12-20 → 2026-12-22" / "Booking.com 2026-12-20 → …"."""
-    from flask_babel import gettext
+    """ "closed (repainting) 2026-12-20 → 2026-12-22" / "Booking.com 2026-12-20 → …"; in the
+    reader's words inside a request (in English for a worker or a command)."""
+    from flask import has_request_context
+    from flask_babel import gettext as translated
+
+    def gettext(text: str) -> str:
+        return translated(text) if has_request_context() else text
 
     if block.kind == "closed":
         what = gettext("closed") + (f" ({block.note})" if block.note else "")
