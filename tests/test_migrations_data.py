@@ -9,7 +9,7 @@ from app.models import Tag, User
 from app.services import tags as tag_service
 from tests.factories import make_tag, make_user
 
-BEFORE_LISTS = "afa4fef6da38"  # the last revision with comma-separated columns
+BEFORE_LISTS = "c41e7a9d2b60"  # the last revision with comma-separated columns
 
 
 def _sql(statement: str, **values):

@@ -20,5 +20,4 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("timeline_entry") as batch:
-        batch.drop_column("recorded_at")
+    op.drop_column("timeline_entry", "recorded_at")  # SQLite 3.35+ and PostgreSQL

@@ -29,6 +29,5 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("shop") as batch:
-        for name, _type in reversed(COLUMNS):
-            batch.drop_column(name)
+    for name, _type in reversed(COLUMNS):
+        op.drop_column("shop", name)  # SQLite 3.35+ and PostgreSQL, no table copy

@@ -12,7 +12,7 @@ from app.models import AuditEvent, Stay, TimelineEntry
 from tests.conftest import login, postgres_wanted
 from tests.factories import make_customer, make_user
 
-BEFORE = "afa4fef6da38"
+BEFORE = "c8e2f3a4b5d6"
 
 
 def _insert_stay(customer_id, room_id, check_in, check_out, status, created_at):

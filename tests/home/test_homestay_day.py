@@ -170,7 +170,7 @@ def test_the_homestay_owner_sees_guests_occupancy_and_income_each_a_link(app, cl
     this_month = today.replace(day=1).strftime("%Y-%m")
     assert f'id="stat-occupancy-{this_month}"' in page
     assert 'id="stat-income-stays"' in page and 'id="stat-income-purchases"' in page
-    assert 'id="homestay-deposits-due"' not in page  # only when the deposits module says
+    assert 'id="stat-deposits-due">0<' in page  # a stay saved around the booking desk owes none
     month_list = client.get(f"/today/stays?list=month&day={today.isoformat()}")
     assert "林美華" in month_list.get_data(as_text=True)
 
@@ -182,12 +182,3 @@ def test_the_after_school_owner_home_has_no_rooms(app, client, owner):
     login(client, owner)
     page = client.get("/").get_data(as_text=True)
     assert 'id="homestay-occupancy"' not in page and 'id="stat-customers"' in page
-
-
-def test_the_deposits_due_slot_shows_when_the_lead_provides_a_value(app, client, owner):
-    """Part 2's deposits_due(session, today) fills it; until then the card is absent."""
-    _homestay()
-    app.context_processor(lambda: {"deposits_due": ["one", "two"]})
-    login(client, owner)
-    page = client.get("/").get_data(as_text=True)
-    assert 'id="homestay-deposits-due"' in page and 'id="stat-deposits-due">2<' in page

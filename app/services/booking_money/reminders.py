@@ -106,7 +106,7 @@ def remind(
     locale = get_shop(session).default_locale or "zh_Hant"
     subject, text = reminder_text(session, stay, locale)
     campaign = Campaign(subject=subject, body=text, short_text=text, audience="",
-                        status="queued", channels=channel, use_preferred=False,
+                        status="queued", channels=[channel], use_preferred=False,
                         created_by_id=actor.id if actor else None, queued_at=utcnow())  # fmt: skip
     session.add(campaign)
     session.flush()
