@@ -72,7 +72,7 @@ def test_deposit_with_its_five_digits_then_cancel_with_the_right_refund(page, li
     expect(page.locator("#pay-account_last5-error")).to_contain_text("剛好 5 位數字")
     page.get_by_label("匯款帳號末五碼").fill("54321")
     page.get_by_role("button", name="記錄收款").click()
-    expect(page.locator(".money-state")).to_contain_text("訂金已付")
+    expect(page.locator(".money-state")).to_contain_text("已付訂金")
     expect(page.locator("table").last).to_contain_text("54321")
     # Nine days before arrival the policy gives back 50 % of the NT$1,200 paid.
     page.get_by_role("button", name="取消訂房").click()
