@@ -156,3 +156,20 @@ def clashes(session: Session, today: date, limit: int = 50) -> list[Clash]:
         .limit(limit)
     ).all()
     return [Clash(block, stay, room, source or "") for block, stay, room, source in rows]
+
+
+def describe_block(block) -> str:
+    """ "closed (repainting) 2026-12-20 → 2026-12-22" / "Booking.com 2026-12-20 → …"; in the
+    reader's words inside a request (in English for a worker or a command)."""
+    from flask import has_request_context
+    from flask_babel import gettext as translated
+
+    def gettext(text: str) -> str:
+        return translated(text) if has_request_context() else text
+
+    if block.kind == "closed":
+        what = gettext("closed") + (f" ({block.note})" if block.note else "")
+    else:
+        feed = sa.inspect(block).session.get(RoomFeed, block.feed_id) if block.feed_id else None
+        what = feed.name if feed is not None else gettext("booking site")
+    return f"{what} {block.starts_on.isoformat()} → {block.ends_on.isoformat()}"

@@ -94,30 +94,11 @@ def ensure_free(
     other = clash_for(session, room_id, check_in, check_out, exclude_stay_id)
     if other is not None:
         raise StayError("clash", describe_booking(other), clash=other)
-    from app.services.rooms.blocks import blocks_overlapping  # closures and booking sites
+    from app.services.rooms.blocks import blocks_overlapping, describe_block
 
     blocks = blocks_overlapping(session, room_id, check_in, check_out)
     if blocks:
         raise StayError("clash", describe_block(blocks[0]))
-
-
-def describe_block(block) -> str:
-    """ "closed (repainting) 2026-12-20 → 2026-12-22" / "Booking.com 2026-12-20 → …"; in the
-    reader's words inside a request (in English for a worker or a command)."""
-    from flask import has_request_context
-    from flask_babel import gettext as translated
-
-    def gettext(text: str) -> str:
-        return translated(text) if has_request_context() else text
-
-    if block.kind == "closed":
-        what = gettext("closed") + (f" ({block.note})" if block.note else "")
-    else:
-        from app.models import RoomFeed
-
-        feed = sa.inspect(block).session.get(RoomFeed, block.feed_id) if block.feed_id else None
-        what = feed.name if feed is not None else gettext("booking site")
-    return f"{what} {block.starts_on.isoformat()} → {block.ends_on.isoformat()}"
 
 
 def describe_booking(stay: Stay) -> str:
