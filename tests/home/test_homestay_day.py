@@ -182,3 +182,25 @@ def test_the_after_school_owner_home_has_no_rooms(app, client, owner):
     login(client, owner)
     page = client.get("/").get_data(as_text=True)
     assert 'id="homestay-occupancy"' not in page and 'id="stat-customers"' in page
+
+
+def test_the_deposits_due_card_counts_unpaid_deposits(app, client, owner):
+    """A booking made at the desk owes its deposit: the owner's home counts it. (With a
+    timeline line written this week, the homestay's figures once vanished: the week's loop
+    over entry kinds reused the name of the shop's kind.)"""
+    from app.services import stays as stay_service
+
+    (sea,) = _homestay()
+    today = shop_context(db.session).today
+    stay_service.save_stay(
+        db.session, make_customer("陳先生"), None,
+        {"room_id": sea.id, "check_in": today + timedelta(days=20),
+         "check_out": today + timedelta(days=22), "status": "booked", "adults": 2,
+         "amount": 8000},
+        actor=None, today=today,
+    )  # fmt: skip
+    db.session.commit()
+    login(client, owner)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="stat-occupancy-' in page
+    assert 'id="homestay-deposits-due"' in page and 'id="stat-deposits-due">1<' in page

@@ -135,14 +135,14 @@ def summary(session: Session, context: seg.Context, *, kind: str = "afterschool"
     kind_expression = sa.func.coalesce(TimelineEntry.kind, "")
     by_kind: dict[str, int] = {}
     by_author: dict[int, int] = {}
-    for kind, author_id, number in session.execute(
+    for entry_kind, author_id, number in session.execute(
         sa.select(kind_expression, TimelineEntry.author_id, sa.func.count())
         .where(TimelineEntry.created_at >= context.start_of(week_start))
         .group_by(kind_expression, TimelineEntry.author_id)
     ):
-        if kind == "tag":
+        if entry_kind == "tag":
             continue
-        by_kind[kind] = by_kind.get(kind, 0) + number
+        by_kind[entry_kind] = by_kind.get(entry_kind, 0) + number
         if author_id is not None:
             by_author[author_id] = by_author.get(author_id, 0) + number
     result.activity_by_kind = dict(sorted(by_kind.items(), key=lambda item: -item[1]))
