@@ -283,10 +283,63 @@ def _seed_records(session: Session, staff: list[User], kind: str) -> None:
                     stays.save_stay(session, customer, None, values, actor=desk, today=today)
                 except stays.StayError:
                     continue  # that room was taken those nights: no room is booked twice
+        _seed_booking_desk(session, rooms, everyone, desk, today)
         return
     for customer in everyone:
         attendance.enrol(session, customer, group="", starts_on=today - timedelta(days=200),
                          weekdays="12345")  # fmt: skip
+
+
+ROOM_RATES = {  # weekday, weekend, holiday, extra bed, child (NT$ a night)
+    "海景雙人房": (3200, 3800, 4500, 800, 500),
+    "山景雙人房": (2800, 3400, 4000, 800, 500),
+    "家庭四人房": (4800, 5600, 6500, 800, 500),
+    "和室通鋪": (6000, 7200, 8000, 0, 400),
+}
+
+
+def _seed_booking_desk(session: Session, rooms, everyone, desk: User, today: date) -> None:
+    """A homestay's booking desk as it runs: rates, deposit terms and the shop's account, a
+    long weekend, bookings ahead (one deposit paid with its five digits, one late), a room
+    closed for repairs and a night a booking site has taken."""
+    from app.models import RoomBlock
+    from app.services import booking_money, stays
+    from app.services.booking_money.rates import RATE_FIELDS
+
+    for room in rooms:
+        prices = dict(zip(RATE_FIELDS, ROOM_RATES[room.name], strict=True))
+        booking_money.save_rate(session, room, prices)
+    booking_money.save_terms(session, {
+        "deposit_percent": 30, "deposit_due_days": 3, "bank_name": "台灣銀行 花蓮分行",
+        "bank_account": "012-345-678901", "account_name": "海風民宿 王小明",
+    })  # fmt: skip
+    booking_money.add_holiday(session, today + timedelta(days=40), "連假")
+    ahead = []
+    for offset, (customer, days) in enumerate(zip(everyone[6:9], (12, 26, 4), strict=False)):
+        room = rooms[offset % len(rooms)]
+        check_in = today + timedelta(days=days)
+        try:
+            ahead.append(stays.save_stay(session, customer, None, {
+                "room_id": room.id, "check_in": check_in, "check_out": check_in + timedelta(days=2),
+                "status": "booked", "adults": 2, "amount": 2 * ROOM_RATES[room.name][0],
+                "source": "電話",
+            }, actor=desk, today=today - timedelta(days=7)))  # fmt: skip
+        except stays.StayError:
+            continue
+    if ahead:
+        booking_money.record_payment(session, ahead[0], {
+            "kind": "deposit", "method": "transfer", "paid_on": today - timedelta(days=2),
+            "amount": ahead[0].amount * 30 // 100, "account_last5": "54321",
+        }, actor=desk, today=today)  # fmt: skip
+    session.add_all([
+        RoomBlock(room_id=rooms[3].id, starts_on=today + timedelta(days=8),
+                  ends_on=today + timedelta(days=10), kind="closed", note="換榻榻米",
+                  created_by_id=desk.id),
+        RoomBlock(room_id=rooms[1].id, starts_on=today + timedelta(days=15),
+                  ends_on=today + timedelta(days=17), kind="ota",
+                  uid="demo-1@booking.com", note="Booking.com"),
+    ])  # fmt: skip
+    session.flush()
 
 
 def _seed_tags(session: Session, demo: dict, teacher: User) -> tuple[list[Tag], list[Tag]]:
