@@ -97,7 +97,7 @@ def run(results) -> None:
         db.session.flush()
         customers = [
             Customer(id=n, display_name=f"王東城{n}", nickname=f"東城{n}", member_number=f"M{n:06d}", level="B",
-                     consent_purposes="marketing,service", version=1)
+                     consents={"marketing", "service"}, version=1)
             for n in range(1, RECIPIENTS + 1)
         ]  # fmt: skip
         db.session.add_all(customers)

@@ -116,7 +116,7 @@ def run(results) -> None:
         shop.line_channel_secret, shop.line_access_token = "line-secret", "line-token"
         db.session.add_all(
             Customer(id=n, display_name=f"王東城{n}", nickname=f"東城{n}", member_number=f"M{n:06d}",
-                     level="B", consent_purposes="marketing,service", version=1)
+                     level="B", consents={"marketing", "service"}, version=1)
             for n in range(1, RECIPIENTS + 1)
         )  # fmt: skip
         db.session.flush()

@@ -143,7 +143,7 @@ def build(folder: Path, customers: int, entries: int, seed: int = 7) -> dict:
         "INSERT INTO tag (id, name, colour, created_at) VALUES (?, ?, ?, ?)",
         [(i + 1, name, palette[i % len(palette)], now) for i, name in enumerate(tag_names)],
     )
-    rows, tag_rows, family_rows = [], [], []
+    rows, tag_rows, family_rows, consent_rows = [], [], [], []
     for cid in range(1, customers + 1):
         if cid % 4 == 0:
             name = f"{rng.choice(ENGLISH_FIRST)} {rng.choice(ENGLISH_LAST)}"
@@ -157,17 +157,22 @@ def build(folder: Path, customers: int, entries: int, seed: int = 7) -> dict:
         phone = f"09{rng.randrange(10, 99)}-{rng.randrange(100, 999)}-{rng.randrange(100, 999)}"
         rows.append((
             cid, name, nickname, f"M{cid:06d}", rng.choice("AABBBCC"), birthday, phone, phone.replace("-", ""),
-            f"c{cid}@example.com" if cid % 7 else None, "marketing,service" if cid % 5 else "service",
-            int(cid % 31 == 0), created, created, 1,
+            f"c{cid}@example.com" if cid % 7 else None, int(cid % 31 == 0), created, created, 1,
         ))  # fmt: skip
+        for purpose in ("marketing", "service") if cid % 5 else ("service",):
+            consent_rows.append((cid, purpose, "paper", created))
         for tag_id in rng.sample(range(1, 201), rng.choice([0, 1, 1, 2, 3])):
             tag_rows.append((cid, tag_id, created))
         if cid % 3 == 0:
             family_rows.append((cid, name[:1] + "媽媽", "母親", phone, f"p{cid}@example.com", 1))
     db.executemany(
         "INSERT INTO customer (id, display_name, nickname, member_number, level, birthday, phone, phone_digits, email,"
-        " consent_purposes, email_opt_out, created_at, updated_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " email_opt_out, created_at, updated_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
+    )
+    db.executemany(
+        "INSERT INTO customer_consent (customer_id, purpose, method, given_at) VALUES (?,?,?,?)",
+        consent_rows,
     )
     db.executemany(
         "INSERT INTO customer_tag (customer_id, tag_id, created_at) VALUES (?, ?, ?)", tag_rows

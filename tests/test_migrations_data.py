@@ -89,3 +89,23 @@ def test_comma_separated_lists_become_json_lists_and_back(app):
     found = db.session.scalars(sa.select(TimelineEntry.id).where(alert_matches("蝦"))).all()
     assert found == [ids[0]]
     assert not db.session.scalars(sa.select(TimelineEntry.id).where(alert_matches("花"))).all()
+
+
+def test_customers_consents_become_rows_and_back(app):
+    from app.models import Customer
+    from tests.factories import make_customer
+
+    both = make_customer("小葵", consent={"service", "marketing"}).id
+    service = make_customer("小安", consent={"service"}).id
+    none = make_customer("小樂", consent=set()).id
+    db.session.remove()
+    downgrade(revision="d7d9bf09e7fd")
+    texts = dict(_sql("SELECT id, consent_purposes FROM customer").all())
+    assert (texts[both], texts[service], texts[none]) == ("marketing,service", "service", "")
+    _sql("UPDATE customer SET consent_purposes = 'marketing' WHERE id = :id", id=none)
+    _forward()
+    assert db.session.get(Customer, both).consents == {"marketing", "service"}
+    assert db.session.get(Customer, service).consents == {"service"}
+    assert db.session.get(Customer, none).consents == {"marketing"}
+    person = db.session.get(Customer, both)
+    assert {row.given_at for row in person.consent_rows} == {person.consent_given_at}

@@ -22,7 +22,7 @@ from app.models.customer import (
 from app.models.importing import ImportBatch, ImportChange
 from app.models.line import LineCode, LineCodeFailure, LineEvent, LineLink
 from app.models.page_version import page_version
-from app.models.privacy import ConsentEvent
+from app.models.privacy import ConsentEvent, CustomerConsent
 from app.models.purchase import (
     Attendance,
     Enrolment,
@@ -68,6 +68,7 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "ConsentEvent",
+    "CustomerConsent",
     "Delivery",
     "CustomField",
     "CustomFieldValue",

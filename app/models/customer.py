@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.clock import utcnow
 from app.db import month_day
 from app.extensions import db
+from app.models.privacy import CustomerConsent
 
 LEVELS = ("A", "B", "C")
 CHANNELS = ("email", "phone", "sms", "line", "in_person")
@@ -54,7 +55,6 @@ class Customer(db.Model):
         ForeignKey("user.id", ondelete="SET NULL"), index=True
     )
 
-    consent_purposes: Mapped[str] = mapped_column(String(60), default="")
     consent_method: Mapped[str | None] = mapped_column(String(20))
     consent_given_at: Mapped[datetime | None] = mapped_column(DateTime)
     consent_recorded_by_id: Mapped[int | None] = mapped_column(
@@ -100,6 +100,10 @@ class Customer(db.Model):
     consent_events = relationship(
         "ConsentEvent", cascade="all, delete-orphan", order_by="ConsentEvent.at"
     )
+    # The purposes consented to now, a row each (`consents` reads and sets them).
+    consent_rows: Mapped[list[CustomerConsent]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="CustomerConsent.purpose"
+    )
 
     @property
     def greeting_name(self) -> str:
@@ -107,7 +111,21 @@ class Customer(db.Model):
 
     @property
     def consents(self) -> set[str]:
-        return {p for p in (self.consent_purposes or "").split(",") if p}
+        """The purposes this person has consented to (a copy: set it to change them)."""
+        return {row.purpose for row in self.consent_rows}
+
+    @consents.setter
+    def consents(self, purposes) -> None:
+        """Keeps the rows of purposes still wanted (with when and how they were given) and
+        adds the new ones with the customer's latest consent method."""
+        wanted = set(purposes or ())
+        for row in [row for row in self.consent_rows if row.purpose not in wanted]:
+            self.consent_rows.remove(row)
+        have = {row.purpose for row in self.consent_rows}
+        self.consent_rows.extend(
+            CustomerConsent(purpose=purpose, method=self.consent_method, given_at=utcnow())
+            for purpose in sorted(wanted - have)
+        )
 
     @property
     def archived(self) -> bool:

@@ -1,4 +1,5 @@
-"""Consent history: every time a purpose's consent is given or withdrawn, and by whom."""
+"""Consent: the purposes a customer has consented to now (one row each), and the history of
+every time a purpose's consent was given or withdrawn, and by whom."""
 
 from datetime import datetime
 
@@ -9,6 +10,19 @@ from app.clock import utcnow
 from app.extensions import db
 
 CONSENT_ACTIONS = ("given", "withdrawn")
+
+
+class CustomerConsent(db.Model):
+    """A purpose (service messages, marketing) the customer has consented to, as it stands."""
+
+    __tablename__ = "customer_consent"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True
+    )
+    purpose: Mapped[str] = mapped_column(String(20), primary_key=True)  # service, marketing
+    method: Mapped[str | None] = mapped_column(String(20))  # paper, in_person, online
+    given_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
 
 
 class ConsentEvent(db.Model):

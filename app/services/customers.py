@@ -156,13 +156,13 @@ def _apply_consent(
     if purposes is None:
         return None
     changes = None
-    new = ",".join(sorted(purposes))
-    if new != (customer.consent_purposes or "") or (method and method != customer.consent_method):
-        changes = record_consent_changes(customer, customer.consents, set(purposes), method, actor)
-        customer.consent_purposes = new
+    before = customer.consents
+    if set(purposes) != before or (method and method != customer.consent_method):
+        changes = record_consent_changes(customer, before, set(purposes), method, actor)
         customer.consent_method = method or customer.consent_method
         customer.consent_given_at = utcnow() if purposes else None
         customer.consent_recorded_by_id = actor.id if actor else None
+        customer.consents = purposes
     return changes
 
 
@@ -202,7 +202,7 @@ def create_customer(
         raise CustomerError("display_name", "required")
     number = _clean(data.get("member_number")) or next_member_number(session)
     _check_unique_member_number(session, number, None)
-    customer = Customer(version=1, consent_purposes="")
+    customer = Customer(version=1)
     _apply_profile(customer, {**data, "member_number": number})
     _apply_opt_out_bookkeeping(customer, False, "staff")
     changes = _apply_consent(customer, consent, consent_method, actor)

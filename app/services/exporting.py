@@ -62,7 +62,11 @@ def rows(session: Session, query, columns: list[str]) -> Iterable[list]:
         customers = session.scalars(
             sa.select(Customer)
             .where(Customer.id.in_(chunk))
-            .options(selectinload(Customer.tags), selectinload(Customer.family_members))
+            .options(
+                selectinload(Customer.tags),
+                selectinload(Customer.family_members),
+                selectinload(Customer.consent_rows),
+            )
             .order_by(Customer.id)
         ).all()
         custom: dict[int, dict[int, str]] = {}

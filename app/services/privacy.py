@@ -180,11 +180,11 @@ def record_consent(
     if after == before:
         raise PrivacyError("unchanged")
     changes = record_consent_changes(customer, before, after, method, actor, source)
-    customer.consent_purposes = ",".join(sorted(after))
     if action == "given":
         customer.consent_method = method
         customer.consent_given_at = utcnow()
         customer.consent_recorded_by_id = actor.id if actor else None
+    customer.consents = after
     session.flush()
     audit_consent(customer, changes, actor)
     return changes

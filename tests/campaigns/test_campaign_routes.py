@@ -147,7 +147,7 @@ def test_compose_and_campaign_pages_read_like_a_letter(client, owner):
     """A Chinese default greeting without an English comma, the heading without template
     code, and a warning before anyone presses Send when no mail server answers."""
     customer = make_customer("林小明", nickname="小明", email="ming@example.com")
-    customer.consent_purposes = "marketing,service"
+    customer.consents = {"marketing", "service"}
     db.session.commit()
     login(client, owner)
     zh = {"Accept-Language": "zh-TW"}

@@ -355,7 +355,7 @@ def test_worker_killed_mid_send_sends_each_message_once(
     count = 600
     children = [Customer(display_name=f"學生{n}", nickname=f"東城{n}", level="B", version=1,
                          member_number=f"M{n + 1:06d}",
-                         consent_purposes="marketing,service", tags=[tag]) for n in range(count)]  # fmt: skip
+                         consents={"marketing", "service"}, tags=[tag]) for n in range(count)]  # fmt: skip
     db.session.add_all(children)
     db.session.flush()
     db.session.add_all(FamilyMember(customer_id=c.id, name=f"家長{n}", phone=f"09{n:08d}",
@@ -417,7 +417,7 @@ def test_one_holiday_notice_reaches_each_family_by_its_channel_through_kills(
     preferred = ["line", "sms", "email"]
     children = [Customer(display_name=f"學生{n}", nickname=f"東城{n}", level="B", version=1,
                          member_number=f"M{n + 1:06d}", preferred_channel=preferred[n % 3],
-                         consent_purposes="marketing,service", tags=[tag]) for n in range(count)]  # fmt: skip
+                         consents={"marketing", "service"}, tags=[tag]) for n in range(count)]  # fmt: skip
     db.session.add_all(children)
     db.session.flush()
     db.session.add_all(FamilyMember(customer_id=c.id, name=f"家長{n}", phone=f"09{n:08d}",

@@ -83,7 +83,7 @@ def _many_children(count, tag_name="班"):
     tag = make_tag(tag_name)
     children = [
         Customer(display_name=f"學生{n}", nickname=f"東城{n}", member_number=f"M{n + 1:06d}", level="B",
-                 consent_purposes="marketing,service", version=1, tags=[tag])
+                 consents={"marketing", "service"}, version=1, tags=[tag])
         for n in range(count)
     ]  # fmt: skip
     db.session.add_all(children)

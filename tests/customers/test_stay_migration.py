@@ -29,11 +29,10 @@ def _insert_stay(customer_id, room_id, check_in, check_out, status, created_at):
 
 
 def test_existing_double_bookings_lose_their_room_and_the_database_refuses_new_ones(app):
+    guests = [make_customer(name) for name in ("林美華", "陳先生", "王小姐", "張太太", "李先生")]
+    ids = [guest.id for guest in guests]
     db.session.remove()
     downgrade(revision=BEFORE)
-    guests = [make_customer(name) for name in ("林美華", "陳先生", "王小姐", "張太太", "李先生")]
-    db.session.commit()
-    ids = [guest.id for guest in guests]
     for name in ("海景雙人房", "山景雙人房"):
         db.session.execute(sa.text("INSERT INTO room (name, active) VALUES (:n, :a)"),
                            {"n": name, "a": True})  # fmt: skip

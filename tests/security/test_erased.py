@@ -22,7 +22,7 @@ from tests.factories import make_customer, make_tag
 
 @pytest.fixture
 def erased(app, owner):
-    customer = make_customer("王小明", email="ming@example.com", consent_purposes="marketing")
+    customer = make_customer("王小明", email="ming@example.com", consent={"marketing"})
     make_tag("VIP")
     privacy.erase(db.session, customer, typed_name="王小明")
     db.session.commit()
@@ -170,7 +170,7 @@ def _erased_with_every_kind_of_row(owner):
     from app.services import attendance, purchases, reminders, stays, timeline
     from app.services.shop import shop_context
 
-    customer = make_customer("王小明", email="ming@example.com", consent_purposes="marketing")
+    customer = make_customer("王小明", email="ming@example.com", consent={"marketing"})
     tag = make_tag("VIP")
     customer.tags.append(tag)
     product = purchases.save_product(db.session, None, name="普洱茶", price=1200, points=30)

@@ -22,7 +22,7 @@ def test_unsubscribe_links_follow_the_host_staff_use_and_compose_warns(
     app = build_app(tmp_path, migrated_db, **config)
     with app.app_context():
         owner = make_user("owner")
-        make_customer("王小明", email="ming@example.com", consent_purposes="marketing")
+        make_customer("王小明", email="ming@example.com", consent={"marketing"})
         client = app.test_client()
         host = {"base_url": "http://crm.shop.example:8123"}
         signed_in = client.post("/login", data={"email": owner.email, "password": PASSWORD}, **host)

@@ -87,7 +87,7 @@ def test_compose_in_chinese_says_why(client, owner):
 
 def test_a_stored_bad_template_previews_as_a_message(client, owner):
     """A campaign saved before these checks existed: the page answers at once, no 500."""
-    make_customer("王小明", email="ming@example.com", consent_purposes="marketing")
+    make_customer("王小明", email="ming@example.com", consent={"marketing"})
     campaign = Campaign(
         subject="Hi", body="{{ name.center(10**9) }}", audience="has:email", status="draft"
     )

@@ -435,3 +435,26 @@ def test_a_last_visit_column_dates_the_visit_and_only_a_later_one_updates(app):
     db.session.commit()
     db.session.refresh(guest)
     assert guest.last_visit_at is None
+
+
+def test_undo_of_an_import_recorded_before_consents_had_rows_puts_consent_back(app):
+    """An import made while consent was comma-separated text recorded the old text among the
+    profile fields; undoing it after the upgrade withdraws what it gave."""
+    from app.models import ImportChange
+
+    person = make_customer("客人", email="old@example.com", consent={"service"})
+    sheet = importer.Sheet(["Email", "同意行銷"], [["old@example.com", "是"]])
+    batch = batch_for(sheet, **{"0": "email", "1": "consent_marketing"})
+    importer.run_import(db.session, batch, sheet, actor_id=None)
+    db.session.commit()
+    assert db.session.get(Customer, person.id).consents == {"marketing", "service"}
+    change = db.session.scalar(sa.select(ImportChange).where(ImportChange.batch_id == batch.id))
+    before = dict(change.before)
+    before.pop("consents")
+    before["fields"] = {**before.get("fields", {}), "consent_purposes": "service"}
+    change.before = before
+    db.session.commit()
+    importer.undo(db.session, batch)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Customer, person.id).consents == {"service"}

@@ -331,7 +331,7 @@ def test_compiled_segments_match_plain_python(app, people, nodes, now):
     for spec in people:
         customer = Customer(
             display_name=spec["name"], member_number=f"M{len(plain) + 1:06d}", level=spec["level"], birthday=spec["birthday"],
-            email=spec["email"], email_opt_out=spec["opt_out"], consent_purposes="", version=1,
+            email=spec["email"], email_opt_out=spec["opt_out"], version=1,
             created_at=now - timedelta(days=spec["created_days_ago"], hours=1),
         )  # fmt: skip
         customer.tags = [tags[name] for name in spec["tags"]]

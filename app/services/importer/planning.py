@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Customer,
+    CustomerConsent,
     CustomFieldValue,
     FamilyMember,
     ImportantDate,
@@ -300,10 +301,12 @@ def _current_related(session: Session, ids: set[int]) -> dict[int, dict]:
             ).where(CustomFieldValue.customer_id.in_(chunk))
         ):
             slot(customer_id)["fields"][field_id] = value
-        for customer_id, consents in session.execute(
-            sa.select(Customer.id, Customer.consent_purposes).where(Customer.id.in_(chunk))
+        for customer_id, purpose in session.execute(
+            sa.select(CustomerConsent.customer_id, CustomerConsent.purpose).where(
+                CustomerConsent.customer_id.in_(chunk)
+            )
         ):
-            slot(customer_id)["consents"] = {p for p in (consents or "").split(",") if p}
+            slot(customer_id)["consents"].add(purpose)
         for customer_id, keywords in session.execute(
             sa.select(TimelineEntry.customer_id, TimelineEntry.alert_keywords).where(
                 TimelineEntry.customer_id.in_(chunk),

@@ -12,6 +12,7 @@ from app.clock import utcnow
 from app.db import begin_write, matches_digits, reserve_ids
 from app.models import (
     ConsentEvent,
+    CustomerConsent,
     Customer,
     CustomFieldValue,
     FamilyMember,
@@ -200,10 +201,8 @@ def _new_profile(row: Row, number: str, now, actor_id, batch_id) -> dict:
 def _paper_consent(purposes: list[str], now, actor_id) -> dict:
     """A new customer's consent columns: what the sheet records was given on paper."""
     if not purposes:
-        return {"consent_purposes": "", "consent_method": None, "consent_given_at": None,
-                "consent_recorded_by_id": None}  # fmt: skip
-    return {"consent_purposes": ",".join(purposes), "consent_method": "paper",
-            "consent_given_at": now, "consent_recorded_by_id": actor_id}  # fmt: skip
+        return {"consent_method": None, "consent_given_at": None, "consent_recorded_by_id": None}
+    return {"consent_method": "paper", "consent_given_at": now, "consent_recorded_by_id": actor_id}
 
 
 def consent_rows(customer_id: int, purposes, now, actor_id, batch_id) -> list[dict]:
@@ -213,6 +212,12 @@ def consent_rows(customer_id: int, purposes, now, actor_id, batch_id) -> list[di
          "at": now, "recorded_by_id": actor_id, "source": f"import {batch_id}"}
         for purpose in purposes
     ]  # fmt: skip
+
+
+def _given_rows(customer_id: int, purposes, now) -> list[dict]:
+    """The customer_consent rows of purposes a sheet records as given (on paper)."""
+    return [{"customer_id": customer_id, "purpose": purpose, "method": "paper", "given_at": now}
+            for purpose in purposes]  # fmt: skip
 
 
 def _search_document(profile: dict, row: Row) -> str:
@@ -247,6 +252,7 @@ def _insert_related_of_new(
 ):
     """Everything besides the profile for freshly created customers, a table at a time."""
     tag_rows, family, dates, fields, entries, consents, changes = [], [], [], [], [], [], []
+    given_rows = []
     for row, customer_id in zip(rows, ids, strict=True):
         row.customer_id = customer_id
         for tag_id in _tag_ids(connection, row.values.get("tags") or [], tags, now):
@@ -258,6 +264,7 @@ def _insert_related_of_new(
         entries.extend(_entries_of_new(row, customer_id, actor_id, now))
         given = [p for p in ("service", "marketing") if row.values.get(f"consent_{p}")]
         consents.extend(consent_rows(customer_id, given, now, actor_id, batch_id))
+        given_rows.extend(_given_rows(customer_id, given, now))
         changes.append(
             {"batch_id": batch_id, "customer_id": customer_id, "action": "created", "before": None}
         )
@@ -270,6 +277,7 @@ def _insert_related_of_new(
             (CustomFieldValue.__table__, fields),
             (TimelineEntry.__table__, entries),
             (ConsentEvent.__table__, consents),
+            (CustomerConsent.__table__, given_rows),
             (ImportChange.__table__, changes),
         ),
     )
@@ -354,6 +362,7 @@ class _UpdateBatch:
         self.updates: dict[tuple[str, ...], list[dict]] = {}
         self.tag_rows, self.family, self.dates, self.entries = [], [], [], []
         self.field_inserts, self.field_updates, self.consents, self.changes = [], [], [], []
+        self.given = []
 
     def add(self, row: Row) -> None:
         customer_id = row.customer_id
@@ -392,8 +401,9 @@ class _UpdateBatch:
         given = [t.split("_", 1)[1] for t in row.changes if t.startswith("consent_")]
         if given:
             had = state.get("consents", set())
-            before["fields"]["consent_purposes"] = ",".join(sorted(had))
-            values["consent_purposes"] = ",".join(sorted(had | set(given)))
+            before["consents"] = sorted(had)
+            new = [purpose for purpose in given if purpose not in had]
+            self.given.extend(_given_rows(customer_id, new, self.now))
             self.consents.extend(
                 consent_rows(customer_id, given, self.now, self.actor_id, self.batch_id)
             )
@@ -483,6 +493,7 @@ class _UpdateBatch:
                 (customer_tag, self.tag_rows),
                 (values_table, self.field_inserts),
                 (ConsentEvent.__table__, self.consents),
+                (CustomerConsent.__table__, self.given),
                 (ImportChange.__table__, self.changes),
             ),
         )

@@ -11,6 +11,7 @@ from app.clock import utcnow
 from app.db import begin_write
 from app.models import (
     ConsentEvent,
+    CustomerConsent,
     Customer,
     CustomFieldValue,
     FamilyMember,
@@ -81,7 +82,12 @@ def _restore(connection, customer_id: int, before: dict) -> None:
     """Puts back what an import changed of one customer (`before`, recorded by
     _UpdateBatch): profile columns, and removes the tags, family, dates and timeline
     entries it added."""
-    old = before.get("fields") or {}
+    old = dict(before.get("fields") or {})
+    # Consent was a column of comma-separated purposes in imports made before it had rows.
+    legacy = old.pop("consent_purposes", None)
+    if "consents" in before or legacy is not None:
+        had = before.get("consents") or (legacy or "").split(",")
+        _restore_consents(connection, customer_id, {purpose for purpose in had if purpose})
     fields = {name: _stored_value(name, value) for name, value in old.items()}
     if fields:
         connection.execute(
@@ -106,6 +112,15 @@ def _restore(connection, customer_id: int, before: dict) -> None:
                 sa.delete(model.__table__).where(model.__table__.c.id.in_(before[key]))
             )
     _restore_custom_fields(connection, customer_id, before.get("fields_before") or {})
+
+
+def _restore_consents(connection, customer_id: int, had: set[str]) -> None:
+    """Withdraws the consents an import gave that the customer did not have before."""
+    table = CustomerConsent.__table__
+    query = sa.delete(table).where(table.c.customer_id == customer_id)
+    if had:
+        query = query.where(table.c.purpose.not_in(sorted(had)))
+    connection.execute(query)
 
 
 def _stored_value(name: str, value):
