@@ -136,7 +136,8 @@ def audience_for(
     use_preferred: bool = False,
 ) -> Audience:  # fmt: skip
     query = customers_query.options(
-        selectinload(Customer.family_members), selectinload(Customer.line_links),
+        selectinload(Customer.family_members),
+        selectinload(Customer.line_links),
         selectinload(Customer.consent_rows),
     ).order_by(Customer.display_name, Customer.id)
     return Audience(

@@ -12,8 +12,8 @@ from app.clock import utcnow
 from app.db import begin_write, matches_digits, reserve_ids
 from app.models import (
     ConsentEvent,
-    CustomerConsent,
     Customer,
+    CustomerConsent,
     CustomFieldValue,
     FamilyMember,
     ImportantDate,

@@ -11,8 +11,8 @@ from app.clock import utcnow
 from app.db import begin_write
 from app.models import (
     ConsentEvent,
-    CustomerConsent,
     Customer,
+    CustomerConsent,
     CustomFieldValue,
     FamilyMember,
     ImportantDate,
