@@ -3,8 +3,9 @@ really happened (checked in and out), and the link of a stay continued in anothe
 
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from app.clock import utcnow
 from app.extensions import db
@@ -87,3 +88,11 @@ class Stay(db.Model):
     def ages(self) -> list[int]:
         parts = self.children_ages.replace("，", ",").replace("、", ",").split(",")
         return [int(part) for part in parts if part.strip().isdigit()]
+
+
+def begins_a_stay(stay=Stay):
+    """SQL: this part is a stay of its own, not the rest of a stayed part in another room
+    (a room change mid-stay makes a linked part, `moved_from_id`). Counting stays with this
+    counts a room-changed stay once; its nights are still all in its parts."""
+    before = aliased(Stay)
+    return ~sa.exists().where(before.id == stay.moved_from_id, before.status == "stayed")
