@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from app.clock import utcnow
 from app.extensions import db
+from app.models.types import JsonList
 
 STAY_STATUSES = ("booked", "stayed", "cancelled", "no_show")
 # The stays that hold their room's nights: booked (not yet come) and stayed (in house, or
@@ -53,7 +54,8 @@ class Stay(db.Model):
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime)
     adults: Mapped[int] = mapped_column(Integer, default=1)
     children: Mapped[int] = mapped_column(Integer, default=0)
-    children_ages: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # One whole number per child, as the desk typed them ("6, 9" → [6, 9]).
+    children_ages: Mapped[list[int]] = mapped_column(JsonList(), default=list, nullable=True)
     amount: Mapped[int] = mapped_column(Integer, default=0)
     deposit: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(12), default="booked")
@@ -86,8 +88,7 @@ class Stay(db.Model):
 
     @property
     def ages(self) -> list[int]:
-        parts = self.children_ages.replace("，", ",").replace("、", ",").split(",")
-        return [int(part) for part in parts if part.strip().isdigit()]
+        return list(self.children_ages or [])
 
 
 def begins_a_stay(stay=Stay):
