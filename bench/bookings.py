@@ -7,10 +7,8 @@ one may win: `booking_race_winners` and `booking_race_winners_pg` are the winner
 The test tests/customers/test_booking_race.py runs the same race on the suite's databases.
 """
 
-import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -19,14 +17,16 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from datetime import date, timedelta
 from pathlib import Path
+
+from bench.load import Staff
 
 ROOT = Path(__file__).resolve().parent.parent
 ATTEMPTS = 20
 DESK = ("desk@example.com", "hearth-demo-1")
 CLASH_WORDS = ("already booked", "已有訂房")
+REQUEST_TIMEOUT = 120  # the 20 wait their turn for the write lock on a busy machine
 
 
 def _free_port() -> int:
@@ -35,57 +35,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Desk:
-    """One signed-in browser: its cookies and CSRF token, a connection per request."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-        self.csrf = ""
-
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        headers = {"Accept-Language": "en", "User-Agent": "hearth-bench"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        data = None
-        if body is not None:
-            data = urllib.parse.urlencode(body)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["X-CSRFToken"] = self.csrf
-        try:
-            connection.request(method, path, body=data, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-        finally:
-            connection.close()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, text
-
-    def sign_in(self, email: str, password: str) -> None:
-        _status, page = self.request("GET", "/login")
-        self.csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        status, _ = self.request(
-            "POST", "/login", {"email": email, "password": password, "csrf_token": self.csrf}
-        )
-        assert status == 302, f"sign-in failed ({status})"
-        _status, page = self.request("GET", "/bookings/new")
-        self.csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
 def race(port: int, room_id: int, check_in: date, attempts: int = ATTEMPTS) -> dict:
     """`attempts` bookings of the same room and night sent at once (a barrier releases them
-    together), each for a new guest. Returns the winners, the refused (with the clash
-    message) and anything else (status: count)."""
-    desk = Desk(port)
-    desk.sign_in(*DESK)
+    together), each for a new guest by its own signed-in desk (bench/load.py's Staff: its own
+    session, cookies and connection, as `attempts` browsers). Returns the winners, the
+    refused (with the clash message) and anything else (status: count)."""
+    desks = []
+    for _number in range(attempts):
+        desk = Staff(port, timeout=REQUEST_TIMEOUT)
+        desk.sign_in(*DESK)
+        desks.append(desk)
     barrier = threading.Barrier(attempts)
     answers: list[tuple[int, str]] = []
     lock = threading.Lock()
 
     def book(number: int) -> None:
+        desk = desks[number]
         body = {
             "csrf_token": desk.csrf, "guest_id": "", "guest_name": f"Race guest {number}",
             "guest_phone": f"0912{number:06d}", "room_id": str(room_id),
@@ -98,10 +63,14 @@ def race(port: int, room_id: int, check_in: date, attempts: int = ATTEMPTS) -> d
             answers.append(answer)
 
     threads = [threading.Thread(target=book, args=(n,)) for n in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(300)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(300)
+    finally:
+        for desk in desks:
+            desk.connection.close()
     winners = sum(1 for status, _ in answers if status == 302)
     refused = sum(
         1 for status, text in answers

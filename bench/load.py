@@ -45,11 +45,13 @@ def _free_port() -> int:
 
 
 class Staff:
-    """One browser: a keep-alive connection and a cookie jar of one."""
+    """One browser: a keep-alive connection and a cookie jar of one (also the booking race's
+    desks, bench/bookings.py, one per thread)."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, timeout: float = 30):
         self.port = port
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.timeout = timeout
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         self.cookies: dict[str, str] = {}
         self.csrf = ""
 
@@ -74,7 +76,9 @@ class Staff:
                 # The server closed an idle keep-alive connection (after 5 s): a browser
                 # opens a new one and sends the request again, and so do we, once.
                 self.connection.close()
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                self.connection = http.client.HTTPConnection(
+                    "127.0.0.1", self.port, timeout=self.timeout
+                )
                 if attempt == 2:
                     raise
         for header in response.headers.get_all("Set-Cookie") or []:

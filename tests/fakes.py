@@ -233,12 +233,18 @@ class _Handler(BaseHTTPRequestHandler):
             if self._sending():
                 self._answer(200, p.mitake_send(form))
         elif url.path == "/api/mtk/SmQuery":
-            self._answer(200, f"AccountPoint={int(p.points)}\r\n")
+            if (form.get("username"), form.get("password")) != (p.sms_username, p.sms_password):
+                self._answer(200, "statuscode=e\r\nError=Account or password incorrect\r\n")
+            else:
+                self._answer(200, f"AccountPoint={int(p.points)}\r\n")
         elif url.path == "/API21/HTTP/sendSMS.ashx":
             if self._sending():
                 self._answer(200, p.every8d_send(form))
         elif url.path == "/API21/HTTP/getCredit.ashx":
-            self._answer(200, f"{p.points:.1f}")
+            if (form.get("UID"), form.get("PWD")) != (p.sms_username, p.sms_password):
+                self._answer(200, "-2,帳號或密碼錯誤")
+            else:
+                self._answer(200, f"{p.points:.1f}")
         elif url.path == "/_stats":  # for benchmarks running the fakes in their own process
             with p.lock:
                 stats = {"sms": len(p.sms), "line": len(p.line), "requests": p.requests,

@@ -109,3 +109,42 @@ def test_customers_consents_become_rows_and_back(app):
     assert db.session.get(Customer, none).consents == {"marketing"}
     person = db.session.get(Customer, both)
     assert {row.given_at for row in person.consent_rows} == {person.consent_given_at}
+
+def test_childrens_ages_become_a_list_of_numbers_and_back(app):
+    """Issue 23: "6, 9" / 6、9 → [6, 9]; text that is not ages ("six") → [] and kept, as
+    typed, in the stay's note; downgrade writes "6, 9" back."""
+    from datetime import date
+
+    from app.models import Stay
+    from app.services.shop import ensure_shop
+    from tests.factories import make_customer
+
+    ensure_shop(db.session).default_locale = "zh_Hant"
+    guest = make_customer("林美華")
+    stays = []
+    for n in range(4):
+        stay = Stay(customer_id=guest.id, check_in=date(2025, 3, 1 + 2 * n),
+                    check_out=date(2025, 3, 2 + 2 * n), status="stayed",
+                    note="要靠窗" if n == 2 else "")  # fmt: skip
+        db.session.add(stay)
+        stays.append(stay)
+    db.session.commit()
+    ids = [stay.id for stay in stays]
+    db.session.remove()
+    downgrade(revision="e3a1c5d7f9b2")  # the revision before the list
+    for stay_id, typed in zip(ids, ("6, 9", "6、9", "six", ""), strict=True):
+        _sql("UPDATE stay SET children_ages = :typed WHERE id = :id", typed=typed, id=stay_id)
+    _forward()
+    read = {
+        stay.id: (stay.children_ages, stay.note) for stay in db.session.scalars(sa.select(Stay))
+    }
+    assert read[ids[0]] == ([6, 9], "") and read[ids[1]] == ([6, 9], "")
+    assert read[ids[2]] == ([], "要靠窗 · 孩子年齡（原文）：six")
+    assert read[ids[3]] == ([], "")
+
+    db.session.remove()
+    downgrade(revision="e3a1c5d7f9b2")
+    typed = dict(_sql("SELECT id, children_ages FROM stay").all())
+    assert [typed[stay_id] for stay_id in ids] == ["6, 9", "6, 9", "", ""]
+    _forward()
+    assert db.session.get(Stay, ids[0]).children_ages == [6, 9]

@@ -272,6 +272,8 @@ ROUTES = [
     # SMS and LINE: the owner sets them up; the front desk links families to LINE
     ("GET", "/settings/channels", None, OWNER_ONLY),
     ("POST", "/settings/channels", {"sms_part_price": "x"}, {**OWNER_ONLY, OWNER: 422}),
+    ("POST", "/settings/channels/test-sms", {}, {**OWNER_ONLY, OWNER: 422}),
+    ("POST", "/settings/channels/test-line", {}, {**OWNER_ONLY, OWNER: 422}),
     ("POST", "/customers/{customer}/line-code", {}, DESK_UP),
     ("POST", "/customers/line-links/{line_link}/delete", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     # what providers call: signed (LINE) or at a secret address (SMS receipts)

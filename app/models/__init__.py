@@ -33,7 +33,14 @@ from app.models.reminder import Reminder, ReminderRule
 from app.models.room_block import BLOCK_KINDS, RoomBlock, RoomExport, RoomFeed
 from app.models.segment import Segment
 from app.models.shop import Shop
-from app.models.stay import ACTIVE_STAY_STATUSES, OCCASIONS, STAY_STATUSES, Room, Stay
+from app.models.stay import (
+    ACTIVE_STAY_STATUSES,
+    OCCASIONS,
+    STAY_STATUSES,
+    Room,
+    Stay,
+    begins_a_stay,
+)
 from app.models.tag import Tag, TagMerge, customer_tag
 from app.models.timeline import TimelineEntry, TimelineRevision
 from app.models.user import LoginAttempt, Role, StaffSession, User, UserGroup
@@ -60,6 +67,7 @@ __all__ = [
     "ACTIVE_STAY_STATUSES",
     "OCCASIONS",
     "Stay",
+    "begins_a_stay",
     "page_version",
     "LineCode",
     "LineCodeFailure",

@@ -3,11 +3,13 @@ really happened (checked in and out), and the link of a stay continued in anothe
 
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from app.clock import utcnow
 from app.extensions import db
+from app.models.types import JsonList
 
 STAY_STATUSES = ("booked", "stayed", "cancelled", "no_show")
 # The stays that hold their room's nights: booked (not yet come) and stayed (in house, or
@@ -52,7 +54,8 @@ class Stay(db.Model):
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime)
     adults: Mapped[int] = mapped_column(Integer, default=1)
     children: Mapped[int] = mapped_column(Integer, default=0)
-    children_ages: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # One whole number per child, as the desk typed them ("6, 9" → [6, 9]).
+    children_ages: Mapped[list[int]] = mapped_column(JsonList(), default=list, nullable=True)
     amount: Mapped[int] = mapped_column(Integer, default=0)
     deposit: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(12), default="booked")
@@ -85,5 +88,12 @@ class Stay(db.Model):
 
     @property
     def ages(self) -> list[int]:
-        parts = self.children_ages.replace("，", ",").replace("、", ",").split(",")
-        return [int(part) for part in parts if part.strip().isdigit()]
+        return list(self.children_ages or [])
+
+
+def begins_a_stay(stay=Stay):
+    """SQL: this part is a stay of its own, not the rest of a stayed part in another room
+    (a room change mid-stay makes a linked part, `moved_from_id`). Counting stays with this
+    counts a room-changed stay once; its nights are still all in its parts."""
+    before = aliased(Stay)
+    return ~sa.exists().where(before.id == stay.moved_from_id, before.status == "stayed")

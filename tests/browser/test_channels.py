@@ -99,3 +99,32 @@ def test_owner_writes_a_notice_by_preferred_channel(page, live_server, line_shop
     page.get_by_role("link", name=re.compile("Review and send")).click()
     expect(page.locator("#review-counts")).to_contain_text("by SMS")
     expect(page.locator("#review-counts")).to_contain_text("NT$")
+
+
+def test_owner_sends_a_test_sms_and_sees_the_gateways_answer(page, live_server, line_shop, fakes,
+                                                              live_app):  # fmt: skip
+    """Settings → SMS and LINE on a tablet, in zh-TW: the test SMS goes by htmx (no reload),
+    the gateway's id comes back; a wrong password comes back as Mitake's reason in words."""
+    page.set_viewport_size({"width": 768, "height": 1024})
+    browser_login(page, live_server, "owner@example.com")
+    page.goto(f"{live_server.url}/settings/channels")
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator("h1")).to_have_text("簡訊與 LINE")
+    page.evaluate("window.notReloaded = true")
+    section = page.locator("#sms-test")
+    section.get_by_label("測試簡訊寄到（台灣手機號碼）").fill("0912 345 678")
+    section.get_by_role("button", name="傳送測試簡訊").click()
+    expect(page.locator("#sms-test-result")).to_contain_text("簡訊商已收下測試簡訊")
+    expect(page.locator("#sms-test-result")).to_contain_text("M000000001")
+    assert page.evaluate("window.notReloaded") is True
+    assert fakes.state.sms[-1]["to"] == "0912345678"
+    assert audit_page(page) == []
+    # A wrong password (changed at Mitake): the reason in words, with Mitake's own code.
+    fakes.state.sms_password = "changed-at-mitake"
+    section.get_by_label("測試簡訊寄到（台灣手機號碼）").fill("0912345678")
+    section.get_by_role("button", name="傳送測試簡訊").click()
+    expect(page.locator("#sms-test-result")).to_contain_text("帳號或密碼錯誤")
+    expect(page.locator("#sms-test-result")).to_contain_text("statuscode=e")
+    assert page.evaluate("window.notReloaded") is True
+    assert len(fakes.state.sms) == 1
+    assert audit_page(page) == []

@@ -111,7 +111,7 @@ def test_a_phone_booking_makes_the_guest_and_the_stay_and_refuses_a_second_one(a
     stay = db.session.scalar(sa.select(Stay))
     guest = db.session.get(Customer, stay.customer_id)
     assert (guest.display_name, guest.phone) == ("林美華", "0912-345-678")
-    assert (stay.status, stay.adults, stay.children, stay.children_ages) == ("booked", 2, 2, "6, 9")
+    assert (stay.status, stay.adults, stay.children, stay.children_ages) == ("booked", 2, 2, [6, 9])
     assert (stay.occasion, stay.occasion_who, stay.occasion_on) == ("birthday", "小女兒", check_in)
     assert response.headers["Location"].endswith(f"/stays/{stay.id}")
     shown = client.get(f"/stays/{stay.id}").get_data(as_text=True)
@@ -420,3 +420,29 @@ def test_a_closed_room_or_a_booking_sites_block_refuses_a_booking_naming_it(app,
     assert response.status_code == 422
     assert "換窗簾" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Stay)) == 1
+
+
+def test_the_phone_booking_reads_childrens_ages_as_typed_into_a_list(app, client):
+    """Issue 23: the ages are kept as whole numbers ([6, 9]); the desk still types them as
+    it says them, with commas or 、, and "six" is refused in words."""
+    sea, family = _homestay()
+    login(client, make_user("frontdesk"))
+    client.post("/language", data={"lang": "zh_Hant"})
+    refused = _booking(client, room_id=str(family.id), guest_name="林美華",
+                       guest_phone="0912345678", children_ages="six")  # fmt: skip
+    assert refused.status_code == 422
+    assert "小孩年齡請填整數，例如 6, 9。" in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Stay)) == 0
+    for typed, room in (("6, 9", sea), ("6、9", family)):
+        response = _booking(client, room_id=str(room.id), guest_name=f"林美華{room.id}",
+                            guest_phone="0912345678", children_ages=typed)  # fmt: skip
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    stays = db.session.scalars(sa.select(Stay).order_by(Stay.id)).all()
+    assert [(stay.children_ages, stay.children, stay.ages) for stay in stays] == [
+        ([6, 9], 2, [6, 9]),
+        ([6, 9], 2, [6, 9]),
+    ]
+    # The stay's page and its edit form show them as typed.
+    for path in (f"/stays/{stays[0].id}", f"/stays/{stays[0].id}/edit"):
+        page = client.get(path).get_data(as_text=True)
+        assert "6, 9" in page and "[6, 9]" not in page, path

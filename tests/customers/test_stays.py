@@ -241,3 +241,37 @@ def test_rooms_refuse_empty_long_and_duplicate_names(app, client, owner):
     db.session.refresh(room)
     assert (room.name, room.active) == ("海景房", False)  # renamed; unticked: not in use
     assert [r.name for r in service.rooms(db.session)] == ["海景房"]
+
+
+def test_a_room_change_mid_stay_is_one_stay_with_all_its_nights(app):
+    """Issue 23: the two parts of a room-changed stay are one stay for filters and reports."""
+    from app.services.stays import life
+
+    sea = _homestay()
+    hill = service.save_room(db.session, None, "山景房")
+    db.session.commit()
+    moved = make_customer("林美華")
+    twice = make_customer("陳先生")
+    values = {"room_id": sea.id, "check_in": date(2025, 3, 1), "check_out": date(2025, 3, 4),
+              "status": "stayed", "adults": 2, "amount": 9000}  # fmt: skip
+    stay = service.save_stay(db.session, moved, None, values, actor=None, today=date(2025, 3, 1))
+    db.session.commit()
+    rest = life.move(db.session, stay, moved, room_id=hill.id, from_day=date(2025, 3, 2),
+                     actor=None, today=date(2025, 3, 2), zone="Asia/Taipei")  # fmt: skip
+    db.session.commit()
+    assert (rest.moved_from_id, rest.room_id, rest.status) == (stay.id, hill.id, "stayed")
+    for check_in, check_out in ((date(2025, 3, 10), date(2025, 3, 11)),
+                                (date(2025, 3, 20), date(2025, 3, 22))):  # fmt: skip
+        service.save_stay(db.session, twice, None,
+                          {**values, "check_in": check_in, "check_out": check_out},
+                          actor=None, today=date(2025, 3, 25))  # fmt: skip
+    db.session.commit()
+    # The guest's figures, the filters and the month's report agree: one stay, three nights.
+    assert (service.figures(db.session, moved.id).stays,
+            service.figures(db.session, moved.id).nights) == (1, 3)  # fmt: skip
+    assert {c.id for c in _matching("stays >= 2")} == {twice.id}
+    assert {c.id for c in _matching("stays = 1")} == {moved.id}
+    assert {c.id for c in _matching("stays >= 1")} == {moved.id, twice.id}
+    assert moved.id in {c.id for c in _matching("stays < 2")}
+    march = stay_reports.month_occupancy(db.session, 2025)[2]
+    assert (march.stays, march.nights, march.amount) == (3, 3 + 1 + 2, 9000 * 3)

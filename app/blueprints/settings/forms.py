@@ -201,3 +201,26 @@ class TestMailForm(FlaskForm):
         validators=[DataRequired(message=_l("Enter an email address.")),
                     Email(message=_l("Enter a valid email address.")), Length(max=254)],
     )  # fmt: skip
+
+
+class TestSmsForm(FlaskForm):
+    test_number = StringField(
+        _l("Send a test SMS to (a Taiwanese mobile number)"),
+        validators=[DataRequired(message=_l("Enter a mobile number.")), Length(max=30)],
+    )
+
+    def validate_test_number(self, field):
+        from app.services.channels import normalise_mobile
+
+        number = normalise_mobile(field.data)
+        if number is None:
+            raise ValidationError(_l("Enter a mobile number such as 0912 345 678."))
+        field.data = number
+
+
+class TestLineForm(FlaskForm):
+    link_id = Choice(
+        _l("Send a test LINE message to"),
+        choices=[],
+        validators=[DataRequired(message=_l("Choose a linked customer."))],
+    )

@@ -4,7 +4,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.blueprints.settings import bp
-from app.blueprints.settings.forms import ChannelsForm, CustomFieldForm, GroupsForm, ShopForm
+from app.blueprints.settings.forms import CustomFieldForm, GroupsForm, ShopForm
 from app.extensions import db
 from app.forms import as_select_choices
 from app.models import CustomField
@@ -138,40 +138,3 @@ def _save_groups(form, shop, teachers) -> int:
     g.pop("shop", None)
     flash(_("Groups saved."), "success")
     return 302
-
-
-@bp.route("/channels", methods=["GET", "POST"])
-@owner_required
-def channels():
-    """SMS gateway and LINE channel: what the owner types from the providers' consoles;
-    the SMS balance and LINE's monthly quota as the providers report them."""
-    from decimal import Decimal
-
-    from flask import current_app
-
-    from app.services.channels import setup
-
-    shop = ensure_shop(db.session) if request.method == "POST" else get_shop(db.session)
-    form = ChannelsForm(obj=shop)
-    if request.method == "GET":
-        form.sms_part_price.data = Decimal(shop.sms_part_price_cents or 0) / 100
-    if form.validate_on_submit():
-        setup.save_settings(shop, form.data, clear_line=bool(request.form.get("clear_line")))
-        audit("settings.channels", "shop", shop.id)
-        db.session.commit()
-        g.pop("shop", None)
-        flash(_("Settings saved."), "success")
-        return redirect(url_for("settings.channels"))
-    status = 422 if request.method == "POST" else 200
-    balance, quota = setup.provider_status(shop, current_app.config)
-    base = (shop.public_base_url or request.url_root).rstrip("/")
-    return render_template(
-        "settings/channels.html",
-        form=form,
-        shop=shop,
-        configured=setup.configured(shop),
-        unreadable=setup.unreadable(shop),
-        balance=balance,
-        quota=quota,
-        webhook_url=f"{base}{url_for('webhooks.line_webhook')}",
-    ), status

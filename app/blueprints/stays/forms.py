@@ -38,10 +38,19 @@ def occasion_choices():
             ("other", _l("Other (say what)"))]  # fmt: skip
 
 
+class AgesField(StringField):
+    """The children's ages as the desk types them ("6, 9"); a saved stay's list shown so."""
+
+    def _value(self):
+        if isinstance(self.data, list | tuple):
+            return ", ".join(str(age) for age in self.data)
+        return super()._value()
+
+
 class OccasionFields:
     """The stay's party and occasion, shared by the stay form and the phone booking."""
 
-    children_ages = StringField(_l("Children's ages"), validators=[Optional(), Length(max=60)])
+    children_ages = AgesField(_l("Children's ages"), validators=[Optional(), Length(max=60)])
     preferences = StringField(
         _l("Room preferences (e.g. by the window, no coriander at breakfast)"),
         validators=[Optional(), Length(max=500)],

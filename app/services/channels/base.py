@@ -11,13 +11,20 @@ class SendError(Exception):
     "temporary" (try again later, a few times: a 5xx, a timeout), "permanent"
     (this message can never go: a wrong number, a user who blocked the account) or "halt"
     (nothing will go until the owner acts: wrong password, no credit, monthly quota used
-    up; the campaign pauses and the delivery stays queued)."""
+    up; the campaign pauses and the delivery stays queued).
 
-    def __init__(self, kind: str, text: str, retry_after: float | None = None):
+    code: the provider's own code for the refusal when it gave one (Mitake's statuscode,
+    Every8d's negative number, the HTTP status), for words in the reader's language
+    (channels/refusals.py); None when no provider answered (refused, timed out)."""
+
+    def __init__(
+        self, kind: str, text: str, retry_after: float | None = None, code: str | None = None
+    ):
         super().__init__(text)
         self.kind = kind
         self.text = text
         self.retry_after = retry_after
+        self.code = code
 
 
 class Client(Protocol):
@@ -40,9 +47,10 @@ def http_error(status: int, text: str, retry_after: str | None = None) -> SendEr
             wait = float(retry_after) if retry_after else None
         except ValueError:
             wait = None
-        return SendError("later", f"429 {text}".strip(), wait)
+        return SendError("later", f"429 {text}".strip(), wait, code="429")
+    code = str(status)
     if status in (401, 403):
-        return SendError("halt", f"{status} {text}".strip())
+        return SendError("halt", f"{status} {text}".strip(), code=code)
     if status >= 500 or status == 408:
-        return SendError("temporary", f"{status} {text}".strip())
-    return SendError("permanent", f"{status} {text}".strip())
+        return SendError("temporary", f"{status} {text}".strip(), code=code)
+    return SendError("permanent", f"{status} {text}".strip(), code=code)

@@ -49,7 +49,8 @@ class LineApi:
         except ValueError:
             message = response.text[:200]
         if response.status == 429 and "monthly limit" in message.lower():
-            return SendError("halt", f"429 {message}")  # the month's quota is used up
+            # The month's quota is used up.
+            return SendError("halt", f"429 {message}", code="429-monthly")
         return http_error(response.status, message, response.headers.get("retry-after"))
 
     def _post(self, path: str, payload: dict, retry_key: str | None = None) -> Response:
@@ -104,15 +105,24 @@ class LineApi:
         """{"limit": int | None, "used": int}: this month's messages (None if LINE can't be
         asked). limit None: no monthly limit on this plan."""
         try:
+            return self.check_quota()
+        except SendError:
+            return None
+
+    def check_quota(self) -> dict:
+        """As quota(), or SendError with LINE's own answer (a 401 for a wrong token)."""
+        try:
             quota = self.http.request("GET", "/v2/bot/message/quota")
+            if quota.status != 200:
+                raise self._error(quota)
             used = self.http.request("GET", "/v2/bot/message/quota/consumption")
-            if quota.status != 200 or used.status != 200:
-                return None
+            if used.status != 200:
+                raise self._error(used)
             data = quota.json()
             limit = data.get("value") if data.get("type") == "limited" else None
             return {"limit": limit, "used": int(used.json().get("totalUsage", 0))}
-        except (SendError, ValueError, TypeError):
-            return None
+        except (ValueError, TypeError) as error:
+            raise SendError("temporary", f"{type(error).__name__}: {error}") from None
 
     def close(self) -> None:
         self.http.close()

@@ -92,13 +92,3 @@ def save_settings(shop, values: dict, *, clear_line: bool = False) -> None:
             setattr(shop, name, value)
     if clear_line:
         shop.line_channel_secret = shop.line_access_token = None
-
-
-def provider_status(shop, config) -> tuple:
-    """(the SMS balance, LINE's monthly quota) as the providers report them, or None each."""
-    sms = sms_transport(shop, config)
-    api = line_api(shop, config)
-    quota = api.quota() if api else None
-    if api:
-        api.close()
-    return (sms.balance() if sms else None), quota

@@ -80,6 +80,17 @@ _MITAKE_HALT = {"c", "d", "e", "f", "h", "k", "m", "n", "p", "s"}
 _MITAKE_LATER = {"*", "a", "b", "r"}
 
 
+def mitake_error(fields: dict[str, str]) -> SendError:
+    """Mitake's refusal (statuscode and its Error text) as the outbox reads it."""
+    code = fields.get("statuscode", "")
+    text = f"statuscode={code} {fields.get('Error', '')}".strip()
+    if code in _MITAKE_HALT:
+        return SendError("halt", text, code=code)
+    if code in _MITAKE_LATER:
+        return SendError("temporary", text, code=code)
+    return SendError("permanent", text, code=code)
+
+
 def parse_mitake(text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for line in text.replace("\r\n", "\n").split("\n"):
@@ -115,12 +126,7 @@ class _MitakeClient:
         code = fields.get("statuscode", "")
         if code in _MITAKE_OK:
             return fields.get("msgid")
-        text = f"statuscode={code} {fields.get('Error', '')}".strip()
-        if code in _MITAKE_HALT:
-            raise SendError("halt", text)
-        if code in _MITAKE_LATER:
-            raise SendError("temporary", text)
-        raise SendError("permanent", text)
+        raise mitake_error(fields)
 
     def close(self) -> None:
         self.http.close()
@@ -145,16 +151,28 @@ class MitakeTransport:
 
     def balance(self) -> float | None:
         """Points left on the account (None when the gateway cannot be asked)."""
+        try:
+            return self.check_balance()
+        except SendError:
+            return None
+
+    def check_balance(self) -> float:
+        """Points left on the account, or SendError with Mitake's refusal (statuscode=e for
+        a wrong account or password) or why it could not be asked."""
         client = HttpClient(self.base_url, 5)
         try:
             response = client.request(
                 "POST", "/api/mtk/SmQuery",
                 form={"username": self.username, "password": self.password},
             )  # fmt: skip
-            value = parse_mitake(response.text).get("AccountPoint")
-            return float(value) if value is not None else None
-        except (SendError, ValueError):
-            return None
+            if response.status != 200:
+                raise http_error(response.status, response.text[:200])
+            fields = parse_mitake(response.text)
+            if fields.get("AccountPoint") is None:
+                raise mitake_error(fields)
+            return float(fields["AccountPoint"])
+        except ValueError as error:
+            raise SendError("temporary", f"{type(error).__name__}: {error}") from None
         finally:
             client.close()
 
@@ -162,6 +180,17 @@ class MitakeTransport:
 # ---- Every8d --------------------------------------------------------------------------------
 
 EVERY8D_BASE = "https://api.e8d.tw"
+
+
+def every8d_error(answer: str) -> SendError:
+    """Every8d's "-code,message" refusal as the outbox reads it."""
+    text = answer.strip()[:200]
+    code = text.split(",")[0]
+    if code in ("-99", "-100"):
+        return SendError("temporary", text, code=code)
+    if code in ("-1", "-2", "-3", "-4", "-5", "-8"):
+        return SendError("halt", text, code=code)  # account, password, credit
+    return SendError("permanent", text, code=code)
 
 
 class _Every8dClient:
@@ -180,12 +209,7 @@ class _Every8dClient:
         # "CREDIT,SENDED,COST,UNSEND,BATCH_ID" or "-code,message" on refusal.
         fields = response.text.strip().split(",")
         if fields and fields[0].startswith("-"):
-            text = response.text.strip()[:200]
-            if fields[0] in ("-99", "-100"):
-                raise SendError("temporary", text)
-            if fields[0] in ("-1", "-2", "-3", "-4", "-5", "-8"):
-                raise SendError("halt", text)  # account, password, credit
-            raise SendError("permanent", text)
+            raise every8d_error(response.text)
         if len(fields) >= 5 and fields[1] == "0":
             raise SendError("permanent", f"not sent: {response.text.strip()[:200]}")
         return fields[4] if len(fields) >= 5 else None
@@ -210,15 +234,25 @@ class Every8dTransport:
         return _Every8dClient(self)
 
     def balance(self) -> float | None:
+        try:
+            return self.check_balance()
+        except SendError:
+            return None
+
+    def check_balance(self) -> float:
+        """The credit left, or SendError with Every8d's "-code,message" refusal."""
         client = HttpClient(self.base_url, 5)
         try:
             response = client.request(
                 "POST", "/API21/HTTP/getCredit.ashx",
                 form={"UID": self.username, "PWD": self.password},
             )  # fmt: skip
-            value = float(response.text.strip())
-            return None if value < 0 else value
-        except (SendError, ValueError):
-            return None
+            if response.status != 200:
+                raise http_error(response.status, response.text[:200])
+            if response.text.strip().startswith("-"):
+                raise every8d_error(response.text)
+            return float(response.text.strip())
+        except ValueError as error:
+            raise SendError("temporary", f"{type(error).__name__}: {error}") from None
         finally:
             client.close()

@@ -20,6 +20,7 @@ from app.models import (
     Stay,
     Tag,
     TimelineEntry,
+    begins_a_stay,
     customer_tag,
 )
 from app.services import search
@@ -223,8 +224,9 @@ class _Compiler:
 
     def _amount_atom(self, node):
         if node.field == "stays":
+            # A stay that changed room mid-way is two parts, one stay.
             figure = sa.func.count(Stay.id)
-            grouped = sa.select(Stay.customer_id).where(Stay.status == "stayed")
+            grouped = sa.select(Stay.customer_id).where(Stay.status == "stayed", begins_a_stay())
             grouped = grouped.group_by(Stay.customer_id)
         else:
             figure = (

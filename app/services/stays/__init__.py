@@ -9,7 +9,7 @@ constraint `stay_no_double_booking` is the backstop, its violation answered the 
 The stay's life (check-in, check-out, extend, room change) is in `life`, the phone booking
 in `booking`, next year's occasion reminders in `occasions`."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -178,7 +178,7 @@ class StayValues:
     status: str
     source: str
     note: str
-    children_ages: str = ""
+    children_ages: list[int] = field(default_factory=list)
     preferences: str = ""
     occasion: str = ""
     occasion_label: str = ""
@@ -186,8 +186,11 @@ class StayValues:
     occasion_on: date | None = None
 
 
-def parse_ages(text: str | None) -> list[int]:
-    """ "6, 9" (or 6、9 / 6，9 / 6 9) → [6, 9]; StayError("ages") for anything else."""
+def parse_ages(text: str | list | None) -> list[int]:
+    """ "6, 9" (or 6、9 / 6，9 / 6 9, or a list) → [6, 9]; StayError("ages") for anything
+    else."""
+    if isinstance(text, list | tuple):
+        text = ", ".join(str(age) for age in text)
     parts = (text or "").replace("，", ",").replace("、", ",").replace(" ", ",").split(",")
     ages = []
     for part in filter(None, (p.strip() for p in parts)):
@@ -261,7 +264,7 @@ def check(values: dict, today: date) -> StayValues:
         status=status,
         source=source,
         note=note,
-        children_ages=", ".join(str(age) for age in ages),
+        children_ages=ages,
         preferences=preferences,
         **_occasion(values, check_in),
     )
