@@ -108,11 +108,16 @@ def _pair(session: Session, keep_id: int, other_id: int) -> tuple[Customer, Cust
     return survivor, other
 
 
+def _key(table: sa.Table) -> sa.Column:
+    """The row's own key (LINE codes are keyed by their hash, the rest by id)."""
+    return list(table.primary_key.columns)[0]
+
+
 def _split(session: Session, model, keys: tuple, keep_id: int, other_id: int):
     """The other's row ids that move, and those that stay (the survivor has the same)."""
     table = model.__table__
     if not keys:
-        ids = session.scalars(sa.select(table.c.id).where(table.c.customer_id == other_id))
+        ids = session.scalars(sa.select(_key(table)).where(table.c.customer_id == other_id))
         return list(ids), []
     columns = [table.c[key] for key in keys]
     survivors = {
@@ -121,12 +126,12 @@ def _split(session: Session, model, keys: tuple, keep_id: int, other_id: int):
     }  # fmt: skip
     move, stay = [], []
     for row in session.execute(
-        sa.select(table.c.id, *columns).where(table.c.customer_id == other_id)
+        sa.select(_key(table), *columns).where(table.c.customer_id == other_id)
     ):
         key = tuple(row[1:])
         # Reminders by hand (no rule) never clash: each is its own thing to do.
         clash = key in survivors and not (model is Reminder and key[0] is None)
-        (stay if clash else move).append(row.id)
+        (stay if clash else move).append(row[0])
     return move, stay
 
 
@@ -135,7 +140,7 @@ def _set_owner(session: Session, model, ids: list[int], owner_id: int, where_own
     for start in range(0, len(ids), CHUNK):
         session.execute(
             sa.update(table)
-            .where(table.c.id.in_(ids[start : start + CHUNK]), table.c.customer_id == where_owner)
+            .where(_key(table).in_(ids[start : start + CHUNK]), table.c.customer_id == where_owner)
             .values(customer_id=owner_id)
         )
 
@@ -224,7 +229,8 @@ def merge(
     before = _snapshot(survivor)
     other_before = {"archived_at": _json(other.archived_at)}
     record.moved = _move_rows(session, keep_id, other_id, now)
-    session.expire_all()
+    session.flush()
+    session.expire_all()  # the moved rows' collections are read again
     survivor, other = session.get(Customer, keep_id), session.get(Customer, other_id)
     _choose_fields(survivor, other, choices)
     before["consent"] = privacy.merge_consents(
