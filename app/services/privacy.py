@@ -256,6 +256,13 @@ def erase(session: Session, customer: Customer, *, typed_name: str, now: datetim
     customer.sms_opt_out = True
     customer.version += 1
     session.flush()
+    # Records merged into this one are the same person: nothing of them stays either.
+    for merged in session.scalars(
+        sa.select(Customer).where(
+            Customer.merged_into_id == customer_id, Customer.erased_at.is_(None)
+        )  # fmt: skip
+    ).all():
+        erase(session, merged, typed_name=merged.display_name, now=now)
     return customer
 
 

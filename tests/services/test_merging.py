@@ -357,3 +357,14 @@ def test_merged_record_is_hidden_from_the_lists(app):
     archived = db.session.scalars(list_query(db.session, "", None, archived=True)).all()
     assert [c.id for c in ids] == [survivor.id] and archived == []
     assert db.session.get(Customer, other.id).merged_into_id == survivor.id
+
+
+def test_erasing_the_survivor_erases_its_merged_record_too(app):
+    survivor, other = make_customer("陳怡君"), make_customer("陈怡君", phone="0912345679")
+    merging.merge(db.session, survivor.id, other.id)
+    db.session.commit()
+    privacy.erase(db.session, survivor, typed_name="陳怡君")
+    db.session.commit()
+    tombstone = db.session.get(Customer, other.id)
+    assert tombstone.erased_at is not None and tombstone.phone is None
+    assert tombstone.display_name == f"#{tombstone.member_number}"

@@ -259,4 +259,3 @@ class MergeForm(FlaskForm):
     other = IntegerField(validators=[DataRequired()])
     keep_version = IntegerField(validators=[DataRequired()])
     other_version = IntegerField(validators=[DataRequired()])
-

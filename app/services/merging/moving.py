@@ -277,11 +277,8 @@ def _move_back(session: Session, record: CustomerMerge) -> None:
     ])  # fmt: skip
 
 
-def undo(session: Session, merge_id: int, *, actor: User | None = None,
-         ip: str | None = None) -> CustomerMerge:  # fmt: skip
-    """Takes a merge back: the other's rows return to it, the survivor's fields are as they
-    were (those edited since the merge keep their new values), both records are listed again."""
-    begin_write(session)
+def _undoable(session: Session, merge_id: int) -> CustomerMerge:
+    """The merge, or MergeError: unknown, undone, a record erased or merged again since."""
     record = session.get(CustomerMerge, merge_id)
     if record is None:
         raise MergeError("missing")
@@ -295,6 +292,15 @@ def undo(session: Session, merge_id: int, *, actor: User | None = None,
         raise MergeError("erased")
     if survivor.merged_into_id is not None or other.merged_into_id != survivor.id:
         raise MergeError("merged_again")
+    return record
+
+
+def undo(session: Session, merge_id: int, *, actor: User | None = None,
+         ip: str | None = None) -> CustomerMerge:  # fmt: skip
+    """Takes a merge back: the other's rows return to it, the survivor's fields are as they
+    were (those edited since the merge keep their new values), both records are listed again."""
+    begin_write(session)
+    record = _undoable(session, merge_id)
     session.flush()
     _move_back(session, record)
     session.expire_all()
