@@ -161,10 +161,11 @@ def in_process(folder: Path, results: Results, database_url: str | None = None) 
 def _benchmarks() -> list:
     from bench.calendar import calendar_month
     from bench.dashboard import dashboard
+    from bench.duplicates import duplicates
     from bench.imports import import_10k
     from bench.records import records
 
-    return [dashboard, import_10k, records, calendar_month]
+    return [dashboard, import_10k, records, calendar_month, duplicates]
 
 
 BENCHMARKS: list = _benchmarks()

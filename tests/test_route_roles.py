@@ -54,6 +54,17 @@ ROUTES = [
         {**DESK_UP, DESK: 302, OWNER: 302},
     ),
     ("POST", "/customers/bulk-tags", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    # duplicates: the finder, "not the same person", the merge page and its undo
+    ("GET", "/customers/duplicates", None, DESK_UP),
+    ("POST", "/customers/duplicates/not-same", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    (
+        "GET",
+        "/customers/merge?keep={customer}&other={customer}",
+        None,
+        {**DESK_UP, DESK: 422, OWNER: 422},
+    ),
+    ("POST", "/customers/merge", {"keep": "1"}, {**DESK_UP, DESK: 400, OWNER: 400}),
+    ("POST", "/customers/merges/{merge_record}/undo", {}, {**DESK_UP, DESK: 404, OWNER: 404}),
     # Invalid side forms come back as their own page with the errors (422).
     ("POST", "/customers/{customer}/family", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
     (
@@ -419,6 +430,7 @@ def ids(app):
         "customer": customer.id,
         "tag": tag.id,
         "merge": merge_record().id,
+        "merge_record": 999999,
         "family": family.id,
         "date": when.id,
         "field": field.id,

@@ -21,6 +21,7 @@ from app.models.customer import (
 )
 from app.models.importing import ImportBatch, ImportChange
 from app.models.line import LineCode, LineCodeFailure, LineEvent, LineLink
+from app.models.merging import CustomerMerge, NotDuplicate
 from app.models.page_version import page_version
 from app.models.privacy import ConsentEvent, CustomerConsent
 from app.models.purchase import (
@@ -79,6 +80,8 @@ __all__ = [
     "CustomerConsent",
     "Delivery",
     "CustomField",
+    "CustomerMerge",
+    "NotDuplicate",
     "CustomFieldValue",
     "Customer",
     "FamilyMember",

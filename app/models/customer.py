@@ -78,6 +78,10 @@ class Customer(db.Model):
     import_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # Optimistic locking for profile edits; bumped only by profile edits, not by notes.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Merged into another record of the same person: this row is a tombstone (hidden from
+    # lists and search) kept so that the merge can be undone. A plain id, like
+    # import_batch_id (no table copy on SQLite).
+    merged_into_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     assigned_user = relationship("User", foreign_keys=[assigned_user_id])
     consent_recorded_by = relationship("User", foreign_keys=[consent_recorded_by_id])

@@ -60,6 +60,17 @@ def digits_of(phone: str | None) -> str | None:
     return digits or None
 
 
+def normal_phone(value) -> str | None:
+    """A phone as Taiwan writes it: +886 912-345-679, 886912345679 and a number Excel kept
+    (912345679, 912345679.0) all give 0912345679; otherwise its digits (None: no digits)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    digits = digits_of(str(value) if value is not None else None)
+    if digits and digits.startswith("886") and len(digits) in (11, 12):
+        digits = "0" + digits[3:]
+    return "0" + digits if digits and len(digits) == 9 and digits[0] == "9" else digits
+
+
 def format_member_number(number: int) -> str:
     return f"{MEMBER_PREFIX}{number:0{MEMBER_DIGITS}d}"
 
@@ -351,8 +362,9 @@ def list_query(
         query = segments.customers_query(session, expression, context, include_archived=True)
     else:
         query = sa.select(Customer)
-    query = query.where(
-        Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)
+    query = query.where(  # a merged record's tombstone is in neither list
+        Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None),
+        Customer.merged_into_id.is_(None),
     )
     column = LIST_SORTS.get(sort, Customer.display_name)
     order = column.desc() if descending else column.asc()

@@ -256,6 +256,13 @@ def erase(session: Session, customer: Customer, *, typed_name: str, now: datetim
     customer.sms_opt_out = True
     customer.version += 1
     session.flush()
+    # Records merged into this one are the same person: nothing of them stays either.
+    for merged in session.scalars(
+        sa.select(Customer).where(
+            Customer.merged_into_id == customer_id, Customer.erased_at.is_(None)
+        )  # fmt: skip
+    ).all():
+        erase(session, merged, typed_name=merged.display_name, now=now)
     return customer
 
 
@@ -384,3 +391,37 @@ def consent_history(session: Session, customer_id: int) -> list[ConsentEvent]:
             .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
         )
     )
+
+
+# ---- two records of one person made one (services.merging) ------------------------------
+
+_CONSENT_COLUMNS = ("consent_method", "consent_given_at", "consent_recorded_by_id")
+
+
+def merge_consents(session: Session, survivor: Customer, other: Customer, *, actor,
+                   source: str) -> dict:  # fmt: skip
+    """The survivor of a merge holds every consent either record held (the same person gave
+    them), each new one with its history row marked `source`; the other record's history
+    rows move along with its other rows. Returns what unmerge_consents puts back."""
+    before = {name: getattr(survivor, name) for name in _CONSENT_COLUMNS}
+    before["consent_given_at"] = _iso(before["consent_given_at"])
+    before["consents"] = sorted(survivor.consents)
+    for purpose in sorted(other.consents - survivor.consents):
+        record_consent(session, survivor, purpose=purpose, action="given",
+                       method=other.consent_method or "paper", actor=actor, source=source)  # fmt: skip
+    return before
+
+
+def unmerge_consents(session: Session, survivor: Customer, before: dict, *, source: str) -> None:
+    """Undoes merge_consents: the survivor's consent as it was, the rows the merge added gone."""
+    session.execute(
+        sa.delete(ConsentEvent).where(
+            ConsentEvent.customer_id == survivor.id, ConsentEvent.source == source
+        )
+    )
+    for name in _CONSENT_COLUMNS:
+        value = before.get(name)
+        if name == "consent_given_at" and value:
+            value = datetime.fromisoformat(value)
+        setattr(survivor, name, value)
+    survivor.consents = before.get("consents") or ()

@@ -22,7 +22,8 @@ PAGES = {
     ],
     "desk@example.com": ["/", "/customers/new", "/customers/{child}", "/labels",
                          "/customers/{child}/forms/purchase", "/customers/{child}/forms/enrolment",
-                         "/imports/purchases", "/bookings/new?room_id={room}", "/stays/{stay}"],
+                         "/imports/purchases", "/bookings/new?room_id={room}", "/stays/{stay}",
+                         "/customers/duplicates", "/customers/merge?keep={child}&other={twin}"],
     "teacher@example.com": ["/", "/today", "/today/{child}"],
 }  # fmt: skip
 
@@ -61,6 +62,19 @@ def booked(live_app, child):
     return found
 
 
+@pytest.fixture
+def twin(live_app, child):
+    """A second record of the first customer (the duplicate finder and merge pages)."""
+    from app.models import Customer
+    from tests.factories import make_customer
+
+    with live_app.app_context():
+        first = db.session.get(Customer, child)
+        twin_id = make_customer(first.display_name, phone=first.phone, email=first.email).id
+        db.session.remove()
+    return twin_id
+
+
 def audit_page(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
@@ -80,7 +94,7 @@ def audit_page(page) -> list[str]:
     ids=["english-desktop", "chinese-tablet"],
 )
 def test_main_pages_have_no_serious_accessibility_problems(
-    browser, live_server, child, booked, locale, viewport
+    browser, live_server, child, booked, twin, locale, viewport
 ):
     context = browser.new_context(
         bypass_csp=True,  # only so the test can inject axe; the app's CSP stays as it is
@@ -98,7 +112,7 @@ def test_main_pages_have_no_serious_accessibility_problems(
             page.press("input[name=password]", "Enter")
             page.wait_for_url(f"{live_server.url}/")
             for path in paths:
-                page.goto(live_server.url + path.format(child=child, **booked))
+                page.goto(live_server.url + path.format(child=child, twin=twin, **booked))
                 problems += [f"{email} {path}: {v}" for v in audit_page(page)]
             page.close()
             context.clear_cookies()

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("customers", __name__)
 
-from app.blueprints.customers import family, line, routes, tags  # noqa: E402,F401
+from app.blueprints.customers import family, line, merging, routes, tags  # noqa: E402,F401

@@ -243,3 +243,19 @@ class BulkTagForm(FlaskForm):
 
 class ArchiveForm(FlaskForm):
     archived = IntegerField()
+
+
+class NotDuplicateForm(FlaskForm):
+    """Two customers the desk says are different people."""
+
+    first = IntegerField(validators=[DataRequired()])
+    second = IntegerField(validators=[DataRequired()])
+
+
+class MergeForm(FlaskForm):
+    """The merge page: the two records as they were shown, and each field's side."""
+
+    keep = IntegerField(validators=[DataRequired()])
+    other = IntegerField(validators=[DataRequired()])
+    keep_version = IntegerField(validators=[DataRequired()])
+    other_version = IntegerField(validators=[DataRequired()])

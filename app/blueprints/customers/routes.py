@@ -38,7 +38,7 @@ from app.models import (
     Role,
 )
 from app.security import audit, desk_required, staff_required
-from app.services import accounts, page_cache
+from app.services import accounts, merging, page_cache
 from app.services import customers as customer_service
 from app.services import purchases as purchase_service
 from app.services import reminders as reminder_service
@@ -410,6 +410,9 @@ def _render_page(customer_id: int) -> str:
         today=shop_context(db.session).today,
         purchase_figures=purchase_service.figures(db.session, customer.id),
         recent_purchases=purchase_service.recent_purchases(db.session, customer.id),
+        merges=merging.merges_into(db.session, customer.id)
+        if current_user.role in (Role.OWNER, Role.FRONTDESK)
+        else [],
         **_stays_of(customer),
     )
 

@@ -242,6 +242,7 @@ def search(
     )
     if not include_archived:
         customer_query = customer_query.where(Customer.archived_at.is_(None))
+    customer_query = customer_query.where(Customer.merged_into_id.is_(None))
     customers = list(
         session.scalars(
             customer_query.order_by(Customer.display_name, Customer.id).limit(limit + 1)
