@@ -19,6 +19,14 @@ from app.models.customer import (
     FamilyMember,
     ImportantDate,
 )
+from app.models.enquiry import (
+    ENQUIRY_SOURCES,
+    ENQUIRY_STAGES,
+    OPEN_STAGES,
+    Enquiry,
+    EnquiryContact,
+    LostReason,
+)
 from app.models.importing import ImportBatch, ImportChange
 from app.models.line import LineCode, LineCodeFailure, LineEvent, LineLink
 from app.models.page_version import page_version
@@ -61,6 +69,12 @@ __all__ = [
     "OCCASIONS",
     "Stay",
     "page_version",
+    "ENQUIRY_SOURCES",
+    "ENQUIRY_STAGES",
+    "OPEN_STAGES",
+    "Enquiry",
+    "EnquiryContact",
+    "LostReason",
     "LineCode",
     "LineCodeFailure",
     "LineEvent",
