@@ -180,6 +180,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.calendar import bp as calendar_bp
     from app.blueprints.campaigns import bp as campaigns_bp
     from app.blueprints.customers import bp as customers_bp
+    from app.blueprints.enquiries import bp as enquiries_bp
     from app.blueprints.home import bp as main_bp
     from app.blueprints.home import today_bp
     from app.blueprints.imports import bp as imports_bp
@@ -218,3 +219,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(labels_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(enquiries_bp)

@@ -229,6 +229,28 @@ ROUTES = [
     ("POST", "/calendar/rooms/{room}/export", {}, {**OWNER_ONLY, OWNER: 302}),
     ("POST", "/calendar/rooms/{room}/feeds", {}, {**OWNER_ONLY, OWNER: 422}),
     ("POST", "/calendar/feeds/{room_feed}/delete", {}, {**OWNER_ONLY, OWNER: 302}),
+    # enquiries (front desk and owner), the lost reasons (owner)
+    ("GET", "/enquiries", None, DESK_UP),
+    ("GET", "/enquiries/new", None, DESK_UP),
+    ("POST", "/enquiries/new", {"name": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    ("GET", "/enquiries/{enquiry}", None, DESK_UP),
+    ("POST", "/enquiries/{enquiry}/edit", {"name": ""}, {**DESK_UP, DESK: 422, OWNER: 422}),
+    (
+        "POST",
+        "/enquiries/{enquiry}/stage",
+        {"stage-stage": "lost"},
+        {**DESK_UP, DESK: 422, OWNER: 422},
+    ),
+    ("POST", "/enquiries/{enquiry}/hot", {"hot": "y"}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    (
+        "POST",
+        "/enquiries/{enquiry}/contact",
+        {"contact-channel": "x"},
+        {**DESK_UP, DESK: 422, OWNER: 422},
+    ),
+    ("GET", "/enquiries/reasons", None, OWNER_ONLY),
+    ("POST", "/enquiries/reasons", {"name": ""}, {**OWNER_ONLY, OWNER: 422}),
+    ("POST", "/enquiries/reasons/{lost_reason}/remove", {}, {**OWNER_ONLY, OWNER: 302}),
     ("GET", "/ical/{token}.ics", None, {ANON: 404, TEACHER: 404, DESK: 404, OWNER: 404}),
     (
         "POST",
@@ -410,7 +432,15 @@ def ids(app):
     room_block = RoomBlock(room_id=room.id, starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 3))
     db.session.add_all([room_feed, room_block])
     db.session.commit()
+    from app.models import Enquiry, LostReason
+
+    enquiry = Enquiry(name="林小姐", phone="0912")
+    lost_reason = LostReason(name="價格")
+    db.session.add_all([enquiry, lost_reason])
+    db.session.commit()
     return {
+        "enquiry": enquiry.id,
+        "lost_reason": lost_reason.id,
         "line_link": line_link.id,
         "room_block": room_block.id,
         "room_feed": room_feed.id,

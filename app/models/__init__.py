@@ -19,6 +19,14 @@ from app.models.customer import (
     FamilyMember,
     ImportantDate,
 )
+from app.models.enquiry import (
+    ENQUIRY_SOURCES,
+    ENQUIRY_STAGES,
+    OPEN_STAGES,
+    Enquiry,
+    EnquiryContact,
+    LostReason,
+)
 from app.models.importing import ImportBatch, ImportChange
 from app.models.line import LineCode, LineCodeFailure, LineEvent, LineLink
 from app.models.merging import CustomerMerge, NotDuplicate
@@ -70,6 +78,12 @@ __all__ = [
     "Stay",
     "begins_a_stay",
     "page_version",
+    "ENQUIRY_SOURCES",
+    "ENQUIRY_STAGES",
+    "OPEN_STAGES",
+    "Enquiry",
+    "EnquiryContact",
+    "LostReason",
     "LineCode",
     "LineCodeFailure",
     "LineEvent",

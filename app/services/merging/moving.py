@@ -18,6 +18,7 @@ from app.models import (
     CustomerMerge,
     CustomFieldValue,
     Delivery,
+    Enquiry,
     Enrolment,
     FamilyMember,
     ImportantDate,
@@ -63,6 +64,7 @@ MOVED = {
     Reminder: ("rule_id", "occasion"),
     Stay: (),
     StayPayment: (),
+    Enquiry: (),
 }
 # Tables with a customer key that a merge leaves as they are, and why.
 LEFT_IN_PLACE = {
