@@ -110,6 +110,7 @@ def test_customers_consents_become_rows_and_back(app):
     person = db.session.get(Customer, both)
     assert {row.given_at for row in person.consent_rows} == {person.consent_given_at}
 
+
 def test_childrens_ages_become_a_list_of_numbers_and_back(app):
     """Issue 23: "6, 9" / 6、9 → [6, 9]; text that is not ages ("six") → [] and kept, as
     typed, in the stay's note; downgrade writes "6, 9" back."""

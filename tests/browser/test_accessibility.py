@@ -19,11 +19,13 @@ PAGES = {
         "/customers/{child}/privacy", "/search?q=林", "/reports",
         "/reports?report=repurchase&min_price=100", "/reports?report=attendance",
         "/settings/products", "/settings/rooms", "/settings/rates", "/settings/channels",
+        "/enquiries/reasons",
     ],
     "desk@example.com": ["/", "/customers/new", "/customers/{child}", "/labels",
                          "/customers/{child}/forms/purchase", "/customers/{child}/forms/enrolment",
                          "/imports/purchases", "/bookings/new?room_id={room}", "/stays/{stay}",
-                         "/customers/duplicates", "/customers/merge?keep={child}&other={twin}"],
+                         "/customers/duplicates", "/customers/merge?keep={child}&other={twin}",
+                         "/enquiries", "/enquiries/new", "/enquiries/{enquiry}"],
     "teacher@example.com": ["/", "/today", "/today/{child}"],
 }  # fmt: skip
 
@@ -75,6 +77,27 @@ def twin(live_app, child):
     return twin_id
 
 
+@pytest.fixture
+def enquiry(live_app, child):
+    """A hot enquiry with one contact (the board and the enquiry's page)."""
+    from app.models import User
+    from app.services import enquiries
+    from app.services.shop import shop_context
+
+    with live_app.app_context():
+        desk = db.session.scalar(sa.select(User).where(User.email == "desk@example.com"))
+        found = enquiries.create(
+            db.session, {"name": "林小姐", "phone": "0912345678", "budget": 12000, "wants": "試聽"},
+            kind="afterschool", today=shop_context(db.session).today, actor=desk,
+        )  # fmt: skip
+        enquiries.set_hot(db.session, found, True, actor=desk)
+        enquiries.record_contact(db.session, found, channel="phone", note="下週再聯絡", actor=desk)
+        db.session.commit()
+        enquiry_id = found.id
+        db.session.remove()
+    return enquiry_id
+
+
 def audit_page(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
@@ -94,7 +117,7 @@ def audit_page(page) -> list[str]:
     ids=["english-desktop", "chinese-tablet"],
 )
 def test_main_pages_have_no_serious_accessibility_problems(
-    browser, live_server, child, booked, twin, locale, viewport
+    browser, live_server, child, booked, twin, enquiry, locale, viewport
 ):
     context = browser.new_context(
         bypass_csp=True,  # only so the test can inject axe; the app's CSP stays as it is
@@ -112,7 +135,9 @@ def test_main_pages_have_no_serious_accessibility_problems(
             page.press("input[name=password]", "Enter")
             page.wait_for_url(f"{live_server.url}/")
             for path in paths:
-                page.goto(live_server.url + path.format(child=child, twin=twin, **booked))
+                page.goto(
+                    live_server.url + path.format(child=child, twin=twin, enquiry=enquiry, **booked)
+                )
                 problems += [f"{email} {path}: {v}" for v in audit_page(page)]
             page.close()
             context.clear_cookies()
