@@ -248,6 +248,7 @@ ROUTES = [
         {"contact-channel": "x"},
         {**DESK_UP, DESK: 422, OWNER: 422},
     ),
+    ("POST", "/enquiries/{enquiry}/enrol", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
     ("GET", "/enquiries/reasons", None, OWNER_ONLY),
     ("POST", "/enquiries/reasons", {"name": ""}, {**OWNER_ONLY, OWNER: 422}),
     ("POST", "/enquiries/reasons/{lost_reason}/remove", {}, {**OWNER_ONLY, OWNER: 302}),

@@ -190,3 +190,68 @@ def test_an_enquiry_from_an_existing_customer_links_to_them(client, frontdesk, h
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"/customers/{customer.id}" in page
+
+
+def test_a_homestay_enquiry_won_becomes_a_booking_without_retyping(client, frontdesk, homestay):
+    from app.models import Stay, TimelineEntry
+    from app.services import stays
+
+    room = stays.save_room(db.session, None, "海景雙人房")
+    db.session.commit()
+    login(client, frontdesk)
+    arriving = homestay + timedelta(days=10)
+    enquiry = enquiries.create(
+        db.session, {"name": "林小姐", "phone": "0912345678", "wants": "靠海的房間",
+                     "wanted_from": arriving, "wanted_to": arriving + timedelta(days=2),
+                     "adults": 3},
+        kind="homestay", today=homestay, actor=frontdesk,
+    )  # fmt: skip
+    db.session.commit()
+    page = client.get(f"/enquiries/{enquiry.id}").get_data(as_text=True)
+    link = page.split('href="/bookings/new?', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    form = client.get("/bookings/new?" + link).get_data(as_text=True)
+    assert 'value="林小姐"' in form and 'value="0912345678"' in form
+    assert f'value="{arriving.isoformat()}"' in form and 'name="enquiry_id"' in form
+    response = client.post("/bookings/new", data={
+        "enquiry_id": str(enquiry.id), "guest_id": "", "guest_name": "林小姐",
+        "guest_phone": "0912345678", "room_id": str(room.id),
+        "check_in": arriving.isoformat(), "check_out": (arriving + timedelta(days=2)).isoformat(),
+        "adults": "3", "occasion": "",
+    })  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    enquiry = db.session.get(Enquiry, enquiry.id)
+    stay = db.session.scalar(sa.select(Stay))
+    assert enquiry.stage == "won" and enquiry.customer_id == stay.customer_id
+    notes = db.session.scalars(sa.select(TimelineEntry.body).where(
+        TimelineEntry.customer_id == stay.customer_id)).all()  # fmt: skip
+    assert any("靠海的房間" in note for note in notes)
+
+
+def test_a_centre_enquiry_won_enrols_the_child_in_their_class(client, frontdesk, centre):
+    from app.models import Customer, Enrolment
+    from tests.factories import make_tag
+
+    sunflowers = make_tag("向日葵班")
+    sunflowers.is_group = True
+    db.session.commit()
+    login(client, frontdesk)
+    enquiry = enquiries.create(
+        db.session, {"name": "陳小安", "phone": "0922333444", "child_grade": "小二",
+                     "start_month": date(2027, 2, 1)},
+        kind="afterschool", today=centre, actor=frontdesk,
+    )  # fmt: skip
+    db.session.commit()
+    refused = client.post(f"/enquiries/{enquiry.id}/enrol", data={"enrol-group": ""},
+                          headers={"Accept-Language": "zh-TW"})  # fmt: skip
+    assert refused.status_code == 422
+    response = client.post(f"/enquiries/{enquiry.id}/enrol", data={"enrol-group": "向日葵班"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    child = db.session.scalar(sa.select(Customer).where(Customer.display_name == "陳小安"))
+    enrolment = db.session.scalar(sa.select(Enrolment).where(Enrolment.customer_id == child.id))
+    assert (enrolment.group_name, enrolment.starts_on) == ("向日葵班", date(2027, 2, 1))
+    assert [tag.name for tag in child.tags] == ["向日葵班"]
+    assert db.session.get(Enquiry, enquiry.id).stage == "won"
+    again = client.post(f"/enquiries/{enquiry.id}/enrol", data={"enrol-group": "向日葵班"})
+    assert again.status_code == 422

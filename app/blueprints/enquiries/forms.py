@@ -87,3 +87,10 @@ class ReasonForm(FlaskForm):
     name = StringField(
         _l("Reason"), validators=[DataRequired(message=_l("Enter a reason.")), Length(max=60)]
     )
+
+
+class EnrolForm(FlaskForm):
+    """A centre's enquiry won: the class the child joins, from which day."""
+
+    group = Choice(_l("Class"), choices=[])
+    starts_on = DateInput(_l("Starts on"), validators=[Optional()])

@@ -9,6 +9,7 @@ from app.blueprints.enquiries import bp
 from app.blueprints.enquiries.forms import (
     ContactForm,
     EnquiryForm,
+    EnrolForm,
     HotForm,
     ReasonForm,
     StageForm,
@@ -21,6 +22,8 @@ from app.forms import as_select_choices
 from app.models import ENQUIRY_STAGES, Enquiry
 from app.security import desk_required, owner_required
 from app.services import enquiries as service
+from app.services import groups
+from app.services.enquiries import winning
 from app.services.shop import get_shop, shop_context
 
 
@@ -41,6 +44,7 @@ def _message(error: service.EnquiryError) -> str:
                      "your change."),
         "lost-reason": _("Choose why it was lost (or say it in a few words)."),
         "closed": _("This enquiry is closed: open it again first."),
+        "group": _("Choose the class."),
     }.get(error.code, _("Check the values and try again."))  # fmt: skip
 
 
@@ -116,15 +120,25 @@ def new():
     return render_template("enquiries/form.html", form=form, enquiry=None, kind=kind), 422
 
 
+def _enrol_form(shop, formdata=None) -> EnrolForm:
+    form = EnrolForm(formdata=formdata, prefix="enrol")
+    form.group.choices = as_select_choices(
+        [("", _("Choose…"))] + [(name, name) for name in groups.group_names(db.session, shop)]
+    )
+    return form
+
+
 def _page(enquiry: Enquiry, status: int = 200, **forms):
-    kind = get_shop(db.session).kind
+    shop = get_shop(db.session)
+    kind = shop.kind
     return render_template(
         "enquiries/show.html", enquiry=enquiry, kind=kind, words=stage_words(kind),
         sources=dict(source_choices()), too_soon=service.too_soon(enquiry),
         form=forms.get("form") or _enquiry_form(enquiry),
         stage_form=forms.get("stage_form") or _stage_form(enquiry, kind),
         contact_form=forms.get("contact_form") or ContactForm(prefix="contact"),
-        hot_form=HotForm(),
+        hot_form=HotForm(), booking_args=winning.booking_prefill(enquiry),
+        enrol_form=forms.get("enrol_form") or _enrol_form(shop),
     ), status  # fmt: skip
 
 
@@ -215,6 +229,29 @@ def contact(enquiry_id: int):
                 flash(_("Noted."), "success")
             return redirect(url_for("enquiries.show", enquiry_id=enquiry.id))
     return _page(enquiry, 422, contact_form=form)
+
+
+@bp.route("/enquiries/<int:enquiry_id>/enrol", methods=["POST"])
+@desk_required
+def enrol(enquiry_id: int):
+    """A centre's enquiry won: the child enrolled in a class, the enquiry closed."""
+    enquiry = _enquiry_or_404(enquiry_id)
+    shop = get_shop(db.session)
+    form = _enrol_form(shop, formdata=request.form)
+    if form.validate():
+        try:
+            customer = winning.won_by_enrolment(
+                db.session, enquiry, group=form.group.data, starts_on=form.starts_on.data,
+                actor=current_user, today=shop_context(db.session).today,
+            )  # fmt: skip
+        except service.EnquiryError as error:
+            db.session.rollback()
+            form.group.errors = [_message(error)]
+        else:
+            db.session.commit()
+            flash(_("Won: %(name)s is enrolled.", name=customer.display_name), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    return _page(enquiry, 422, enrol_form=form)
 
 
 @bp.route("/enquiries/reasons", methods=["GET", "POST"])

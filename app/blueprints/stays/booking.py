@@ -33,6 +33,13 @@ def _prefill(form: BookingForm) -> None:
     form.check_out.data = _day(request.args.get("check_out")) or form.check_out.data
     guest = request.args.get("guest_id", "")
     form.guest_id.data = int(guest) if guest.isdigit() else None
+    enquiry = request.args.get("enquiry_id", "")
+    form.enquiry_id.data = int(enquiry) if enquiry.isdigit() else None
+    for name in ("guest_name", "guest_phone", "guest_email"):
+        getattr(form, name).data = request.args.get(name, "")[:120] or getattr(form, name).data
+    adults = request.args.get("adults", "")
+    if adults.isdigit() and 0 < int(adults) < 100:
+        form.adults.data = int(adults)
 
 
 def _chosen(form: BookingForm):

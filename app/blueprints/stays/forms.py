@@ -111,6 +111,7 @@ class BookingForm(OccasionFields, FlaskForm):
     """The phone booking: a guest found or typed in, the room and nights, the party."""
 
     guest_id = Number(_l("Guest"), validators=[Optional()])
+    enquiry_id = Number(_l("Enquiry"), validators=[Optional()])  # a won enquiry closes with it
     guest_name = StringField(_l("New guest's name"), validators=[Optional(), Length(max=120)])
     guest_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     guest_email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
@@ -133,6 +134,7 @@ class BookingForm(OccasionFields, FlaskForm):
             "check_in": self.check_in.data, "check_out": self.check_out.data,
             "adults": self.adults.data if self.adults.data is not None else 2,
             "source": self.source.data, "note": self.note.data, **self.occasion_values(),
+            "enquiry_id": self.enquiry_id.data,
         }  # fmt: skip
 
 

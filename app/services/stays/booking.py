@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.db import begin_write
 from app.models import Customer, Stay, TimelineEntry, User
 from app.services import search as search_service
+from app.services.enquiries import winning
 from app.services.stays import StayError, check, ensure_free, save_stay
 from app.services.text import one_line
 
@@ -92,4 +93,10 @@ def book(session: Session, values: dict, *, actor: User | None, today: date, zon
         raise StayError("past")
     ensure_free(session, checked.room_id, checked.check_in, checked.check_out)
     customer = _guest(session, values, actor)
-    return save_stay(session, customer, None, stay_values, actor=actor, today=today, zone=zone)
+    stay = save_stay(session, customer, None, stay_values, actor=actor, today=today, zone=zone)
+    winning.won_by_booking(
+        session, values.get("enquiry_id"), stay, actor=actor,
+        what=f"{stay.room.name if stay.room else ''} {stay.check_in.isoformat()} → "
+        f"{stay.check_out.isoformat()}",
+    )  # fmt: skip
+    return stay
