@@ -19,6 +19,7 @@ PAGES = {
         "/customers/{child}/privacy", "/search?q=林", "/reports",
         "/reports?report=repurchase&min_price=100", "/reports?report=attendance",
         "/settings/products", "/settings/rooms", "/settings/rates", "/settings/channels",
+        "/settings/synonyms", "/today?show=missing",
     ],
     "desk@example.com": ["/", "/customers/new", "/customers/{child}", "/labels",
                          "/customers/{child}/forms/purchase", "/customers/{child}/forms/enrolment",
