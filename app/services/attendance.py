@@ -71,12 +71,16 @@ def today_board(
         notes=group_service.entries_since(session, ids, since),
         roll=roll,
         expected=expected,
-        present=[c for c in children if c.id in roll and roll[c.id].status == "present"],
+        present=_with_status(children, roll, "present"),
         missing=[c for c in children if c.id in expected and c.id not in roll],
-        absent=[c for c in children if c.id in roll and roll[c.id].status == "absent"],
+        absent=_with_status(children, roll, "absent"),
         with_alerts=sum(1 for child in children if alerts.get(child.id)),
         alerts_only=alerts_only,
     )
+
+
+def _with_status(children: list[Customer], roll: dict[int, Attendance], status: str):
+    return [child for child in children if child.id in roll and roll[child.id].status == status]
 
 
 def markable(session: Session, shop: Shop, user: User, customer_ids: list[int]) -> set[int]:
