@@ -1,7 +1,7 @@
 """The owner's alert synonyms: keywords that mean the same thing (花生 = peanut = 土豆), so the
 owner's home counts them as one."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,7 +12,7 @@ from app.blueprints.settings import bp
 from app.extensions import db
 from app.security import audit, owner_required
 from app.services import alert_synonyms
-from app.services.shop import ensure_shop
+from app.services.shop import ensure_shop, get_shop
 
 
 class SynonymsForm(FlaskForm):
@@ -35,7 +35,7 @@ def _error_message(error: alert_synonyms.SynonymError) -> str:
 @bp.route("/synonyms", methods=["GET", "POST"])
 @owner_required
 def synonyms():
-    shop = ensure_shop(db.session)
+    shop = ensure_shop(db.session) if request.method == "POST" else get_shop(db.session)
     form = SynonymsForm()
     if not form.is_submitted():
         form.synonyms.data = alert_synonyms.as_text(shop)
