@@ -246,3 +246,20 @@ def test_the_new_child_form_puts_the_child_in_a_class_at_once(client, owner, fro
     assert made.status_code == 302
     today = client.get("/today?group=星星班", headers=ZH).get_data(as_text=True)
     assert "王小華" in today and "林怡君" in today
+
+
+def test_the_desk_marks_a_family_member_as_an_authorised_pick_up(client, owner, frontdesk):
+    from app.models import FamilyMember
+
+    child = _centre({"向日葵班": ["陳小明"]})["向日葵班"][0]
+    login(client, frontdesk)
+    page = client.get(f"/customers/{child.id}/forms/family", headers=ZH).get_data(as_text=True)
+    assert "可以接孩子回家（授權接送人）" in page
+    added = client.post(f"/customers/{child.id}/family", data={
+        "family-name": "陳阿嬤", "family-relation": "祖母", "family-can_pick_up": "y",
+    })  # fmt: skip
+    assert added.status_code == 302
+    member = db.session.scalar(sa.select(FamilyMember).where(FamilyMember.name == "陳阿嬤"))
+    assert member.can_pick_up and not member.is_guardian
+    profile = client.get(f"/customers/{child.id}", headers=ZH).get_data(as_text=True)
+    assert "可接送" in profile.split('id="family"')[1].split("</section>")[0]
