@@ -1,5 +1,6 @@
 """The demo shop: staff logins and about 200 customers with two years of history."""
 
+import math
 import random
 from datetime import date, timedelta
 
@@ -72,8 +73,26 @@ TAGS = [
     ("才藝班", "orange"),
     ("wine club", "brown"),
 ]
-# The classes of the teacher's Today view (every child is in one).
-CLASSES = [("向日葵班 Sunflowers", "amber"), ("星星班 Stars", "blue")]
+# The classes of the teacher's Today view (every child is in one), 10 to 25 children each
+# like a real centre; the teacher has the first.
+CLASSES = [
+    ("向日葵班 Sunflowers", "amber"), ("星星班 Stars", "blue"), ("彩虹班 Rainbows", "purple"),
+    ("海豚班 Dolphins", "teal"), ("小熊班 Bears", "brown"), ("蘋果班 Apples", "red"),
+    ("企鵝班 Penguins", "indigo"), ("月亮班 Moons", "green"), ("森林班 Forest", "grey"),
+]  # fmt: skip
+CLASS_SIZES = (22, 18, 25, 20, 24, 21, 23, 25, 22)
+# Two children with one name, in two classes, as every centre has (the other is number 92):
+# told apart by class, birthday month and the colour of their initial.
+SAME_NAME = ("梁雅婷", (3,))
+# Alert keywords that mean the same thing, counted as one on the owner's summary.
+DEMO_SYNONYMS = [
+    "花生 = peanut = 土豆",
+    "海鮮 = shellfish",
+    "奶 = milk",
+    "氣喘 = asthma",
+    "蛋奶素 = vegetarian",
+    "靠窗 = window seat",
+]
 ALERTS = [
     ("allergy", "花生, peanut", "對花生過敏，點心請避開花生與花生醬。"),
     ("allergy", "海鮮, shellfish", "Shellfish allergy — no shrimp crackers."),
@@ -205,6 +224,7 @@ def seed_demo(
     shop.timezone = "Asia/Taipei"
     shop.default_locale = "zh_Hant"
     shop.sender_address = "hello@example.com"
+    shop.alert_synonyms = list(DEMO_SYNONYMS)
     staff = []
     for email, name, role in DEMO_STAFF:
         name = DEMO_WORDS[kind]["carer"] if role == "teacher" else name
@@ -288,6 +308,35 @@ def _seed_records(session: Session, staff: list[User], kind: str) -> None:
     for customer in everyone:
         attendance.enrol(session, customer, group="", starts_on=today - timedelta(days=200),
                          weekdays="12345")  # fmt: skip
+    _seed_roll(session, everyone, desk, today, rng)
+
+
+ROLL_WORDS = {"arrived": "%(time)s 到班", "picked_up": "%(time)s 由 %(who)s 接回",
+              "absent": "請假", "not_listed": "（不是登記的家長）"}  # fmt: skip
+
+
+def _seed_roll(session: Session, everyone, desk: User, today: date, rng) -> None:
+    """Today's roll in the other classes (the teacher's own starts empty): most children
+    here, a few absent (some without a reason), the rest still expected."""
+    from app.services import attendance
+    from app.services import groups as group_service
+
+    shop = ensure_shop(session)
+    if today.isoweekday() > 5:
+        return
+    classes = group_service.class_of(session, shop, [customer.id for customer in everyone])
+    first = CLASSES[0][0]
+    for customer in everyone:
+        if classes.get(customer.id, first) == first:
+            continue
+        luck = rng.random()
+        if luck < 0.7:
+            attendance.check_in(session, customer, today, actor=desk, zone=shop.timezone,
+                                words=ROLL_WORDS)  # fmt: skip
+        elif luck < 0.8:
+            reason = rng.choice(["", "", "感冒", "家庭旅遊"])
+            attendance.mark_absent(session, customer, today, reason=reason, actor=desk,
+                                   zone=shop.timezone, words=ROLL_WORDS)  # fmt: skip
 
 
 ROOM_RATES = {  # weekday, weekend, holiday, extra bed, child (NT$ a night)
@@ -357,6 +406,36 @@ def _seed_tags(session: Session, demo: dict, teacher: User) -> tuple[list[Tag], 
     return tags, classes
 
 
+def _demo_name(number: int, demo: dict) -> tuple[str, str, str]:
+    """The demo's names: distinct (surname × given name, English first × last name), but for
+    one pair of namesakes; (name, nickname, guardian)."""
+    if number % 5 == 4:
+        index = number // 5
+        first = ENGLISH[index % len(ENGLISH)].split()[0]
+        last = ENGLISH[(index + index // len(ENGLISH)) % len(ENGLISH)].split()[1]
+        return f"{first} {last}", first, f"{last} family"
+    surname = SURNAMES[number % len(SURNAMES)]
+    # Every (surname, given) pair comes round again after lcm(50, 20) = 100 children: shift
+    # the given name each round so a centre of 200 has one name per child.
+    rounds = number // math.lcm(len(SURNAMES), len(GIVEN))
+    given = GIVEN[(number * 7 + rounds) % len(GIVEN)]
+    if number in SAME_NAME[1]:
+        surname, given = SAME_NAME[0][0], SAME_NAME[0][1:]
+    return surname + given, given, demo["family"][0].format(surname=surname)
+
+
+def _class_index(number: int, classes: int) -> int:
+    """Children fill the classes in turn (sizes from CLASS_SIZES), so a class's children are
+    of one block of numbers; more children than the sizes hold go round again."""
+    sizes = CLASS_SIZES[:classes]
+    number %= sum(sizes)
+    for index, size in enumerate(sizes):
+        if number < size:
+            return index
+        number -= size
+    return 0
+
+
 def _seed_customers(session: Session, staff: list[User], count: int, kind: str) -> None:
     demo = DEMO_WORDS[kind]
     rng = random.Random(2026)
@@ -371,18 +450,7 @@ def _seed_customers(session: Session, staff: list[User], count: int, kind: str) 
     owner, desk, teacher = staff
     tags, classes = _seed_tags(session, demo, teacher)
     for number in range(count):
-        if number % 5 == 4:
-            name = ENGLISH[number % len(ENGLISH)] + (
-                f" {number // len(ENGLISH)}" if number >= len(ENGLISH) else ""
-            )
-            nickname = name.split()[0]
-            guardian = f"{name.split()[1]} family"
-        else:
-            surname = SURNAMES[number % len(SURNAMES)]
-            given = GIVEN[(number * 7) % len(GIVEN)]
-            name = surname + given
-            nickname = given
-            guardian = demo["family"][0].format(surname=surname)
+        name, nickname, guardian = _demo_name(number, demo)
         created = now - timedelta(days=rng.randrange(730), hours=rng.randrange(24))
         customer = customer_service.create_customer(
             session,
@@ -417,9 +485,14 @@ def _seed_customers(session: Session, staff: list[User], count: int, kind: str) 
                 "is_guardian": True,
             },
         )
+        if kind == "afterschool" and number % 3 == 0:  # a grandmother who may pick up
+            customer_service.add_family_member(session, customer, {
+                "name": name[0] + "阿嬤" if not name.isascii() else "Grandma " + name.split()[-1],
+                "relation": "祖母", "can_pick_up": True,
+            })  # fmt: skip
         if number % 6 == 0:
             customer_service.add_important_date(session, customer, demo["date"], created.date())
-        classroom = [classes[number % len(classes)]] if classes else []
+        classroom = [classes[_class_index(number, len(classes))]] if classes else []
         for tag in rng.sample(tags, rng.randrange(0, 4)) + classroom:
             tag_service.stick(session, customer, tag, actor=desk)
         moments = sorted(

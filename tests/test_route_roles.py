@@ -264,6 +264,7 @@ ROUTES = [
     ("POST", "/today/{customer}/arrive", {}, {**STAFF_ONLY, TEACHER: 403, DESK: 302, OWNER: 302}),
     ("POST", "/today/{customer}/pickup", {}, {**STAFF_ONLY, TEACHER: 403, DESK: 302, OWNER: 302}),
     ("POST", "/today/{customer}/absent", {}, {**STAFF_ONLY, TEACHER: 403, DESK: 302, OWNER: 302}),
+    ("POST", "/today/{customer}/undo", {}, {**STAFF_ONLY, TEACHER: 403, DESK: 302, OWNER: 302}),
     # reminders (front desk and owner), rules and groups (owner), today (everyone)
     ("GET", "/reminders/", None, DESK_UP),
     ("GET", "/reminders/?rule={rule}", None, DESK_UP),
@@ -304,6 +305,8 @@ ROUTES = [
     ("GET", "/imports/{import_batch}/progress", None, DESK_UP),
     ("POST", "/imports/{import_batch}/undo", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     # SMS and LINE: the owner sets them up; the front desk links families to LINE
+    ("GET", "/settings/synonyms", None, OWNER_ONLY),
+    ("POST", "/settings/synonyms", {"synonyms": "花生"}, {**OWNER_ONLY, OWNER: 422}),
     ("GET", "/settings/channels", None, OWNER_ONLY),
     ("POST", "/settings/channels", {"sms_part_price": "x"}, {**OWNER_ONLY, OWNER: 422}),
     ("POST", "/settings/channels/test-sms", {}, {**OWNER_ONLY, OWNER: 422}),

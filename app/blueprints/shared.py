@@ -1,5 +1,5 @@
 """View helpers that more than one area's pages use: the side-form page with its errors, the
-words for timeline errors, staff choices and the mail server's state. (The history-sheet pages
+words for timeline errors, staff choices, the mail server's state and a child's initials. (The history-sheet pages
 have their own module, app/blueprints/history_import.py.)"""
 
 from flask import current_app, render_template
@@ -51,3 +51,14 @@ def mail_server_status() -> dict:
 
     target = smtp_target(get_shop(db.session), current_app.config)
     return campaign_service.mail_server_answers(target.host, target.port, target.use_ssl)
+
+
+def initials(name: str) -> str:
+    """Two letters for a Latin name ("Amy Chen" → "AC"), the given name for a Chinese one."""
+    parts = name.split()
+    if len(parts) > 1 and all(part[:1].isascii() for part in parts):
+        return (parts[0][0] + parts[-1][0]).upper()
+    name = name.strip()
+    if name[:1].isascii():
+        return name[:2].upper()
+    return name[-2:] if len(name) >= 3 else name

@@ -151,6 +151,13 @@ class FamilyMember(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     birthday: Mapped[date | None] = mapped_column(Date)
     is_guardian: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Allowed to pick the child up without being a guardian (a grandmother, a nanny).
+    can_pick_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+    @property
+    def picks_up(self) -> bool:
+        """A guardian, or someone the family authorised to pick the child up."""
+        return bool(self.is_guardian or self.can_pick_up)
 
     customer: Mapped[Customer] = relationship(back_populates="family_members")
 

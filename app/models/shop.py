@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.sealed import SealedText
+from app.models.types import JsonList
 
 SHOP_KINDS = ("homestay", "afterschool")
 # What makes a class/group for the teacher's view: tags the owner marks, or a custom field.
@@ -61,3 +62,5 @@ class Shop(db.Model):
     group_field_id: Mapped[int | None] = mapped_column(
         ForeignKey("custom_field.id", ondelete="SET NULL")
     )
+    # Alert keywords that mean the same thing, one line per group: "花生 = peanut = 土豆".
+    alert_synonyms: Mapped[list[str]] = mapped_column(JsonList(), default=list, nullable=True)

@@ -2,7 +2,7 @@
 by whom (a listed guardian, or flagged), who is absent and why. One row per child per day,
 with one line on the child's timeline kept in step; every change is audited by the view."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -43,6 +43,7 @@ class TodayBoard:
     missing: list[Customer]
     with_alerts: int
     alerts_only: bool
+    absent: list[Customer] = field(default_factory=list)
 
 
 def today_board(
@@ -70,11 +71,16 @@ def today_board(
         notes=group_service.entries_since(session, ids, since),
         roll=roll,
         expected=expected,
-        present=[c for c in children if c.id in roll and roll[c.id].status == "present"],
+        present=_with_status(children, roll, "present"),
         missing=[c for c in children if c.id in expected and c.id not in roll],
+        absent=_with_status(children, roll, "absent"),
         with_alerts=sum(1 for child in children if alerts.get(child.id)),
         alerts_only=alerts_only,
     )
+
+
+def _with_status(children: list[Customer], roll: dict[int, Attendance], status: str):
+    return [child for child in children if child.id in roll and roll[child.id].status == status]
 
 
 def markable(session: Session, shop: Shop, user: User, customer_ids: list[int]) -> set[int]:
@@ -216,7 +222,7 @@ def check_out(session, customer, day, *, member_id, other_name, actor, zone, wor
         raise AttendanceError("who")
     row.picked_up_by_id = member.id if member else None
     row.picked_up_by_other = "" if member else other_name
-    row.unexpected_pickup = not (member and member.is_guardian)
+    row.unexpected_pickup = not (member and member.picks_up)
     row.checked_out_at = utcnow()
     row.updated_at, row.updated_by_id = utcnow(), actor.id if actor else None
     _sync_entry(session, row, actor, zone, words)
@@ -233,6 +239,35 @@ def mark_absent(session, customer, day, *, reason, actor, zone, words) -> Attend
     session.flush()
     _sync_entry(session, row, actor, zone, words)
     return row
+
+
+def undo_mark(session, customer, day, *, actor, zone, words) -> Attendance | None:
+    """Takes back today's last tap: a pick-up goes back to "here"; an arrival or an absence
+    is removed with its timeline line (the child is "not here yet" again)."""
+    row = session.scalar(
+        sa.select(Attendance).where(Attendance.customer_id == customer.id, Attendance.day == day)
+    )
+    if row is None:
+        raise AttendanceError("nothing")
+    if row.checked_out_at:
+        row.checked_out_at, row.picked_up_by_id = None, None
+        row.picked_up_by_other, row.unexpected_pickup = "", False
+        row.updated_at, row.updated_by_id = utcnow(), actor.id if actor else None
+        _sync_entry(session, row, actor, zone, words)
+        return row
+    if row.checked_in_at and customer.last_visit_at == row.checked_in_at:
+        customer.last_visit_at = session.scalar(
+            sa.select(sa.func.max(Attendance.checked_in_at)).where(
+                Attendance.customer_id == customer.id, Attendance.id != row.id
+            )
+        )
+    entry = session.get(TimelineEntry, row.entry_id) if row.entry_id else None
+    session.delete(row)
+    session.flush()
+    if entry is not None:
+        session.delete(entry)
+        session.flush()
+    return None
 
 
 def enrolments_of(session: Session, customer_id: int) -> list[Enrolment]:

@@ -288,6 +288,7 @@ def add_family_member(session: Session, customer: Customer, data: dict) -> Famil
         email=(_clean(data.get("email")) or "").lower() or None,
         birthday=data.get("birthday"),
         is_guardian=bool(data.get("is_guardian")),
+        can_pick_up=bool(data.get("can_pick_up")),
     )
     customer.family_members.append(member)
     session.flush()

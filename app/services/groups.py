@@ -134,3 +134,50 @@ def set_teacher_groups(session: Session, shop: Shop, teacher: User, names: list[
         for name in sorted(wanted - have)
     ]
     session.flush()
+
+
+def class_of(session: Session, shop: Shop, customer_ids: list[int]) -> dict[int, str]:
+    """Each child's class (the first by name when in several), to tell children apart."""
+    if not customer_ids:
+        return {}
+    if shop.group_source == "field":
+        if not shop.group_field_id:
+            return {}
+        rows = session.execute(
+            sa.select(CustomFieldValue.customer_id, sa.func.trim(CustomFieldValue.value)).where(
+                CustomFieldValue.field_id == shop.group_field_id,
+                CustomFieldValue.customer_id.in_(customer_ids),
+            )
+        )
+    else:
+        rows = session.execute(
+            sa.select(customer_tag.c.customer_id, Tag.name)
+            .join(Tag, Tag.id == customer_tag.c.tag_id)
+            .where(Tag.is_group.is_(True), customer_tag.c.customer_id.in_(customer_ids))
+        )
+    classes: dict[int, str] = {}
+    for customer_id, name in rows:
+        if name and (customer_id not in classes or name < classes[customer_id]):
+            classes[customer_id] = name
+    return classes
+
+
+def put_in_class(session: Session, shop: Shop, customer: Customer, name: str, *, actor) -> bool:
+    """Puts a new child in a class (its class tag), so the child is on Today at once; False
+    when the name is not one of the shop's class tags."""
+    from app.services import tags as tag_service
+
+    if shop.group_source == "field" or not name:
+        return False
+    tag = session.scalar(sa.select(Tag).where(Tag.is_group.is_(True), Tag.name == name))
+    if tag is None:
+        return False
+    tag_service.stick(session, customer, tag, actor=actor)
+    return True
+
+
+def class_choices(session: Session, shop: Shop) -> list[str]:
+    """The classes a new child can be put in on the form (class tags of a centre)."""
+    if shop.kind != "afterschool" or shop.group_source == "field":
+        return []
+    return group_names(session, shop)

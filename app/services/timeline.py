@@ -1,5 +1,6 @@
 """The feed: write, edit (keeping revisions), pin, alerts, pages of entries, the shop feed."""
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -273,8 +274,11 @@ def shop_feed(
     size: int = 50,
 ) -> Page:
     query = _with_people(sa.select(TimelineEntry)).options(joinedload(TimelineEntry.customer))
-    if keyword:  # an alert keyword or category, as the dashboard counts them
-        query = query.where(alert_matches(keyword))
+    if (
+        keyword
+    ):  # an alert keyword or category, or synonyms "花生 = peanut", as the dashboard counts them
+        words = [word for word in re.split(r"\s*[=＝]\s*", keyword) if word.strip()]
+        query = query.where(sa.or_(*(alert_matches(word) for word in words or [keyword])))
     if start:
         query = query.where(TimelineEntry.created_at >= start)
     if end:

@@ -20,6 +20,8 @@ PAGES = {
         "/reports?report=repurchase&min_price=100", "/reports?report=attendance",
         "/settings/products", "/settings/rooms", "/settings/rates", "/settings/channels",
         "/enquiries/reasons",
+
+        "/settings/synonyms", "/today?show=missing",
     ],
     "desk@example.com": ["/", "/customers/new", "/customers/{child}", "/labels",
                          "/customers/{child}/forms/purchase", "/customers/{child}/forms/enrolment",

@@ -149,6 +149,7 @@ class NewCustomerForm(CustomerForm):
     """Everything the front desk knows at the first meeting, in one form: the person, a
     guardian (or companion) and an allergy or medical alert."""
 
+    group = Choice(_l("Class"), choices=[], default="")
     guardian_name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     guardian_relation = StringField(
         _l("Relation (e.g. mother)"), validators=[Optional(), Length(max=60)]
@@ -212,6 +213,7 @@ class FamilyMemberForm(FlaskForm):
     email = EmailField(_l("Email"), validators=email_validators)
     birthday = DateInput(_l("Birthday"), validators=[Optional(), _not_in_future, _not_before_1900])
     is_guardian = BooleanField(LazyString(lambda: _receives_email_label()))
+    can_pick_up = BooleanField(_l("May pick the child up (authorised pick-up)"))
 
 
 class ImportantDateForm(FlaskForm):

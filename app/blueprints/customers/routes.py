@@ -40,6 +40,7 @@ from app.models import (
 from app.security import audit, desk_required, staff_required
 from app.services import accounts, merging, page_cache
 from app.services import customers as customer_service
+from app.services import groups as group_service
 from app.services import purchases as purchase_service
 from app.services import reminders as reminder_service
 from app.services import segments as seg
@@ -209,6 +210,9 @@ def create():
     guardian_word = term(get_shop(db.session).kind, "guardian")
     form.guardian_name.label.text = _("Name of the %(who)s", who=guardian_word.lower())
     form.assigned_user_id.choices = as_select_choices(_staff_choices())
+    shop = get_shop(db.session)
+    classes = group_service.class_choices(db.session, shop)
+    form.group.choices = as_select_choices([("", _("No class yet"))] + [(n, n) for n in classes])
     fields = customer_service.custom_fields(db.session)
     custom_values, custom_errors = ({}, {})
     if request.method == "POST":
@@ -223,6 +227,8 @@ def create():
                 consent_method=form.consent_method.data or None,
                 custom_values=custom_values,
             )
+            group_service.put_in_class(db.session, shop, customer, form.group.data,
+                                       actor=current_user)  # fmt: skip
             guardian = form.guardian_data()
             if guardian:
                 customer_service.add_family_member(db.session, customer, guardian)
@@ -256,6 +262,7 @@ def create():
             custom_values=custom_values,
             custom_errors=custom_errors,
             conflict=None,
+            classes=classes,
         ),
         status,
     )

@@ -1,15 +1,18 @@
-"""Marking the after-school roll from the Today board: arrived, picked up (by whom), absent;
-each answers with the child's attendance block again (htmx) or goes back to Today."""
+"""Marking the after-school roll from the Today board: arrived, picked up (by whom), absent,
+undo; each answers with the child's tile or card again, the tally and a toast (htmx), or goes
+back to Today."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.home import today_bp
-from app.extensions import db
+from app.blueprints.shared import initials
+from app.extensions import db, htmx
 from app.htmx import is_partial
 from app.models import Customer
 from app.security import audit, staff_required
 from app.services import attendance
+from app.services.home import today_board
 from app.services.shop import get_shop, shop_context
 
 
@@ -27,21 +30,53 @@ def _words() -> dict:
         }
 
 
-def _answer(customer: Customer, row):
-    """The child's attendance block again (htmx), or back to Today."""
-    if is_partial():
-        return render_template(
-            "today/_attendance.html",
-            child=customer,
-            row=row,
-            family=attendance.families(db.session, [customer.id]),
-            expected={customer.id},
-            markable={customer.id},
-        )
-    return redirect(url_for("today.index") + f"#child-{customer.id}")
+def _toast(customer: Customer, row) -> str:
+    """What the tap did, said in the toast above Undo."""
+    from flask_babel import gettext as _
+
+    name = customer.display_name
+    if row is None:
+        return _("%(name)s: today's mark taken back.", name=name)
+    if row.status == "absent":
+        return _("%(name)s marked absent.", name=name)
+    if row.checked_out_at:
+        return _("%(name)s picked up.", name=name)
+    return _("%(name)s arrived.", name=name)
 
 
-def _mark(customer_id: int, action):
+def _answer(customer: Customer, *, undone: bool = False, error: str | None = None):
+    """The tapped tile or card again with, out of band, the other one, the roll's tally and
+    a toast offering Undo (htmx); or back to Today."""
+    chosen = request.form.getlist("group")
+    if not is_partial():
+        if error:
+            flash(error, "error")
+        return redirect(url_for("today.index", group=chosen) + f"#child-{customer.id}")
+    marked = today_board.after_mark(
+        db.session, get_shop(db.session), current_user, customer, chosen=chosen,
+        day=shop_context(db.session).today,
+    )  # fmt: skip
+    html = render_template(
+        "today/_marked.html",
+        from_tile=(htmx.target or "").startswith("tile-"),
+        child=customer,
+        row=marked.row,
+        family=marked.family,
+        expected=marked.expected,
+        markable={customer.id},
+        classes={customer.id: marked.class_name},
+        avatars={customer.id: marked.avatar},
+        selected=chosen,
+        tally=marked.tally,
+        initials=initials,
+        error=error,
+        toast=None if error else _toast(customer, marked.row),
+        toast_undo=not error and not undone,
+    )
+    return html, 422 if error else 200
+
+
+def _mark(customer_id: int, action, *, undo: bool = False):
     from flask_babel import gettext as _
 
     customer = db.get_or_404(Customer, customer_id)
@@ -55,21 +90,18 @@ def _mark(customer_id: int, action):
         message = {
             "not-here": _("Mark the child as arrived first."),
             "who": _("Choose who picked the child up, or type their name."),
+            "nothing": _("Nothing to undo: the child has no mark today."),
         }.get(error.code, _("Check the values and try again."))
-        if is_partial():
-            return render_template(
-                "today/_attendance.html", child=customer, error=message,
-                row=attendance.day_rows(db.session, [customer.id], context.today).get(customer.id),
-                family=attendance.families(db.session, [customer.id]), expected={customer.id}, markable={customer.id},
-            ), 422  # fmt: skip
-        flash(message, "error")
-        return redirect(url_for("today.index"))
-    detail = f"{row.day} {row.status} in={row.checked_in_at} out={row.checked_out_at}"
-    if row.unexpected_pickup:
-        detail += " NOT A LISTED GUARDIAN"
+        return _answer(customer, error=message)
+    if row is None:
+        detail = "today's mark removed"
+    else:
+        detail = f"{row.day} {row.status} in={row.checked_in_at} out={row.checked_out_at}"
+        if row.unexpected_pickup:
+            detail += " NOT A LISTED GUARDIAN"
     audit(f"attendance.{request.endpoint.rsplit('.', 1)[-1]}", "customer", customer.id, detail)
     db.session.commit()
-    return _answer(customer, row)
+    return _answer(customer, undone=undo)
 
 
 @today_bp.route("/today/<int:customer_id>/arrive", methods=["POST"])
@@ -100,3 +132,13 @@ def absent(customer_id: int):
         db.session, customer, context.today, reason=request.form.get("reason", ""),
         actor=current_user, zone=context.zone, words=_words(),
     ))  # fmt: skip
+
+
+@today_bp.route("/today/<int:customer_id>/undo", methods=["POST"])
+@staff_required
+def undo(customer_id: int):
+    """Takes back today's last tap on the child (a mis-tap on the roll)."""
+    return _mark(customer_id, lambda customer, context: attendance.undo_mark(
+        db.session, customer, context.today, actor=current_user, zone=context.zone,
+        words=_words(),
+    ), undo=True)  # fmt: skip

@@ -7,26 +7,16 @@ from flask_login import current_user
 
 from app.blueprints.home import bp, today_bp
 from app.blueprints.home.homestay import can_check_in, homestay_today
+from app.blueprints.shared import initials
 from app.blueprints.timeline.forms import EntryForm
 from app.extensions import db
 from app.models import Customer, Role
 from app.security import audit, public, staff_required
 from app.services import segments as seg
 from app.services import timeline as timeline_service
-from app.services.home import dashboard, today_board
+from app.services.home import centre_today, dashboard, today_board
 from app.services.home import my_day as my_day_service
 from app.services.shop import get_shop, shop_context
-
-
-def initials(name: str) -> str:
-    """Two letters for a Latin name ("Amy Chen" → "AC"), the given name for a Chinese one."""
-    parts = name.split()
-    if len(parts) > 1 and all(part[:1].isascii() for part in parts):
-        return (parts[0][0] + parts[-1][0]).upper()
-    name = name.strip()
-    if name[:1].isascii():
-        return name[:2].upper()
-    return name[-2:] if len(name) >= 3 else name
 
 
 @bp.route("/")
@@ -44,6 +34,9 @@ def home():
             summary=dashboard.summary(db.session, context, kind=kind),
             deposits_due=dashboard.deposits_due(db.session, context)
             if kind == "homestay"
+            else None,
+            centre=centre_today.centre_today(db.session, get_shop(db.session), context)
+            if kind == "afterschool"
             else None,
         )
     return render_template("main/my_day.html", saved_segments=segments, **my_day(context))
@@ -91,6 +84,7 @@ def today_page():
     page = today_board.today_page(
         db.session, get_shop(db.session), current_user, shop_context(db.session),
         chosen=request.args.getlist("group"), alerts_only=request.args.get("alerts") == "1",
+        show=request.args.get("show", ""),
     )  # fmt: skip
     board = page.board
     return render_template(
@@ -111,6 +105,11 @@ def today_page():
         missing=board.missing,
         family=page.family,
         markable=page.markable,
+        classes=page.classes,
+        roll_groups=page.roll_groups,
+        tally=page.tally,
+        show=page.show,
+        avatars=page.avatars,
     )
 
 
@@ -138,4 +137,5 @@ def child(customer_id: int):
         alerts=alerts,
         entry_form=EntryForm(),
         initials=initials,
+        **today_board.child_card(db.session, get_shop(db.session), customer),
     )

@@ -214,7 +214,7 @@ def feed():
     )
     author_id = request.args.get("author", type=int)
     kind = request.args.get("kind") if request.args.get("kind") in ENTRY_KINDS else None
-    keyword = (request.args.get("keyword") or "").strip()[:40] or None
+    keyword = (request.args.get("keyword") or "").strip()[:400] or None
     page = timeline_service.shop_feed(
         db.session,
         start=start,

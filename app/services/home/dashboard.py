@@ -10,10 +10,13 @@ from sqlalchemy.orm import Session
 from app.db import month_day
 from app.models import Campaign, Customer, ReminderRule, TimelineEntry, User
 from app.models.customer import LEVELS
+from app.services import alert_synonyms
 from app.services import campaigns as campaign_service
 from app.services import reminders as reminder_service
 from app.services import segments as seg
+from app.services.home.centre_today import most_urgent
 from app.services.home.homestay_day import OwnerFigures, owner_figures
+from app.services.shop import get_shop
 
 LAPSED_DEFAULT = ("A,B", 180)  # levels, days: when the owner has no "lapsed" rule yet
 TOP_KEYWORDS = 8
@@ -24,6 +27,12 @@ class AlertTrend:
     keyword: str
     this_month: int
     last_month: int
+    also: list[str] = field(default_factory=list)  # the owner's synonyms counted with it
+
+    @property
+    def match(self) -> str:
+        """What the shop feed filters on: the keyword and its synonyms."""
+        return " = ".join([self.keyword, *self.also])
 
     @property
     def change(self) -> int:
@@ -54,8 +63,10 @@ class Summary:
     birthdays: list["Birthday"] = field(default_factory=list)
     birthdays_expression: str = "birthday:within 30d"
     reminders: dict[str, int] = field(default_factory=dict)
+    urgent: list = field(default_factory=list)  # open reminders due by today, most urgent first
     lapsed_count: int = 0
     lapsed_expression: str = ""
+    lapsed_words: list | None = None  # the expression as the builder's parts, said in words
     campaigns: list[tuple[Campaign, dict]] = field(default_factory=list)
     levels: dict[str, int] = field(default_factory=dict)
     homestay: OwnerFigures | None = None  # a homestay's guests, occupancy and income
@@ -80,7 +91,12 @@ def _lapsed_expression(session: Session) -> str:
     return f"level:{levels} and visited > {days}d"
 
 
-def _alert_trends(session: Session, context: seg.Context, last_start, this_start, next_start):
+def _alert_trends(
+    session: Session, context: seg.Context, last_start, this_start, next_start, synonyms=None
+):
+    """New alerts by keyword (and category), last month and this; keywords the owner lists
+    as meaning the same ("花生 = peanut") are one row, an alert with both counted once."""
+    synonyms = synonyms or {}
     rows = session.execute(
         sa.select(
             TimelineEntry.alert_keywords,
@@ -96,13 +112,17 @@ def _alert_trends(session: Session, context: seg.Context, last_start, this_start
     categories: dict[str, list[int]] = {}
     for keywords_of_entry, category, is_this_month in rows:
         slot = 0 if is_this_month else 1
-        for keyword in set(keywords_of_entry or []):
+        named = {synonyms.get(keyword, [keyword])[0] for keyword in keywords_of_entry or []}
+        for keyword in named:
             keywords.setdefault(keyword, [0, 0])[slot] += 1
         if category:
             categories.setdefault(category, [0, 0])[slot] += 1
 
     def ordered(counts: dict[str, list[int]]) -> list[AlertTrend]:
-        trends = [AlertTrend(key, now, before) for key, (now, before) in counts.items()]
+        trends = [
+            AlertTrend(key, now, before, synonyms.get(key, [key])[1:])
+            for key, (now, before) in counts.items()
+        ]
         return sorted(trends, key=lambda t: (-t.this_month, -t.change, t.keyword))
 
     return ordered(keywords)[:TOP_KEYWORDS], ordered(categories)
@@ -160,6 +180,7 @@ def summary(session: Session, context: seg.Context, *, kind: str = "afterschool"
         context.start_of(last_month_start),
         this_start,
         context.start_of(next_month_start),
+        alert_synonyms.canonical_names(get_shop(session)),
     )
 
     birthdays = seg.customers_query(session, result.birthdays_expression, context)
@@ -175,7 +196,9 @@ def summary(session: Session, context: seg.Context, *, kind: str = "afterschool"
     ]
 
     result.reminders = reminder_service.count_open(session, today)
+    result.urgent = most_urgent(session, today)
     result.lapsed_expression = _lapsed_expression(session)
+    result.lapsed_words = seg.describe(result.lapsed_expression)
     result.lapsed_count = seg.count(session, result.lapsed_expression, context)
 
     recent = session.scalars(

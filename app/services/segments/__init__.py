@@ -19,6 +19,7 @@ from app.services.segments.builder import (
     Builder,
     builder_from_form,
     builder_from_text,
+    describe,
 )
 from app.services.segments.compiler import (
     Context,
@@ -74,6 +75,7 @@ __all__ = [
     "Builder",
     "builder_from_form",
     "builder_from_text",
+    "describe",
     "Context",
     "birthday_month_days",
     "compile_expression",

@@ -257,3 +257,28 @@ def _press_buttons(builder: Builder, values) -> None:
     target = {"inc": builder.include, "exc": builder.exclude}.get(key, [])
     if name in target:
         target.remove(name)
+
+
+# ---- in words ------------------------------------------------------------------------------
+
+# The builder's fields a description names, in the order a sentence reads.
+_DESCRIBED = (
+    "include", "exclude", "levels", "no_contact_days", "no_visit_days", "visited_within_days",
+    "birthday", "has_email", "bought", "spend_at_least", "stays_at_least", "text",
+)  # fmt: skip
+
+
+def describe(text: str) -> list[tuple[str, object]] | None:
+    """An expression as the builder's (field, value) pairs, for a page to say in words (the
+    template's segment_words macro); None when the builder cannot show it."""
+    builder = builder_from_text(text)
+    if not builder.representable or not (text or "").strip():
+        return None
+    parts = []
+    for name in _DESCRIBED:
+        value = getattr(builder, name)
+        if isinstance(value, str):
+            value = value.strip()
+        if value:
+            parts.append((name, sorted(value) if name == "levels" else value))
+    return parts
