@@ -17,7 +17,7 @@ from app.models import (
     TimelineEntry,
     customer_tag,
 )
-from app.services.customers import digits_of
+from app.services.customers import normal_phone
 from app.services.importer.columns import (
     PROFILE_TARGETS,
     has_stay_columns,
@@ -66,7 +66,7 @@ class Existing:
             return self.by_email[email]
         # Brothers and sisters share a parent's phone: matching on it would merge them, so
         # only when the owner chooses it.
-        phone = digits_of(row.values.get("phone"))
+        phone = normal_phone(row.values.get("phone"))
         if by_phone and phone and phone in self.by_phone:
             return self.by_phone[phone]
         return None
@@ -80,8 +80,8 @@ def _keys(row: Row, *, by_phone: bool = False) -> list[tuple[str, str]]:
         keys.append(("member_number", str(row.values["member_number"]).lower()))
     elif row.values.get("email"):
         keys.append(("email", row.values["email"]))
-    elif by_phone and digits_of(row.values.get("phone")):
-        keys.append(("phone", digits_of(row.values["phone"])))
+    elif by_phone and normal_phone(row.values.get("phone")):
+        keys.append(("phone", normal_phone(row.values["phone"])))
     return keys
 
 
@@ -214,7 +214,7 @@ def _same_guest(row: Row, seen: dict[tuple[str, str], int]) -> None:
         for name, value in (
             ("member_number", str(row.values.get("member_number") or "").lower()),
             ("email", row.values.get("email") or ""),
-            ("phone", digits_of(row.values.get("phone")) or ""),
+            ("phone", normal_phone(row.values.get("phone")) or ""),
         )
         if value
     ]

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from email_validator import EmailNotValidError, validate_email
 
 from app.models.customer import LEVELS
+from app.services.customers import digits_of, normal_phone
 
 YES = {"y", "yes", "true", "1", "是", "有", "同意", "v", "✓", "ok"}
 NO = {"n", "no", "false", "0", "否", "無", "不同意", "x", ""}
@@ -114,6 +115,17 @@ def money_of(text: str) -> int:
     return int(number)
 
 
+def phone_of(text: str) -> str:
+    """A phone as written, unless a spreadsheet or an international form changed it (912345679,
+    912345679.0, +886 912-345-679): then the number as Taiwan dials it (0912345679)."""
+    if len(text) > 40:
+        raise OverflowError(text)
+    normal = normal_phone(text)
+    if normal and (normal != digits_of(text) or re.fullmatch(r"[\d.]+", text)):
+        return normal
+    return text
+
+
 def _at_most(limit: int) -> Callable[[str], str]:
     def bounded(text: str) -> str:
         if len(text) > limit:
@@ -138,6 +150,8 @@ _CLEANERS: dict[str, Callable[[str], object]] = {
     "stay_nights": nights_of,
     "stay_amount": money_of,
     "stay_room": _at_most(60),
+    "phone": phone_of,
+    "guardian_phone": phone_of,
 }
 _ERROR_CODES = {"level": "bad-level", "email": "bad-email", "guardian_email": "bad-email",
                 "stay_nights": "bad-nights", "stay_amount": "bad-money"}  # fmt: skip
