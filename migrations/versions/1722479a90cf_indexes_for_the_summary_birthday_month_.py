@@ -5,14 +5,13 @@ Revises: dac57983bcc2
 Create Date: 2026-11-22 11:28:52.455533
 
 """
-
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "1722479a90cf"
-down_revision = "dac57983bcc2"
+revision = '1722479a90cf'
+down_revision = 'dac57983bcc2'
 branch_labels = None
 depends_on = None
 

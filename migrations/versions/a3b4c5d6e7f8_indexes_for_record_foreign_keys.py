@@ -6,11 +6,10 @@ Revises: f2a3b4c5d6e7
 Create Date: 2026-11-24 07:40:00
 
 """
-
 from alembic import op
 
-revision = "a3b4c5d6e7f8"
-down_revision = "f2a3b4c5d6e7"
+revision = 'a3b4c5d6e7f8'
+down_revision = 'f2a3b4c5d6e7'
 branch_labels = None
 depends_on = None
 

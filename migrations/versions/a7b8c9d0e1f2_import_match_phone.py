@@ -5,13 +5,12 @@ Revises: f4a2b3c5d6e7
 Create Date: 2026-11-24 05:10:00
 
 """
-
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "a7b8c9d0e1f2"
-down_revision = "f4a2b3c5d6e7"
+revision = 'a7b8c9d0e1f2'
+down_revision = 'f4a2b3c5d6e7'
 branch_labels = None
 depends_on = None
 

@@ -5,11 +5,10 @@ Revises: a3b4c5d6e7f8
 Create Date: 2026-11-24 07:45:00
 
 """
-
 from alembic import op
 
-revision = "b4c5d6e7f8a9"
-down_revision = "a3b4c5d6e7f8"
+revision = 'b4c5d6e7f8a9'
+down_revision = 'a3b4c5d6e7f8'
 branch_labels = None
 depends_on = None
 

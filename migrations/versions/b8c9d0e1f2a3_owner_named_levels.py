@@ -5,13 +5,12 @@ Revises: a7b8c9d0e1f2
 Create Date: 2026-11-24 06:20:00
 
 """
-
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "b8c9d0e1f2a3"
-down_revision = "a7b8c9d0e1f2"
+revision = 'b8c9d0e1f2a3'
+down_revision = 'a7b8c9d0e1f2'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c41e7a9d2b60"
-down_revision = "6c7e004f0a52"
+down_revision = '6c7e004f0a52'
 branch_labels = None
 depends_on = None
 
@@ -50,20 +50,18 @@ def upgrade():
             ["room_id"], ["room.id"], name=op.f("fk_room_block_room_id_room"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["feed_id"],
-            ["room_feed.id"],
-            name=op.f("fk_room_block_feed_id_room_feed"),
+            ["feed_id"], ["room_feed.id"], name=op.f("fk_room_block_feed_id_room_feed"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["created_by_id"],
-            ["user.id"],
-            name=op.f("fk_room_block_created_by_id_user"),
+            ["created_by_id"], ["user.id"], name=op.f("fk_room_block_created_by_id_user"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_room_block")),
     )
-    op.create_index("ix_room_block_room_days", "room_block", ["room_id", "starts_on", "ends_on"])
+    op.create_index(
+        "ix_room_block_room_days", "room_block", ["room_id", "starts_on", "ends_on"]
+    )
     op.create_index(op.f("ix_room_block_feed_id"), "room_block", ["feed_id"])
     op.create_table(
         "room_export",

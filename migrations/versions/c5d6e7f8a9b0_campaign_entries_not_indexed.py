@@ -6,11 +6,10 @@ Revises: b4c5d6e7f8a9
 Create Date: 2026-11-24 08:25:00
 
 """
-
 from alembic import op
 
-revision = "c5d6e7f8a9b0"
-down_revision = "b4c5d6e7f8a9"
+revision = 'c5d6e7f8a9b0'
+down_revision = 'b4c5d6e7f8a9'
 branch_labels = None
 depends_on = None
 

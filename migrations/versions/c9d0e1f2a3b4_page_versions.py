@@ -7,24 +7,16 @@ Revises: b8c9d0e1f2a3
 Create Date: 2026-11-24 06:50:00
 
 """
-
 from alembic import op
 
-revision = "c9d0e1f2a3b4"
-down_revision = "b8c9d0e1f2a3"
+revision = 'c9d0e1f2a3b4'
+down_revision = 'b8c9d0e1f2a3'
 branch_labels = None
 depends_on = None
 
 # Tables whose rows belong to one customer, and tables whose changes show on every page.
-PER_CUSTOMER = (
-    "custom_field_value",
-    "customer_tag",
-    "family_member",
-    "important_date",
-    "timeline_entry",
-    "reminder",
-    "consent_event",
-)
+PER_CUSTOMER = ("custom_field_value", "customer_tag", "family_member", "important_date",
+                "timeline_entry", "reminder", "consent_event")
 WHOLE_SHOP = ("user", "tag", "custom_field", "shop", "reminder_rule")
 
 
@@ -39,11 +31,8 @@ def _triggers():
     for table in PER_CUSTOMER:
         yield f"{table}_page_ai", f"AFTER INSERT ON {table}", _bump("NEW.customer_id")
         yield f"{table}_page_ad", f"AFTER DELETE ON {table}", _bump("OLD.customer_id")
-        yield (
-            f"{table}_page_au",
-            f"AFTER UPDATE ON {table}",
-            _bump("NEW.customer_id") + " " + _bump("OLD.customer_id"),
-        )
+        yield (f"{table}_page_au", f"AFTER UPDATE ON {table}",
+               _bump("NEW.customer_id") + " " + _bump("OLD.customer_id"))
     yield "customer_page_au", "AFTER UPDATE ON customer", _bump("NEW.id")
     yield "customer_page_ad", "AFTER DELETE ON customer", _bump("OLD.id")
     for table in WHOLE_SHOP:

@@ -5,12 +5,11 @@ Revises: c9d0e1f2a3b4
 Create Date: 2026-11-24 07:15:00
 
 """
-
 from alembic import op
 import sqlalchemy as sa
 
-revision = "d0e1f2a3b4c5"
-down_revision = "c9d0e1f2a3b4"
+revision = 'd0e1f2a3b4c5'
+down_revision = 'c9d0e1f2a3b4'
 branch_labels = None
 depends_on = None
 
@@ -85,9 +84,7 @@ def upgrade():
 def downgrade():
     for table in ("purchase", "product"):
         for suffix in ("ai", "au", "ad"):
-            op.get_bind().dialect.name == "sqlite" and op.execute(
-                f"DROP TRIGGER IF EXISTS {table}_page_{suffix}"
-            )
+            op.get_bind().dialect.name == "sqlite" and op.execute(f"DROP TRIGGER IF EXISTS {table}_page_{suffix}")
     op.drop_index("ix_purchase_product_day", table_name="purchase")
     op.drop_index("ix_purchase_customer_day", table_name="purchase")
     op.drop_table("purchase")

@@ -6,14 +6,13 @@ Revises: c5d6e7f8a9b0
 Create Date: 2026-11-24 10:50:00
 
 """
-
 import uuid
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "d6e7f8a9b0c1"
-down_revision = "c5d6e7f8a9b0"
+revision = 'd6e7f8a9b0c1'
+down_revision = 'c5d6e7f8a9b0'
 branch_labels = None
 depends_on = None
 
@@ -29,14 +28,18 @@ def upgrade():
     # Plain ADD COLUMN (no batch copy): the tables keep their triggers and expression indexes.
     op.add_column(
         "delivery",
-        sa.Column("channel", sa.String(length=10), nullable=False, server_default="email"),
+        sa.Column("channel", sa.String(length=10), nullable=False, server_default="email")
     )
-    op.add_column("delivery", sa.Column("idempotency_key", sa.String(length=36), nullable=True))
-    op.add_column("delivery", sa.Column("provider_id", sa.String(length=80), nullable=True))
-    op.add_column("delivery", sa.Column("receipt", sa.String(length=40), nullable=True))
+    op.add_column(
+        "delivery", sa.Column("idempotency_key", sa.String(length=36), nullable=True))
+    op.add_column(
+        "delivery", sa.Column("provider_id", sa.String(length=80), nullable=True))
+    op.add_column(
+        "delivery", sa.Column("receipt", sa.String(length=40), nullable=True))
     # LINE multicast: the deliveries sent in one request share its retry key; a repeat
     # after a crash sends the same group with the same key.
-    op.add_column("delivery", sa.Column("batch_key", sa.String(length=36), nullable=True))
+    op.add_column(
+        "delivery", sa.Column("batch_key", sa.String(length=36), nullable=True))
     connection = op.get_bind()
     ids = [row[0] for row in connection.execute(sa.text("SELECT id FROM delivery"))]
     if ids:
@@ -50,28 +53,36 @@ def upgrade():
     # person's preferred channel goes first.
     op.add_column(
         "campaign",
-        sa.Column("channels", sa.String(length=40), nullable=False, server_default="email"),
+        sa.Column("channels", sa.String(length=40), nullable=False, server_default="email")
     )
     op.add_column(
         "campaign",
-        sa.Column("use_preferred", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("use_preferred", sa.Boolean(), nullable=False, server_default=sa.false())
     )
-    op.add_column("campaign", sa.Column("short_text", sa.Text(), nullable=True))
+    op.add_column(
+        "campaign", sa.Column("short_text", sa.Text(), nullable=True))
     op.add_column(
         "customer",
-        sa.Column("sms_opt_out", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("sms_opt_out", sa.Boolean(), nullable=False, server_default=sa.false())
     )
-    op.add_column("shop", sa.Column("sms_provider", sa.String(length=20), nullable=True))
-    op.add_column("shop", sa.Column("sms_username", sa.String(length=120), nullable=True))
-    op.add_column("shop", sa.Column("sms_password", sa.String(length=200), nullable=True))
-    op.add_column("shop", sa.Column("sms_sender", sa.String(length=40), nullable=True))
+    op.add_column(
+        "shop", sa.Column("sms_provider", sa.String(length=20), nullable=True))
+    op.add_column(
+        "shop", sa.Column("sms_username", sa.String(length=120), nullable=True))
+    op.add_column(
+        "shop", sa.Column("sms_password", sa.String(length=200), nullable=True))
+    op.add_column(
+        "shop", sa.Column("sms_sender", sa.String(length=40), nullable=True))
     op.add_column(
         "shop",
-        sa.Column("sms_part_price_cents", sa.Integer(), nullable=False, server_default="100"),
+        sa.Column("sms_part_price_cents", sa.Integer(), nullable=False, server_default="100")
     )
-    op.add_column("shop", sa.Column("line_channel_secret", sa.String(length=200), nullable=True))
-    op.add_column("shop", sa.Column("line_access_token", sa.String(length=500), nullable=True))
-    op.add_column("shop", sa.Column("line_account_id", sa.String(length=40), nullable=True))
+    op.add_column(
+        "shop", sa.Column("line_channel_secret", sa.String(length=200), nullable=True))
+    op.add_column(
+        "shop", sa.Column("line_access_token", sa.String(length=500), nullable=True))
+    op.add_column(
+        "shop", sa.Column("line_account_id", sa.String(length=40), nullable=True))
     op.create_table(
         "line_link",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -119,22 +130,13 @@ def upgrade():
 
 def downgrade():
     for suffix in ("ai", "au", "ad"):
-        op.get_bind().dialect.name == "sqlite" and op.execute(
-            f"DROP TRIGGER IF EXISTS line_link_page_{suffix}"
-        )
+        op.get_bind().dialect.name == "sqlite" and op.execute(f"DROP TRIGGER IF EXISTS line_link_page_{suffix}")
     op.drop_table("line_code")
     op.drop_table("line_link")
     with op.batch_alter_table("shop") as batch_op:
-        for name in (
-            "line_account_id",
-            "line_access_token",
-            "line_channel_secret",
-            "sms_part_price_cents",
-            "sms_sender",
-            "sms_password",
-            "sms_username",
-            "sms_provider",
-        ):
+        for name in ("line_account_id", "line_access_token", "line_channel_secret",
+                     "sms_part_price_cents", "sms_sender", "sms_password", "sms_username",
+                     "sms_provider"):
             batch_op.drop_column(name)
     with op.batch_alter_table("customer") as batch_op:
         batch_op.drop_column("sms_opt_out")

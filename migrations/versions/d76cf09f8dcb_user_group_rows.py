@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d76cf09f8dcb"
-down_revision = "c41e7a9d2b60"
+down_revision = 'c41e7a9d2b60'
 branch_labels = None
 depends_on = None
 

@@ -5,12 +5,11 @@ Revises: d0e1f2a3b4c5
 Create Date: 2026-11-24 07:25:00
 
 """
-
 from alembic import op
 import sqlalchemy as sa
 
-revision = "e1f2a3b4c5d6"
-down_revision = "d0e1f2a3b4c5"
+revision = 'e1f2a3b4c5d6'
+down_revision = 'd0e1f2a3b4c5'
 branch_labels = None
 depends_on = None
 
@@ -86,9 +85,7 @@ def upgrade():
 def downgrade():
     for table in ("stay", "room"):
         for suffix in ("ai", "au", "ad"):
-            op.get_bind().dialect.name == "sqlite" and op.execute(
-                f"DROP TRIGGER IF EXISTS {table}_page_{suffix}"
-            )
+            op.get_bind().dialect.name == "sqlite" and op.execute(f"DROP TRIGGER IF EXISTS {table}_page_{suffix}")
     op.drop_index("ix_stay_check_out", table_name="stay")
     op.drop_index("ix_stay_check_in", table_name="stay")
     op.drop_index("ix_stay_customer_in", table_name="stay")

@@ -5,13 +5,12 @@ Revises: d542ea3bc2ab
 Create Date: 2026-11-24 04:40:00
 
 """
-
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "e3f1c2a4b5d6"
-down_revision = "d542ea3bc2ab"
+revision = 'e3f1c2a4b5d6'
+down_revision = 'd542ea3bc2ab'
 branch_labels = None
 depends_on = None
 

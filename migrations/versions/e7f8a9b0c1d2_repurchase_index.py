@@ -5,11 +5,10 @@ Revises: d6e7f8a9b0c1
 Create Date: 2026-12-06 23:20:00
 
 """
-
 from alembic import op
 
-revision = "e7f8a9b0c1d2"
-down_revision = "d6e7f8a9b0c1"
+revision = 'e7f8a9b0c1d2'
+down_revision = 'd6e7f8a9b0c1'
 branch_labels = None
 depends_on = None
 

@@ -5,12 +5,11 @@ Revises: e1f2a3b4c5d6
 Create Date: 2026-11-24 07:30:00
 
 """
-
 from alembic import op
 import sqlalchemy as sa
 
-revision = "f2a3b4c5d6e7"
-down_revision = "e1f2a3b4c5d6"
+revision = 'f2a3b4c5d6e7'
+down_revision = 'e1f2a3b4c5d6'
 branch_labels = None
 depends_on = None
 
@@ -81,9 +80,7 @@ def upgrade():
 def downgrade():
     for table in ("attendance", "enrolment"):
         for suffix in ("ai", "au", "ad"):
-            op.get_bind().dialect.name == "sqlite" and op.execute(
-                f"DROP TRIGGER IF EXISTS {table}_page_{suffix}"
-            )
+            op.get_bind().dialect.name == "sqlite" and op.execute(f"DROP TRIGGER IF EXISTS {table}_page_{suffix}")
     op.drop_index("ix_attendance_day", table_name="attendance")
     op.drop_table("attendance")
     op.drop_index("ix_enrolment_customer_id", table_name="enrolment")
