@@ -23,7 +23,7 @@ from app.models import (
     customer_tag,
 )
 from app.models.tag import PALETTE
-from app.services.customers import MEMBER_DIGITS, MEMBER_PREFIX, normal_phone, format_member_number
+from app.services.customers import MEMBER_DIGITS, MEMBER_PREFIX, format_member_number, normal_phone
 from app.services.importer.columns import (
     PROFILE_TARGETS,
 )
