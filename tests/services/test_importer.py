@@ -173,7 +173,7 @@ def test_duplicates_in_the_file_and_matches_in_the_database(app):
     assert plan.rows[0].customer_id == existing.id and plan.rows[0].outcome == "updated"
     # A shared phone is no match unless the owner chooses it (siblings share a parent's).
     assert plan.rows[1].customer_id is None and plan.rows[1].outcome == "new"
-    assert plan.rows[3].errors == [("email", "duplicate:4")]
+    assert plan.rows[3].errors == [("email", "same-person:4")]
     by_phone = importer.plan(db.session, batch_for(sheet, match_phone=True), sheet)
     assert by_phone.rows[1].customer_id == existing.id
 

@@ -193,33 +193,19 @@ def my_day_groups(
             ).unique()
         )
 
-    def tally(rows) -> dict[str, int]:
-        result: dict[str, int] = {}
-        for _today, _rule, index, count in rows:
-            result[KINDS[index]] = result.get(KINDS[index], 0) + count
-        return result
-
     groups = []
     assigned = [row for row in counts if row[2] == 0]
     if assigned:
         groups.append(
-            ReminderGroup(
-                False, None, None, sum(row[3] for row in assigned),
-                first(Reminder.assignee_id == user_id), key="mine",
-                today_count=sum(row[3] for row in assigned if row[0]), by_kind=tally(assigned),
-            )
-        )  # fmt: skip
+            _group(assigned, "mine", first(Reminder.assignee_id == user_id), due_today=False)
+        )
     others = [row for row in counts if row[2] != 0]
     not_mine = sa.or_(Reminder.assignee_id.is_(None), Reminder.assignee_id != user_id)
     due_today = [row for row in others if row[0]]
     if due_today:
-        count = sum(row[3] for row in due_today)
         groups.append(
-            ReminderGroup(
-                True, None, None, count, first(Reminder.due_date >= today, not_mine),
-                key="today", today_count=count, by_kind=tally(due_today),
-            )
-        )  # fmt: skip
+            _group(due_today, "today", first(Reminder.due_date >= today, not_mine), due_today=True)
+        )
     overdue: dict[int | None, list] = {}
     for row in others:
         if not row[0]:
@@ -228,14 +214,22 @@ def my_day_groups(
         rule_condition = (
             Reminder.rule_id.is_(None) if rule_id is None else Reminder.rule_id == rule_id
         )
-        groups.append(
-            ReminderGroup(
-                False, rule_id, names.get(rule_id), sum(row[3] for row in overdue[rule_id]),
-                first(Reminder.due_date < today, rule_condition, not_mine),
-                key="overdue", by_kind=tally(overdue[rule_id]),
-            )
-        )  # fmt: skip
+        items = first(Reminder.due_date < today, rule_condition, not_mine)
+        group = _group(overdue[rule_id], "overdue", items, due_today=False)
+        group.rule_id, group.rule_name = rule_id, names.get(rule_id)
+        groups.append(group)
     return groups
+
+
+def _group(counts: list, key: str, items: list[Reminder], *, due_today: bool) -> ReminderGroup:
+    """A group from its rows of the GROUP BY (is today, rule, kind, count) and its first few."""
+    by_kind: dict[str, int] = {}
+    for _today, _rule, index, count in counts:
+        by_kind[KINDS[index]] = by_kind.get(KINDS[index], 0) + count
+    return ReminderGroup(
+        due_today, None, None, sum(row[3] for row in counts), items, key=key,
+        today_count=sum(row[3] for row in counts if row[0]), by_kind=by_kind,
+    )  # fmt: skip
 
 
 def done_reminders(session: Session, limit: int = 100) -> list[Reminder]:
