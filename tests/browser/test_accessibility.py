@@ -22,7 +22,8 @@ PAGES = {
     ],
     "desk@example.com": ["/", "/customers/new", "/customers/{child}", "/labels",
                          "/customers/{child}/forms/purchase", "/customers/{child}/forms/enrolment",
-                         "/imports/purchases", "/bookings/new?room_id={room}", "/stays/{stay}"],
+                         "/imports/purchases", "/bookings/new?room_id={room}", "/stays/{stay}",
+                         "/imports/{import_batch}"],
     "teacher@example.com": ["/", "/today", "/today/{child}"],
 }  # fmt: skip
 
@@ -61,6 +62,28 @@ def booked(live_app, child):
     return found
 
 
+@pytest.fixture
+def uploaded(live_app, demo_shop):
+    """A class list with a title row and the same child twice, uploaded (its mapping page)."""
+    from flask import current_app
+
+    from app.services import importer
+    from app.services.importer import batches
+    from app.tasks import imports_folder
+    from tests.imports.test_real_sheet import real_sheet
+
+    with live_app.app_context():
+        data = real_sheet()
+        batch = batches.new_batch(
+            db.session, imports_folder(current_app), name="學生名單.xlsx", kind="xlsx",
+            data=data, sheet=importer.read_sheet(data, "xlsx"), user_id=None,
+        )  # fmt: skip
+        db.session.commit()
+        found = {"import_batch": batch.id}
+        db.session.remove()
+    return found
+
+
 def audit_page(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
@@ -80,7 +103,7 @@ def audit_page(page) -> list[str]:
     ids=["english-desktop", "chinese-tablet"],
 )
 def test_main_pages_have_no_serious_accessibility_problems(
-    browser, live_server, child, booked, locale, viewport
+    browser, live_server, child, booked, uploaded, locale, viewport
 ):
     context = browser.new_context(
         bypass_csp=True,  # only so the test can inject axe; the app's CSP stays as it is
@@ -98,7 +121,7 @@ def test_main_pages_have_no_serious_accessibility_problems(
             page.press("input[name=password]", "Enter")
             page.wait_for_url(f"{live_server.url}/")
             for path in paths:
-                page.goto(live_server.url + path.format(child=child, **booked))
+                page.goto(live_server.url + path.format(child=child, **booked, **uploaded))
                 problems += [f"{email} {path}: {v}" for v in audit_page(page)]
             page.close()
             context.clear_cookies()

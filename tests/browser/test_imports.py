@@ -79,10 +79,10 @@ def test_a_sheet_with_a_title_row_in_chinese_on_a_tablet(page, live_server, demo
     sheet = tmp_path / "學生名單.xlsx"
     sheet.write_bytes(real_sheet())
     page.set_viewport_size({"width": 768, "height": 1024})
-    page.set_extra_http_headers({"Accept-Language": "zh-TW"})
     browser_login(page, live_server, "desk@example.com")
+    page.set_extra_http_headers({"Accept-Language": "zh-TW"})
     page.goto(f"{live_server.url}/imports/")
-    page.get_by_label("試算表").set_input_files(str(sheet))
+    page.get_by_label("試算表（.xlsx 或 .csv）").set_input_files(str(sheet))
     page.locator("form[enctype] button[type=submit]").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("學生名單.xlsx")
     expect(page.locator("#header-why")).to_contain_text("我們把第 2 列當作欄位名稱")
@@ -91,7 +91,7 @@ def test_a_sheet_with_a_title_row_in_chinese_on_a_tablet(page, live_server, demo
     expect(page.locator("tr.row-errors")).to_contain_text("和第 2 列同名、同電話")
 
     # The title row as the header: nothing maps, and every row says why it is skipped.
-    page.get_by_label("欄位名稱在").select_option("0")
+    page.get_by_label("欄位名稱在", exact=True).select_option("0")
     page.get_by_role("button", name="用這一列").click()
     expect(page.locator("#header-why")).to_contain_text("你選了第 1 列當作欄位名稱。")
     expect(page.locator("#dry-run")).to_contain_text("略過 12")
@@ -99,7 +99,7 @@ def test_a_sheet_with_a_title_row_in_chinese_on_a_tablet(page, live_server, demo
     expect(page.locator(".skip-reason").first).to_contain_text("沒有任何欄位設定要匯入")
 
     # Back to the real header (htmx: no reload): the columns are guessed again.
-    page.get_by_label("欄位名稱在").select_option("1")
+    page.get_by_label("欄位名稱在", exact=True).select_option("1")
     page.get_by_role("button", name="用這一列").click()
     expect(page.locator("#header-why")).to_contain_text("裡面有我們認得的欄位名稱")
     expect(page.get_by_label("姓名", exact=True)).to_have_value("display_name")
