@@ -301,6 +301,18 @@ ROUTES = [
     ("GET", "/imports/{import_batch}", None, DESK_UP),
     ("POST", "/imports/{import_batch}", {"mode": "update"}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("POST", "/imports/{import_batch}/rows/{row}", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
+    (
+        "POST",
+        "/imports/{import_batch}/header",
+        {"header_row": "0"},
+        {**DESK_UP, DESK: 302, OWNER: 302},
+    ),
+    (
+        "POST",
+        "/imports/{import_batch}/rows/{row}/same",
+        {"choice": "keep"},
+        {**DESK_UP, DESK: 302, OWNER: 302},
+    ),
     ("POST", "/imports/{import_batch}/run", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     ("GET", "/imports/{import_batch}/progress", None, DESK_UP),
     ("POST", "/imports/{import_batch}/undo", {}, {**DESK_UP, DESK: 302, OWNER: 302}),

@@ -22,6 +22,10 @@ class ImportBatch(db.Model):
     encoding: Mapped[str | None] = mapped_column(String(20))  # for CSV: the one used
     mapping: Mapped[dict | None] = mapped_column(JSON)  # column index (str) → target
     overrides: Mapped[dict | None] = mapped_column(JSON)  # row number (str) → {target: value}
+    # Which of the sheet's non-blank rows (0: the first) holds the column names; None: our guess.
+    header_row: Mapped[int | None] = mapped_column(Integer)
+    # The same person twice in the sheet: first row number (str) → "merge" or "keep".
+    row_choices: Mapped[dict | None] = mapped_column(JSON)
     mode: Mapped[str] = mapped_column(String(20), default="create_and_update")
     skip_errors: Mapped[bool] = mapped_column(default=False)
     # Match rows to customers by phone too (off: siblings share a parent's phone).

@@ -60,15 +60,26 @@ def digits_of(phone: str | None) -> str | None:
     return digits or None
 
 
-def normal_phone(value) -> str | None:
-    """A phone as Taiwan writes it: +886 912-345-679, 886912345679 and a number Excel kept
-    (912345679, 912345679.0) all give 0912345679; otherwise its digits (None: no digits)."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    digits = digits_of(str(value) if value is not None else None)
-    if digits and digits.startswith("886") and len(digits) in (11, 12):
-        digits = "0" + digits[3:]
-    return "0" + digits if digits and len(digits) == 9 and digits[0] == "9" else digits
+def normal_phone(value: object) -> str | None:
+    """A phone as Taiwan writes it, so every spelling of one number is one key: +886 912-345-679,
+    886912345679, 912345679 and 912345679.0 (Excel's number) become 0912345679, (02) 2345-6789
+    becomes 0223456789; any other number its digits; None without digits."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() else value
+    text = str(value).strip()
+    if re.fullmatch(r"\+?[\d\s\-]+\.0+", text):
+        text = text.split(".", 1)[0]  # a whole number that went through a spreadsheet
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return None
+    if digits.startswith("886") and 8 <= len(digits) - 3 <= 10:
+        rest = digits[3:]
+        return rest if rest.startswith("0") else "0" + rest
+    if len(digits) == 9 and digits.startswith("9"):
+        return "0" + digits  # a mobile number whose leading zero a spreadsheet dropped
+    return digits
 
 
 def format_member_number(number: int) -> str:
@@ -114,7 +125,7 @@ def _apply_profile(customer: Customer, data: dict) -> None:
             if name == "email" and value:
                 value = value.lower()
             setattr(customer, name, value)
-    customer.phone_digits = digits_of(customer.phone)
+    customer.phone_digits = normal_phone(customer.phone)
 
 
 def record_consent_changes(

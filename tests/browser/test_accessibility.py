@@ -27,7 +27,8 @@ PAGES = {
                          "/customers/{child}/forms/purchase", "/customers/{child}/forms/enrolment",
                          "/imports/purchases", "/bookings/new?room_id={room}", "/stays/{stay}",
                          "/customers/duplicates", "/customers/merge?keep={child}&other={twin}",
-                         "/enquiries", "/enquiries/new", "/enquiries/{enquiry}"],
+                         "/enquiries", "/enquiries/new", "/enquiries/{enquiry}",
+                         "/imports/{import_batch}"],
     "teacher@example.com": ["/", "/today", "/today/{child}"],
 }  # fmt: skip
 
@@ -100,6 +101,28 @@ def enquiry(live_app, child):
     return enquiry_id
 
 
+@pytest.fixture
+def uploaded(live_app, demo_shop):
+    """A class list with a title row and the same child twice, uploaded (its mapping page)."""
+    from flask import current_app
+
+    from app.services import importer
+    from app.services.importer import batches
+    from app.tasks import imports_folder
+    from tests.imports.test_real_sheet import real_sheet
+
+    with live_app.app_context():
+        data = real_sheet()
+        batch = batches.new_batch(
+            db.session, imports_folder(current_app), name="學生名單.xlsx", kind="xlsx",
+            data=data, sheet=importer.read_sheet(data, "xlsx"), user_id=None,
+        )  # fmt: skip
+        db.session.commit()
+        found = {"import_batch": batch.id}
+        db.session.remove()
+    return found
+
+
 def audit_page(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
@@ -119,7 +142,7 @@ def audit_page(page) -> list[str]:
     ids=["english-desktop", "chinese-tablet"],
 )
 def test_main_pages_have_no_serious_accessibility_problems(
-    browser, live_server, child, booked, twin, enquiry, locale, viewport
+    browser, live_server, child, booked, twin, enquiry, uploaded, locale, viewport
 ):
     context = browser.new_context(
         bypass_csp=True,  # only so the test can inject axe; the app's CSP stays as it is
@@ -138,7 +161,8 @@ def test_main_pages_have_no_serious_accessibility_problems(
             page.wait_for_url(f"{live_server.url}/")
             for path in paths:
                 page.goto(
-                    live_server.url + path.format(child=child, twin=twin, enquiry=enquiry, **booked)
+                    live_server.url
+                    + path.format(child=child, twin=twin, enquiry=enquiry, **booked, **uploaded)
                 )
                 problems += [f"{email} {path}: {v}" for v in audit_page(page)]
             page.close()

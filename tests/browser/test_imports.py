@@ -68,3 +68,45 @@ def test_import_the_edited_template(page, live_server, demo_staff, worker, tmp_p
     expect(page.get_by_role("heading", level=1)).to_contain_text("蔡依林")
     expect(page.locator("main")).to_contain_text("新生，喜歡唱歌")
     expect(page.locator("main")).to_contain_text("VIP")
+
+
+def test_a_sheet_with_a_title_row_in_chinese_on_a_tablet(page, live_server, demo_staff, tmp_path):
+    """The desk uploads a class list as it comes (a title row above the header): the header is
+    found and the reason said; choosing the title row instead says why every row is skipped;
+    going back guesses the columns again; the same child twice is merged with one tap."""
+    from tests.imports.test_real_sheet import TITLE, real_sheet
+
+    sheet = tmp_path / "學生名單.xlsx"
+    sheet.write_bytes(real_sheet())
+    page.set_viewport_size({"width": 768, "height": 1024})
+    browser_login(page, live_server, "desk@example.com")
+    page.set_extra_http_headers({"Accept-Language": "zh-TW"})
+    page.goto(f"{live_server.url}/imports/")
+    page.get_by_label("試算表（.xlsx 或 .csv）").set_input_files(str(sheet))
+    page.locator("form[enctype] button[type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("學生名單.xlsx")
+    expect(page.locator("#header-why")).to_contain_text("我們把第 2 列當作欄位名稱")
+    expect(page.locator("#rows-above")).to_contain_text(TITLE)
+    expect(page.locator("#dry-run")).to_contain_text("有錯誤 1")
+    expect(page.locator("tr.row-errors")).to_contain_text("和第 2 列同名、同電話")
+
+    # The title row as the header: nothing maps, and every row says why it is skipped.
+    page.get_by_label("欄位名稱在", exact=True).select_option("0")
+    page.get_by_role("button", name="用這一列").click()
+    expect(page.locator("#header-why")).to_contain_text("你選了第 1 列當作欄位名稱。")
+    expect(page.locator("#dry-run")).to_contain_text("略過 12")
+    expect(page.locator(".skip-reason")).to_have_count(12)
+    expect(page.locator(".skip-reason").first).to_contain_text("沒有任何欄位設定要匯入")
+
+    # Back to the real header (htmx: no reload): the columns are guessed again.
+    page.get_by_label("欄位名稱在", exact=True).select_option("1")
+    page.get_by_role("button", name="用這一列").click()
+    expect(page.locator("#header-why")).to_contain_text("裡面有我們認得的欄位名稱")
+    expect(page.get_by_label("姓名", exact=True)).to_have_value("display_name")
+    expect(page.get_by_label("電話", exact=True)).to_have_value("phone")
+
+    page.get_by_role("button", name="合併這兩列").click()
+    expect(page.locator("#dry-run")).to_contain_text("新增 10")
+    expect(page.locator("#dry-run")).to_contain_text("有錯誤 0")
+    expect(page.locator("#row-7")).to_contain_text("已合併到第 2 列。")
+    expect(page.locator("#row-2")).to_contain_text("第 7 列已合併到這一列。")

@@ -174,3 +174,67 @@ def test_my_day_counts_every_reminder_and_shows_the_first_few(app, client, owner
     assert re.search(r"<strong>45</strong> overdue", page)  # all of them, not what is shown
     assert page.count('class="reminder-customer"') == 3 + 20
     assert f'href="/reminders/?rule={rule.id}">See all 45</a>' in page
+
+
+def _seventy_three_due_today(desk, owner):
+    """70 made by a rule, 2 added by hand for anyone, and last the one the owner gave the desk
+    by name: all due today."""
+    rule = ReminderRule(name="生日前一週", kind="birthday", days=7)
+    db.session.add(rule)
+    db.session.commit()
+    today = shop_context(db.session).today
+    for number in range(70):
+        db.session.add(
+            Reminder(customer_id=make_customer(f"規則 {number}").id, rule_id=rule.id,
+                     occasion=f"o{number}", due_date=today, text="寄生日卡")
+        )  # fmt: skip
+    for number in range(2):
+        db.session.add(
+            Reminder(customer_id=make_customer(f"手動 {number}").id, due_date=today,
+                     text="回電", created_by_id=owner.id)
+        )  # fmt: skip
+    db.session.commit()
+    mine = Reminder(customer_id=make_customer("林老闆交代").id, due_date=today,
+                    text="把訂金收據交給林太太", assignee_id=desk.id, created_by_id=owner.id)  # fmt: skip
+    db.session.add(mine)
+    db.session.commit()
+    return mine
+
+
+def test_my_day_shows_what_the_owner_assigned_to_me_first_in_chinese(app, client, owner):
+    desk = make_user("frontdesk")
+    desk.locale = "zh_Hant"
+    db.session.commit()
+    mine = _seventy_three_due_today(desk, owner)
+    login(client, desk)
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r"<strong>73</strong> 今天到期", page)
+    customers = re.findall(r'class="reminder-customer"[^>]*>([^<]+)<', page)
+    assert customers[0] == "林老闆交代"
+    assert "把訂金收據交給林太太" in page
+    assert page.index("指派給你的") < page.index("今天到期</span>")
+    # Today's: the two added by hand before the rule's; 20 shown, the rest said in words.
+    assert customers[1:3] == ["手動 0", "手動 1"]
+    assert len(customers) == 1 + 20
+    assert "還有 52 則：52 則由規則產生。" in page
+    assert mine.text in page
+
+
+def test_my_day_says_what_kind_of_reminders_are_hidden(app, client, owner):
+    desk = make_user("frontdesk")
+    today = shop_context(db.session).today
+    for number in range(23):
+        db.session.add(
+            Reminder(customer_id=make_customer(f"交辦 {number}").id, assignee_id=desk.id,
+                     due_date=today - timedelta(days=number % 2), text="打電話")
+        )  # fmt: skip
+    db.session.commit()
+    login(client, desk)
+    page = client.get("/").get_data(as_text=True)
+    assert "Assigned to you" in page
+    assert "And 3 more: 3 assigned to you." in page
+    assert re.search(r"<strong>12</strong> due today", page)
+    assert re.search(r"<strong>11</strong> overdue", page)
+    # Overdue ones first.
+    first = re.findall(r'class="reminder-customer"[^>]*>([^<]+)<', page)[0]
+    assert int(first.split()[-1]) % 2 == 1

@@ -165,3 +165,33 @@ def test_member_numbers_stay_unique_across_two_processes(app, tmp_path):
     numbers = db.session.scalars(sa.select(Customer.member_number)).all()
     assert len(numbers) == 80 and len(set(numbers)) == 80
     assert sorted(numbers) == [f"M{n:06d}" for n in range(1, 81)]
+
+
+@pytest.mark.parametrize(
+    ("written", "normal"),
+    [
+        ("+886 912-345-679", "0912345679"),
+        ("886912345679", "0912345679"),
+        (912345679, "0912345679"),
+        (912345679.0, "0912345679"),
+        ("912345679.0", "0912345679"),
+        ("0912345679", "0912345679"),
+        ("0912-345-679", "0912345679"),
+        ("(02) 2345-6789", "0223456789"),
+        ("+886 2 2345 6789", "0223456789"),
+        ("+886 0912 345 679", "0912345679"),
+        ("+1 415 555 0100", "14155550100"),
+        ("6789", "6789"),
+        ("", None),
+        ("無", None),
+        (None, None),
+    ],
+)
+def test_every_spelling_of_a_phone_is_one_number(written, normal):
+    assert service.normal_phone(written) == normal
+
+
+def test_the_customer_form_keeps_the_phone_as_typed_and_matches_it_as_dialled(app):
+    customer = make_customer("國際電話", phone="+886 912-345-679")
+    assert customer.phone == "+886 912-345-679"
+    assert customer.phone_digits == "0912345679"

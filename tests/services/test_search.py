@@ -148,3 +148,18 @@ def test_highlight_escapes_and_marks():
         == "&lt;b&gt;小明對<mark>花生</mark>過敏&lt;/b&gt;"
     )
     assert str(search.highlight("Amy WANG", "wang")) == "Amy <mark>WANG</mark>"
+
+
+@pytest.mark.parametrize("query", ["+886 912-345-679", "886912345679", "912345679", "0912 345 679"])
+def test_a_phone_in_any_spelling_finds_the_customer(shop, query):
+    customer = make_customer("手機", phone="0912345679")
+    assert customer.id in {c.id for c in search.search(db.session, query).customers}, query
+    assert {c.id for c in search.search(db.session, query, limit=1000).customers} == (
+        _brute_customers(query)
+    )
+
+
+def test_a_phone_saved_in_the_international_form_is_found_as_dialled_here(shop):
+    customer = make_customer("國外回來", phone="+886 912-345-679")
+    for query in ["0912345679", "0912-345-679", "912345679"]:
+        assert customer.id in {c.id for c in search.search(db.session, query).customers}, query

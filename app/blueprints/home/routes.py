@@ -3,6 +3,7 @@ card; each parses the request, calls one service of app/services/home and render
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.blueprints.home import bp, today_bp
@@ -49,11 +50,13 @@ def my_day(context: seg.Context) -> dict:
     )
     groups = []
     for group in day.reminder_groups:
-        if group.due_today:
+        if group.key == "mine":
+            title = _("Assigned to you")
+        elif group.due_today:
             title = _("Due today")
         else:
             title = _("Overdue: %(rule)s", rule=group.rule_name or _("added by hand"))
-        groups.append(("today" if group.due_today else "overdue", title, group))
+        groups.append((group.key, title, group, hidden_words(group.hidden)))
     return {
         "homestay_day": day.homestay,
         "can_check": can_check_in(),
@@ -67,6 +70,19 @@ def my_day(context: seg.Context) -> dict:
         "deposits_past_due": day.deposits_past_due,
         "room_clashes": day.room_clashes,
     }
+
+
+def hidden_words(hidden: dict[str, int]) -> str:
+    """ "And 53 more: 3 assigned to you, 50 made by rules." for a group's hidden reminders."""
+    if not hidden:
+        return ""
+    words = {
+        "assigned": lambda num: ngettext("%(num)d assigned to you", "%(num)d assigned to you", num),
+        "by_hand": lambda num: ngettext("%(num)d added by hand", "%(num)d added by hand", num),
+        "rules": lambda num: ngettext("%(num)d made by a rule", "%(num)d made by rules", num),
+    }
+    kinds = _(", ").join(words[kind](number) for kind, number in hidden.items())
+    return _("And %(num)d more: %(kinds)s.", num=sum(hidden.values()), kinds=kinds)
 
 
 @bp.route("/healthz")

@@ -18,16 +18,20 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.blueprints.customers.labels import custom_field_labels, profile_labels
 from app.blueprints.imports import bp
 from app.blueprints.imports.forms import BlankForm, UploadForm
+from app.blueprints.imports.messages import (
+    problem_message,
+    row_error_message,
+    skip_reason,
+    target_labels,
+)
 from app.extensions import db, htmx
 from app.models import ImportBatch
 from app.models.importing import IMPORT_MODES
 from app.security import audit, desk_required
-from app.services import importer, stays
+from app.services import importer
 from app.services.importer import batches
-from app.services.shop import get_shop
 from app.vocabulary import shop_term
 
 
@@ -35,137 +39,6 @@ def folder() -> Path:
     from app.tasks import imports_folder
 
     return imports_folder(current_app)
-
-
-def target_labels() -> dict[str, str]:
-    return {
-        **profile_labels(),
-        "tags": _("Tags (comma-separated)"),
-        "guardian_name": _("Guardian / family member: name"),
-        "guardian_relation": _("Guardian: relation"),
-        "guardian_phone": _("Guardian: phone"),
-        "guardian_email": _("Guardian: email"),
-        "consent_service": _("Consent: service records (yes/no)"),
-        "consent_marketing": _("Consent: marketing email (yes/no)"),
-        "first_note": _("First note on the timeline"),
-        "alert_allergy": _("Allergy (becomes an allergy alert)"),
-        "last_visit": _("Last visit or stay (a date; kept when later than the one on record)"),
-        **custom_field_labels(_("Field: %(label)s", label="%(label)s")),
-        **(stay_labels() if get_shop(db.session).kind == "homestay" else {}),
-    }
-
-
-def stay_labels() -> dict[str, str]:
-    """A homestay's guest book: the columns that make a stay."""
-    return {
-        "stay_check_in": _("Stay: check-in date (makes a stay)"),
-        "stay_check_out": _("Stay: check-out date"),
-        "stay_nights": _("Stay: nights"),
-        "stay_room": _("Stay: room (as named in Settings → Rooms)"),
-        "stay_amount": _("Stay: amount (NT$)"),
-    }
-
-
-def problem_message(code: str, detail: str = "") -> str:
-    return {
-        "encoding": _(
-            "The file is not UTF-8, Big5 or GB18030 text. Choose the encoding, or save it as .xlsx."
-        ),
-        "unreadable": _(
-            "This is not an Excel file we can read. Save it as .xlsx or .csv and try again."
-        ),
-        "empty": _("The file has no rows."),
-        "too-big": _("The file is larger than 20 MB."),
-        "too-many": _("At most %(num)s rows at a time; split the file.", num=detail),
-        "too-wide": _(
-            "The sheet has more than %(num)s columns. Delete the columns you do not need.",
-            num=detail,
-        ),
-        "too-many-cells": _(
-            "The sheet reaches too far (more than %(num)s cells, counting empty ones up to the "
-            "last cell used). Delete far-away cells or split the file.",
-            num=detail,
-        ),
-        "too-big-unpacked": _(
-            "This Excel file unpacks to far more data than a list of people holds. Save it as "
-            ".csv and try again."
-        ),
-        "cell-too-long": _cell_too_long(detail),
-        "too-much-text": _(
-            "The sheet holds more than %(num)s characters of text. Split it into smaller "
-            "files, or delete the columns you do not need.",
-            num=detail,
-        ),
-        "kind": _("Choose a .xlsx or .csv file."),
-        "choice": _("Choose one of the options."),
-        "twice": _(
-            "“%(what)s” is chosen for two columns.", what=target_labels().get(detail, detail)
-        ),
-        "row-errors": _(
-            "%(num)s rows still have errors: fix them, or choose to skip them.", num=detail
-        ),
-    }.get(code, _("The import failed; nothing was saved."))
-
-
-def _cell_too_long(detail: str) -> str:
-    limit, _bar, cell = detail.partition("|")
-    if cell:
-        return _(
-            "Cell %(cell)s holds more than %(num)s characters, more than any field keeps. "
-            "Shorten it and upload the file again; nothing was saved.",
-            cell=cell,
-            num=limit,
-        )
-    return _(
-        "A cell holds more than %(num)s characters, more than any field keeps. Shorten it "
-        "and upload the file again; nothing was saved.",
-        num=limit,
-    )
-
-
-def row_error_message(target: str, code: str, labels: dict[str, str]) -> str:
-    name = labels.get(target) or (target.split(":", 1)[1] if ":" in target else target)
-    if code.startswith("duplicate:"):
-        return _("Same %(what)s as row %(row)s.", what=name, row=code.split(":", 1)[1])
-    if code.startswith("stay-"):
-        return stay_error_message(code)
-    return {
-        "bad-date": _("%(what)s: not a date (use 2016-03-02, 2016/3/2 or 105/3/2).", what=name),
-        "bad-email": _("%(what)s: not an email address.", what=name),
-        "bad-level": _("%(what)s: use A, B or C.", what=name),
-        "bad-yes-no": _("%(what)s: write yes or no (是/否).", what=name),
-        "bad-nights": _("%(what)s: write a number of nights (1 to 366).", what=name),
-        "bad-money": _("%(what)s: write an amount in whole NT$ (e.g. 3200).", what=name),
-        "too-long": _("%(what)s: too long.", what=name),
-        "required": _("A new %(person)s needs a name.", person=shop_term("person")),
-    }.get(code, name)
-
-
-def stay_error_message(code: str) -> str:
-    """A guest book row's stay that cannot be written, in the desk's words."""
-    code, _colon, detail = code.partition(":")
-    if code == "stay-unknown-room":
-        known = "、".join(room.name for room in stays.rooms(db.session)) or "—"
-        return _(
-            "Room: no room of that name. Use a room's name from Settings → Rooms (%(rooms)s), "
-            "or add the room there first.",
-            rooms=known,
-        )
-    return {
-        "stay-no-check-in": _("Stay: the check-in date is missing."),
-        "stay-check-out-first": _("Stay: the check-out date must be after the check-in date."),
-        "stay-too-long": _("Stay: longer than a year; check the dates."),
-        "stay-date-range": _("Stay: the check-in date is too far in the past or future."),
-        "stay-dates": _("Stay: not a date (use 2016-03-02, 2016/3/2 or 105/3/2)."),
-        "stay-nights-disagree": _(
-            "Stay: the nights do not match the check-in and check-out dates."
-        ),
-        "stay-clash-row": _(
-            "Room: row %(row)s books the same room for the same night.", row=detail
-        ),
-        "stay-clash": _("Room: already booked for these nights (%(booking)s).", booking=detail),
-        "stay-lead-error": _("This guest’s row %(row)s has an error: fix it first.", row=detail),
-    }.get(code, _("Stay: check this row."))
 
 
 def _batch(batch_id: int) -> ImportBatch:
@@ -253,7 +126,8 @@ def _preview_context(batch: ImportBatch, sheet: importer.Sheet) -> dict:
         [
             row
             for row in result.rows
-            if row.number > shown[-1].number and (row.errors or row.outcome == "updated")
+            if row.number > shown[-1].number
+            and (row.errors or row.outcome in ("updated", "skipped") or row.merged)
         ][:500]
         if shown
         else []
@@ -271,11 +145,67 @@ def _preview_context(batch: ImportBatch, sheet: importer.Sheet) -> dict:
         "modes": IMPORT_MODES,
         "form": BlankForm(),
         "row_error_message": row_error_message,
+        "skip_reason": skip_reason,
+        "header": _header_context(batch, sheet),
         "profile_targets": importer.PROFILE_TARGETS,
         "samples": {
             i: next((r[i] for r in sheet.rows if r[i]), "") for i in range(len(sheet.header))
         },
     }
+
+
+def _header_context(batch: ImportBatch, sheet: importer.Sheet) -> dict:
+    """The rows the header may be chosen from, the one in use, and our guess with its reason."""
+    table = [*sheet.above, sheet.header, *sheet.rows][: importer.HEADER_SEARCH]
+    return {
+        "rows": [" | ".join(cell for cell in row if cell)[:120] for row in table],
+        "index": len(sheet.above),
+        "guess": batches.header_guess(db.session, sheet),
+    }
+
+
+@bp.route("/imports/<int:batch_id>/header", methods=["POST"])
+@desk_required
+def header_row(batch_id: int):
+    """Another row holds the column names: the columns are guessed again from it."""
+    batch = _batch(batch_id)
+    form = BlankForm()
+    if batch.status != "uploaded" or not form.validate_on_submit():
+        abort(400)
+    sheet = _sheet(batch)
+    try:
+        sheet = batches.choose_header_row(
+            db.session, batch, sheet, request.form.get("header_row", type=int, default=-1)
+        )
+    except importer.ImportProblem as error:
+        db.session.rollback()
+        flash(problem_message(error.code), "error")
+        return render_template("imports/show.html", **_preview_context(batch, sheet)), 422
+    db.session.commit()
+    if htmx:
+        return render_template("imports/show.html", **_preview_context(batch, sheet))
+    return redirect(url_for("imports.show", batch_id=batch.id))
+
+
+@bp.route("/imports/<int:batch_id>/rows/<int:number>/same", methods=["POST"])
+@desk_required
+def same_person(batch_id: int, number: int):
+    """A row naming an earlier row's person: merge them into one, or keep both."""
+    batch = _batch(batch_id)
+    form = BlankForm()
+    if batch.status != "uploaded" or not form.validate_on_submit():
+        abort(400)
+    if not 2 <= number <= batch.total_rows + 1:
+        abort(404)
+    choice = request.form.get("choice", "")
+    if choice not in importer.SAME_PERSON_CHOICES:
+        abort(400)
+    batch.row_choices = {**(batch.row_choices or {}), str(number): choice}
+    db.session.commit()
+    context = _preview_context(batch, _sheet(batch))
+    if htmx:
+        return render_template("imports/_preview.html", **context)
+    return redirect(url_for("imports.show", batch_id=batch.id) + "#preview")
 
 
 @bp.route("/imports/<int:batch_id>", methods=["GET", "POST"])

@@ -19,7 +19,8 @@ MY_DAY_GROUP_SIZE = 20
 @dataclass
 class MyDay:
     today: date
-    reminder_groups: list = field(default_factory=list)  # ReminderGroup, due today first
+    # ReminderGroup: assigned to me by name first, then due today, then overdue by rule.
+    reminder_groups: list = field(default_factory=list)
     birthdays: list = field(default_factory=list)
     alert_customers: list = field(default_factory=list)
     alerts: dict = field(default_factory=dict)
@@ -29,7 +30,7 @@ class MyDay:
 
     @property
     def due_today_count(self) -> int:
-        return sum(group.count for group in self.reminder_groups if group.due_today)
+        return sum(group.today_count for group in self.reminder_groups)
 
     @property
     def overdue_count(self) -> int:
@@ -38,8 +39,9 @@ class MyDay:
 
 def my_day(session: Session, context: seg.Context, user_id: int, *, kind: str) -> MyDay:
     """Reminders due and overdue (mine and unassigned), grouped so that many are a few lines:
-    today's first, then overdue ones by the rule that made them; counted in full, each group
-    showing its first MY_DAY_GROUP_SIZE (the reminders page lists them all)."""
+    those assigned to me by name first, then today's, then overdue ones by the rule that made
+    them; counted in full, each group showing its first MY_DAY_GROUP_SIZE, most mine first
+    (the reminders page lists them all)."""
     mine_with_alerts = customer_service.with_open_alerts_assigned_to(session, user_id)
     day = MyDay(
         today=context.today,

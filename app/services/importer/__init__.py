@@ -9,11 +9,14 @@ batches (what the staff's pages list), history (past purchases and stays sheets)
 
 from app.services.importer.columns import (
     DATE_WORDS,
+    HEADER_SEARCH,
     OTHER_TARGETS,
     PROFILE_TARGETS,
     SYNONYMS,
     TARGETS,
+    HeaderGuess,
     choose_columns,
+    guess_header_row,
     guess_mapping,
     normal_header,
 )
@@ -51,6 +54,7 @@ from app.services.importer.running import (
     consent_rows,
     run_import,
 )
+from app.services.importer.same_person import CHOICES as SAME_PERSON_CHOICES
 from app.services.importer.sheets import (
     CHUNK,
     ENCODINGS,
@@ -105,6 +109,9 @@ __all__ = [
     "DATE_WORDS",
     "normal_header",
     "guess_mapping",
+    "HEADER_SEARCH",
+    "HeaderGuess",
+    "guess_header_row",
     "choose_columns",
     "YES",
     "NO",
@@ -127,4 +134,5 @@ __all__ = [
     "consent_rows",
     "_insert_related_of_new",
     "undo",
+    "SAME_PERSON_CHOICES",
 ]

@@ -7,10 +7,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import CustomField, ImportBatch
-from app.services.importer.columns import guess_mapping
+from app.services.importer.columns import (
+    HEADER_SEARCH,
+    HeaderGuess,
+    guess_header_row,
+    guess_mapping,
+)
 from app.services.importer.files import file_path
 from app.services.importer.interruptions import recover_interrupted
-from app.services.importer.sheets import Sheet, save_parsed
+from app.services.importer.sheets import ImportProblem, Sheet, save_parsed
 from app.services.shop import get_shop
 
 RECENT = 50
@@ -36,17 +41,18 @@ def new_batch(
     session: Session, folder: Path, *, name: str, kind: str, data: bytes, sheet: Sheet,
     user_id: int | None,
 ) -> ImportBatch:  # fmt: skip
-    """A batch for an uploaded sheet, its columns guessed (a homestay's guest book makes
-    stays), the file and its parsed copy kept."""
+    """A batch for an uploaded sheet, its header row and columns guessed (a homestay's guest
+    book makes stays), the file and its parsed copy kept."""
+    fields = list(session.scalars(sa.select(CustomField)))
+    stays = get_shop(session).kind == "homestay"
+    guess = guess_header_row([sheet.header, *sheet.rows], fields, stays=stays)
+    sheet = sheet.with_header(guess.index)
     batch = ImportBatch(
         filename=name,
         kind=kind,
         encoding=sheet.encoding,
-        mapping=guess_mapping(
-            sheet.header,
-            list(session.scalars(sa.select(CustomField))),
-            stays=get_shop(session).kind == "homestay",
-        ),
+        header_row=guess.index,
+        mapping=guess_mapping(sheet.header, fields, stays=stays),
         mode="create_and_update",
         total_rows=len(sheet.rows),
         created_by_id=user_id,
@@ -56,3 +62,32 @@ def new_batch(
     file_path(folder, batch).write_bytes(data)
     save_parsed(folder, batch, sheet)
     return batch
+
+
+def header_guess(session: Session, sheet: Sheet) -> HeaderGuess:
+    """Which row we would take as the header of this sheet, and why (for the mapping page)."""
+    return guess_header_row(
+        [*sheet.above, sheet.header, *sheet.rows],
+        list(session.scalars(sa.select(CustomField))),
+        stays=get_shop(session).kind == "homestay",
+    )
+
+
+def choose_header_row(session: Session, batch: ImportBatch, sheet: Sheet, index: int) -> Sheet:
+    """The staff's header row (one of the first HEADER_SEARCH non-blank rows): the rows above
+    it are left out, the columns guessed again from its names, and fixes and merge choices
+    (made for rows that have moved) forgotten. ImportProblem("choice") for another row."""
+    table = [*sheet.above, sheet.header, *sheet.rows]
+    if not 0 <= index < min(HEADER_SEARCH, len(table)):
+        raise ImportProblem("choice")
+    chosen = sheet.with_header(index)
+    if index != len(sheet.above):
+        batch.header_row = index
+        batch.mapping = guess_mapping(
+            chosen.header,
+            list(session.scalars(sa.select(CustomField))),
+            stays=get_shop(session).kind == "homestay",
+        )
+        batch.total_rows = len(chosen.rows)
+        batch.overrides = batch.row_choices = None
+    return chosen

@@ -2,6 +2,7 @@
 the staff's choices on the mapping page."""
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.models import (
@@ -186,6 +187,54 @@ def _target_of(title: str, lookup: dict[str, str], stays: bool) -> str | None:
     if not any(word in title.lower() for word in DATE_WORDS):
         return None
     return (stays and stay_hint(title)) or f"date:{title.strip()[:80]}"
+
+
+HEADER_SEARCH = 10  # the header is looked for (and may be chosen) among the first rows
+_NUMBER_LIKE = re.compile(r"[\d\s.,/\-+:()年月日]+")
+
+
+@dataclass
+class HeaderGuess:
+    """Which row holds the column names and why: "known" (it has the most column names we
+    know, `words`), "widest" (no names known: the first row filled across, mostly text) or
+    "first"."""
+
+    index: int
+    why: str
+    words: list[str] = field(default_factory=list)
+
+
+def _known_words(row: list[str], lookup: dict[str, str]) -> list[str]:
+    """The cells that are column names we know, one per target."""
+    found: dict[str, str] = {}
+    for title in row:
+        parts = [normal_header(title)] + [normal_header(p) for p in re.split(r"[\s/|]+", title)]
+        target = next((lookup[p] for p in parts if p in lookup), None)
+        if target and target not in found:
+            found[target] = title
+    return list(found.values())
+
+
+def guess_header_row(
+    table: list[list[str]], custom_fields: list[CustomField], *, stays: bool = False
+) -> HeaderGuess:
+    """The row (of the sheet's non-blank rows) that holds the column names: a title row or
+    two above the header ("2026 春季班名單") is common in a sheet made by hand."""
+    lookup = _header_words(custom_fields, stays)
+    candidates = table[:HEADER_SEARCH]
+    if not candidates:
+        return HeaderGuess(0, "first")
+    known = [_known_words(row, lookup) for row in candidates]
+    best = max(range(len(candidates)), key=lambda index: (len(known[index]), -index))
+    if known[best]:
+        return HeaderGuess(best, "known", known[best])
+    filled = [[cell for cell in row if cell.strip()] for row in candidates]
+    widest = max(len(cells) for cells in filled)
+    for index, cells in enumerate(filled):
+        text = [cell for cell in cells if not _NUMBER_LIKE.fullmatch(cell)]
+        if len(cells) >= max(2, widest * 0.8) and len(text) * 3 >= len(cells) * 2:
+            return HeaderGuess(index, "widest")
+    return HeaderGuess(0, "first")
 
 
 def guess_mapping(

@@ -18,7 +18,7 @@ from app.models import (
     TimelineEntry,
     customer_tag,
 )
-from app.services.customers import digits_of
+from app.services.customers import normal_phone
 from app.services.importer.columns import (
     PROFILE_TARGETS,
     has_stay_columns,
@@ -27,6 +27,7 @@ from app.services.importer.rows import (
     Row,
     clean_row,
 )
+from app.services.importer.same_person import apply_choices, note_same_person
 from app.services.importer.sheets import (
     CHUNK,
     Sheet,
@@ -67,23 +68,19 @@ class Existing:
             return self.by_email[email]
         # Brothers and sisters share a parent's phone: matching on it would merge them, so
         # only when the owner chooses it.
-        phone = digits_of(row.values.get("phone"))
+        phone = normal_phone(row.values.get("phone"))
         if by_phone and phone and phone in self.by_phone:
             return self.by_phone[phone]
         return None
 
 
-def _keys(row: Row, *, by_phone: bool = False) -> list[tuple[str, str]]:
-    """The key a row's person is known by in the sheet: member number, else email, else
-    (when phones match) phone."""
-    keys = []
+def _keys(row: Row) -> list[tuple[str, str]]:
+    """A member number given twice in a sheet is an error (it names one customer); the same
+    person otherwise (email, name with phone or birthday) is for the staff to merge or keep
+    (importer.same_person)."""
     if row.values.get("member_number"):
-        keys.append(("member_number", str(row.values["member_number"]).lower()))
-    elif row.values.get("email"):
-        keys.append(("email", row.values["email"]))
-    elif by_phone and digits_of(row.values.get("phone")):
-        keys.append(("phone", digits_of(row.values["phone"])))
-    return keys
+        return [("member_number", str(row.values["member_number"]).lower())]
+    return []
 
 
 @dataclass
@@ -161,6 +158,7 @@ def _further_stay_outcome(row: Row, lead: Row, mode: str) -> str:
     """A guest's further stay (a later row with the same member number, email or phone):
     written with its guest's row ("stay"), or not at all."""
     if not any((text or "").strip() for text in row.raw.values()):
+        row.reason = "blank"
         return "skipped"
     if row.errors:
         return "error"
@@ -171,40 +169,56 @@ def _further_stay_outcome(row: Row, lead: Row, mode: str) -> str:
         lead.outcome == "unchanged" and mode != "create_only"
     )
     if not writes:
+        row.reason = f"guest-skipped:{lead.number}" if lead.outcome == "skipped" else ""
         return lead.outcome
     return "stay" if row.stay and not row.stay_known else "unchanged"
 
 
 def _checked_rows(session: Session, batch: ImportBatch, sheet: Sheet) -> list[Row]:
     """Every row of the sheet cleaned and checked, with the customer it matches (if any):
-    a row repeating an earlier row's key, or matching no one and without a name, is in
-    error."""
+    a row repeating an earlier row's member number, naming an earlier row's person (until
+    the staff merge or keep them), or matching no one and without a name, is in error."""
     mapping = batch.mapping or {}
     overrides = batch.overrides or {}
     by_phone = bool(batch.match_phone)
     with_stays = has_stay_columns(mapping)
-    existing = Existing.load(session)
     seen: dict[tuple[str, str], int] = {}
+    people: dict[tuple[str, str], int] = {}
     rows: list[Row] = []
     for offset, cells in enumerate(sheet.rows):
         number = offset + 2  # the sheet's own line number (line 1 is the header)
         row = clean_row(number, cells, mapping, overrides.get(str(number)))
         if with_stays and (row.raw.get("stay_check_in") or "").strip():
             _same_guest(row, seen)
-        else:
-            for key in _keys(row, by_phone=by_phone):
-                if key in seen:
-                    row.errors.append((key[0], f"duplicate:{seen[key]}"))
-                else:
-                    seen[key] = number
+        elif not _repeats_member_number(row, seen):
+            note_same_person(row, people, by_phone=by_phone)
+        rows.append(row)
+    apply_choices(rows, batch.row_choices or {})
+    _match_existing(rows, Existing.load(session), by_phone=by_phone)
+    return rows
+
+
+def _repeats_member_number(row: Row, seen: dict[tuple[str, str], int]) -> bool:
+    """An error on a row giving an earlier row's member number; remembers this row's."""
+    repeated = [key for key in _keys(row) if key in seen]
+    for key in repeated:
+        row.errors.append((key[0], f"duplicate:{seen[key]}"))
+    for key in _keys(row):
+        seen.setdefault(key, row.number)
+    return bool(repeated)
+
+
+def _match_existing(rows: list[Row], existing: Existing, *, by_phone: bool) -> None:
+    """The customer each row updates (a further stay: its guest's); a new one needs a name."""
+    for row in rows:
+        if row.merged_into is not None:
+            continue
         if row.lead is not None:
             row.customer_id = rows[row.lead - 2].customer_id
         else:
             row.customer_id = existing.match(row, by_phone=by_phone)
         if row.customer_id is None and row.lead is None and not row.values.get("display_name"):
             row.errors.append(("display_name", "required"))
-        rows.append(row)
-    return rows
 
 
 def _same_guest(row: Row, seen: dict[tuple[str, str], int]) -> None:
@@ -215,7 +229,7 @@ def _same_guest(row: Row, seen: dict[tuple[str, str], int]) -> None:
         for name, value in (
             ("member_number", str(row.values.get("member_number") or "").lower()),
             ("email", row.values.get("email") or ""),
-            ("phone", digits_of(row.values.get("phone")) or ""),
+            ("phone", normal_phone(row.values.get("phone")) or ""),
         )
         if value
     ]
@@ -226,12 +240,17 @@ def _same_guest(row: Row, seen: dict[tuple[str, str], int]) -> None:
 
 def _outcome(row: Row, batch: ImportBatch, current: dict, related: dict) -> str:
     """New, updated, unchanged, skipped or error; an update's changes go to row.changes."""
+    if row.merged_into is not None:
+        row.reason = f"merged:{row.merged_into}"
+        return "skipped"
     if not any((text or "").strip() for text in row.raw.values()):
         row.errors = []  # a blank line
+        row.reason = "blank" if batch.mapping else "no-columns"
         return "skipped"
     if row.errors:
         return "error"
     if row.customer_id is None:
+        row.reason = "update-only" if batch.mode == "update" else ""
         return "new" if batch.mode != "update" else "skipped"
     if batch.mode == "create_only":
         return "unchanged"

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from email_validator import EmailNotValidError, validate_email
 
 from app.models.customer import LEVELS
+from app.services.customers import normal_phone
 
 YES = {"y", "yes", "true", "1", "是", "有", "同意", "v", "✓", "ok"}
 NO = {"n", "no", "false", "0", "否", "無", "不同意", "x", ""}
@@ -70,6 +71,23 @@ class Row:
     stay: object | None = None
     stay_known: bool = False
     lead: int | None = None
+    # The same person as an earlier row (importer.same_person): that row, how they match
+    # (email, birthday, phone), the row merged into (this one imports nothing) or merged here.
+    same_as: int | None = None
+    same_key: str = ""
+    merged_into: int | None = None
+    merged: list[int] = field(default_factory=list)
+    reason: str = ""  # why a skipped row is skipped: blank, no-columns, update-only, merged…
+
+    @property
+    def fixable(self) -> list[str]:
+        """The columns whose text the staff can correct (a same-person question is chosen)."""
+        codes = [(t, code) for t, code in self.errors if not code.startswith("same-person:")]
+        return list(dict.fromkeys(target for target, _code in codes))
+
+    @property
+    def asks_same_person(self) -> bool:
+        return any(code.startswith("same-person:") for _target, code in self.errors)
 
 
 def _last_visit(text: str) -> date:
@@ -114,6 +132,17 @@ def money_of(text: str) -> int:
     return int(number)
 
 
+def phone_of(text: str) -> str:
+    """A phone as Taiwan dials it (customers.normal_phone): 912345679 and 912345679.0 (Excel's
+    numbers), +886 912-345-679 and (02) 2345-6789 become 0912345679 and 0223456789; a phone
+    written with words ("0912-345-678 ext. 12") is kept as written."""
+    if len(text) > 40:
+        raise OverflowError(text)
+    if re.fullmatch(r"[\d\s()+\-.]+", text):
+        return normal_phone(text) or text
+    return text
+
+
 def _at_most(limit: int) -> Callable[[str], str]:
     def bounded(text: str) -> str:
         if len(text) > limit:
@@ -138,6 +167,8 @@ _CLEANERS: dict[str, Callable[[str], object]] = {
     "stay_nights": nights_of,
     "stay_amount": money_of,
     "stay_room": _at_most(60),
+    "phone": phone_of,
+    "guardian_phone": phone_of,
 }
 _ERROR_CODES = {"level": "bad-level", "email": "bad-email", "guardian_email": "bad-email",
                 "stay_nights": "bad-nights", "stay_amount": "bad-money"}  # fmt: skip

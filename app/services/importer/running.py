@@ -24,7 +24,7 @@ from app.models import (
     customer_tag,
 )
 from app.models.tag import PALETTE
-from app.services.customers import MEMBER_DIGITS, MEMBER_PREFIX, digits_of, format_member_number
+from app.services.customers import MEMBER_DIGITS, MEMBER_PREFIX, format_member_number, normal_phone
 from app.services.importer.columns import (
     PROFILE_TARGETS,
 )
@@ -184,7 +184,7 @@ def _new_profile(row: Row, number: str, now, actor_id, batch_id) -> dict:
     item.update(
         member_number=number,
         level=row.values.get("level") or "C",
-        phone_digits=digits_of(row.values.get("phone")),
+        phone_digits=normal_phone(row.values.get("phone")),
         **_paper_consent(consents, now, actor_id),
         email_opt_out=False,
         created_at=now,
@@ -408,8 +408,8 @@ class _UpdateBatch:
                 consent_rows(customer_id, given, self.now, self.actor_id, self.batch_id)
             )
         if "phone" in values:
-            values["phone_digits"] = digits_of(values["phone"])
-            before["fields"]["phone_digits"] = digits_of(old.get("phone"))
+            values["phone_digits"] = normal_phone(values["phone"])
+            before["fields"]["phone_digits"] = normal_phone(old.get("phone"))
         if "last_visit" in row.changes:
             values["last_visit_at"] = visit_moment(row.values["last_visit"])
             before["fields"]["last_visit_at"] = _serialise(old.get("last_visit_at"))

@@ -9,7 +9,7 @@ import re
 import zipfile
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from xml.etree import ElementTree
@@ -57,6 +57,13 @@ class Sheet:
     header: list[str]
     rows: list[list[str]]
     encoding: str | None = None
+    above: list[list[str]] = field(default_factory=list)  # rows above the header: not imported
+
+    def with_header(self, index: int) -> "Sheet":
+        """The same sheet read with its non-blank row `index` (0: the first) as the header."""
+        table = [*self.above, self.header, *self.rows]
+        index = max(0, min(index, len(table) - 1))
+        return Sheet(table[index], table[index + 1 :], self.encoding, table[:index])
 
 
 def _cell(value) -> str:
@@ -437,11 +444,13 @@ def load_sheet(folder: Path, batch: ImportBatch) -> Sheet:
     parsed = parsed_path(folder, batch)
     try:
         stored = json.loads(parsed.read_text(encoding="utf-8"))
-        return Sheet(stored["header"], stored["rows"], stored.get("encoding"))
+        sheet = Sheet(stored["header"], stored["rows"], stored.get("encoding"),
+                      stored.get("above", []))  # fmt: skip
     except (OSError, ValueError, KeyError):
-        pass
-    sheet = read_sheet(file_path(folder, batch).read_bytes(), batch.kind, batch.encoding)
-    save_parsed(folder, batch, sheet)
+        sheet = read_sheet(file_path(folder, batch).read_bytes(), batch.kind, batch.encoding)
+        save_parsed(folder, batch, sheet)
+    if batch.header_row is not None and batch.header_row != len(sheet.above):
+        return sheet.with_header(batch.header_row)  # the row the staff chose
     return sheet
 
 
@@ -454,7 +463,8 @@ def save_parsed(folder: Path, batch: ImportBatch, sheet: Sheet) -> None:
     with partial.open("w", encoding="utf-8") as handle:
         encoding = json.dumps(sheet.encoding)
         header = json.dumps(sheet.header, ensure_ascii=False)
-        handle.write(f'{{"encoding": {encoding}, "header": {header}, "rows": [')
+        above = json.dumps(sheet.above, ensure_ascii=False)
+        handle.write(f'{{"encoding": {encoding}, "above": {above}, "header": {header}, "rows": [')
         for number, row in enumerate(sheet.rows):
             handle.write(("," if number else "") + json.dumps(row, ensure_ascii=False))
         handle.write("]}")

@@ -120,29 +120,61 @@ def open_reminders(
     return list(session.scalars(query).unique())
 
 
+# What a reminder is to the one reading My day, most theirs first: assigned to them by name
+# (by the owner, or by a rule that names them), added by hand for anyone, made by a rule.
+# (Reminders have no role of their own: everyone's are the ones assigned to nobody.)
+KINDS = ("assigned", "by_hand", "rules")
+
+
 @dataclass
 class ReminderGroup:
-    """One group on My day: due today, or overdue from one rule (None: added by hand)."""
+    """One group on My day: assigned to me ("mine"), due today ("today"), or overdue from one
+    rule ("overdue"; rule None: added by hand)."""
 
     due_today: bool
     rule_id: int | None
     rule_name: str | None
     count: int  # all of them
-    items: list[Reminder]  # the first few
+    items: list[Reminder]  # the first few, most mine first
+    key: str = ""
+    today_count: int = 0  # of `count`, due today (the rest are overdue)
+    by_kind: dict[str, int] = field(default_factory=dict)  # KINDS → how many in the group
+
+    @property
+    def hidden(self) -> dict[str, int]:
+        """How many of each kind are not among `items`, in KINDS order, none left out."""
+        shown = {kind: 0 for kind in KINDS}
+        for reminder in self.items:
+            shown[self.kind_of(reminder)] += 1
+        left = {kind: self.by_kind.get(kind, 0) - shown[kind] for kind in KINDS}
+        return {kind: number for kind, number in left.items() if number > 0}
+
+    def kind_of(self, reminder: Reminder) -> str:
+        if self.key == "mine":
+            return "assigned"
+        return "by_hand" if reminder.rule_id is None else "rules"
+
+
+def _kind(user_id: int):
+    """KINDS' index of a reminder, in SQL, for ordering and counting."""
+    return sa.case((Reminder.assignee_id == user_id, 0), (Reminder.rule_id.is_(None), 1), else_=2)
 
 
 def my_day_groups(
     session: Session, today: date, user_id: int, *, limit: int = 20
 ) -> list[ReminderGroup]:
     """Open reminders due by today for this staff member (or anyone), counted in full with
-    one GROUP BY, each group with its first `limit` reminders."""
+    one GROUP BY, each group with its first `limit`: first those assigned to me by name
+    (overdue first), then today's (added by hand before rule-made), then the overdue ones by
+    the rule that made them (added by hand first)."""
     mine = sa.or_(Reminder.assignee_id == user_id, Reminder.assignee_id.is_(None))
     base = (Reminder.done_at.is_(None), Reminder.due_date <= today, mine)
     is_today = (Reminder.due_date >= today).label("is_today")
+    kind = _kind(user_id).label("kind")
     counts = session.execute(
-        sa.select(is_today, Reminder.rule_id, sa.func.count())
+        sa.select(is_today, Reminder.rule_id, kind, sa.func.count())
         .where(*base)
-        .group_by(is_today, Reminder.rule_id)
+        .group_by(is_today, Reminder.rule_id, kind)
     ).all()
     names = dict(session.execute(sa.select(ReminderRule.id, ReminderRule.name)).all())
 
@@ -156,33 +188,48 @@ def my_day_groups(
                     joinedload(Reminder.assignee),
                     joinedload(Reminder.rule),
                 )
-                .order_by(Reminder.due_date, Reminder.id)
+                .order_by(_kind(user_id), Reminder.due_date, Reminder.id)
                 .limit(limit)
             ).unique()
         )
 
     groups = []
-    due_today = sum(count for today_flag, _rule, count in counts if today_flag)
+    assigned = [row for row in counts if row[2] == 0]
+    if assigned:
+        groups.append(
+            _group(assigned, "mine", first(Reminder.assignee_id == user_id), due_today=False)
+        )
+    others = [row for row in counts if row[2] != 0]
+    not_mine = sa.or_(Reminder.assignee_id.is_(None), Reminder.assignee_id != user_id)
+    due_today = [row for row in others if row[0]]
     if due_today:
-        groups.append(ReminderGroup(True, None, None, due_today, first(Reminder.due_date >= today)))
-    overdue = sorted(
-        ((rule_id, count) for today_flag, rule_id, count in counts if not today_flag),
-        key=lambda item: (item[0] is None, names.get(item[0]) or ""),
-    )
-    for rule_id, count in overdue:
+        groups.append(
+            _group(due_today, "today", first(Reminder.due_date >= today, not_mine), due_today=True)
+        )
+    overdue: dict[int | None, list] = {}
+    for row in others:
+        if not row[0]:
+            overdue.setdefault(row[1], []).append(row)
+    for rule_id in sorted(overdue, key=lambda rule: (rule is not None, names.get(rule) or "")):
         rule_condition = (
             Reminder.rule_id.is_(None) if rule_id is None else Reminder.rule_id == rule_id
         )
-        groups.append(
-            ReminderGroup(
-                False,
-                rule_id,
-                names.get(rule_id),
-                count,
-                first(Reminder.due_date < today, rule_condition),
-            )  # fmt: skip
-        )
+        items = first(Reminder.due_date < today, rule_condition, not_mine)
+        group = _group(overdue[rule_id], "overdue", items, due_today=False)
+        group.rule_id, group.rule_name = rule_id, names.get(rule_id)
+        groups.append(group)
     return groups
+
+
+def _group(counts: list, key: str, items: list[Reminder], *, due_today: bool) -> ReminderGroup:
+    """A group from its rows of the GROUP BY (is today, rule, kind, count) and its first few."""
+    by_kind: dict[str, int] = {}
+    for _today, _rule, index, count in counts:
+        by_kind[KINDS[index]] = by_kind.get(KINDS[index], 0) + count
+    return ReminderGroup(
+        due_today, None, None, sum(row[3] for row in counts), items, key=key,
+        today_count=sum(row[3] for row in counts if row[0]), by_kind=by_kind,
+    )  # fmt: skip
 
 
 def done_reminders(session: Session, limit: int = 100) -> list[Reminder]:

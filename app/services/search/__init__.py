@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.db.bigrams import bigrams  # noqa: F401  (re-exported for callers)
 from app.models import Customer, FamilyMember, TimelineEntry
+from app.services.customers import normal_phone
 
 # Tables that live outside the ORM metadata (created by a migration, not autogenerate).
 fts_metadata = sa.MetaData()
@@ -184,9 +185,10 @@ def normalise_query(text: str | None) -> str:
 
 
 def _digits_variant(query: str) -> str | None:
-    """ "0912-345" also finds 0912345678: phone digits are indexed without formatting."""
+    """ "0912-345" also finds 0912345678: phone digits are indexed without formatting, as
+    customers.normal_phone writes them, so "+886 912-345-678" and "912345678" find it too."""
     if re.fullmatch(r"[\d\s()+\-.]+", query):
-        digits = re.sub(r"\D", "", query)
+        digits = normal_phone(query) or ""
         if len(digits) >= 3 and digits != query:
             return digits
     return None
