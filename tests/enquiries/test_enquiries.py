@@ -179,8 +179,8 @@ def test_a_hot_enquiry_left_quiet_comes_back_to_its_owner(app, homestay):
     enquiries.record_contact(db.session, cold, channel="phone", note="", actor=desk,
                              now=now - timedelta(days=9))  # fmt: skip
     db.session.commit()
-    assert [e.id for e in enquiries.quiet_hot(db.session, desk, now)] == [quiet.id]
-    assert enquiries.quiet_hot(db.session, other, now) == []
+    assert [e.id for e in enquiries.quiet_hot(db.session, desk.id, now)] == [quiet.id]
+    assert enquiries.quiet_hot(db.session, other.id, now) == []
 
 
 def test_an_enquiry_from_an_existing_customer_links_to_them(client, frontdesk, homestay):
@@ -255,3 +255,17 @@ def test_a_centre_enquiry_won_enrols_the_child_in_their_class(client, frontdesk,
     assert db.session.get(Enquiry, enquiry.id).stage == "won"
     again = client.post(f"/enquiries/{enquiry.id}/enrol", data={"enrol-group": "向日葵班"})
     assert again.status_code == 422
+
+
+def test_my_day_lists_my_quiet_hot_enquiries_and_follow_ups_due(client, frontdesk, homestay):
+    quiet = _enquiry(frontdesk, name="熱點林小姐")
+    enquiries.set_hot(db.session, quiet, True, actor=frontdesk)
+    enquiries.record_contact(db.session, quiet, channel="phone", note="", actor=frontdesk,
+                             now=utcnow() - timedelta(days=5))  # fmt: skip
+    _enquiry(frontdesk, name="追蹤王先生", next_follow_up=homestay)
+    _enquiry(frontdesk, name="以後再說", next_follow_up=homestay + timedelta(days=3))
+    db.session.commit()
+    login(client, frontdesk)
+    page = client.get("/", headers={"Accept-Language": "zh-TW"}).get_data(as_text=True)
+    assert "熱點林小姐" in page and "追蹤王先生" in page and "以後再說" not in page
+    assert "要回覆的詢問" in page

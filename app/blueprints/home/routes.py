@@ -69,6 +69,7 @@ def my_day(context: seg.Context) -> dict:
         "alerts": day.alerts,
         "deposits_past_due": day.deposits_past_due,
         "room_clashes": day.room_clashes,
+        "enquiries_to_follow": day.enquiries,
     }
 
 

@@ -280,8 +280,17 @@ def board(session: Session, filters: Filters) -> dict[str, list[Enquiry]]:
     return columns
 
 
+def to_follow_up(session: Session, user_id: int, today: date) -> list[tuple[Enquiry, str]]:
+    """For My day: this person's hot enquiries left quiet ("quiet"), then their enquiries
+    whose follow-up day has come ("due"), each once."""
+    found = [(enquiry, "quiet") for enquiry in quiet_hot(session, user_id)]
+    seen = {enquiry.id for enquiry, _ in found}
+    found += [(e, "due") for e in follow_ups_due(session, user_id, today) if e.id not in seen]
+    return found
+
+
 def quiet_hot(
-    session: Session, user: User, now: datetime | None = None, days: int = QUIET_DAYS
+    session: Session, user_id: int, now: datetime | None = None, days: int = QUIET_DAYS
 ) -> list[Enquiry]:
     """Hot enquiries this person looks after that nobody has got back to for `days` days
     (or never, and made that long ago): for their My day."""
@@ -291,7 +300,7 @@ def quiet_hot(
         session.scalars(
             sa.select(Enquiry)
             .where(
-                Enquiry.owner_id == user.id,
+                Enquiry.owner_id == user_id,
                 Enquiry.hot.is_(True),
                 Enquiry.stage.in_(OPEN_STAGES),
                 last < since,
@@ -302,13 +311,13 @@ def quiet_hot(
     )
 
 
-def follow_ups_due(session: Session, user: User, today: date) -> list[Enquiry]:
+def follow_ups_due(session: Session, user_id: int, today: date) -> list[Enquiry]:
     """Open enquiries this person looks after whose next follow-up day has come."""
     return list(
         session.scalars(
             sa.select(Enquiry)
             .where(
-                Enquiry.owner_id == user.id,
+                Enquiry.owner_id == user_id,
                 Enquiry.stage.in_(OPEN_STAGES),
                 Enquiry.next_follow_up <= today,
             )

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.services import customers as customer_service
+from app.services import enquiries as enquiry_service
 from app.services import reminders as reminder_service
 from app.services import segments as seg
 from app.services import timeline as timeline_service
@@ -27,6 +28,7 @@ class MyDay:
     homestay: HomestayDay | None = None  # a homestay's arrivals, departures, in house…
     deposits_past_due: list = field(default_factory=list)  # booking_money.DueDeposit
     room_clashes: list = field(default_factory=list)  # booking sites' blocks over our stays
+    enquiries: list = field(default_factory=list)  # (Enquiry, "quiet" | "due") to get back to
 
     @property
     def due_today_count(self) -> int:
@@ -54,6 +56,7 @@ def my_day(session: Session, context: seg.Context, user_id: int, *, kind: str) -
             session, [customer.id for customer in mine_with_alerts]
         ),
     )
+    day.enquiries = enquiry_service.to_follow_up(session, user_id, context.today)
     if kind == "homestay":
         from app.services.booking_money import deposits_past_due
         from app.services.rooms.blocks import clashes
