@@ -87,11 +87,18 @@ def _copy(sqlite_url: str, pg_url: str) -> dict:
     return counts
 
 
+def server_folder(folder: Path) -> Path:
+    """Beside the shop's instance folder, not in it: the app makes its instance folder
+    private (0700) when it starts, and a server run as the postgres user (under root) then
+    can no longer reach its own data folder."""
+    return folder.parent / f"{folder.name}-postgres"
+
+
 def prepare(folder: Path) -> str:
     """The large shop on PostgreSQL: its URL (built once per SQLite shop)."""
     from devtools.postgres import PostgresServer
 
-    server = PostgresServer(folder / "postgres")
+    server = PostgresServer(server_folder(folder))
     url = server.url(DATABASE)
     if (folder / "postgres-ready").exists():
         print("Reusing the large shop on PostgreSQL", flush=True)
@@ -121,4 +128,4 @@ def prepare(folder: Path) -> str:
 def stop(folder: Path) -> None:
     from devtools.postgres import PostgresServer
 
-    PostgresServer(folder / "postgres").stop()
+    PostgresServer(server_folder(folder)).stop()

@@ -47,7 +47,7 @@ def _contains(table: sa.Table, query: str, tokens: str | None):
     escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     condition = sa.func.lower(table.c.body).like(f"%{escaped}%", escape="\\")
     if tokens:
-        match = table.c.search_bigrams.op("@@")(sa.cast(tokens, TSQUERY))
+        match = table.c.search_bigrams.op("@@")(sa.cast(sa.literal(tokens, sa.Text), TSQUERY))
         condition = sa.and_(match, condition)
     return condition
 
@@ -67,13 +67,16 @@ def entry_ids(query: str, bind):
     )
 
 
-def newest_entry_ids(session: Session, query: str, count: int) -> list[int]:
-    """The ids of the newest `count` matching entries (campaign mails never), newest first."""
+def newest_entry_ids(
+    session: Session, query: str, count: int, *, recent_rows: int = RECENT_ROWS
+) -> list[int]:
+    """The ids of the newest `count` matching entries (campaign mails never), newest first:
+    from the newest `recent_rows` entries when they hold `count` matches, else from all."""
     tokens = pieces(query, session)
     recent = (
         sa.select(entries.c.id, entries.c.body, entries.c.action, entries.c.search_bigrams)
         .order_by(entries.c.id.desc())
-        .limit(RECENT_ROWS)
+        .limit(recent_rows)
         .subquery("recent")
     )
     found = list(
