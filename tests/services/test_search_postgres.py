@@ -56,8 +56,13 @@ def test_every_write_keeps_the_pieces_current(app):
     # A Core insert (as the importer writes first notes) and a Core update.
     new_id = db.session.execute(
         sa.insert(TimelineEntry)
-        .values(customer_id=customer.id, kind="note", body="Piano 課", pinned=False,
-                created_at=entry.created_at)  # fmt: skip
+        .values(
+            customer_id=customer.id,
+            kind="note",
+            body="Piano 課",
+            pinned=False,
+            created_at=entry.created_at,
+        )  # fmt: skip
         .returning(TimelineEntry.id)
     ).scalar_one()
     db.session.execute(

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.orm import Session
 
-
 # The searched tables with the column only PostgreSQL has (kept out of the ORM models, so
 # SQLite's schema and the models stay as they are).
 _metadata = sa.MetaData()
