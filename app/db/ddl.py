@@ -165,8 +165,12 @@ def bigram_triggers() -> list[str]:
 
 
 def bigram_indexes() -> list[str]:
+    # New rows wait in GIN's pending list, which every search reads through: after an
+    # import of 10,000 rows a search took 10 ms reading it instead of 0.1. A 256 kB list
+    # (not the default 4 MB) keeps that read short and still batches the writes.
     return [
-        f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin (search_bigrams)"
+        f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin (search_bigrams) "
+        "WITH (gin_pending_list_limit = 256)"
         for name, table in BIGRAM_INDEXES.items()
     ]
 

@@ -37,8 +37,18 @@ RECENT_ROWS = 4000  # the newest entries read in order before the index is asked
 
 
 def pieces(query: str, bind) -> str | None:
-    """The tsquery text of `query` (None: no letters or digits, so no index can help)."""
-    return bind.execute(sa.select(sa.func.hearth_bigram_query(query))).scalar()
+    """The tsquery text of `query` (None: no letters or digits, so no index can help),
+    asked of the database once per server and query."""
+    engine = bind.engine if isinstance(bind, sa.Connection) else bind.get_bind()
+    key = (engine.url.render_as_string(hide_password=True), query)
+    if key not in _PIECES:
+        if len(_PIECES) >= 4096:
+            _PIECES.clear()
+        _PIECES[key] = bind.execute(sa.select(sa.func.hearth_bigram_query(query))).scalar()
+    return _PIECES[key]
+
+
+_PIECES: dict[tuple[str, str], str | None] = {}
 
 
 def _contains(table: sa.Table, query: str, tokens: str | None):
@@ -66,37 +76,35 @@ def entry_ids(query: str, bind):
     )
 
 
-def newest_entry_ids(
-    session: Session, query: str, count: int, *, recent_rows: int = RECENT_ROWS
-) -> list[int]:
-    """The ids of the newest `count` matching entries (campaign mails never), newest first:
-    from the newest `recent_rows` entries when they hold `count` matches, else from all."""
+def newest_entry_ids(session: Session, query: str, count: int, *, recent_rows: int = RECENT_ROWS):
+    """A SELECT of the ids of the newest `count` matching entries (campaign mails never): from
+    the newest `recent_rows` entries when they hold `count` matches, else from all of them
+    through the index. One statement: the second part is skipped (a one-time filter) when
+    the first found enough."""
     tokens = pieces(query, session)
-    recent = (
+    newest_rows = (
         sa.select(entries.c.id, entries.c.body, entries.c.action, entries.c.search_bigrams)
         .order_by(entries.c.id.desc())
         .limit(recent_rows)
-        .subquery("recent")
+        .subquery("newest_rows")
     )
-    found = list(
-        session.scalars(
-            sa.select(recent.c.id)
-            .where(_contains(recent, query, tokens), _searched(recent))
-            .order_by(recent.c.id.desc())
-            .limit(count)
-        )
-    )
-    if len(found) >= count:
-        return found
-    matching = (
-        sa.select(entries.c.id)
-        .where(_contains(entries, query, tokens), _searched())
-        .cte("matching")
+    recent = (
+        sa.select(newest_rows.c.id)
+        .where(_contains(newest_rows, query, tokens), _searched(newest_rows))
+        .order_by(newest_rows.c.id.desc())
+        .limit(count)
+        .cte("recent_matches")
         .prefix_with("MATERIALIZED")
     )
-    return list(
-        session.scalars(sa.select(matching.c.id).order_by(matching.c.id.desc()).limit(count))
+    enough = sa.select(sa.func.count()).select_from(recent).scalar_subquery() >= count
+    matching = (
+        sa.select(entries.c.id)
+        .where(_contains(entries, query, tokens), _searched(), sa.not_(enough))
+        .cte("all_matches")
+        .prefix_with("MATERIALIZED")
     )
+    older = sa.select(matching.c.id).order_by(matching.c.id.desc()).limit(count).subquery()
+    return sa.union_all(sa.select(recent.c.id).where(enough), sa.select(older.c.id))
 
 
 def rebuild(session: Session) -> None:
