@@ -122,9 +122,10 @@ def _close_connections(application) -> None:
         return
     from app.extensions import db, huey
 
-    with application.app_context():
-        for engine in db.engines.values():
-            engine.dispose()
+    if "sqlalchemy" in application.extensions:  # bench's bare Flask app has no database
+        with application.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
     close = getattr(huey.storage, "close", None)
     if close is not None:
         close()

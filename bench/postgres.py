@@ -43,9 +43,12 @@ def _copy(sqlite_url: str, pg_url: str) -> dict:
     try:
         connection = raw.driver_connection
         with connection.cursor() as cursor:
-            for statement in ddl.drop_search_indexes()[:-1]:
+            for statement in ddl.drop_bigram_indexes():
                 cursor.execute(statement)
             cursor.execute("SET session_replication_role = replica")  # no triggers, no FK checks
+            # …except the ones that fill the search pieces (columns SQLite does not have).
+            for table in ("customer_search", "timeline_entry"):
+                cursor.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_bigrams")
             for table in tables:
                 columns = [c.name for c in table.columns]
                 names = ", ".join(f'"{c}"' for c in columns)
@@ -70,7 +73,9 @@ def _copy(sqlite_url: str, pg_url: str) -> dict:
                         f'(SELECT max(id) FROM "{table.name}"))'
                     )
             cursor.execute("SET session_replication_role = origin")
-            for statement in ddl.search_indexes():
+            for table in ("customer_search", "timeline_entry"):
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_bigrams")
+            for statement in ddl.bigram_indexes():
                 cursor.execute(statement)
         connection.commit()
         connection.autocommit = True
@@ -82,11 +87,18 @@ def _copy(sqlite_url: str, pg_url: str) -> dict:
     return counts
 
 
+def server_folder(folder: Path) -> Path:
+    """Beside the shop's instance folder, not in it: the app makes its instance folder
+    private (0700) when it starts, and a server run as the postgres user (under root) then
+    can no longer reach its own data folder."""
+    return folder.parent / f"{folder.name}-postgres"
+
+
 def prepare(folder: Path) -> str:
     """The large shop on PostgreSQL: its URL (built once per SQLite shop)."""
     from devtools.postgres import PostgresServer
 
-    server = PostgresServer(folder / "postgres")
+    server = PostgresServer(server_folder(folder))
     url = server.url(DATABASE)
     if (folder / "postgres-ready").exists():
         print("Reusing the large shop on PostgreSQL", flush=True)
@@ -116,4 +128,4 @@ def prepare(folder: Path) -> str:
 def stop(folder: Path) -> None:
     from devtools.postgres import PostgresServer
 
-    PostgresServer(folder / "postgres").stop()
+    PostgresServer(server_folder(folder)).stop()

@@ -82,3 +82,109 @@ def drop_search_indexes() -> list[str]:
             "ix_timeline_entry_tri", "ix_timeline_entry_grams",
         )
     ] + ["DROP FUNCTION IF EXISTS hearth_grams(text)"]  # fmt: skip
+
+
+# Search, second form (migration e2b7c4d9a1f3): a stored `search_bigrams` tsvector on
+# customer_search and timeline_entry, split the way app.db.bigrams splits for SQLite's index
+# (every pair of neighbouring letters/digits, plus the last one of each run, lower-cased),
+# kept by BEFORE triggers on every write path and searched through a GIN index. A stored
+# column, unlike an expression index, is never recomputed while a query rechecks rows.
+BIGRAMS_FUNCTION = """
+CREATE OR REPLACE FUNCTION hearth_bigrams(body text) RETURNS tsvector
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    pieces text[] := '{}';
+    run text;
+    k integer := 0;
+BEGIN
+    -- A loop filling an array by position: about 3x faster than a set-returning query here.
+    FOREACH run IN ARRAY regexp_split_to_array(lower(coalesce(body, '')), '[^[:alnum:]]+') LOOP
+        FOR i IN 1..length(run) LOOP
+            k := k + 1;
+            pieces[k] := substr(run, i, 2);
+        END LOOP;
+    END LOOP;
+    RETURN array_to_tsvector(pieces);
+END
+$$
+"""
+
+# The query's pieces, split by the same rules in the same database (so a text and a query
+# never disagree on what a letter is): each run's pairs; a 1-character run is a prefix.
+# NULL when the query has no letters or digits at all.
+BIGRAM_QUERY_FUNCTION = """
+CREATE OR REPLACE FUNCTION hearth_bigram_query(query text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT string_agg(DISTINCT piece, ' & ')
+    FROM regexp_matches(lower(coalesce(query, '')), '[[:alnum:]]+', 'g') AS run,
+         LATERAL (
+             SELECT '''' || run[1] || ''':*' AS piece WHERE length(run[1]) = 1
+             UNION ALL
+             SELECT '''' || substr(run[1], i, 2) || ''''
+             FROM generate_series(1, length(run[1]) - 1) AS i
+         ) AS pieces
+$$
+"""
+
+# Campaign mails stay out of search (NULL), as in SQLite's triggers.
+BIGRAM_TRIGGER_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION hearth_entry_bigrams() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.search_bigrams := CASE WHEN NEW.action IS DISTINCT FROM 'campaign'
+                               THEN hearth_bigrams(NEW.body) END;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE FUNCTION hearth_document_bigrams() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.search_bigrams := hearth_bigrams(NEW.body);
+    RETURN NEW;
+END
+$$
+"""
+
+BIGRAM_INDEXES = {
+    "ix_customer_search_bigrams": "customer_search",
+    "ix_timeline_entry_bigrams": "timeline_entry",
+}
+
+
+def bigram_search_functions() -> list[str]:
+    return [BIGRAMS_FUNCTION, BIGRAM_QUERY_FUNCTION, BIGRAM_TRIGGER_FUNCTIONS]
+
+
+def bigram_triggers() -> list[str]:
+    return [
+        "DROP TRIGGER IF EXISTS customer_search_bigrams ON customer_search",
+        "CREATE TRIGGER customer_search_bigrams BEFORE INSERT OR UPDATE OF body "
+        "ON customer_search FOR EACH ROW EXECUTE FUNCTION hearth_document_bigrams()",
+        "DROP TRIGGER IF EXISTS timeline_entry_bigrams ON timeline_entry",
+        "CREATE TRIGGER timeline_entry_bigrams BEFORE INSERT OR UPDATE OF body, action "
+        "ON timeline_entry FOR EACH ROW EXECUTE FUNCTION hearth_entry_bigrams()",
+    ]
+
+
+def bigram_indexes() -> list[str]:
+    # New rows wait in GIN's pending list, which every search reads through: after an
+    # import of 10,000 rows a search took 10 ms reading it instead of 0.1. A 256 kB list
+    # (not the default 4 MB) keeps that read short and still batches the writes.
+    return [
+        f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin (search_bigrams) "
+        "WITH (gin_pending_list_limit = 256)"
+        for name, table in BIGRAM_INDEXES.items()
+    ]
+
+
+def drop_bigram_indexes() -> list[str]:
+    return [f"DROP INDEX IF EXISTS {name}" for name in BIGRAM_INDEXES]
+
+
+def fill_bigrams(table: str, first_id: int, last_id: int) -> str:
+    """One batch of the backfill: the rows first_id..last_id (the triggers do new writes)."""
+    value = "hearth_bigrams(body)"
+    if table == "timeline_entry":
+        value = f"CASE WHEN action IS DISTINCT FROM 'campaign' THEN {value} END"
+    return (
+        f"UPDATE {table} SET search_bigrams = {value} "
+        f"WHERE id BETWEEN {int(first_id)} AND {int(last_id)}"
+    )

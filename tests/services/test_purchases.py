@@ -123,6 +123,22 @@ def test_repurchase_report_oldest_first_with_the_last_days_quantity(shop):
     assert [r.last_day for r in everything] == sorted(r.last_day for r in everything)
 
 
+def test_a_screenful_of_the_repurchase_report_is_the_start_of_the_whole_report(shop):
+    """With a limit only the oldest days are joined to names: the rows (ties on the last
+    day included, erased customers left out) are the whole report's first rows."""
+    whole = sales.report_repurchase(db.session, TODAY)
+    for limit in range(1, len(whole) + 2):
+        assert sales.report_repurchase(db.session, TODAY, limit=limit) == whole[:limit]
+    from app.services.privacy import erase
+
+    erase(db.session, shop["chen"], typed_name=shop["chen"].display_name)
+    db.session.commit()
+    whole = sales.report_repurchase(db.session, TODAY)
+    assert all(row.customer != "陳小姐" for row in whole)
+    for limit in range(1, len(whole) + 2):
+        assert sales.report_repurchase(db.session, TODAY, limit=limit) == whole[:limit]
+
+
 def test_a_purchase_is_on_the_timeline_and_edits_and_deletes_keep_it_in_step(shop):
     chen, tea = shop["chen"], shop["tea"]
     purchase = _buy(chen, tea, date(2024, 2, 29), 2, note="補登紙本")

@@ -191,7 +191,18 @@ def report_repurchase(
         .order_by(last.c.day, Customer.display_name, Product.name)
     )
     if limit:
-        query = query.limit(limit)
+        # A screenful: only the rows up to the limit-th oldest day (ties kept) are joined to
+        # names and sorted by them, not every customer and product (tens of thousands).
+        erased = sa.select(Customer.id).where(Customer.erased_at.is_not(None))
+        cut = (
+            sa.select(last.c.day)
+            .where(last.c.customer_id.not_in(erased))
+            .order_by(last.c.day)
+            .offset(limit - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = query.where(last.c.day <= sa.func.coalesce(cut, last.c.day)).limit(limit)
     rows = []
     for cid, name, product, day, qty in session.execute(query):
         if isinstance(day, str):

@@ -4,8 +4,8 @@ What is searched is the same on both: a customer's own document (names, member n
 phone also as digits, email, guardians) and the timeline entries except campaign mails;
 a query matches text that contains it, ignoring case. How it is found is the backend's:
 `fts5` (SQLite: trigram FTS for 3+ characters, a CJK bigram index for 1–2) or `postgres`
-(pg_trgm for 3+, an index of every 1–2 character piece for the short ones). The brute-force
-tests check both against plain Python.
+(a stored bigram tsvector, split the same way, in a GIN index). The brute-force tests check
+both against plain Python.
 """
 
 import re
@@ -35,13 +35,18 @@ FTS_TABLE_PREFIXES = ("customer_search", "customer_tri", "customer_bi", "note_tr
 HAND_MADE_INDEXES = {
     "ix_customer_birthday_md", "ix_customer_search_tri", "ix_customer_search_grams",
     "ix_timeline_entry_tri", "ix_timeline_entry_grams",
+    "ix_customer_search_bigrams", "ix_timeline_entry_bigrams",
 }  # fmt: skip
+# PostgreSQL's stored search pieces (migration e2b7c4d9a1f3), outside the models.
+HAND_MADE_COLUMNS = {"search_bigrams"}
 
 
 def include_in_migrations(name, type_, _parent_names) -> bool:
     """Alembic autogenerate hook: the search tables and hand-made indexes are managed by
     hand in their migrations."""
     if type_ == "index" and name in HAND_MADE_INDEXES:
+        return False
+    if type_ == "column" and name in HAND_MADE_COLUMNS:
         return False
     return not (type_ == "table" and name and name.startswith(FTS_TABLE_PREFIXES))
 
@@ -204,16 +209,16 @@ def customer_ids_matching(query: str, bind):
     """SELECT of customer ids whose own text (names, numbers, phone, email, guardians) matches."""
     query = normalise_query(query)
     found = backend(bind)
-    selects = [found.customer_ids(query)]
+    selects = [found.customer_ids(query, bind)]
     digits = _digits_variant(query)
     if digits:
-        selects.append(found.customer_ids(digits))
+        selects.append(found.customer_ids(digits, bind))
     return selects[0] if len(selects) == 1 else sa.union(*selects)
 
 
 def entry_ids_matching(query: str, bind):
     """SELECT of timeline entry ids (campaign mails never) whose text matches."""
-    return backend(bind).entry_ids(normalise_query(query))
+    return backend(bind).entry_ids(normalise_query(query), bind)
 
 
 def customers_with_notes_matching(query: str, bind):
@@ -252,10 +257,9 @@ def search(
     )
     results.more_customers = len(customers) > limit
     results.customers = customers[:limit]
-    # Only the newest matches are shown: let the index hand them over newest first and
-    # stop early, instead of collecting every match of a common word.
-    newest = entry_ids_matching(query, session)
-    newest = newest.order_by(newest.selected_columns[0].desc()).limit((limit + 1) * 4)
+    # Only the newest matches are shown: each backend finds them without collecting every
+    # match of a common word.
+    newest = backend(session).newest_entry_ids(session, query, (limit + 1) * 4)
     entry_query = (
         sa.select(TimelineEntry)
         .where(TimelineEntry.id.in_(newest), TimelineEntry.kind != "tag")

@@ -49,18 +49,25 @@ def _matching_ids(query: str, *, tri, bi, content_column, id_column):
     return sa.select(id_column).where(like(content_column, query))
 
 
-def customer_ids(query: str):
+def customer_ids(query: str, _bind=None):
     return _matching_ids(
         query, tri=customer_tri, bi=customer_bi,
         content_column=customer_search.c.body, id_column=customer_search.c.id,
     )  # fmt: skip
 
 
-def entry_ids(query: str):
+def entry_ids(query: str, _bind=None):
     return _matching_ids(
         query, tri=note_tri, bi=note_bi,
         content_column=TimelineEntry.body, id_column=TimelineEntry.id,
     )  # fmt: skip
+
+
+def newest_entry_ids(_session: Session, query: str, count: int):
+    """A SELECT of the newest `count` matching entry ids: FTS5 hands rowids over in order,
+    so the newest come first and the scan stops early."""
+    newest = entry_ids(query)
+    return newest.order_by(newest.selected_columns[0].desc()).limit(count)
 
 
 def rebuild(session: Session) -> None:

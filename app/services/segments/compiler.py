@@ -132,20 +132,37 @@ class _Compiler:
         return sa.and_(*(self.compile(item) for item in node.items))
 
     def _or(self, node):
+        # "tag:A or tag:B" is one look-up of customers with either tag: a single IN lets the
+        # database start from those few customers (PostgreSQL cannot turn an OR of two
+        # sub-selects into a join, and read every customer to test each).
+        tags = [item for item in node.items if isinstance(item, TagAtom)]
+        others = [self.compile(item) for item in node.items if not isinstance(item, TagAtom)]
+        if len(tags) > 1:
+            return sa.or_(self._tags_atom(tags), *others)
         return sa.or_(*(self.compile(item) for item in node.items))
 
     def _not(self, node):
         return sa.not_(self.compile(node.item))
 
-    def _tag_atom(self, node):
+    def _tag_id(self, node) -> int:
         tag_id = self.tag_ids().get(node.name.lower())
         if tag_id is None:
             names = [name for name in self.session.scalars(sa.select(Tag.name))]
             close = difflib.get_close_matches(node.name, names, n=3, cutoff=0.4)
             close += [n for n in names if node.name.lower() in n.lower() and n not in close][:3]
             raise SegmentError(node.position, "unknown-tag", node.name, close[:5])
+        return tag_id
+
+    def _tag_atom(self, node):
         return Customer.id.in_(
-            sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == tag_id)
+            sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == self._tag_id(node))
+        )
+
+    def _tags_atom(self, nodes):
+        """Customers with any of these tags."""
+        tag_ids = sorted({self._tag_id(node) for node in nodes})
+        return Customer.id.in_(
+            sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id.in_(tag_ids))
         )
 
     def _level_atom(self, node):
