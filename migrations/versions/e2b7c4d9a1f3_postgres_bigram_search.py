@@ -2,7 +2,7 @@
 expression index that was recomputed for every row a query rechecked; SQLite is unchanged
 
 Revision ID: e2b7c4d9a1f3
-Revises: d7d9bf09e7fd
+Revises: fed5b28f654b
 Create Date: 2026-12-07 19:20:00
 
 The new column is filled for the rows already there in batches of ids, then indexed; from
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e2b7c4d9a1f3"
-down_revision = "d7d9bf09e7fd"
+down_revision = "fed5b28f654b"
 branch_labels = None
 depends_on = None
 
