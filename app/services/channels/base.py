@@ -11,13 +11,17 @@ class SendError(Exception):
     "temporary" (try again later, a few times: a 5xx, a timeout), "permanent"
     (this message can never go: a wrong number, a user who blocked the account) or "halt"
     (nothing will go until the owner acts: wrong password, no credit, monthly quota used
-    up; the campaign pauses and the delivery stays queued)."""
+    up; the channel pauses and the delivery stays queued) or "down" (the provider could not
+    be reached at all, nothing was sent: the same as "halt"). code, when set, names the
+    failure for the pages ("server-down")."""
 
-    def __init__(self, kind: str, text: str, retry_after: float | None = None):
+    def __init__(self, kind: str, text: str, retry_after: float | None = None,
+                 code: str | None = None):  # fmt: skip
         super().__init__(text)
         self.kind = kind
         self.text = text
         self.retry_after = retry_after
+        self.code = code
 
 
 class Client(Protocol):
