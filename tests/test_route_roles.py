@@ -129,6 +129,18 @@ ROUTES = [
     ("POST", "/campaigns/{campaign}/cancel", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     (
         "POST",
+        "/campaigns/{campaign}/channels/email/resume",
+        {},
+        {**DESK_UP, DESK: 302, OWNER: 302},
+    ),
+    (
+        "POST",
+        "/campaigns/{campaign}/channels/email/retry",
+        {},
+        {**DESK_UP, DESK: 302, OWNER: 302},
+    ),
+    (
+        "POST",
         "/campaigns/{campaign}/deliveries/{delivery}/{decision}",
         {},
         {**DESK_UP, DESK: 302, OWNER: 302},

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
 from app.forms import Choice, as_select_choices
 
@@ -23,13 +23,19 @@ def _fallback_choices():
 
 
 class ComposeForm(FlaskForm):
-    subject = StringField(
-        _l("Subject"), validators=[DataRequired(message=_l("Write a subject.")), Length(max=200)]
-    )
-    body = TextAreaField(
-        _l("Message"),
-        validators=[DataRequired(message=_l("Write the message.")), Length(max=20000)],
-    )
+    # Required only when email is among the channels (checked in the view).
+    subject = StringField(_l("Subject"), validators=[Optional(), Length(max=200)])
+    body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=20000)])
+    purpose = RadioField(
+        _l("What kind of message"),
+        choices=as_select_choices(
+            [("marketing", _l("Marketing (news, offers): only to people who agreed to it, "
+                              "with an unsubscribe link")),
+             ("service", _l("Service (a class party notice, a booking update): to everyone "
+                            "you keep records for, no unsubscribe link"))]
+        ),
+        default="marketing",
+    )  # fmt: skip
     send_by = RadioField(
         _l("Send by"),
         choices=as_select_choices(

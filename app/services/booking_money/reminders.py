@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.models import Customer, Stay, StayMoney, User
+from app.models import Customer, Delivery, Stay, StayMoney, User
 from app.services.booking_money.deposits import add_timeline_line, money_state, terms, thousands
 from app.services.booking_money.rates import MoneyError
 from app.services.campaigns.one import send_one
@@ -121,3 +121,14 @@ def remind(
 
 def channel_words(channel: str) -> str:
     return {"email": _("email"), "sms": _("SMS"), "line": "LINE"}[channel]
+
+
+def reminder_delivery(session: Session, stay_id: int) -> Delivery | None:
+    """The late-deposit reminder's delivery for the stay's page: sent, waiting or failed (and
+    why), or None when none was sent."""
+    return session.scalar(
+        sa.select(Delivery)
+        .join(StayMoney, StayMoney.reminder_campaign_id == Delivery.campaign_id)
+        .where(StayMoney.stay_id == stay_id)
+        .limit(1)
+    )

@@ -82,9 +82,7 @@ class HttpClient:
             # Refused or no such host: the request never left, so nothing was sent.
             self.close()
             problem = "refused" if isinstance(error, ConnectionRefusedError) else "unknown-host"
-            raise SendError(
-                "down", f"{self.host}:{self.port or ''} {problem}", code="server-down"
-            ) from None
+            raise SendError("down", problem, code="server-down") from None
         except (OSError, http.client.HTTPException) as error:
             self.close()
             raise SendError("temporary", f"{type(error).__name__}: {error}") from None
