@@ -226,12 +226,26 @@ def channel_states(session: Session, campaign: Campaign) -> list[ChannelState]:
             state = "sending"
         elif retryable.get(channel):
             state = "failed"
-        states.append(ChannelState(
-            channel, state, counts, retryable.get(channel, 0),
-            row.reason_code if row is not None else None,
-            dict(row.reason_details or {}) if row is not None else {},
-        ))  # fmt: skip
+        reason = (row.reason_code, dict(row.reason_details or {})) if row is not None else None
+        if state == "failed":
+            reason = _last_failure(session, campaign.id, channel)
+        states.append(ChannelState(channel, state, counts, retryable.get(channel, 0),
+                                   *(reason or (None, {}))))  # fmt: skip
     return states
+
+
+def _last_failure(session: Session, campaign_id: int, channel: str) -> tuple[str, dict] | None:
+    """(code, details) of the channel's last failure that may pass on a retry."""
+    last = session.execute(
+        sa.select(Delivery.error_code, Delivery.error)
+        .where(Delivery.campaign_id == campaign_id, Delivery.channel == channel,
+               Delivery.status == "failed", Delivery.error_code.in_(RETRYABLE))
+        .order_by(Delivery.id.desc())
+        .limit(1)
+    ).first()  # fmt: skip
+    if last is None:
+        return None
+    return last.error_code, {"answer": last.error or "", "problem": last.error or ""}
 
 
 def recover_interrupted(session: Session, dedupe_windows: dict | None = None) -> int:
