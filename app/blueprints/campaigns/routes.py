@@ -69,18 +69,7 @@ def _check(form: ComposeForm) -> bool:
     if not form.validate_on_submit():
         return False
     keys = _custom_keys()
-    channels, _preferred = form.channels()
-    if "email" in channels:
-        # Email needs its subject and letter; SMS and LINE carry the short text, or the
-        # letter when the short text is empty.
-        for field, words in ((form.subject, _("Write a subject.")),
-                             (form.body, _("Write the message."))):  # fmt: skip
-            if not (field.data or "").strip():
-                field.errors = [words]
-        if form.subject.errors or form.body.errors:
-            return False
-    elif not (form.short_text.data or "").strip() and not (form.body.data or "").strip():
-        form.short_text.errors = [_("Write the short message that SMS and LINE will carry.")]
+    if not _texts_given(form):
         return False
     for field in (form.subject, form.body, form.short_text):
         try:
@@ -88,6 +77,22 @@ def _check(form: ComposeForm) -> bool:
         except service.TemplateProblem as problem:
             field.errors = [template_problem_message(problem)]
             return False
+    return True
+
+
+def _texts_given(form: ComposeForm) -> bool:
+    """Email needs its subject and letter; SMS and LINE carry the short text, or the letter
+    when the short text is empty. Says what is missing at its field."""
+    channels, _preferred = form.channels()
+    if "email" in channels:
+        for field, words in ((form.subject, _("Write a subject.")),
+                             (form.body, _("Write the message."))):  # fmt: skip
+            if not (field.data or "").strip():
+                field.errors = [words]
+        return not (form.subject.errors or form.body.errors)
+    if not (form.short_text.data or "").strip() and not (form.body.data or "").strip():
+        form.short_text.errors = [_("Write the short message that SMS and LINE will carry.")]
+        return False
     return True
 
 
