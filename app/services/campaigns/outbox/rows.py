@@ -85,4 +85,6 @@ def queued_channels(session: Session, campaign_id: int) -> list[str]:
         )
     )
     session.rollback()
-    return [channel for channel in ("email", "sms", "line") if channel in found]
+    # Email last: a mail server that does not answer can take its whole timeout to say so,
+    # and the texts should not wait behind it.
+    return [channel for channel in ("sms", "line", "email") if channel in found]
