@@ -1,9 +1,10 @@
 """Campaigns: personal email, SMS and LINE blasts to a segment, each person reached once.
 
 templates (merge fields in Jinja's sandbox) → audience (who, by which channel) → deliveries
-(the snapshot, the campaign's status, counts) → messages (each person's letter or text) →
-sending (through the outbox, exactly once); unsubscribe holds the signed one-click link. The names
-callers use are re-exported here.
+(the snapshot, the campaign's status, each channel's state, resume and retry) → messages
+(each person's letter or text) → sending (through the outbox, exactly once); unsubscribe holds
+the signed one-click link; health says whether a channel can send now; one sends one person a
+service message (a deposit reminder) the same way. The names callers use are re-exported here.
 """
 
 from app.services.campaigns.audience import (
