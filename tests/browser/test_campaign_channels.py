@@ -103,10 +103,10 @@ def test_one_channel_down_never_stops_the_others(page, inn, mail_server, fakes):
     sms = page.locator("tr[data-channel=sms]")
     email = page.locator("tr[data-channel=email]")
     expect(sms).to_have_attribute("data-state", "done", timeout=60_000)
-    expect(sms.locator("[data-count=sent]")).to_have_text("4")
+    expect(sms.locator("[data-channel-count=sent]")).to_have_text("4")
     expect(email).to_have_attribute("data-state", "paused", timeout=60_000)
     expect(email).to_contain_text(f"郵件伺服器 127.0.0.1:{mail_server.port} 沒有回應（連線被拒）")
-    expect(email.locator("[data-count=paused]")).to_have_text("3")
+    expect(email.locator("[data-channel-count=paused]")).to_have_text("3")
     resume = page.get_by_role("button", name="繼續發送電子郵件")
     expect(resume).to_be_visible()
     expect(page.get_by_role("button", name="暫停", exact=True)).to_have_count(0)
@@ -127,14 +127,14 @@ def test_one_channel_down_never_stops_the_others(page, inn, mail_server, fakes):
     retry = page.get_by_role("button", name="重送失敗的 3 則（電子郵件）")
     expect(retry).to_be_visible(timeout=60_000)
     expect(email).to_contain_text("伺服器要求稍後再試")
-    expect(page.locator("[data-count=failed]").first).to_have_text("3")
+    expect(page.locator("[data-count=failed]")).to_have_text("3")
 
     # It takes mail again: Retry sends each failed one, once.
     mail_server.handler.refuse_all = None
     retry.click()
     expect(page.locator("#progress-bar")).to_have_attribute("value", "100", timeout=60_000)
     expect(email).to_have_attribute("data-state", "done", timeout=60_000)
-    expect(email.locator("[data-count=sent]")).to_have_text("3")
+    expect(email.locator("[data-channel-count=sent]")).to_have_text("3")
     expect(page.locator("#campaign-status")).to_contain_text("已完成")
     assert sorted(mail_server.addresses) == [f"guest{n}@example.com" for n in range(3)]
     assert len(fakes.state.sms) == 4

@@ -288,4 +288,4 @@ def test_paused_campaign_polling_offers_resume_never_pause(shop_app, mail_server
     polled = response.get_data(as_text=True)
     assert response.status_code == 286  # polling stops
     assert ">暫停</button>" not in polled and "繼續發送電子郵件" in polled
-    assert 'data-count="paused">2<' in polled
+    assert 'data-channel-count="paused">2<' in polled
