@@ -140,6 +140,18 @@ ROUTES = [
     ("POST", "/campaigns/{campaign}/cancel", {}, {**DESK_UP, DESK: 302, OWNER: 302}),
     (
         "POST",
+        "/campaigns/{campaign}/channels/{channel}/resume",
+        {},
+        {**DESK_UP, DESK: 302, OWNER: 302},
+    ),
+    (
+        "POST",
+        "/campaigns/{campaign}/channels/{channel}/retry",
+        {},
+        {**DESK_UP, DESK: 302, OWNER: 302},
+    ),
+    (
+        "POST",
         "/campaigns/{campaign}/deliveries/{delivery}/{decision}",
         {},
         {**DESK_UP, DESK: 302, OWNER: 302},
@@ -485,6 +497,7 @@ def ids(app):
         "campaign": campaign.id,
         "delivery": delivery.id,
         "decision": "resend",
+        "channel": "email",
         "entry": make_entry(customer, author=first_owner, body="owner's note").id,
         "alert": make_alert(customer, author=first_owner).id,
     }

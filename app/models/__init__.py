@@ -11,7 +11,7 @@ from app.models.booking_money import (
     StayMoney,
     StayPayment,
 )
-from app.models.campaign import Campaign, Delivery
+from app.models.campaign import Campaign, CampaignChannel, Delivery
 from app.models.customer import (
     Customer,
     CustomField,
@@ -90,6 +90,7 @@ __all__ = [
     "LineLink",
     "AuditEvent",
     "Campaign",
+    "CampaignChannel",
     "ConsentEvent",
     "CustomerConsent",
     "Delivery",

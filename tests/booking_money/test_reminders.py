@@ -100,10 +100,18 @@ def test_the_reminder_goes_by_email_once_however_often_it_is_clicked(remind_app,
     # On My day it now says so instead of offering the button again.
     page = desk.get("/").get_data(as_text=True)
     assert "Reminded" in page and f"/stays/{stay.id}/remind" not in page
+    # A service message of the booking's own: no unsubscribe link or list headers, not on
+    # the owner's list of campaigns, its state shown with the stay.
+    assert "/u/" not in text and mails[0]["List-Unsubscribe"] is None
+    assert mails[0]["List-Id"] is None
+    campaign = db.session.scalar(sa.select(Campaign))
+    assert (campaign.kind, campaign.purpose) == ("booking", "service")
     owner = remind_app.test_client()
     login(owner, make_user("owner"))
     listed = owner.get("/campaigns/")
-    assert listed.status_code == 200 and "海風民宿" in listed.get_data(as_text=True)
+    assert listed.status_code == 200 and campaign.subject not in listed.get_data(as_text=True)
+    money_page = desk.get(f"/stays/{stay.id}/money").get_data(as_text=True)
+    assert "Deposit reminder by Email:" in money_page and "<strong>Sent</strong>" in money_page
     lines = db.session.scalars(sa.select(TimelineEntry.body).where(
         TimelineEntry.customer_id == stay.customer_id)).all()  # fmt: skip
     assert any("email" in line or "電子郵件" in line for line in lines)
@@ -174,6 +182,18 @@ def test_a_guest_who_prefers_sms_gets_a_text(remind_app, shop, fakes, smtp_serve
     assert smtp_server.messages == []
     assert len(fakes.state.sms) == 1 and fakes.state.sms[0]["to"] == "0912345678"
     assert "1,800" in fakes.state.sms[0]["text"] and "012345678901" in fakes.state.sms[0]["text"]
+
+
+def test_a_guest_who_declined_newsletters_still_gets_the_reminder(remind_app, shop,
+                                                                  smtp_server):  # fmt: skip
+    stay = _late_booking(shop, "林書豪", email="lin@example.com", preferred_channel="email",
+                         consent={"service"})  # fmt: skip
+    stay.customer.email_opt_out = True  # unsubscribed from marketing mail
+    db.session.commit()
+    _desk(remind_app).post(f"/stays/{stay.id}/remind")
+    run_jobs()
+    assert [to for _t, to, _c in smtp_server.messages] == [["lin@example.com"]]
+    assert db.session.scalar(sa.select(Delivery.status)) == "sent"
 
 
 def test_no_way_to_reach_them_and_deposits_not_late_send_nothing(remind_app, shop, smtp_server):

@@ -188,11 +188,12 @@ def test_compose_by_preferred_channel_counts_and_sends(login_as, owner, fakes, a
     )
     db.session.commit()
     client = login_as(owner)
-    # SMS only with no short message: asked for one, what was typed is kept.
+    # SMS only with no text at all: asked for one, what was typed is kept.
     response = client.post("/campaigns/new", data={
-        "audience": "tag:班", "subject": "停課通知", "body": "{{ greeting }} 明天停課", "send_by": "sms",
+        "audience": "tag:班", "subject": "停課通知", "body": "", "send_by": "sms",
         "fallback": "line,sms,email", "short_text": ""})  # fmt: skip
     assert response.status_code == 422 and "short message" in response.text
+    assert 'value="停課通知"' in response.text
     response = client.post("/campaigns/new", data={
         "audience": "tag:班", "subject": "停課通知", "body": "{{ greeting }}\n\n明天停課。",
         "send_by": "preferred", "fallback": "email,sms,line",

@@ -243,6 +243,7 @@ def _money_page(stay: Stay, status: int = 200, payment_form: PaymentForm | None 
         quote=stay_quote, today=context.today, payment_words=service.payment_words,
         method_words=service.method_words,
         cancel=service.cancel_quote(db.session, stay, context.today),
+        reminder=service.reminder_delivery(db.session, stay.id),
     )  # fmt: skip
     return page, status
 

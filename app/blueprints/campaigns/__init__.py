@@ -1,7 +1,7 @@
-"""Email blasts: compose from an audience, preview, test, send through the outbox, follow."""
+"""Messages to many (email, SMS, LINE): compose from an audience, preview, test, send through the outbox, follow."""
 
 from flask import Blueprint
 
 bp = Blueprint("campaigns", __name__)
 
-from app.blueprints.campaigns import routes  # noqa: E402,F401
+from app.blueprints.campaigns import routes, sending  # noqa: E402,F401

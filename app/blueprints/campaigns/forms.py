@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
 from app.forms import Choice, as_select_choices
 
@@ -15,6 +15,26 @@ def channel_names() -> dict:
     return {"email": _l("Email"), "sms": _l("SMS"), "line": _l("LINE")}
 
 
+def purpose_choices(shop_kind: str | None = None):
+    """Marketing or service, with examples in the shop's own words."""
+    if shop_kind is None:
+        from app.extensions import db
+        from app.services.shop import get_shop
+
+        shop_kind = get_shop(db.session).kind
+    service = (
+        _l("Service (a class party notice, a change of pick-up time): to everyone you keep "
+           "records for, no unsubscribe link")
+        if shop_kind == "afterschool"
+        else _l("Service (a booking update, the way to us before arrival): to everyone you "
+                "keep records for, no unsubscribe link")
+    )  # fmt: skip
+    return as_select_choices(
+        [("marketing", _l("Marketing (news, offers): only to people who agreed to it, with an "
+                          "unsubscribe link")), ("service", service)]
+    )  # fmt: skip
+
+
 def _fallback_choices():
     names = channel_names()
     return [
@@ -23,13 +43,10 @@ def _fallback_choices():
 
 
 class ComposeForm(FlaskForm):
-    subject = StringField(
-        _l("Subject"), validators=[DataRequired(message=_l("Write a subject.")), Length(max=200)]
-    )
-    body = TextAreaField(
-        _l("Message"),
-        validators=[DataRequired(message=_l("Write the message.")), Length(max=20000)],
-    )
+    # Required only when email is among the channels (checked in the view).
+    subject = StringField(_l("Subject"), validators=[Optional(), Length(max=200)])
+    body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=20000)])
+    purpose = RadioField(_l("What kind of message"), choices=purpose_choices, default="marketing")
     send_by = RadioField(
         _l("Send by"),
         choices=as_select_choices(

@@ -6,7 +6,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -19,11 +18,10 @@ from app.blueprints.campaigns import bp
 from app.blueprints.campaigns.forms import ComposeForm
 from app.blueprints.campaigns.words import skip_label, template_problem_message
 from app.blueprints.segments.messages import segment_error_message
-from app.blueprints.shared import mail_server_status
-from app.db import begin_write
 from app.extensions import csrf, db
 from app.models import Campaign, Delivery
-from app.security import audit, client_ip, desk_required, public
+from app.models.campaign import CAMPAIGN_PURPOSES
+from app.security import desk_required, public
 from app.services import campaigns as service
 from app.services import segments as seg
 from app.services.campaigns import listing
@@ -57,7 +55,10 @@ def _audience(expression: str, campaign: Campaign | None = None):
         abort(400)
     channels = campaign.channel_list if campaign else ["email"]
     use_preferred = bool(campaign.use_preferred) if campaign else False
-    return service.audience_for(db.session, query, get_shop(db.session), channels, use_preferred)
+    purpose = campaign.purpose if campaign else "marketing"
+    return service.audience_for(
+        db.session, query, get_shop(db.session), channels, use_preferred, purpose
+    )
 
 
 def _custom_keys() -> set[str]:
@@ -68,9 +69,7 @@ def _check(form: ComposeForm) -> bool:
     if not form.validate_on_submit():
         return False
     keys = _custom_keys()
-    channels, _preferred = form.channels()
-    if "email" not in channels and not (form.short_text.data or "").strip():
-        form.short_text.errors = [_("Write the short message that SMS and LINE will carry.")]
+    if not _texts_given(form):
         return False
     for field in (form.subject, form.body, form.short_text):
         try:
@@ -78,6 +77,22 @@ def _check(form: ComposeForm) -> bool:
         except service.TemplateProblem as problem:
             field.errors = [template_problem_message(problem)]
             return False
+    return True
+
+
+def _texts_given(form: ComposeForm) -> bool:
+    """Email needs its subject and letter; SMS and LINE carry the short text, or the letter
+    when the short text is empty. Says what is missing at its field."""
+    channels, _preferred = form.channels()
+    if "email" in channels:
+        for field, words in ((form.subject, _("Write a subject.")),
+                             (form.body, _("Write the message."))):  # fmt: skip
+            if not (field.data or "").strip():
+                field.errors = [words]
+        return not (form.subject.errors or form.body.errors)
+    if not (form.short_text.data or "").strip() and not (form.body.data or "").strip():
+        form.short_text.errors = [_("Write the short message that SMS and LINE will carry.")]
+        return False
     return True
 
 
@@ -101,13 +116,26 @@ def _chosen_audience():
 def _draft(form: ComposeForm, expression: str, segment) -> Campaign:
     channels, use_preferred = form.channels()
     campaign = Campaign(
-        subject=form.subject.data.strip(), body=form.body.data, audience=expression,
-        segment_id=segment.id if segment else None, status="draft", created_by_id=current_user.id,
-        channels=channels, use_preferred=use_preferred,
-        short_text=(form.short_text.data or "").strip() or None,
+        audience=expression, segment_id=segment.id if segment else None, status="draft",
+        created_by_id=current_user.id,
     )  # fmt: skip
+    _fill(campaign, form)
     db.session.add(campaign)
     return campaign
+
+
+def _fill(campaign: Campaign, form: ComposeForm) -> None:
+    """What the form says into the campaign. Without email the subject is only the
+    campaign's name on its pages: the start of the text when none was written."""
+    campaign.channels, campaign.use_preferred = form.channels()
+    campaign.purpose = form.purpose.data if form.purpose.data in CAMPAIGN_PURPOSES else "marketing"
+    campaign.body = form.body.data or ""
+    campaign.short_text = (form.short_text.data or "").strip() or None
+    subject = (form.subject.data or "").strip()
+    if not subject:
+        first = (campaign.short_text or campaign.body).strip().splitlines() or [""]
+        subject = first[0][:60]
+    campaign.subject = subject
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
@@ -161,9 +189,7 @@ def edit(campaign_id: int):
         flash(segment_error_message(error, campaign.audience), "error")
         return redirect(url_for("campaigns.index"))
     if _check(form):
-        campaign.subject, campaign.body = form.subject.data.strip(), form.body.data
-        campaign.channels, campaign.use_preferred = form.channels()
-        campaign.short_text = (form.short_text.data or "").strip() or None
+        _fill(campaign, form)
         db.session.commit()
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     status = 422 if request.method == "POST" else 200
@@ -237,7 +263,7 @@ def show(campaign_id: int):
         )
     else:
         context["totals"] = service.counts(db.session, campaign.id)
-        context["by_channel"] = service.counts_by_channel(db.session, campaign.id)
+        context["channel_states"] = service.channel_states(db.session, campaign)
         status_filter = request.args.get("status")
         context["deliveries"] = listing.deliveries_page(
             db.session, campaign.id, status_filter, request.args.get("page", 1, type=int)
@@ -245,22 +271,6 @@ def show(campaign_id: int):
         context["status_filter"] = status_filter
         context["uncertain"] = listing.uncertain_deliveries(db.session, campaign.id)
     return render_template("campaigns/show.html", **context)
-
-
-@bp.route("/campaigns/<int:campaign_id>/progress")
-@desk_required
-def progress(campaign_id: int):
-    campaign = db.get_or_404(Campaign, campaign_id)
-    totals = service.counts(db.session, campaign.id)
-    by_channel = service.counts_by_channel(db.session, campaign.id)
-    response = make_response(
-        render_template(
-            "campaigns/_progress.html", campaign=campaign, totals=totals, by_channel=by_channel
-        )
-    )
-    if campaign.status in ("done", "cancelled", "paused", "draft"):
-        response.status_code = 286  # htmx: stop polling
-    return response
 
 
 @bp.route("/campaigns/<int:campaign_id>/test", methods=["POST"])
@@ -306,168 +316,6 @@ def test_send(campaign_id: int):
             "success",
         )
     return redirect(url_for("campaigns.show", campaign_id=campaign_id, preview=index))
-
-
-@bp.route("/campaigns/<int:campaign_id>/review")
-@desk_required
-def review(campaign_id: int):
-    """The last step before sending: how many, by which channel, who is skipped, the
-    subject and the first recipient's mail as it will be sent."""
-    campaign = db.get_or_404(Campaign, campaign_id)
-    if campaign.status != "draft":
-        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    try:
-        audience = _audience(campaign.audience, campaign)
-    except seg.SegmentError as error:
-        flash(segment_error_message(error, campaign.audience), "error")
-        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    preview = _preview(campaign, audience.sendable, 0)
-    if not audience.sendable or (preview and preview.get("error")):
-        if preview and preview.get("error"):
-            flash(preview["error"], "error")
-        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    return render_template(
-        "campaigns/review.html",
-        campaign=campaign,
-        audience=audience,
-        preview=preview,
-        previews=_channel_previews(campaign, audience),
-        channel_costs=channel_costs(campaign, audience),
-        skip_label=skip_label,
-        mail_server=mail_server_status(),
-    )
-
-
-def _channel_previews(campaign: Campaign, audience) -> dict:
-    """The first recipient's message on each channel the campaign will use."""
-    previews = {}
-    for channel in ("email", "sms", "line"):
-        people = [r for r in audience.sendable if r.channel == channel]
-        if people:
-            previews[channel] = _preview(campaign, people, 0)
-    return previews
-
-
-def channel_costs(campaign: Campaign, audience) -> dict:
-    """What the SMS will cost (parts of the first message × recipients × the shop's price
-    per part) and how much of LINE's monthly quota is left."""
-    from app.services.channels.setup import line_api, sms_transport
-
-    shop = get_shop(db.session)
-    by_channel = audience.by_channel()
-    result: dict = {"by_channel": by_channel}
-    if by_channel.get("sms"):
-        first = _preview(campaign, [r for r in audience.sendable if r.channel == "sms"], 0)
-        parts = first["parts"]["parts"] if first and "parts" in first else 1
-        result["sms_parts"] = parts
-        result["sms_cost"] = round(by_channel["sms"] * parts * shop.sms_part_price_cents / 100, 2)
-        transport = sms_transport(shop, current_app.config)
-        result["sms_balance"] = transport.balance() if transport else None
-    if by_channel.get("line"):
-        api = line_api(shop, current_app.config)
-        quota = api.quota() if api else None
-        if api:
-            api.close()
-        result["line_quota"] = quota
-        if quota and quota["limit"] is not None:
-            result["line_left"] = max(0, quota["limit"] - quota["used"])
-    return result
-
-
-@bp.route("/campaigns/<int:campaign_id>/send", methods=["POST"])
-@desk_required
-def send(campaign_id: int):
-    from app.tasks import send_campaign
-
-    campaign = db.get_or_404(Campaign, campaign_id)
-    if campaign.status != "draft":
-        flash(_("This campaign is already on its way."), "info")
-        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    try:
-        audience = _audience(campaign.audience, campaign)
-        service.check_template(
-            campaign.subject + "\n" + campaign.body + "\n" + (campaign.short_text or ""),
-            _custom_keys(),
-        )
-    except seg.SegmentError as error:
-        flash(segment_error_message(error, campaign.audience), "error")
-        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    except service.TemplateProblem as problem:
-        flash(template_problem_message(problem), "error")
-        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    begin_write(db.session)
-    campaign.base_url = _request_base_url()
-    queued = service.queue(db.session, campaign, audience)
-    audit(
-        "campaign.send",
-        "campaign",
-        campaign.id,
-        f"{queued} recipients, {len(audience.sendable)} sendable",
-    )
-    db.session.commit()
-    send_campaign(campaign_id)  # plain values after the commit (see test_send)
-    flash(_("Sending has started. You can leave this page; the worker carries on."), "success")
-    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
-
-
-def _change_status(campaign_id: int, action: str, message: str):
-    from app.tasks import send_campaign
-
-    campaign = db.get_or_404(Campaign, campaign_id)
-    if service.change_status(
-        db.session, campaign, action, actor_id=current_user.id, ip=client_ip()
-    ):
-        db.session.commit()
-        if action == "resume":
-            send_campaign(campaign_id)
-        flash(message, "success")
-    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
-
-
-@bp.route("/campaigns/<int:campaign_id>/pause", methods=["POST"])
-@desk_required
-def pause(campaign_id: int):
-    return _change_status(campaign_id, "pause", _("Paused. Nothing more is sent until you resume."))
-
-
-@bp.route("/campaigns/<int:campaign_id>/resume", methods=["POST"])
-@desk_required
-def resume(campaign_id: int):
-    return _change_status(campaign_id, "resume", _("Resumed."))
-
-
-@bp.route("/campaigns/<int:campaign_id>/cancel", methods=["POST"])
-@desk_required
-def cancel(campaign_id: int):
-    return _change_status(
-        campaign_id, "cancel", _("Cancelled. Mail already sent stays sent; the rest is not sent.")
-    )
-
-
-@bp.route("/campaigns/<int:campaign_id>/deliveries/<int:delivery_id>/<decision>", methods=["POST"])
-@desk_required
-def decide(campaign_id: int, delivery_id: int, decision: str):
-    """For an uncertain delivery the owner decides: send again, or count it as sent."""
-    from app.tasks import send_campaign
-
-    delivery = db.get_or_404(Delivery, delivery_id)
-    if (
-        delivery is None
-        or delivery.campaign_id != campaign_id
-        or decision not in ("resend", "sent")
-    ):
-        abort(404)
-    if delivery.status != "uncertain":
-        flash(_("That delivery is no longer uncertain."), "info")
-        return redirect(url_for("campaigns.show", campaign_id=campaign_id))
-    resend_now = service.decide_uncertain(
-        db.session, delivery, decision, actor_id=current_user.id, ip=client_ip()
-    )
-    db.session.commit()
-    if resend_now:
-        send_campaign(campaign_id)
-    flash(_("Will be sent again.") if decision == "resend" else _("Counted as sent."), "success")
-    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
 
 # ---- public: unsubscribe --------------------------------------------------------------------

@@ -41,7 +41,7 @@ from app.services.booking_money.rates import (
     rates_by_room,
     save_rate,
 )
-from app.services.booking_money.reminders import channel_words, remind
+from app.services.booking_money.reminders import channel_words, remind, reminder_delivery
 
 __all__ = [
     "DEFAULT_REFUND_RULES",
@@ -70,6 +70,7 @@ __all__ = [
     "refund_rules",
     "release",
     "remind",
+    "reminder_delivery",
     "save_rate",
     "save_refund_rules",
     "save_terms",

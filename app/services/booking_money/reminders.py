@@ -1,7 +1,6 @@
 """The one reminder about a late deposit: amount, due date and the shop's account, sent by the
 guest's own channel (email, SMS or LINE) through the outbox, exactly once per booking."""
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,9 +10,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.models import Campaign, Customer, Delivery, Stay, StayMoney, User
+from app.models import Customer, Delivery, Stay, StayMoney, User
 from app.services.booking_money.deposits import add_timeline_line, money_state, terms, thousands
 from app.services.booking_money.rates import MoneyError
+from app.services.campaigns.one import send_one
 from app.services.channels import normalise_mobile
 
 CHANNEL_ORDER = ("email", "sms", "line")
@@ -105,14 +105,10 @@ def remind(
         return Reminded(None, None, already=True)
     locale = get_shop(session).default_locale or "zh_Hant"
     subject, text = reminder_text(session, stay, locale)
-    campaign = Campaign(subject=subject, body=text, short_text=text, audience="",
-                        status="queued", channels=[channel], use_preferred=False,
-                        created_by_id=actor.id if actor else None, queued_at=utcnow())  # fmt: skip
-    session.add(campaign)
-    session.flush()
-    session.add(Delivery(campaign_id=campaign.id, customer_id=stay.customer_id, channel=channel,
-                         address=address, recipient_name=name, status="queued", attempts=0,
-                         idempotency_key=str(uuid.uuid4())))  # fmt: skip
+    # A service message of the booking's own: no unsubscribe link, not on the campaigns list.
+    campaign = send_one(session, stay.customer, channel, subject, text, "service",
+                        kind="booking", address=address, name=name,
+                        created_by_id=actor.id if actor else None)  # fmt: skip
     session.execute(
         sa.update(StayMoney).where(StayMoney.stay_id == stay.id)
         .values(reminder_campaign_id=campaign.id)
@@ -125,3 +121,14 @@ def remind(
 
 def channel_words(channel: str) -> str:
     return {"email": _("email"), "sms": _("SMS"), "line": "LINE"}[channel]
+
+
+def reminder_delivery(session: Session, stay_id: int) -> Delivery | None:
+    """The late-deposit reminder's delivery for the stay's page: sent, waiting or failed (and
+    why), or None when none was sent."""
+    return session.scalar(
+        sa.select(Delivery)
+        .join(StayMoney, StayMoney.reminder_campaign_id == Delivery.campaign_id)
+        .where(StayMoney.stay_id == stay_id)
+        .limit(1)
+    )

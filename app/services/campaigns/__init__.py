@@ -1,9 +1,10 @@
 """Campaigns: personal email, SMS and LINE blasts to a segment, each person reached once.
 
 templates (merge fields in Jinja's sandbox) → audience (who, by which channel) → deliveries
-(the snapshot, the campaign's status, counts) → messages (each person's letter or text) →
-sending (through the outbox, exactly once); unsubscribe holds the signed one-click link. The names
-callers use are re-exported here.
+(the snapshot, the campaign's status, each channel's state, resume and retry) → messages
+(each person's letter or text) → sending (through the outbox, exactly once); unsubscribe holds
+the signed one-click link; health says whether a channel can send now; one sends one person a
+service message (a deposit reminder) the same way. The names callers use are re-exported here.
 """
 
 from app.services.campaigns.audience import (
@@ -11,17 +12,22 @@ from app.services.campaigns.audience import (
     Recipient,
     audience_for,
     channel_order,
+    consents_to,
     custom_values_for,
     recipient_for,
 )
 from app.services.campaigns.deliveries import (
     TRANSITIONS,
+    ChannelState,
     change_status,
+    channel_states,
     counts,
     counts_by_channel,
     decide_uncertain,
     queue,
     recover_interrupted,
+    resume_channel,
+    retry_failed,
 )
 from app.services.campaigns.messages import (
     RETRY_BACKOFF_SECONDS,
@@ -32,9 +38,11 @@ from app.services.campaigns.messages import (
     merge_values,
     unsubscribe_footer,
 )
+from app.services.campaigns.one import NoWayToReach, send_one
 from app.services.campaigns.outbox import classify_failure, mail_server_answers
 from app.services.campaigns.outbox.channel_loop import RETRY_LIMIT
-from app.services.campaigns.sending import next_retry_in, send_campaign
+from app.services.campaigns.outbox.reasons import RETRYABLE
+from app.services.campaigns.sending import next_retry_in, send_campaign, settle
 from app.services.campaigns.templates import (
     MAX_TEMPLATE_LENGTH,
     MERGE_FIELDS,
@@ -52,6 +60,15 @@ from app.services.campaigns.unsubscribe import (
 )
 
 __all__ = [
+    "RETRYABLE",
+    "ChannelState",
+    "NoWayToReach",
+    "channel_states",
+    "consents_to",
+    "resume_channel",
+    "retry_failed",
+    "send_one",
+    "settle",
     "MAX_TEMPLATE_LENGTH",
     "MERGE_FIELDS",
     "MERGE_FILTERS",

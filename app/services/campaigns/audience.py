@@ -18,8 +18,18 @@ class Recipient:
     channel: str = "email"
 
 
-def _email_recipient(customer: Customer, shop_kind: str) -> Recipient:
-    if customer.email_opt_out:
+def consents_to(customer: Customer, purpose: str) -> bool:
+    """Whether the person may get a message of this purpose: marketing needs their marketing
+    consent; a service message (about their own class or booking) their consent to service
+    records, or to marketing. The one place that reads a customer's consents for messages."""
+    consents = customer.consents
+    if purpose == "service":
+        return "service" in consents or "marketing" in consents
+    return "marketing" in consents
+
+
+def _email_recipient(customer: Customer, shop_kind: str, service: bool = False) -> Recipient:
+    if customer.email_opt_out and not service:  # opted out of marketing mail
         return Recipient(customer, None, None, "opted_out")
     if shop_kind == "afterschool":
         guardians = [m for m in customer.family_members if m.is_guardian]
@@ -34,7 +44,7 @@ def _email_recipient(customer: Customer, shop_kind: str) -> Recipient:
     return Recipient(customer, None, None, "no_email")
 
 
-def _sms_recipient(customer: Customer, shop_kind: str) -> Recipient:
+def _sms_recipient(customer: Customer, shop_kind: str, _service: bool = False) -> Recipient:
     if customer.sms_opt_out:
         return Recipient(customer, None, None, "sms_opted_out", "sms")
     people = []
@@ -48,7 +58,7 @@ def _sms_recipient(customer: Customer, shop_kind: str) -> Recipient:
     return Recipient(customer, None, None, "no_mobile", "sms")
 
 
-def _line_recipient(customer: Customer, _shop_kind: str) -> Recipient:
+def _line_recipient(customer: Customer, _shop_kind: str, _service: bool = False) -> Recipient:
     links = sorted(customer.line_links, key=lambda link: link.linked_at, reverse=True)
     active = [link for link in links if link.unfollowed_at is None]
     if active:
@@ -72,17 +82,19 @@ def channel_order(customer: Customer, channels: list[str], use_preferred: bool) 
 
 def recipient_for(
     customer: Customer, shop_kind: str, channels: list[str] | None = None,
-    use_preferred: bool = False,
+    use_preferred: bool = False, purpose: str = "marketing",
 ) -> Recipient:  # fmt: skip
     """Who gets the message for this customer and by which channel, or why nobody does
     (the reason from the first channel tried: the one the person prefers)."""
     if customer.erased_at is not None:
         return Recipient(customer, None, None, "erased")
-    if "marketing" not in customer.consents:
-        return Recipient(customer, None, None, "no_consent")
+    if not consents_to(customer, purpose):
+        return Recipient(customer, None, None,
+                         "no_service_consent" if purpose == "service" else "no_consent")  # fmt: skip
     first = None
+    service = purpose == "service"
     for channel in channel_order(customer, channels or ["email"], use_preferred):
-        recipient = _BY_CHANNEL[channel](customer, shop_kind)
+        recipient = _BY_CHANNEL[channel](customer, shop_kind, service)
         recipient.channel = channel
         if recipient.skip_reason is None:
             return recipient
@@ -133,7 +145,7 @@ class Audience:
 
 def audience_for(
     session: Session, customers_query, shop: Shop, channels: list[str] | None = None,
-    use_preferred: bool = False,
+    use_preferred: bool = False, purpose: str = "marketing",
 ) -> Audience:  # fmt: skip
     query = customers_query.options(
         selectinload(Customer.family_members),
@@ -142,7 +154,7 @@ def audience_for(
     ).order_by(Customer.display_name, Customer.id)
     return Audience(
         [
-            recipient_for(customer, shop.kind, channels, use_preferred)
+            recipient_for(customer, shop.kind, channels, use_preferred, purpose)
             for customer in session.scalars(query)
         ]
     )

@@ -2,6 +2,7 @@
 counts its progress shows, and recovery after a worker stopped mid-send."""
 
 import uuid
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -11,6 +12,8 @@ from app.db import begin_write, insert_ignore
 from app.models import Campaign, Delivery
 from app.services.audit import record
 from app.services.campaigns.audience import Audience
+from app.services.campaigns.outbox.channel_state import paused_channels, unpause_channel
+from app.services.campaigns.outbox.reasons import RETRYABLE
 
 
 def queue(session: Session, campaign: Campaign, audience: Audience) -> int:
@@ -62,7 +65,9 @@ def change_status(
     begin_write(session)
     campaign.status = new_status
     if new_status == "queued":
-        campaign.pause_reason = None
+        campaign.pause_code = campaign.pause_reason = None
+    if new_status == "paused":
+        campaign.pause_code, campaign.pause_reason = "owner", None
     if new_status == "cancelled":
         session.execute(
             sa.update(Delivery)
@@ -72,6 +77,58 @@ def change_status(
         campaign.finished_at = utcnow()
     record(session, f"campaign.{new_status}", "campaign", campaign.id, user_id=actor_id, ip=ip)
     return True
+
+
+def _send_again(campaign: Campaign) -> bool:
+    """The campaign goes back to the worker when it had paused or finished."""
+    if campaign.status in ("paused", "done", "sending"):
+        campaign.status, campaign.pause_code, campaign.pause_reason = "queued", None, None
+        campaign.finished_at = None
+    return campaign.status == "queued"
+
+
+def resume_channel(
+    session: Session, campaign: Campaign, channel: str, *, actor_id: int | None, ip: str | None
+) -> bool:
+    """One paused channel sends again (and the campaign, if it had paused). Returns whether
+    the worker should be woken. Audited; the caller commits (the caller has checked that the
+    channel's server answers: see blueprints)."""
+    begin_write(session)
+    if campaign.status == "cancelled" or not unpause_channel(session, campaign.id, channel):
+        return False
+    session.execute(
+        sa.update(Delivery)
+        .where(Delivery.campaign_id == campaign.id, Delivery.channel == channel,
+               Delivery.status == "queued")
+        .values(next_attempt_at=None)
+    )  # fmt: skip
+    record(session, "campaign.channel_resumed", "campaign", campaign.id, channel,
+           user_id=actor_id, ip=ip)  # fmt: skip
+    return _send_again(campaign)
+
+
+def retry_failed(
+    session: Session, campaign: Campaign, channel: str, *, actor_id: int | None, ip: str | None
+) -> int:
+    """The channel's deliveries that failed for a reason that may pass (the server was down
+    or busy) are queued once more; returns how many. Two clicks, or two browsers, queue them
+    once: the second finds none failed (and the ledger still sends each at most once).
+    Audited; the caller commits and wakes the worker."""
+    begin_write(session)
+    if campaign.status == "cancelled":
+        return 0
+    result = session.execute(
+        sa.update(Delivery)
+        .where(Delivery.campaign_id == campaign.id, Delivery.channel == channel,
+               Delivery.status == "failed", Delivery.error_code.in_(RETRYABLE))
+        .values(status="queued", error=None, error_code=None, next_attempt_at=None, attempts=0)
+    )  # fmt: skip
+    if result.rowcount:
+        unpause_channel(session, campaign.id, channel)
+        _send_again(campaign)
+        record(session, "campaign.retried", "campaign", campaign.id,
+               f"{channel}: {result.rowcount}", user_id=actor_id, ip=ip)  # fmt: skip
+    return result.rowcount
 
 
 def decide_uncertain(
@@ -126,6 +183,69 @@ def counts_by_channel(session: Session, campaign_id: int) -> dict[str, dict[str,
     ):
         result.setdefault(channel, {})[status] = number
     return result
+
+
+@dataclass
+class ChannelState:
+    """One channel of a sent campaign as its page shows it."""
+
+    channel: str
+    state: str  # "sending", "paused", "failed" (some may be retried), "done"
+    counts: dict = field(default_factory=dict)  # sent, failed, waiting, paused, uncertain…
+    retryable: int = 0  # failed deliveries that may go if tried again
+    reason_code: str | None = None
+    reason_details: dict = field(default_factory=dict)
+
+
+def channel_states(session: Session, campaign: Campaign) -> list[ChannelState]:
+    """Each channel the campaign uses: its state, counts and, when paused, why."""
+    by_channel = counts_by_channel(session, campaign.id)
+    paused = paused_channels(session, campaign.id)
+    retryable = dict(
+        session.execute(
+            sa.select(Delivery.channel, sa.func.count())
+            .where(Delivery.campaign_id == campaign.id, Delivery.status == "failed",
+                   Delivery.error_code.in_(RETRYABLE))
+            .group_by(Delivery.channel)
+        ).all()
+    )  # fmt: skip
+    states = []
+    for channel in ("email", "sms", "line"):
+        if channel not in by_channel:
+            continue
+        found = by_channel[channel]
+        left = found.get("queued", 0) + found.get("sending", 0)
+        row = paused.get(channel)
+        counts = {"sent": found.get("sent", 0), "failed": found.get("failed", 0),
+                  "waiting": 0 if row else left, "paused": left if row else 0,
+                  "uncertain": found.get("uncertain", 0), "skipped": found.get("skipped", 0)}  # fmt: skip
+        state = "done"
+        if row is not None and left:
+            state = "paused"
+        elif left:
+            state = "sending"
+        elif retryable.get(channel):
+            state = "failed"
+        reason = (row.reason_code, dict(row.reason_details or {})) if row is not None else None
+        if state == "failed":
+            reason = _last_failure(session, campaign.id, channel)
+        states.append(ChannelState(channel, state, counts, retryable.get(channel, 0),
+                                   *(reason or (None, {}))))  # fmt: skip
+    return states
+
+
+def _last_failure(session: Session, campaign_id: int, channel: str) -> tuple[str, dict] | None:
+    """(code, details) of the channel's last failure that may pass on a retry."""
+    last = session.execute(
+        sa.select(Delivery.error_code, Delivery.error)
+        .where(Delivery.campaign_id == campaign_id, Delivery.channel == channel,
+               Delivery.status == "failed", Delivery.error_code.in_(RETRYABLE))
+        .order_by(Delivery.id.desc())
+        .limit(1)
+    ).first()  # fmt: skip
+    if last is None:
+        return None
+    return last.error_code, {"answer": last.error or "", "problem": last.error or ""}
 
 
 def recover_interrupted(session: Session, dedupe_windows: dict | None = None) -> int:

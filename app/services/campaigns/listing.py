@@ -12,8 +12,15 @@ DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "skipped", "uncertai
 
 
 def recent_campaigns(session: Session, limit: int = 100) -> list[Campaign]:
+    """The shop's blasts, newest first (one person's booking messages are shown with the
+    booking instead)."""
     return list(
-        session.scalars(sa.select(Campaign).order_by(Campaign.created_at.desc()).limit(limit))
+        session.scalars(
+            sa.select(Campaign)
+            .where(Campaign.kind == "blast")
+            .order_by(Campaign.created_at.desc())
+            .limit(limit)
+        )
     )
 
 

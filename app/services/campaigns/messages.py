@@ -62,11 +62,23 @@ def build_message(
     values = merge_values(customer, shop, settings.locale, unsubscribe_url, custom)
     subject = " ".join(render_text(campaign.subject, values).split())
     text = render_text(campaign.body, values)
-    if "unsubscribe_url" in campaign.body:
-        footer_text, footer_html = "", Markup("")  # the text has its own: one is enough
+    service = getattr(campaign, "purpose", "marketing") == "service"
+    if service or "unsubscribe_url" in campaign.body:
+        # The text has its own link (one is enough), or it is a service message (about the
+        # person's own class or booking): nothing to unsubscribe from.
+        footer_text, footer_html = "", Markup("")
     else:
         footer_text, footer_html = unsubscribe_footer(settings.locale, unsubscribe_url)
     domain = (settings.sender.rsplit("@", 1)[-1] or "localhost").strip(">")
+    headers = {
+        # A list's whole set of headers: List-Unsubscribe without List-Id is what spam
+        # filters call incomplete mailing-list headers (SpamAssassin LIST_PARTIAL_*).
+        "List-Id": list_id(shop.name, domain),
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    if service:
+        headers = {}  # one person's own message, not a list's
     return Letter(
         subject=subject,
         recipients=[(delivery.recipient_name or "", delivery.address)],
@@ -74,13 +86,7 @@ def build_message(
         html=_mail_html(text_to_html(text), footer_html, settings.locale),
         sender=(settings.sender_name, settings.sender),
         reply_to=settings.reply_to,
-        headers={
-            # A list's whole set of headers: List-Unsubscribe without List-Id is what spam
-            # filters call incomplete mailing-list headers (SpamAssassin LIST_PARTIAL_*).
-            "List-Id": list_id(shop.name, domain),
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers=headers,
         msg_id=f"<campaign-{campaign.id}.delivery-{delivery.id}@{domain}>",
         timezone=settings.timezone,
     )

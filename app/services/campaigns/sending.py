@@ -21,6 +21,8 @@ from app.services.campaigns.outbox import (
     SmtpTransport,
     send_deliveries,
 )
+from app.services.campaigns.outbox.channel_state import paused_channels
+from app.services.campaigns.outbox.reasons import RETRYABLE
 from app.services.campaigns.templates import TemplateProblem, check_template, template_is_constant
 from app.services.shop import get_shop
 
@@ -33,6 +35,7 @@ class CampaignComposer:
             campaign, shop, settings, secret_key,
         )  # fmt: skip
         self.values_by_customer: dict[int, dict[str, str]] = {}
+        self.service = getattr(campaign, "purpose", "marketing") == "service"
 
     def load(self, session: Session, customer_ids: list[int]) -> None:
         self.values_by_customer = custom_values_for(session, customer_ids)
@@ -82,7 +85,7 @@ def send_campaign(
     problem = _template_problem(session, campaign)
     if problem:
         # Checked at compose time too; a custom field deleted since, say. Nothing is sent.
-        _pause(session, campaign_id, problem)
+        _pause(session, campaign_id, "template", problem)
         report.paused = problem
         return report
     if not settings.base_url:
@@ -99,13 +102,12 @@ def send_campaign(
         subject=campaign.subject,
         body=campaign.body,
         short_text=campaign.short_text or campaign.body,
+        purpose=campaign.purpose,
     )
     composer = CampaignComposer(plain, SimpleNamespace(kind=shop.kind, name=shop.name),
                                 settings, secret_key)  # fmt: skip
     send_deliveries(session, campaign_id, composer, routes, settings, report, stop_after)
-    if report.paused:
-        _pause(session, campaign_id, report.paused)
-    _maybe_finish(session, campaign_id)
+    settle(session, campaign_id)
     return report
 
 
@@ -121,42 +123,65 @@ def _template_problem(session: Session, campaign: Campaign) -> str | None:
     return None
 
 
-def _pause(session: Session, campaign_id: int, reason: str) -> None:
+def _pause(session: Session, campaign_id: int, code: str, reason: str | None) -> None:
     begin_write(session)
     paused = session.get(Campaign, campaign_id)
     if paused.status == "sending":
-        paused.status = "paused"
-        paused.pause_reason = reason
+        paused.status, paused.pause_code, paused.pause_reason = "paused", code, reason
     session.commit()
 
 
-def _maybe_finish(session: Session, campaign_id: int) -> None:
+def _active(campaign_id: int, paused: list[str]):
+    """The campaign's deliveries on channels that are not paused."""
+    where = [Delivery.campaign_id == campaign_id]
+    if paused:
+        where.append(Delivery.channel.not_in(paused))
+    return where
+
+
+def settle(session: Session, campaign_id: int) -> str:
+    """After a run: still "sending" while a channel that is not paused has work; "paused"
+    (code "channels") when what is left waits on a paused channel or failed deliveries
+    that may be retried; else "done". Returns the status."""
     begin_write(session)
     campaign = session.get(Campaign, campaign_id)
     if campaign.status == "sending":
+        paused = list(paused_channels(session, campaign_id))
         left = session.scalar(
             sa.select(sa.func.count()).where(
-                Delivery.campaign_id == campaign_id, Delivery.status.in_(("queued", "sending"))
+                *_active(campaign_id, paused), Delivery.status.in_(("queued", "sending"))
             )
         )
         if not left:
-            campaign.status = "done"
-            campaign.finished_at = utcnow()
+            waiting = session.scalar(
+                sa.select(sa.func.count()).where(
+                    Delivery.campaign_id == campaign_id,
+                    sa.or_(Delivery.status.in_(("queued", "sending")),
+                           sa.and_(Delivery.status == "failed",
+                                   Delivery.error_code.in_(RETRYABLE))),
+                )
+            )  # fmt: skip
+            if waiting:
+                campaign.status, campaign.pause_code, campaign.pause_reason = (
+                    "paused", "channels", None,
+                )  # fmt: skip
+            else:
+                campaign.status, campaign.finished_at = "done", utcnow()
+    status = campaign.status
     session.commit()
+    return status
 
 
 def next_retry_in(session: Session, campaign_id: int) -> float | None:
-    """Seconds until the earliest waiting retry, if the campaign still has some."""
+    """Seconds until the earliest waiting retry on a channel that is not paused, if the
+    campaign still has some."""
+    where = _active(campaign_id, list(paused_channels(session, campaign_id)))
     moment = session.scalar(
-        sa.select(sa.func.min(Delivery.next_attempt_at)).where(
-            Delivery.campaign_id == campaign_id, Delivery.status == "queued"
-        )
+        sa.select(sa.func.min(Delivery.next_attempt_at)).where(*where, Delivery.status == "queued")
     )
     if moment is None:
         queued = session.scalar(
-            sa.select(sa.func.count()).where(
-                Delivery.campaign_id == campaign_id, Delivery.status == "queued"
-            )
+            sa.select(sa.func.count()).where(*where, Delivery.status == "queued")
         )
         return 0.0 if queued else None
     return max(0.0, (moment - utcnow()).total_seconds())

@@ -11,11 +11,13 @@ class SendError(Exception):
     "temporary" (try again later, a few times: a 5xx, a timeout), "permanent"
     (this message can never go: a wrong number, a user who blocked the account) or "halt"
     (nothing will go until the owner acts: wrong password, no credit, monthly quota used
-    up; the campaign pauses and the delivery stays queued).
+    up; the channel pauses and the delivery stays queued) or "down" (the provider could not
+    be reached at all, nothing was sent: the same as "halt").
 
     code: the provider's own code for the refusal when it gave one (Mitake's statuscode,
     Every8d's negative number, the HTTP status), for words in the reader's language
-    (channels/refusals.py); None when no provider answered (refused, timed out)."""
+    (channels/refusals.py); "server-down" when the provider could not be reached; None when
+    no provider answered otherwise (timed out)."""
 
     def __init__(
         self, kind: str, text: str, retry_after: float | None = None, code: str | None = None

@@ -8,6 +8,7 @@ ready at EOF) and replaced, so a request is never sent twice because of it."""
 import http.client
 import json
 import select
+import socket
 import ssl
 import urllib.parse
 from dataclasses import dataclass
@@ -77,6 +78,11 @@ class HttpClient:
             connection.request(method, url, body=body, headers=all_headers)
             response = connection.getresponse()
             data = response.read()
+        except (ConnectionRefusedError, socket.gaierror) as error:
+            # Refused or no such host: the request never left, so nothing was sent.
+            self.close()
+            problem = "refused" if isinstance(error, ConnectionRefusedError) else "unknown-host"
+            raise SendError("down", problem, code="server-down") from None
         except (OSError, http.client.HTTPException) as error:
             self.close()
             raise SendError("temporary", f"{type(error).__name__}: {error}") from None

@@ -75,7 +75,7 @@ def refusal_words(provider: str, error: SendError) -> str:
     """What the provider's answer means, in the reader's language (its code and text are
     shown beside it)."""
     code = error.code
-    if code is None:
+    if code is None or code == "server-down":
         return _("No answer from the provider: check this server's internet connection, "
                  "then try again.")  # fmt: skip
     if code.isdigit() and int(code) >= 500:

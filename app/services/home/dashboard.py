@@ -203,7 +203,7 @@ def summary(session: Session, context: seg.Context, *, kind: str = "afterschool"
 
     recent = session.scalars(
         sa.select(Campaign)
-        .where(Campaign.status != "draft")
+        .where(Campaign.status != "draft", Campaign.kind == "blast")
         .order_by(Campaign.created_at.desc())
         .limit(5)
     ).all()

@@ -273,20 +273,28 @@
     var parts = length === 0 ? 0 : (length <= single ? 1 : Math.ceil(length / multi));
     return { chars: Array.from(text).length, parts: parts };
   }
-  function showSmsCount(box) {
-    var out = document.querySelector('[data-sms-count-for="' + box.id + '"]');
-    if (!out) return;
-    var counted = smsParts(box.value || "");
-    out.textContent = (out.getAttribute("data-template") || "")
-      .replace("{chars}", counted.chars).replace("{parts}", counted.parts);
+  // An empty short text means SMS and LINE carry the message above (data-sms-fallback):
+  // then its length is the one counted, as the server will send it.
+  function showSmsCount(out) {
+    var box = document.getElementById(out.getAttribute("data-sms-count-for"));
+    if (!box) return;
+    var fallback = document.getElementById(out.getAttribute("data-sms-fallback") || "");
+    var text = box.value || "", template = out.getAttribute("data-template") || "";
+    if (!text.trim() && fallback) {
+      text = (fallback.value || "").trim();
+      template = out.getAttribute("data-template-fallback") || template;
+    }
+    var counted = smsParts(text.trim());
+    out.textContent = template.replace("{chars}", counted.chars).replace("{parts}", counted.parts);
   }
   document.addEventListener("input", function (event) {
-    if (event.target.id && document.querySelector('[data-sms-count-for="' + event.target.id + '"]')) {
-      showSmsCount(event.target);
-    }
+    var id = event.target.id;
+    if (!id) return;
+    document.querySelectorAll("[data-sms-count-for], [data-sms-fallback]").forEach(function (out) {
+      if (out.getAttribute("data-sms-count-for") === id || out.getAttribute("data-sms-fallback") === id) {
+        showSmsCount(out);
+      }
+    });
   });
-  document.querySelectorAll("[data-sms-count-for]").forEach(function (out) {
-    var box = document.getElementById(out.getAttribute("data-sms-count-for"));
-    if (box) showSmsCount(box);
-  });
+  document.querySelectorAll("[data-sms-count-for]").forEach(showSmsCount);
 })();

@@ -16,9 +16,8 @@ from app.models import Delivery
 from app.services.campaigns.outbox.connections import Connection, Job, NotSent, RateLimiter
 from app.services.campaigns.outbox.ledger import Ledger, Writes, outcome
 from app.services.campaigns.outbox.letter import mail_date
+from app.services.campaigns.outbox.reasons import Failure, classify
 from app.services.campaigns.outbox.rows import campaign_status, next_chunk, opted_out
-from app.services.campaigns.outbox.smtp import classify_failure
-from app.services.channels.base import SendError
 
 if TYPE_CHECKING:
     from app.services.campaigns.outbox.send import Composer
@@ -48,16 +47,20 @@ class SendReport:
     failed: int = 0
     retried: int = 0
     skipped: int = 0
-    paused: str | None = None
+    paused: str | None = None  # the first pause, in plain English (logs, the task's result)
     by_channel: dict = field(default_factory=dict)  # channel → sent
+    # channel → (code, details) of each channel that paused in this run
+    channel_pauses: dict = field(default_factory=dict)
+
+    def pause(self, channel: str, code: str, details: dict, text: str) -> None:
+        self.channel_pauses.setdefault(channel, (code, details))
+        if not self.paused:
+            self.paused = text[:500]
 
 
-def classify_any(error: Exception) -> tuple[str, str, float | None]:
-    """(kind, what the provider said, seconds to wait) for a failed send on any channel."""
-    if isinstance(error, SendError):
-        return error.kind, error.text[:500], error.retry_after
-    kind, text = classify_failure(error)
-    return kind, text, None
+def classify_any(error: Exception, host: str = "") -> Failure:
+    """The failure of one send on any channel, as a code and its details."""
+    return classify(error, host)
 
 
 class ChannelSend:
@@ -71,6 +74,9 @@ class ChannelSend:
         self.settings, self.report = settings, report
         self.stop_after = stop_after
         self.campaign_id = campaign_id
+        target = getattr(route.transport, "target", None)
+        self.host = f"{target.host}:{target.port}" if target is not None else ""
+        self.last_failure: Failure | None = None
         window_start = utcnow() - timedelta(seconds=route.window)
         recent = [
             (moment - datetime(1970, 1, 1)).total_seconds()
@@ -130,47 +136,53 @@ class ChannelSend:
             by_channel = self.report.by_channel
             by_channel[self.channel] = by_channel.get(self.channel, 0) + 1
             return
-        self._failed(job, *classify_any(error))
+        self._failed(job, classify_any(error, self.host), getattr(error, "retry_after", None))
 
-    def _failed(self, job, kind: str, text: str, wait: float | None) -> None:
-        outcomes, report = self.writes.outcomes, self.report
+    def _failed(self, job, failure: Failure, wait: float | None) -> None:
+        outcomes, report, text, code = self.writes.outcomes, self.report, failure.text, failure.code
         attempts = job.attempts + 1
-        if kind == "later":
+        if failure.kind == "later":
             # Rate-limited: this one waits (not a failed attempt) and so does the channel.
             wait = 1.0 if wait is None else min(max(wait, 0.0), 60.0)
             self.limiter.hold(wait)
-            outcomes.append(outcome(job.delivery_id, "queued", text, uncount=1,
+            outcomes.append(outcome(job.delivery_id, "queued", text, uncount=1, error_code=code,
                                      next_attempt_at=utcnow() + timedelta(seconds=wait)))  # fmt: skip
             report.retried += 1
             return
-        if kind == "halt":
-            # Nothing will go until the owner acts: this one waits, the campaign pauses.
-            outcomes.append(outcome(job.delivery_id, "queued", text, uncount=1))
-            if not report.paused:
-                report.paused = f"{self.channel}: {text}"[:500]
-            self.stop = True
+        if failure.kind in ("halt", "down"):
+            # Nothing will go on this channel until the server answers or the owner acts:
+            # this one waits (not an attempt), the channel pauses, the others carry on.
+            outcomes.append(outcome(job.delivery_id, "queued", text, uncount=1, error_code=code))
+            self.pause(code, failure.details, f"{self.channel}: {text}")
             return
-        if kind == "temporary" and attempts < RETRY_LIMIT:
+        if failure.kind == "temporary" and attempts < RETRY_LIMIT:
             if wait is None:
                 backoff = self.settings.retry_backoff or (0,)
                 wait = backoff[min(attempts - 1, len(backoff) - 1)]
-            outcomes.append(outcome(job.delivery_id, "queued", text,
+            outcomes.append(outcome(job.delivery_id, "queued", text, error_code=code,
                                      next_attempt_at=utcnow() + timedelta(seconds=wait)))  # fmt: skip
             report.retried += 1
         else:
-            outcomes.append(outcome(job.delivery_id, "failed", text))
+            outcomes.append(outcome(job.delivery_id, "failed", text, error_code=code))
             report.failed += 1
-        self.fail_once(text)
+        self.fail_once(failure)
 
-    def fail_once(self, text: str) -> None:
+    def pause(self, code: str, details: dict, text: str) -> None:
+        """This channel stops here (its queued deliveries wait); the others go on."""
+        self.report.pause(self.channel, code, details, text)
+        self.stop = True
+
+    def fail_once(self, failure: Failure) -> None:
         self.consecutive_failures += 1
-        report = self.report
+        self.last_failure = failure
         if (
             self.consecutive_failures >= self.settings.max_consecutive_failures
-            and not report.paused
+            and self.channel not in self.report.channel_pauses
         ):
-            report.paused = f"{self.consecutive_failures} failures in a row; last: {text}"[:500]
-            self.stop = True
+            count = self.consecutive_failures
+            details = {**failure.details, "count": count, "last_code": failure.code}
+            self.pause("failures-in-a-row", details,
+                       f"{count} failures in a row; last: {failure.text}")  # fmt: skip
 
     def drain(self, block: bool, timeout: float = 1.0) -> None:
         """Takes what the connections reported (waiting up to `timeout` for one if `block`)."""
@@ -199,7 +211,7 @@ class ChannelSend:
 
     def prepare(self, row) -> Job | None:
         """The job for one row, or None (skipped or failed here, written with the next commit)."""
-        reason = opted_out(self.channel, row)
+        reason = opted_out(self.channel, row, getattr(self.composer, "service", False))
         if reason:  # opted out after the snapshot
             self.writes.outcomes.append(outcome(row.id, "skipped", None) | {"skip_reason": reason})
             self.report.skipped += 1
@@ -209,12 +221,14 @@ class ChannelSend:
         except NotComposed as problem:
             # This recipient's message cannot be made (their values push the template past
             # its bounds, say): this one fails, the others carry on; many in a row pause.
-            text = str(problem)[:500]
+            failure = Failure("permanent", "template", {"answer": str(problem)[:500]})
         except (UnicodeError, ValueError) as error:
-            text = classify_any(error)[1]
-        self.writes.outcomes.append(outcome(row.id, "failed", text))
+            failure = classify_any(error)
+        self.writes.outcomes.append(
+            outcome(row.id, "failed", failure.text, error_code=failure.code)
+        )
         self.report.failed += 1
-        self.fail_once(text)
+        self.fail_once(failure)
         return None
 
     # ---- the loop ----

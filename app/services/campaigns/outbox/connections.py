@@ -8,6 +8,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from app.services.campaigns.outbox.reasons import Unreachable
 from app.services.channels.base import SendError
 
 
@@ -95,6 +96,15 @@ class Connection(threading.Thread):
                 pass
         self.client = None
 
+    def _open(self) -> None:
+        """A client for the provider; Unreachable when none can be had (nothing was sent)."""
+        if self.client is not None:
+            return
+        try:
+            self.client = self.transport.open()
+        except Exception as problem:  # noqa: BLE001 - reported to the coordinator
+            raise Unreachable(problem) from problem
+
     def run(self) -> None:
         while (batch := self.jobs.get()) is not None:
             if len(batch) > 1 and batch[0].batch_key is not None:
@@ -110,8 +120,7 @@ class Connection(threading.Thread):
         if self.halt.is_set():
             return NotSent()
         try:
-            if self.client is None:
-                self.client = self.transport.open()
+            self._open()
             provider_id = self.client.send_many(jobs)
         except Exception as problem:  # noqa: BLE001 - reported to the coordinator
             if not keeps_connection(problem):
@@ -125,8 +134,7 @@ class Connection(threading.Thread):
         if self.halt.is_set():
             return NotSent()
         try:
-            if self.client is None:
-                self.client = self.transport.open()
+            self._open()
             job.provider_id = self.client.send(job)
         except Exception as problem:  # noqa: BLE001 - reported to the coordinator
             if not keeps_connection(problem):

@@ -22,7 +22,8 @@ class Writes:
 
 # Plain SQL through the driver: these run thousands of times per campaign.
 _CONFIRM = (
-    "UPDATE delivery SET status = 'sent', sent_at = ?, error = NULL, provider_id = ? WHERE id = ?"
+    "UPDATE delivery SET status = 'sent', sent_at = ?, error = NULL, error_code = NULL, "
+    "provider_id = ? WHERE id = ?"
 )
 _ENTRY = (
     "INSERT INTO timeline_entry (customer_id, kind, body, created_at, action, pinned) "
@@ -38,7 +39,8 @@ _CLAIM = (
 )
 _GROUP = "UPDATE delivery SET batch_key = ? WHERE id = ? AND status = 'queued'"
 _OUTCOME = (
-    "UPDATE delivery SET status = ?, error = ?, skip_reason = ?, next_attempt_at = ?, "
+    "UPDATE delivery SET status = ?, error = ?, error_code = ?, skip_reason = ?, "
+    "next_attempt_at = ?, "
     "attempts = attempts - ? WHERE id = ? AND status IN ('queued', 'sending')"
 )
 
@@ -87,7 +89,7 @@ class Ledger:
         stamp = self.db.stamp
         self.db.executemany(
             _OUTCOME,
-            [(o["status"], o["error"], o["skip_reason"],
+            [(o["status"], o["error"], o["error_code"], o["skip_reason"],
               stamp(o["next_attempt_at"]) if o["next_attempt_at"] else None,
               o["uncount"], o["id"])
              for o in outcomes],
@@ -110,5 +112,5 @@ class Ledger:
 
 
 def outcome(delivery_id: int, status: str, error: str | None = None, **extra) -> dict:
-    return {"id": delivery_id, "status": status, "error": error, "skip_reason": None,
-            "next_attempt_at": None, "uncount": 0, **extra}  # fmt: skip
+    return {"id": delivery_id, "status": status, "error": error, "error_code": None,
+            "skip_reason": None, "next_attempt_at": None, "uncount": 0, **extra}  # fmt: skip

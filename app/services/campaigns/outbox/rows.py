@@ -64,9 +64,10 @@ def next_chunk(session: Session, campaign_id: int, channel: str, group_size: int
     return list(session.execute(query.order_by(d.c.id).limit(max(CHUNK, group_size))))
 
 
-def opted_out(channel: str, row) -> str | None:
-    """Why this delivery must not go any more (the person opted out after the snapshot)."""
-    if channel == "email" and row.email_opt_out:
+def opted_out(channel: str, row, service: bool = False) -> str | None:
+    """Why this delivery must not go any more (the person opted out after the snapshot).
+    The email opt-out is from marketing mail: a service message still goes."""
+    if channel == "email" and row.email_opt_out and not service:
         return "opted_out"
     if channel == "sms" and row.sms_opt_out:
         return "sms_opted_out"
@@ -84,4 +85,6 @@ def queued_channels(session: Session, campaign_id: int) -> list[str]:
         )
     )
     session.rollback()
-    return [channel for channel in ("email", "sms", "line") if channel in found]
+    # Email last: a mail server that does not answer can take its whole timeout to say so,
+    # and the texts should not wait behind it.
+    return [channel for channel in ("sms", "line", "email") if channel in found]

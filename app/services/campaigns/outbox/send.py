@@ -7,6 +7,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from app.services.campaigns.outbox.channel_loop import ChannelSend, Route, SendReport
+from app.services.campaigns.outbox.channel_state import pause_channel, paused_channels
 from app.services.campaigns.outbox.letter import Letter
 from app.services.campaigns.outbox.rows import campaign_status, queued_channels
 
@@ -54,18 +55,26 @@ class Composer(Protocol):
 def send_deliveries(session: Session, campaign_id: int, composer: Composer, routes: dict,
                     settings, report: SendReport, stop_after: float | None = None) -> None:  # fmt: skip
     """Sends the queued, due deliveries of a campaign row one channel after another, each by
-    its `routes[channel]`; stops when one is not set up, when the report says paused, when
-    the campaign is no longer "sending" or after `stop_after` seconds. `settings` gives
-    retry_backoff and max_consecutive_failures."""
+    its `routes[channel]`. A channel that is not set up, or whose server does not answer,
+    pauses on its own (campaign_channel) and the others go on; stops when the campaign is
+    no longer "sending" or after `stop_after` seconds. `settings` gives retry_backoff and
+    max_consecutive_failures."""
     started = time.monotonic()
+    paused = paused_channels(session, campaign_id)
+    session.rollback()
     for channel in queued_channels(session, campaign_id):
+        if channel in paused:
+            continue  # it waits for the owner's Resume; the others go on
         route: Route | None = routes.get(channel)
         if route is None or route.transport is None:
-            report.paused = f"{channel} is not set up"
-            break
+            report.pause(channel, "not-set-up", {}, f"{channel} is not set up")
+            pause_channel(session, campaign_id, channel, "not-set-up", {})
+            continue
         left = None if stop_after is None else stop_after - (time.monotonic() - started)
         if left is not None and left <= 0:
             break
         ChannelSend(session, campaign_id, composer, channel, route, settings, report, left).run()
-        if report.paused or campaign_status(session, campaign_id) != "sending":
+        if channel in report.channel_pauses:
+            pause_channel(session, campaign_id, channel, *report.channel_pauses[channel])
+        if campaign_status(session, campaign_id) != "sending":
             break

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.services.campaigns.outbox.connections import Job
 from app.services.campaigns.outbox.letter import Letter
+from app.services.campaigns.outbox.reasons import network_problem
 
 
 class _Suppressed:
@@ -116,6 +117,7 @@ def mail_server_answers(host: str, port: int, use_ssl: bool = False, timeout: fl
             "ok": False,
             "host": f"{host}:{port}",
             "error": str(error) or type(error).__name__,
+            "problem": network_problem(error),  # refused, timeout, unknown-host…: for words
         }
     _SERVER_CHECKS[key] = (now, result)
     return result
