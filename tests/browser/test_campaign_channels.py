@@ -58,7 +58,7 @@ def inn(tmp_path, migrated_db, mail_server, fakes):
         tag = make_tag("常客")
         db.session.add_all(
             Customer(display_name=f"客人{n}", nickname=f"阿{n}", member_number=f"G{n:05d}",
-                     level="B", consent_purposes="marketing,service", version=1, tags=[tag],
+                     level="B", consents={"marketing", "service"}, version=1, tags=[tag],
                      email=f"guest{n}@example.com", phone=f"0912{n:06d}",
                      preferred_channel="email" if n < 3 else "sms")
             for n in range(7)

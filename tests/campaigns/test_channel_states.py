@@ -95,7 +95,7 @@ def _guests(emails: int, texts: int, tag_name: str = "常客") -> None:
     tag = make_tag(tag_name)
     guests = [
         Customer(display_name=f"客人{n}", nickname=f"阿{n}", member_number=f"M{n + 1:06d}",
-                 level="B", consent_purposes="marketing,service", version=1, tags=[tag],
+                 level="B", consents={"marketing", "service"}, version=1, tags=[tag],
                  email=f"guest{n}@example.com", phone=f"0912{n:06d}",
                  preferred_channel="email" if n < emails else "sms")
         for n in range(emails + texts)
