@@ -148,26 +148,37 @@ def show(enquiry_id: int):
     return _page(_enquiry_or_404(enquiry_id))
 
 
-@bp.route("/enquiries/<int:enquiry_id>/edit", methods=["POST"])
-@desk_required
-def edit(enquiry_id: int):
-    enquiry = _enquiry_or_404(enquiry_id)
-    form = _enquiry_form(enquiry, formdata=request.form)
+def _act(enquiry: Enquiry, form, page_key: str, action):
+    """Runs one change on a valid form: committed and back to the enquiry with the words
+    `action` returns, or the page again (422) with the service's words under the field."""
     if form.validate():
         try:
-            service.update(
-                db.session, enquiry, form.values(), kind=get_shop(db.session).kind,
-                today=shop_context(db.session).today,
-                expected_version=int(form.version.data or 0), actor=current_user,
-            )  # fmt: skip
+            message = action()
         except service.EnquiryError as error:
             db.session.rollback()
             getattr(form, error.field).errors = [_message(error)]
         else:
             db.session.commit()
-            flash(_("Enquiry saved."), "success")
+            flash(*message)
             return redirect(url_for("enquiries.show", enquiry_id=enquiry.id))
-    return _page(enquiry, 422, form=form)
+    return _page(enquiry, 422, **{page_key: form})
+
+
+@bp.route("/enquiries/<int:enquiry_id>/edit", methods=["POST"])
+@desk_required
+def edit(enquiry_id: int):
+    enquiry = _enquiry_or_404(enquiry_id)
+    form = _enquiry_form(enquiry, formdata=request.form)
+
+    def save():
+        service.update(
+            db.session, enquiry, form.values(), kind=get_shop(db.session).kind,
+            today=shop_context(db.session).today,
+            expected_version=int(form.version.data or 0), actor=current_user,
+        )  # fmt: skip
+        return _("Enquiry saved."), "success"
+
+    return _act(enquiry, form, "form", save)
 
 
 @bp.route("/enquiries/<int:enquiry_id>/stage", methods=["POST"])
@@ -175,20 +186,15 @@ def edit(enquiry_id: int):
 def stage(enquiry_id: int):
     enquiry = _enquiry_or_404(enquiry_id)
     form = _stage_form(enquiry, get_shop(db.session).kind, formdata=request.form)
-    if form.validate():
+
+    def move():
         reason = form.lost_reason_id.data
-        try:
-            service.move(db.session, enquiry, form.stage.data, actor=current_user,
-                         lost_reason_id=int(reason) if reason else None,
-                         lost_note=form.lost_note.data or "")  # fmt: skip
-        except service.EnquiryError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors = [_message(error)]
-        else:
-            db.session.commit()
-            flash(_("Stage changed."), "success")
-            return redirect(url_for("enquiries.show", enquiry_id=enquiry.id))
-    return _page(enquiry, 422, stage_form=form)
+        service.move(db.session, enquiry, form.stage.data, actor=current_user,
+                     lost_reason_id=int(reason) if reason else None,
+                     lost_note=form.lost_note.data or "")  # fmt: skip
+        return _("Stage changed."), "success"
+
+    return _act(enquiry, form, "stage_form", move)
 
 
 @bp.route("/enquiries/<int:enquiry_id>/hot", methods=["POST"])
@@ -211,24 +217,18 @@ def hot(enquiry_id: int):
 def contact(enquiry_id: int):
     enquiry = _enquiry_or_404(enquiry_id)
     form = ContactForm(prefix="contact")
-    if form.validate():
-        try:
-            done = service.record_contact(
-                db.session, enquiry, channel=form.channel.data, note=form.note.data or "",
-                next_follow_up=form.next_follow_up.data, actor=current_user,
-            )  # fmt: skip
-        except service.EnquiryError as error:
-            db.session.rollback()
-            getattr(form, error.field).errors = [_message(error)]
-        else:
-            db.session.commit()
-            if done.too_soon:
-                flash(_("Noted. That is close on the last time: following too closely can put "
-                        "people off."), "warning")  # fmt: skip
-            else:
-                flash(_("Noted."), "success")
-            return redirect(url_for("enquiries.show", enquiry_id=enquiry.id))
-    return _page(enquiry, 422, contact_form=form)
+
+    def note():
+        done = service.record_contact(
+            db.session, enquiry, channel=form.channel.data, note=form.note.data or "",
+            next_follow_up=form.next_follow_up.data, actor=current_user,
+        )  # fmt: skip
+        if done.too_soon:
+            return _("Noted. That is close on the last time: following too closely can put "
+                     "people off."), "warning"  # fmt: skip
+        return _("Noted."), "success"
+
+    return _act(enquiry, form, "contact_form", note)
 
 
 @bp.route("/enquiries/<int:enquiry_id>/enrol", methods=["POST"])
