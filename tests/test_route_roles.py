@@ -262,6 +262,7 @@ ROUTES = [
     ),
     ("POST", "/enquiries/{enquiry}/enrol", {}, {**DESK_UP, DESK: 422, OWNER: 422}),
     ("GET", "/enquiries/reasons", None, OWNER_ONLY),
+    ("POST", "/enquiries/rhythm", {"rhythm-quiet_days": "0"}, {**OWNER_ONLY, OWNER: 422}),
     ("POST", "/enquiries/reasons", {"name": ""}, {**OWNER_ONLY, OWNER: 422}),
     ("POST", "/enquiries/reasons/{lost_reason}/remove", {}, {**OWNER_ONLY, OWNER: 302}),
     ("GET", "/ical/{token}.ics", None, {ANON: 404, TEACHER: 404, DESK: 404, OWNER: 404}),

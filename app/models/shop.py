@@ -64,3 +64,8 @@ class Shop(db.Model):
     )
     # Alert keywords that mean the same thing, one line per group: "花生 = peanut = 土豆".
     alert_synonyms: Mapped[list[str]] = mapped_column(JsonList(), default=list, nullable=True)
+    # Enquiries' follow-up rhythm: a hot enquiry nobody got back to in this many days returns
+    # to its owner's My day; getting back sooner than this many hours after the last time
+    # is "following too closely".
+    enquiry_quiet_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    enquiry_min_gap_hours: Mapped[int] = mapped_column(Integer, default=20, server_default="20")

@@ -269,3 +269,24 @@ def test_my_day_lists_my_quiet_hot_enquiries_and_follow_ups_due(client, frontdes
     page = client.get("/", headers={"Accept-Language": "zh-TW"}).get_data(as_text=True)
     assert "熱點林小姐" in page and "追蹤王先生" in page and "以後再說" not in page
     assert "要回覆的詢問" in page
+
+
+def test_the_owner_sets_the_follow_up_rhythm(client, owner, frontdesk, homestay):
+    quiet = _enquiry(frontdesk)
+    enquiries.set_hot(db.session, quiet, True, actor=frontdesk)
+    enquiries.record_contact(db.session, quiet, channel="phone", note="", actor=frontdesk,
+                             now=utcnow() - timedelta(days=4))  # fmt: skip
+    db.session.commit()
+    assert [e.id for e in enquiries.quiet_hot(db.session, frontdesk.id)] == [quiet.id]
+    login(client, owner)
+    refused = client.post("/enquiries/rhythm", data={"rhythm-quiet_days": "0",
+                          "rhythm-min_gap_hours": "20"}, headers={"Accept-Language": "zh-TW"})  # fmt: skip
+    assert refused.status_code == 422 and "60" in refused.get_data(as_text=True)
+    saved = client.post("/enquiries/rhythm",
+                        data={"rhythm-quiet_days": "7", "rhythm-min_gap_hours": "0"})  # fmt: skip
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert enquiries.quiet_hot(db.session, frontdesk.id) == []
+    enquiries.record_contact(db.session, quiet, channel="line", note="", actor=frontdesk)
+    again = enquiries.record_contact(db.session, quiet, channel="line", note="", actor=frontdesk)
+    assert not again.too_soon  # 0 hours: never warn

@@ -94,3 +94,17 @@ class EnrolForm(FlaskForm):
 
     group = Choice(_l("Class"), choices=[])
     starts_on = DateInput(_l("Starts on"), validators=[Optional()])
+
+
+class RhythmForm(FlaskForm):
+    """The shop's follow-up rhythm for enquiries."""
+
+    quiet_days = Number(
+        _l("A hot enquiry comes back on My day after this many days without contact"),
+        validators=[DataRequired(message=_l("From 1 to 60 days.")),
+                    NumberRange(min=1, max=60, message=_l("From 1 to 60 days."))],
+    )  # fmt: skip
+    min_gap_hours = Number(
+        _l("Warn when the shop gets back sooner than this many hours after the last time"),
+        validators=[NumberRange(min=0, max=168, message=_l("From 0 to 168 hours (a week)."))],
+    )  # fmt: skip

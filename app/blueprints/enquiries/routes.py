@@ -12,6 +12,7 @@ from app.blueprints.enquiries.forms import (
     EnrolForm,
     HotForm,
     ReasonForm,
+    RhythmForm,
     StageForm,
     source_choices,
     stage_words,
@@ -45,6 +46,8 @@ def _message(error: service.EnquiryError) -> str:
         "lost-reason": _("Choose why it was lost (or say it in a few words)."),
         "closed": _("This enquiry is closed: open it again first."),
         "group": _("Choose the class."),
+        "quiet-days": _("From 1 to 60 days."),
+        "gap-hours": _("From 0 to 168 hours (a week)."),
     }.get(error.code, _("Check the values and try again."))  # fmt: skip
 
 
@@ -133,7 +136,7 @@ def _page(enquiry: Enquiry, status: int = 200, **forms):
     kind = shop.kind
     return render_template(
         "enquiries/show.html", enquiry=enquiry, kind=kind, words=stage_words(kind),
-        sources=dict(source_choices()), too_soon=service.too_soon(enquiry),
+        sources=dict(source_choices()), too_soon=service.too_soon(db.session, enquiry),
         form=forms.get("form") or _enquiry_form(enquiry),
         stage_form=forms.get("stage_form") or _stage_form(enquiry, kind),
         contact_form=forms.get("contact_form") or ContactForm(prefix="contact"),
@@ -273,10 +276,37 @@ def reasons():
                 flash(_("Reason added."), "success")
                 return redirect(url_for("enquiries.reasons"))
         status = 422
+    return _settings_page(status, form=form)
+
+
+def _settings_page(status: int = 200, **forms):
+    shop = get_shop(db.session)
+    rhythm = forms.get("rhythm_form") or RhythmForm(
+        prefix="rhythm", formdata=None, quiet_days=shop.enquiry_quiet_days,
+        min_gap_hours=shop.enquiry_min_gap_hours,
+    )  # fmt: skip
     return render_template(
-        "enquiries/reasons.html", form=form, reasons=service.lost_reasons(db.session),
-        remove_form=HotForm(),
+        "enquiries/reasons.html", form=forms.get("form") or ReasonForm(formdata=None),
+        reasons=service.lost_reasons(db.session), rhythm_form=rhythm,
     ), status  # fmt: skip
+
+
+@bp.route("/enquiries/rhythm", methods=["POST"])
+@owner_required
+def rhythm():
+    """The follow-up rhythm: quiet days before a hot enquiry returns, the too-close gap."""
+    form = RhythmForm(prefix="rhythm")
+    if form.validate():
+        try:
+            service.save_rhythm(db.session, form.quiet_days.data, form.min_gap_hours.data)
+        except service.EnquiryError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors = [_message(error)]
+        else:
+            db.session.commit()
+            flash(_("Follow-up rhythm saved."), "success")
+            return redirect(url_for("enquiries.reasons"))
+    return _settings_page(422, rhythm_form=form)
 
 
 @bp.route("/enquiries/reasons/<int:reason_id>/remove", methods=["POST"])

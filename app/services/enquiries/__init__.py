@@ -21,12 +21,14 @@ from app.models import (
     User,
 )
 from app.services.audit import record as audit_record
+from app.services.shop import ensure_shop, get_shop
 from app.services.text import one_line, trim
 
-# A hot enquiry nobody has got back to in this many days comes back on its owner's My day;
-# getting back sooner than the gap after the last time is "following too closely".
-QUIET_DAYS = 3
-MIN_GAP = timedelta(hours=20)
+# The follow-up rhythm is the shop's (Shop.enquiry_quiet_days, enquiry_min_gap_hours): a hot
+# enquiry nobody has got back to in that many days comes back on its owner's My day; getting
+# back sooner than the gap after the last time is "following too closely".
+QUIET_DAYS_RANGE = (1, 60)
+MIN_GAP_HOURS_RANGE = (0, 168)
 BUDGET_MAX = 100_000_000
 BOARD_LIMIT = 200  # per stage column
 
@@ -231,13 +233,30 @@ def record_contact(
     if enquiry.stage == "new":
         enquiry.stage = "contacted"
     enquiry.version += 1
-    return Contacted(contact, previous is not None and now - previous < MIN_GAP, previous)
+    return Contacted(contact, previous is not None and now - previous < _gap(session), previous)
 
 
-def too_soon(enquiry: Enquiry, now: datetime | None = None) -> bool:
+def _gap(session: Session) -> timedelta:
+    return timedelta(hours=get_shop(session).enquiry_min_gap_hours or 0)
+
+
+def too_soon(session: Session, enquiry: Enquiry, now: datetime | None = None) -> bool:
     """Would getting back now be following too closely? (Shown before the desk calls.)"""
     last = enquiry.last_contact_at
-    return last is not None and (now or utcnow()) - last < MIN_GAP
+    return last is not None and (now or utcnow()) - last < _gap(session)
+
+
+def save_rhythm(session: Session, quiet_days: int | None, min_gap_hours: int | None) -> None:
+    """The owner's follow-up rhythm; raises EnquiryError naming the field out of range."""
+    begin_write(session)
+    low, high = QUIET_DAYS_RANGE
+    if quiet_days is None or not low <= quiet_days <= high:
+        raise EnquiryError("quiet-days", "quiet_days")
+    low, high = MIN_GAP_HOURS_RANGE
+    if min_gap_hours is None or not low <= min_gap_hours <= high:
+        raise EnquiryError("gap-hours", "min_gap_hours")
+    shop = ensure_shop(session)
+    shop.enquiry_quiet_days, shop.enquiry_min_gap_hours = quiet_days, min_gap_hours
 
 
 def lost_reasons(session: Session) -> list[LostReason]:
@@ -289,12 +308,10 @@ def to_follow_up(session: Session, user_id: int, today: date) -> list[tuple[Enqu
     return found
 
 
-def quiet_hot(
-    session: Session, user_id: int, now: datetime | None = None, days: int = QUIET_DAYS
-) -> list[Enquiry]:
-    """Hot enquiries this person looks after that nobody has got back to for `days` days
-    (or never, and made that long ago): for their My day."""
-    since = (now or utcnow()) - timedelta(days=days)
+def quiet_hot(session: Session, user_id: int, now: datetime | None = None) -> list[Enquiry]:
+    """Hot enquiries this person looks after that nobody has got back to for the shop's
+    quiet days (or never, and made that long ago): for their My day."""
+    since = (now or utcnow()) - timedelta(days=get_shop(session).enquiry_quiet_days or 3)
     last = sa.func.coalesce(Enquiry.last_contact_at, Enquiry.created_at)
     return list(
         session.scalars(
