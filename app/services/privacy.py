@@ -14,6 +14,8 @@ from app.models import (
     Customer,
     CustomFieldValue,
     Delivery,
+    Enquiry,
+    EnquiryContact,
     Enrolment,
     FamilyMember,
     ImportantDate,
@@ -237,6 +239,18 @@ def erase(session: Session, customer: Customer, *, typed_name: str, now: datetim
         )  # fmt: skip
     )
     session.execute(sa.update(Purchase).where(Purchase.customer_id == customer_id).values(note=""))
+    # Their enquiries keep stage, source, money and dates (the forecast's counts), no words.
+    enquiry_ids = sa.select(Enquiry.id).where(Enquiry.customer_id == customer_id)
+    session.execute(
+        sa.update(Enquiry)
+        .where(Enquiry.customer_id == customer_id)
+        .values(
+            name="—", phone="", email="", wants="", room_wanted="", child_grade="", lost_note=""
+        )  # fmt: skip
+    )
+    session.execute(
+        sa.update(EnquiryContact).where(EnquiryContact.enquiry_id.in_(enquiry_ids)).values(note="")
+    )
     session.execute(
         sa.update(Attendance)
         .where(Attendance.customer_id == customer_id)

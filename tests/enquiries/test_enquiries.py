@@ -290,3 +290,24 @@ def test_the_owner_sets_the_follow_up_rhythm(client, owner, frontdesk, homestay)
     enquiries.record_contact(db.session, quiet, channel="line", note="", actor=frontdesk)
     again = enquiries.record_contact(db.session, quiet, channel="line", note="", actor=frontdesk)
     assert not again.too_soon  # 0 hours: never warn
+
+
+def test_erasing_a_customer_leaves_no_words_in_their_enquiries(app, homestay):
+    from app.models import EnquiryContact
+    from app.services import privacy
+
+    desk = make_user("frontdesk")
+    customer = make_customer("陳美玲")
+    enquiry = _enquiry(desk, name="陳美玲", customer_id=customer.id, wants="想住海景房",
+                       email="mei@example.com", budget=9000)  # fmt: skip
+    enquiries.record_contact(db.session, enquiry, channel="phone", note="她說下月再訂",
+                             actor=desk)  # fmt: skip
+    db.session.commit()
+    privacy.erase(db.session, customer, typed_name="陳美玲")
+    db.session.commit()
+    db.session.expire_all()
+    enquiry = db.session.get(Enquiry, enquiry.id)
+    assert (enquiry.name, enquiry.phone, enquiry.email, enquiry.wants) == ("—", "", "", "")
+    assert enquiry.budget == 9000
+    notes = db.session.scalars(sa.select(EnquiryContact.note)).all()
+    assert notes == [""]
